@@ -1,0 +1,19 @@
+# Copyright 2026 q2c contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
+{
+    "name": "q2c Integration Backbone",
+    "summary": "Connected systems, verified event inbox, jobs, audit and security for q2c",
+    "version": "18.0.1.0.0",
+    "license": "LGPL-3",
+    "author": "q2c contributors",
+    "website": "https://github.com/q2c/q2c",
+    "category": "Services/Integration",
+    "depends": ["base", "mail", "queue_job"],
+    "data": [
+        "security/security.xml",
+    ],
+    "development_status": "Alpha",
+    "maintainers": ["q2c"],
+    "external_dependencies": {"python": ["requests", "cryptography", "lxml"]},
+    "installable": True,
+}

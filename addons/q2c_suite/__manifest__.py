@@ -1,0 +1,17 @@
+# Copyright 2026 q2c contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
+{
+    "name": "q2c Suite",
+    "summary": "Installs every q2c addon: quote to cash for services and construction firms",
+    "version": "18.0.1.0.0",
+    "license": "LGPL-3",
+    "author": "q2c contributors",
+    "website": "https://github.com/q2c/q2c",
+    "category": "Services/Integration",
+    # Every q2c addon is listed here: `make run` installs this one.
+    "depends": ["q2c_base"],
+    "development_status": "Alpha",
+    "maintainers": ["q2c"],
+    "installable": True,
+    "application": True,
+}
