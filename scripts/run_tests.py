@@ -128,10 +128,10 @@ def pytest_config(conf):
     return test_conf
 
 
-# pytest-odoo imports odoo.tests when pytest loads it, before it reads Odoo's config; outside
-# test mode that import logs an ERROR. Turn test mode on before pytest loads its plugins.
+# pytest-odoo imports odoo.tests after resetting Odoo's config, outside test mode, and that
+# first import logs an ERROR. Import it first, in test mode (Odoo checks on first import only).
 PYTEST_BOOT = (
-    "import sys, odoo.tools; odoo.tools.config['test_enable'] = True; "
+    "import sys, odoo.tools; odoo.tools.config['test_enable'] = True; import odoo.tests; "
     "import pytest; sys.exit(pytest.main(sys.argv[1:]))"
 )
 
