@@ -65,7 +65,7 @@ def odoo_command(conf, db, *args):
 def run_odoo_tests(conf, db, addons):
     """Install q2c_suite with tests enabled; count tests from Odoo's final report line."""
     stage = Stage("odoo tests")
-    log_path = LOGS / "test-odoo.log"
+    log_path = LOGS / f"{db}-odoo.log"
     tags = ",".join(f"/{name}" for name in addons)
     cmd = odoo_command(
         conf, db, "-i", "q2c_suite", "--test-enable", f"--test-tags={tags}",
@@ -120,9 +120,9 @@ def run_odoo_tests(conf, db, addons):
     return stage
 
 
-def pytest_config(conf):
+def pytest_config(conf, db):
     """Odoo's config with test mode on: without it, importing odoo.tests logs an ERROR."""
-    test_conf = STATE / "odoo-pytest.conf"
+    test_conf = LOGS / f"{db}-pytest.conf"
     text = Path(conf).read_text().replace("[options]\n", "[options]\ntest_enable = True\n", 1)
     test_conf.write_text(text)
     return test_conf
@@ -138,8 +138,8 @@ PYTEST_BOOT = (
 
 def run_pytest(conf, db):
     stage = Stage("pytest (tests/)")
-    junit = LOGS / "pytest.xml"
-    conf = pytest_config(conf)
+    junit = LOGS / f"{db}-pytest.xml"
+    conf = pytest_config(conf, db)
     cmd = [
         PYTHON, "-c", PYTEST_BOOT, str(ROOT / "tests"), f"--ignore={ROOT / 'tests' / 'bench'}",
         f"--odoo-config={conf}", f"--odoo-database={db}", "--odoo-log-level=warn",
@@ -221,6 +221,8 @@ def main():
     conf = os.environ.get("Q2C_ODOO_CONF") or str(STATE / "odoo.conf")
     LOGS.mkdir(parents=True, exist_ok=True)
     db = f"q2c_test_{int(time.time())}_{os.getpid()}"
+    for old in sorted(LOGS.glob("q2c_test_*"))[:-60]:  # keep the files of the last 20 runs
+        old.unlink()
     addons = q2c_addons()
     started = time.monotonic()
     stages = []
