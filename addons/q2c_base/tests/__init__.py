@@ -1,1 +1,11 @@
-from . import test_security
+from . import (
+    test_concurrency,
+    test_controller,
+    test_monitoring,
+    test_outbound,
+    test_processing,
+    test_references,
+    test_rights,
+    test_secrets,
+    test_security,
+)

@@ -1,0 +1,192 @@
+"""HTTP concerns only: find the system, verify, parse, store, answer. No business logic."""
+
+import json
+import logging
+
+from odoo import fields, http
+from odoo.addons.queue_job.jobrunner.runner import PG_ADVISORY_LOCK_ID
+from odoo.http import request
+
+from .. import crypto
+from ..exceptions import RequestRejected, VerificationFailed
+
+_logger = logging.getLogger(__name__)
+
+MESSAGES = {
+    404: "unknown webhook",
+    401: "unauthorized",
+    413: "request body too large",
+    415: "unsupported content type",
+}
+
+
+def json_response(status, body):
+    return request.make_json_response(body, status=status)
+
+
+def reject(status, reason=None):
+    return json_response(status, {"error": reason or MESSAGES[status]})
+
+
+def read_body(limit):
+    """The raw body, or None when it is larger than `limit` bytes.
+
+    The declared length is checked before anything is read; a body without one (chunked)
+    is checked once read, werkzeug having bounded it to what the server accepted.
+    """
+    length = request.httprequest.content_length
+    if length is not None and length > limit:
+        return None
+    body = request.httprequest.get_data(cache=False)
+    return None if len(body) > limit else body
+
+
+def job_runner_alive(cr):
+    """queue_job's runner holds a PostgreSQL advisory lock on each database it serves."""
+    cr.execute(
+        """
+        SELECT EXISTS (
+            SELECT 1 FROM pg_locks
+             WHERE locktype = 'advisory' AND granted
+               AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
+               AND ((classid::bigint << 32) | objid::bigint) = %s)
+        """,
+        (PG_ADVISORY_LOCK_ID,),
+    )
+    return cr.fetchone()[0]
+
+
+class Q2cWebhookController(http.Controller):
+    @http.route(
+        "/q2c/webhook/<string:system_type>/<string:key>",
+        type="http", auth="public", methods=["POST"], csrf=False, save_session=False,
+    )  # fmt: skip
+    def webhook(self, system_type, key, **_params):
+        """Receive one delivery. The key in the URL finds the system; everything after
+        that is decided by the system's hooks (see q2c.system)."""
+        system = (
+            request.env["q2c.system"]
+            .sudo()
+            .search(
+                [
+                    ("system_type", "=", system_type),
+                    ("inbound_key", "=", key),
+                    ("active", "=", True),
+                ],
+                limit=1,
+            )  # fmt: skip
+        )
+        if not system:
+            return reject(404)
+        if request.httprequest.mimetype not in system._accepted_content_types():
+            return reject(415)
+        body = read_body(system.max_body_bytes)
+        if body is None:
+            return reject(413)
+        headers = request.httprequest.headers
+        try:
+            system._verify_request(body, headers)
+        except VerificationFailed as error:
+            _logger.warning(
+                "q2c: refused a delivery for system %s from %s: %s",
+                system.id, request.httprequest.remote_addr, error,
+            )  # fmt: skip
+            return reject(401)
+        except (crypto.SecretKeyMissing, crypto.SecretUndecryptable) as error:
+            _logger.warning("q2c: cannot verify deliveries for system %s: %s", system.id, error)
+            return reject(401)
+        return self._accept(system, body, headers)
+
+    def _accept(self, system, body, headers):
+        try:
+            parsed = system._parse_events(body, headers)
+        except RequestRejected as error:
+            return reject(error.status, error.reason)
+        if not parsed:
+            return reject(400, "the request carries no event")
+        # Storing the raw event is technical intake, not a business write; processing runs
+        # later as the system's integration user.
+        events = request.env["q2c.event"].sudo()
+        results = events._store_inbound(
+            system, parsed, headers, correlation_id=headers.get("X-Correlation-Id")
+        )
+        events.browse([event.id for _id, event in results if event])._enqueue()
+        status, content_type, answer = system._webhook_response(results)
+        return request.make_response(
+            answer, headers=[("Content-Type", content_type)], status=status
+        )
+
+    @http.route("/q2c/health", type="http", auth="none", methods=["GET"], save_session=False)
+    def health(self):
+        """Liveness for load balancers and monitors: nothing secret, no login."""
+        if not request.db:
+            return json_response(503, {"status": "down", "database": False})
+        env = request.env
+        runner = job_runner_alive(env.cr)
+        rows = env["q2c.system"].sudo()._kpi_rows()
+        backlog = sum(row["backlog"] or 0 for row in rows.values())
+        oldest = max((row["oldest_pending_seconds"] or 0 for row in rows.values()), default=0)
+        status = "ok" if runner else "degraded"
+        return json_response(
+            200 if runner else 503,
+            {
+                "status": status,
+                "database": True,
+                "job_runner": runner,
+                "backlog": backlog,
+                "oldest_pending_seconds": round(float(oldest), 1),
+                "time": fields.Datetime.to_string(fields.Datetime.now()),
+            },
+        )
+
+    @http.route("/q2c/metrics", type="http", auth="bearer", methods=["GET"], save_session=False)
+    def metrics(self):
+        """Prometheus text format, for an API key of an Integration Manager or Auditor."""
+        user = request.env.user
+        if not (
+            user.has_group("q2c_base.group_integration_manager")
+            or user.has_group("q2c_base.group_auditor")
+        ):
+            return request.make_response("forbidden\n", status=403)
+        systems = request.env["q2c.system"].search([])
+        rows = systems._kpi_rows(systems.ids)
+        text = render_metrics(systems, rows, job_runner_alive(request.env.cr))
+        return request.make_response(
+            text, headers=[("Content-Type", "text/plain; version=0.0.4; charset=utf-8")]
+        )
+
+
+METRICS = [
+    ("q2c_events_backlog", "gauge", "Events received and not yet processed.", "backlog"),
+    ("q2c_events_received_24h", "gauge", "Events received in the last 24 hours.", "events_24h"),
+    ("q2c_events_failed_24h", "gauge", "Events of the last 24 h now failed or dead.",
+     "failed_24h"),
+    ("q2c_events_dead", "gauge", "Events whose retries are exhausted.", "dead"),
+    ("q2c_oldest_pending_seconds", "gauge", "Age of the oldest unprocessed event.",
+     "oldest_pending_seconds"),
+    ("q2c_latency_p50_seconds", "gauge", "Median receipt-to-done latency, last 24 h.",
+     "latency_p50"),
+    ("q2c_latency_p95_seconds", "gauge", "95th percentile receipt-to-done latency, last 24 h.",
+     "latency_p95"),
+]  # fmt: skip
+
+
+def label(value):
+    return json.dumps(str(value))[1:-1]  # escapes backslash, quote and newline as required
+
+
+def render_metrics(systems, rows, runner_alive):
+    lines = [
+        "# HELP q2c_job_runner_up Whether queue_job's runner serves this database.",
+        "# TYPE q2c_job_runner_up gauge",
+        f"q2c_job_runner_up {int(bool(runner_alive))}",
+    ]
+    for name, kind, help_text, key in METRICS:
+        lines += [f"# HELP {name} {help_text}", f"# TYPE {name} {kind}"]
+        for system in systems:
+            value = float(rows.get(system.id, {}).get(key) or 0)
+            lines.append(
+                f'{name}{{system="{label(system.name)}",type="{system.system_type}",'
+                f'id="{system.id}"}} {value:g}'
+            )
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,343 @@
+import json
+import logging
+import uuid
+from datetime import timedelta
+
+import requests
+
+from odoo import _, api, fields, models
+from odoo.addons.queue_job.exception import RetryableJobError
+from odoo.exceptions import AccessError, UserError, ValidationError
+
+from ..exceptions import PermanentError, TransientError
+
+_logger = logging.getLogger(__name__)
+
+STATES = [
+    ("received", "Received"),
+    ("queued", "Queued"),
+    ("done", "Done"),
+    ("failed", "Failed (will retry)"),
+    ("dead", "Dead"),
+    ("ignored", "Ignored"),
+]
+PROCESSABLE_STATES = ("received", "queued", "failed")
+REPLAYABLE_STATES = ("failed", "dead")
+PENDING_STATES = ("received", "queued", "failed")
+UNHANDLED = "unhandled event type"
+# Headers kept with the payload: enough to re-verify or trace a delivery, nothing secret.
+KEPT_HEADERS = (
+    "Content-Type",
+    "User-Agent",
+    "X-Request-Id",
+    "X-Correlation-Id",
+    "X-Q2C-Signature",
+)
+PAYLOAD_GROUPS = "q2c_base.group_integration_manager,q2c_base.group_auditor"
+
+
+INSERT_COLUMNS = (
+    "system_id", "company_id", "external_id", "event_type", "system_type", "state",
+    "received_at", "attempts", "correlation_id", "payload", "headers",
+    "create_uid", "create_date", "write_uid", "write_date",
+)  # fmt: skip
+
+
+def insert_event_rows(cr, rows):
+    """Insert event rows (tuples in INSERT_COLUMNS order) on a plain DB cursor; return
+    {external_id: id} of the rows that were new. ON CONFLICT DO NOTHING on the unique
+    (system_id, external_id) index: a concurrent duplicate waits for the first insert to
+    commit, then is skipped, never stored twice and never an error."""
+    placeholders = ",".join(["(" + ",".join(["%s"] * len(INSERT_COLUMNS)) + ")"] * len(rows))
+    cr.execute(
+        f"INSERT INTO q2c_event ({', '.join(INSERT_COLUMNS)}) VALUES {placeholders} "
+        "ON CONFLICT (system_id, external_id) DO NOTHING RETURNING external_id, id",
+        [value for row in rows for value in row],
+    )
+    return dict(cr.fetchall())
+
+
+class Q2cEvent(models.Model):
+    _name = "q2c.event"
+    _description = "Inbound Event"
+    _inherit = ["mail.thread"]
+    _order = "received_at desc, id desc"
+    _rec_name = "external_id"
+    _check_company_auto = True
+
+    system_id = fields.Many2one(
+        "q2c.system", required=True, ondelete="restrict", index=True, readonly=True
+    )
+    system_type = fields.Selection(related="system_id.system_type", store=True)
+    company_id = fields.Many2one("res.company", required=True, index=True, readonly=True)
+    external_id = fields.Char("Event ID", required=True, readonly=True)
+    event_type = fields.Char(index=True, readonly=True)
+    state = fields.Selection(
+        STATES, required=True, default="received", index=True, tracking=True, readonly=True
+    )
+    received_at = fields.Datetime(required=True, index=True, readonly=True)
+    processed_at = fields.Datetime(readonly=True)
+    latency_seconds = fields.Float(
+        "Processing Latency (s)", readonly=True, help="From receipt to done."
+    )
+    attempts = fields.Integer(readonly=True)
+    error = fields.Text(readonly=True, help="Why the last attempt failed, or why ignored.")
+    correlation_id = fields.Char(index=True, readonly=True)
+    payload = fields.Text(readonly=True, groups=PAYLOAD_GROUPS)
+    headers = fields.Text(readonly=True, groups=PAYLOAD_GROUPS)
+    payload_purged = fields.Boolean(readonly=True)
+    job_uuid = fields.Char("Job", readonly=True, index=True, copy=False)
+    link_ids = fields.One2many("q2c.event.link", "event_id", string="Affected Records")
+
+    _sql_constraints = [
+        (
+            "external_id_uniq",
+            "unique(system_id, external_id)",
+            "An event with this id was already received from this system.",
+        ),
+    ]
+
+    @api.depends("system_id", "external_id")
+    def _compute_display_name(self):
+        for event in self:
+            event.display_name = f"{event.system_id.name or ''} / {event.external_id or ''}"
+
+    # --- intake (called by the webhook controller) -------------------------------------------
+
+    @api.model
+    def _store_inbound(self, system, parsed, headers, correlation_id=None):
+        """Store parsed events of one request; return [(external_id, event or None)].
+
+        One INSERT ... ON CONFLICT DO NOTHING: the unique (system, external id) index decides
+        which delivery is first, also when copies arrive at once on different workers; a
+        repeat comes back as None and is acknowledged without a second row.
+        """
+        kept = json.dumps({k: headers[k] for k in KEPT_HEADERS if headers.get(k)})
+        correlation_id = correlation_id or str(uuid.uuid4())
+        now = fields.Datetime.now()
+        uid = self.env.uid
+        rows = []
+        for item in parsed:
+            payload = item["payload"]
+            if isinstance(payload, bytes):
+                payload = payload.decode("utf-8", errors="replace")
+            rows.append(
+                (system.id, system.company_id.id, item["external_id"], item["event_type"],
+                 system.system_type, "received", now, 0, correlation_id, payload, kept,
+                 uid, now, uid, now)
+            )  # fmt: skip
+        if not rows:
+            return []
+        self.env.flush_all()
+        inserted = insert_event_rows(self.env.cr, rows)
+        return [
+            (item["external_id"], self.browse(inserted[item["external_id"]]))
+            if item["external_id"] in inserted
+            else (item["external_id"], None)
+            for item in parsed
+        ]
+
+    def _enqueue(self):
+        """Queue processing jobs on each system's channel, as its integration user.
+
+        The job runs as the user (and sudo flag) that enqueued it: never enqueue from sudo.
+        """
+        for event in self:
+            system = event.system_id
+            as_user = event.with_user(system.user_id).with_context(
+                q2c_correlation_id=event.correlation_id
+            )
+            job = as_user.with_delay(
+                channel=system.job_channel,
+                max_retries=max(system.event_max_retries, 1),
+                description=f"q2c: process {system.system_type} event {event.external_id}",
+            )._process()
+            event.sudo().write({"state": "queued", "job_uuid": job.uuid})
+        return True
+
+    # --- processing (the job) ----------------------------------------------------------------
+
+    @api.model
+    def _handlers(self):
+        """Map (system type, event type) to the name of an event method handling it.
+
+        Connectors extend the dict with super(). A handler takes the event, applies it
+        idempotently as the current (integration) user and returns the records it touched.
+        """
+        return {("generic", "q2c.ping"): "_handle_ping"}
+
+    def _handle_ping(self):
+        """Connectivity check: a `q2c.ping` event is acknowledged and changes nothing."""
+        return self.env["q2c.event"]
+
+    def _retryable_exceptions(self):
+        """Exceptions after which a retry may succeed; others are permanent."""
+        return (TransientError, requests.Timeout, requests.ConnectionError)
+
+    def _process(self):
+        """Job: apply one event. Guard, act in a savepoint, record the outcome."""
+        self.ensure_one()
+        if self.state not in PROCESSABLE_STATES:
+            return f"skipped: event is {self.state}"
+        method_name = self._handlers().get((self.system_type, self.event_type))
+        if not method_name:
+            self._mark("ignored", error=UNHANDLED)
+            return UNHANDLED
+        try:
+            with self.env.cr.savepoint():
+                touched = getattr(self, method_name)()
+        except self._retryable_exceptions() as error:
+            reason = getattr(error, "reason", None) or str(error) or type(error).__name__
+            # queue_job reschedules (RetryableJobError) or, after the last try, fails the
+            # job; the event mirrors it through queue.job's write (see queue_job.py).
+            raise RetryableJobError(reason, seconds=getattr(error, "retry_after", None)) from error
+        except (PermanentError, UserError, ValidationError, AccessError) as error:
+            reason = getattr(error, "reason", None) or str(error)
+            self._mark("dead", error=reason)
+            return f"dead: {reason}"
+        self._link(touched)
+        self._mark("done")
+        return "done"
+
+    def _mark(self, state, error=False):
+        now = fields.Datetime.now()
+        vals = {"state": state, "error": error, "attempts": self.attempts + 1}
+        if state == "done":
+            vals.update(processed_at=now, latency_seconds=(now - self.received_at).total_seconds())
+        self.sudo().write(vals)
+
+    def _link(self, records):
+        if not records:
+            return
+        self.env["q2c.event.link"].sudo().create(
+            [{"event_id": self.id, "res_model": r._name, "res_id": r.id} for r in records]
+        )
+
+    def _sync_from_job(self, job_state, reason, tries):
+        """Mirror the state queue_job gives the event's job (retry pending or failed)."""
+        for event in self.filtered(lambda e: e.state in PENDING_STATES):
+            if job_state == "pending":
+                event.write({"state": "failed", "error": reason, "attempts": tries})
+            elif job_state == "failed":
+                event.write(
+                    {
+                        "state": "dead",
+                        "attempts": max(tries, event.attempts),
+                        "error": _("Retries exhausted: %(reason)s", reason=reason),
+                    }
+                )
+            elif job_state == "cancelled":
+                event.write({"state": "dead", "error": _("Job cancelled: %s", reason)})
+
+    # --- manual actions ----------------------------------------------------------------------
+
+    def _check_manager(self):
+        if not self.env.user.has_group("q2c_base.group_integration_manager"):
+            raise AccessError(_("Only Integration Managers can replay, ignore or close events."))
+
+    def action_replay(self, reason=None):
+        """Queue dead or failed events again; they go through the same idempotent handler."""
+        self._check_manager()
+        wrong = self.filtered(lambda e: e.state not in REPLAYABLE_STATES)
+        if wrong:
+            raise UserError(
+                _(
+                    "Only failed or dead events can be replayed; %(events)s are not.",
+                    events=", ".join(wrong.mapped("display_name")),
+                )
+            )
+        for event in self:
+            event.message_post(
+                body=_(
+                    "Replayed by %(user)s. Reason: %(reason)s",
+                    user=self.env.user.name,
+                    reason=reason or _("none given"),
+                )
+            )
+        self.sudo().write({"state": "received", "error": False})
+        self._enqueue()
+        return True
+
+    def action_ignore(self, reason):
+        self._check_manager()
+        if not reason:
+            raise UserError(_("Give a reason to ignore an event."))
+        self._close("ignored", _("Ignored by %(user)s. Reason: %(reason)s"), reason)
+        return True
+
+    def action_mark_done(self, reason):
+        self._check_manager()
+        if not reason:
+            raise UserError(_("Give a reason to mark an event done by hand."))
+        self._close("done", _("Marked done by %(user)s. Reason: %(reason)s"), reason)
+        return True
+
+    def _close(self, state, template, reason):
+        wrong = self.filtered(lambda e: e.state in ("done", "ignored"))
+        if wrong:
+            raise UserError(
+                _("These events are already closed: %s", ", ".join(wrong.mapped("display_name")))
+            )
+        for event in self:
+            event.message_post(body=template % {"user": self.env.user.name, "reason": reason})
+        self.sudo().write({"state": state, "error": reason, "processed_at": fields.Datetime.now()})
+
+    def action_open_replay_wizard(self):
+        return self._open_action_wizard("replay")
+
+    def action_open_ignore_wizard(self):
+        return self._open_action_wizard("ignore")
+
+    def action_open_mark_done_wizard(self):
+        return self._open_action_wizard("mark_done")
+
+    def _open_action_wizard(self, action):
+        return {
+            "type": "ir.actions.act_window",
+            "res_model": "q2c.event.action.wizard",
+            "view_mode": "form",
+            "target": "new",
+            "context": {"default_action": action, "default_event_ids": self.ids},
+        }
+
+    # --- housekeeping crons ------------------------------------------------------------------
+
+    @api.model
+    def _cron_purge_payloads(self):
+        """Drop raw payloads of done events older than the retention; keep the metadata."""
+        days = int(
+            self.env["ir.config_parameter"].sudo().get_param("q2c_base.payload_retention_days", 30)
+        )
+        limit = fields.Datetime.now() - timedelta(days=days)
+        self.env.cr.execute(
+            """
+            UPDATE q2c_event SET payload = NULL, headers = NULL, payload_purged = TRUE
+             WHERE state = 'done' AND processed_at < %s AND NOT coalesce(payload_purged, FALSE)
+            """,
+            (limit,),
+        )
+        _logger.info("q2c: purged the payloads of %s done events", self.env.cr.rowcount)
+        self.invalidate_model(["payload", "headers", "payload_purged"])
+
+    @api.model
+    def _cron_reconcile_jobs(self):
+        """Safety net: an event whose job ended outside the ORM (e.g. queue_job's dead-job
+        requeuer failing it by SQL) must not stay pending forever."""
+        self.env.cr.execute(
+            """
+            SELECT e.id, j.state, coalesce(j.exc_message, j.result, ''), j.retry
+              FROM q2c_event e
+              LEFT JOIN queue_job j ON j.uuid = e.job_uuid
+             WHERE e.state IN ('queued', 'failed')
+               AND (j.id IS NULL OR j.state IN ('failed', 'cancelled', 'done'))
+               AND e.write_date < now() at time zone 'utc' - interval '10 minutes'
+            """
+        )
+        for event_id, job_state, reason, tries in self.env.cr.fetchall():
+            event = self.browse(event_id)
+            if job_state in ("failed", "cancelled"):
+                event._sync_from_job(job_state, reason, tries or 0)
+            else:
+                event.write(
+                    {"state": "dead", "error": _("Its job is gone or ended without a result.")}
+                )

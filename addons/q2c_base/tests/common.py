@@ -1,0 +1,180 @@
+import json
+import threading
+import time
+from contextlib import contextmanager, suppress
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from unittest.mock import patch
+
+from odoo.addons.q2c_base import signatures
+from odoo.addons.q2c_base.models.q2c_event import Q2cEvent
+from odoo.addons.queue_job.exception import FailedJobError, RetryableJobError
+from odoo.addons.queue_job.job import Job
+from odoo.tests import HttpCase, new_test_user, tagged
+from odoo.tools import config
+
+SECRET = "whsec_test_0123456789abcdef"
+TEST_KEY = "q2c-test-secret-key"
+
+
+@tagged("post_install", "-at_install")
+class Q2cCase(HttpCase):
+    """Users of every q2c role, one generic system, and helpers to post signed bytes.
+
+    HttpCase: requests go through Odoo's real HTTP server, and the registry is in test mode
+    so code opening its own cursor (the outbound log) stays inside the test transaction.
+    """
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.env = cls.env(context=dict(cls.env.context, tracking_disable=True))
+        cls.key_patch = patch.dict(config.options, {"q2c_secret_key": TEST_KEY})
+        cls.key_patch.start()
+        cls.addClassCleanup(cls.key_patch.stop)
+        cls.integration_user = new_test_user(
+            cls.env,
+            login="q2c_int_generic",
+            # Contact Creation: what a CRM connector's integration user is given.
+            groups="base.group_user,base.group_partner_manager,q2c_base.group_integration_user",
+        )
+        cls.manager = new_test_user(
+            cls.env, login="q2c_mgr", groups="base.group_user,q2c_base.group_integration_manager"
+        )
+        cls.auditor = new_test_user(
+            cls.env, login="q2c_aud", groups="base.group_user,q2c_base.group_auditor"
+        )
+        cls.employee = new_test_user(cls.env, login="q2c_emp", groups="base.group_user")
+        cls.system = cls._create_system()
+
+    @classmethod
+    def _create_system(cls, **overrides):
+        vals = {
+            "name": "Generic test system",
+            "system_type": "generic",
+            "user_id": cls.integration_user.id,
+            "webhook_secret": SECRET,
+        }
+        vals.update(overrides)
+        return cls.env["q2c.system"].create(vals)
+
+    # --- posting -------------------------------------------------------------------------
+
+    def _url(self, system=None, key=None):
+        system = system or self.system
+        return f"/q2c/webhook/{system.system_type}/{key or system.inbound_key}"
+
+    def _post(self, body, system=None, secret=SECRET, timestamp=None, headers=None, url=None):
+        """POST raw bytes signed like a sender would; returns the `requests` response."""
+        if isinstance(body, dict):
+            body = json.dumps(body).encode()
+        all_headers = {"Content-Type": "application/json"}
+        if secret is not None:
+            all_headers["X-Q2C-Signature"] = signatures.sign(secret, body, timestamp)
+        all_headers.update(headers or {})
+        return self.url_open(url or self._url(system), data=body, headers=all_headers)
+
+    def _events(self, system=None):
+        return self.env["q2c.event"].search([("system_id", "=", (system or self.system).id)])
+
+    # --- processing ----------------------------------------------------------------------
+
+    def _job(self, event):
+        return self.env["queue.job"].search([("uuid", "=", event.job_uuid)])
+
+    def _run_job_over_http(self, event):
+        """Run the event's job through queue_job's own HTTP entry point, as its runner does
+        (mark it enqueued, GET /queue_job/runjob). Only for jobs expected to succeed: on a
+        retry, queue_job records it in a second cursor which, in test mode, is nested in the
+        request's savepoint and undone with it."""
+        job = self._job(event)
+        self.assertTrue(job, "the event has no job")
+        self.env.flush_all()
+        self.env.cr.execute("UPDATE queue_job SET state = 'enqueued' WHERE id = %s", (job.id,))
+        self.env.invalidate_all()
+        response = self.url_open(
+            f"/queue_job/runjob?db={self.env.cr.dbname}&job_uuid={job.uuid}", timeout=60
+        )
+        self.assertEqual(response.status_code, 200)
+        self.env.invalidate_all()
+        return job
+
+    def _run_job_like_the_runner(self, event):
+        """Perform the event's job with queue_job's Job API and record the outcome the way
+        RunJobController._runjob does: done, postponed for a retry (RetryableJobError, with
+        queue_job's own retry count, max_retries and retry pattern), or failed when
+        queue_job gives up (FailedJobError)."""
+        job = Job.load(self.env, event.job_uuid)
+        job.set_started()
+        job.store()
+        try:
+            with self.env.cr.savepoint():
+                job.perform()
+                job.set_done()
+                job.store()
+        except RetryableJobError as error:
+            job.postpone(result=str(error), seconds=error.seconds)
+            job.set_pending(reset_retry=False)
+            job.store()
+        except FailedJobError as error:
+            job.set_failed(exc_name=type(error).__name__, exc_message=str(error))
+            job.store()
+        self.env.invalidate_all()
+        return self._job(event)
+
+    @contextmanager
+    def _handler(self, event_type, function):
+        """Register a handler for (generic, event_type) for the duration of a test."""
+        original = Q2cEvent._handlers
+        name = "_handle_test_" + event_type.replace(".", "_")
+
+        def handlers(model):
+            return {**original(model), ("generic", event_type): name}
+
+        with (
+            patch.object(Q2cEvent, "_handlers", handlers),
+            patch.object(Q2cEvent, name, function, create=True),
+        ):
+            yield
+
+
+class StandIn(BaseHTTPRequestHandler):
+    """A scripted local HTTP server: each request pops the next (status, headers, body, delay)."""
+
+    script = []
+    seen = []
+
+    def _answer(self):
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else b""
+        type(self).seen.append({"method": self.command, "path": self.path,
+                                "headers": dict(self.headers), "body": body})  # fmt: skip
+        status, headers, answer, delay = (type(self).script.pop(0) if type(self).script
+                                          else (200, {}, b"{}", 0))  # fmt: skip
+        if delay:
+            time.sleep(delay)
+        self.send_response(status)
+        for key, value in {"Content-Type": "application/json", **headers}.items():
+            self.send_header(key, value)
+        self.send_header("Content-Length", str(len(answer)))
+        self.end_headers()
+        with suppress(BrokenPipeError):  # the client gave up first (a timeout test)
+            self.wfile.write(answer)
+
+    do_GET = do_POST = do_PATCH = do_PUT = _answer
+
+    def log_message(self, *args):
+        pass
+
+
+@contextmanager
+def stand_in_server(script):
+    """Serve `script` on 127.0.0.1; yields (base_url, seen requests)."""
+    handler = type("ScriptedStandIn", (StandIn,), {"script": list(script), "seen": []})
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}", handler.seen
+    finally:
+        server.shutdown()
+        server.server_close()
