@@ -16,6 +16,8 @@ from pathlib import Path
 ROOT = Path(os.environ.get("Q2C_ROOT", Path(__file__).resolve().parents[1]))
 STATE = Path(os.environ.get("Q2C_STATE", ROOT / ".state"))
 BENCH_DB = os.environ.get("Q2C_BENCH_DB", "q2c_bench")
+# odoo-bin, not `python -m odoo`: in multi-worker mode Odoo re-executes sys.argv.
+ODOO_BIN = str(Path(os.environ.get("ODOO_SRC", "")) / "odoo-bin")
 COLUMNS = ("benchmark", "measure", "q2c", "odoo", "ratio", "target", "ok")
 
 
@@ -33,7 +35,7 @@ def prepare_db(conf):
     print(f"==> Benchmark database {BENCH_DB}: {mode} q2c_suite", flush=True)
     log = STATE / "logs" / "bench-install.log"
     cmd = [
-        sys.executable, "-m", "odoo", "-c", conf, "-d", BENCH_DB, mode, "q2c_suite",
+        sys.executable, ODOO_BIN, "-c", conf, "-d", BENCH_DB, mode, "q2c_suite",
         "--without-demo=all", "--stop-after-init", "--no-http", f"--logfile={log}",
     ]  # fmt: skip
     if subprocess.call(cmd):

@@ -27,6 +27,8 @@ ROOT = Path(os.environ.get("Q2C_ROOT", Path(__file__).resolve().parents[1]))
 STATE = Path(os.environ.get("Q2C_STATE", ROOT / ".state"))
 LOGS = STATE / "logs"
 PYTHON = sys.executable
+# odoo-bin, not `python -m odoo`: in multi-worker mode Odoo re-executes sys.argv.
+ODOO_BIN = str(Path(os.environ.get("ODOO_SRC", "")) / "odoo-bin")
 
 LOG_LINE = re.compile(
     r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d+ \d+ (?P<level>[A-Z]+) (?P<db>\S+) (?P<logger>[\w.]+): "
@@ -59,7 +61,7 @@ def free_port():
 
 
 def odoo_command(conf, db, *args):
-    return [PYTHON, "-m", "odoo", "-c", str(conf), "-d", db, *args]
+    return [PYTHON, ODOO_BIN, "-c", str(conf), "-d", db, *args]
 
 
 def run_odoo_tests(conf, db, addons):

@@ -72,9 +72,9 @@ class Q2cEvent(models.Model):
     company_id = fields.Many2one("res.company", required=True, index=True, readonly=True)
     external_id = fields.Char("Event ID", required=True, readonly=True)
     event_type = fields.Char(index=True, readonly=True)
-    state = fields.Selection(
-        STATES, required=True, default="received", index=True, tracking=True, readonly=True
-    )
+    # Not tracked: automatic transitions happen thousands of times a day; what people do
+    # (replay, ignore, mark done) is posted to the chatter with who and why.
+    state = fields.Selection(STATES, required=True, default="received", index=True, readonly=True)
     received_at = fields.Datetime(required=True, index=True, readonly=True)
     processed_at = fields.Datetime(readonly=True)
     latency_seconds = fields.Float(
@@ -142,6 +142,7 @@ class Q2cEvent(models.Model):
 
         The job runs as the user (and sudo flag) that enqueued it: never enqueue from sudo.
         """
+        queued = []
         for event in self:
             system = event.system_id
             as_user = event.with_user(system.user_id).with_context(
@@ -152,7 +153,16 @@ class Q2cEvent(models.Model):
                 max_retries=max(system.event_max_retries, 1),
                 description=f"q2c: process {system.system_type} event {event.external_id}",
             )._process()
-            event.sudo().write({"state": "queued", "job_uuid": job.uuid})
+            queued.append((job.uuid, event.id))
+        if queued:
+            # One UPDATE per request instead of an ORM write per event (the intake hot path).
+            self.env.cr.execute(
+                "UPDATE q2c_event SET state = 'queued', job_uuid = v.uuid, write_date = now() "
+                "at time zone 'utc' FROM (VALUES " + ",".join(["(%s, %s)"] * len(queued)) + ") "
+                "AS v(uuid, id) WHERE q2c_event.id = v.id",
+                [value for pair in queued for value in pair],
+            )
+            self.invalidate_recordset(["state", "job_uuid", "write_date"])
         return True
 
     # --- processing (the job) ----------------------------------------------------------------
