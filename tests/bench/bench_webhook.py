@@ -66,16 +66,12 @@ def setup_system(conf, db, secret):
                 ],  # fmt: skip
             }
         )
-        system = env["q2c.system"].create(
-            {
-                "name": "Benchmark",
-                "system_type": "generic",
-                "user_id": user.id,
-                "webhook_secret": secret,
-            }  # fmt: skip
-        )
+        systems = env["q2c.system"].create(
+            [{"name": name, "system_type": "generic", "user_id": user.id,
+              "webhook_secret": secret} for name in ("Benchmark", "Benchmark warm-up")]
+        )  # fmt: skip
         cr.commit()
-        return system.id, system.inbound_key
+        return systems[0].id, systems[0].inbound_key, systems[1].inbound_key
 
 
 def start_server(conf, db, port, log, runner):
