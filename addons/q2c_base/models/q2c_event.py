@@ -156,6 +156,8 @@ class Q2cEvent(models.Model):
             queued.append((job.uuid, event.id))
         if queued:
             # One UPDATE per request instead of an ORM write per event (the intake hot path).
+            # Pending ORM writes first, or they would be flushed over it later.
+            self.env.flush_all()
             self.env.cr.execute(
                 "UPDATE q2c_event SET state = 'queued', job_uuid = v.uuid, write_date = now() "
                 "at time zone 'utc' FROM (VALUES " + ",".join(["(%s, %s)"] * len(queued)) + ") "
