@@ -1,7 +1,7 @@
 import json
 import logging
 import uuid
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import requests
 
@@ -114,7 +114,9 @@ class Q2cEvent(models.Model):
         """
         kept = json.dumps({k: headers[k] for k in KEPT_HEADERS if headers.get(k)})
         correlation_id = correlation_id or str(uuid.uuid4())
-        now = fields.Datetime.now()
+        # Microseconds kept (the ORM's own datetimes are whole seconds): latency is measured
+        # from this instant.
+        now = datetime.now(UTC).replace(tzinfo=None)
         uid = self.env.uid
         rows = []
         for item in parsed:
@@ -212,11 +214,19 @@ class Q2cEvent(models.Model):
         return "done"
 
     def _mark(self, state, error=False):
-        now = fields.Datetime.now()
         vals = {"state": state, "error": error, "attempts": self.attempts + 1}
         if state == "done":
-            vals.update(processed_at=now, latency_seconds=(now - self.received_at).total_seconds())
+            vals["processed_at"] = fields.Datetime.now()
         self.sudo().write(vals)
+        if state == "done":
+            # Sub-second precision from the clock, not from second-rounded ORM datetimes.
+            self.env.flush_all()
+            self.env.cr.execute(
+                "UPDATE q2c_event SET latency_seconds = greatest(0, extract(epoch FROM "
+                "(clock_timestamp() at time zone 'utc') - received_at)) WHERE id = %s",
+                (self.id,),
+            )
+            self.invalidate_recordset(["latency_seconds"])
 
     def _link(self, records):
         if not records:
