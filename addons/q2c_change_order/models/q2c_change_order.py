@@ -1,6 +1,7 @@
 from markupsafe import Markup, escape
 
 from odoo import Command, _, api, fields, models
+from odoo.addons.q2c_contract.models.q2c_contract_sov_line import CHANGE_ORDER_EFFECT
 from odoo.addons.q2c_contract.money import markup_chain, round_half_up
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.osv import expression
@@ -28,6 +29,8 @@ TARGETS_BY_MODEL = {
     "time_and_materials": {"contract_value", "nte_cap"},
     "retainer": {"contract_value", "nte_cap"},
 }
+# Context marker of the workflow methods; an object, so that no RPC payload can forge it.
+WORKFLOW = object()
 # Fields the workflow methods write on a submitted or decided change order.
 WORKFLOW_FIELDS = {
     "state",
@@ -359,7 +362,7 @@ class Q2cChangeOrder(models.Model):
     def write(self, vals):
         protected = set(vals) - FREE_FIELDS - WORKFLOW_FIELDS
         protected = {f for f in protected if not f.startswith(("message_", "activity_"))}
-        in_workflow = self.env.context.get("q2c_co_workflow")
+        in_workflow = self.env.context.get("q2c_co_workflow") is WORKFLOW
         if not in_workflow and set(vals) & WORKFLOW_FIELDS:
             raise UserError(_("Change order states change only through their buttons."))
         if protected - {"line_ids"} or (
@@ -405,7 +408,7 @@ class Q2cChangeOrder(models.Model):
             previous._workflow_write({"has_newer_revision": False})
 
     def _workflow_write(self, vals):
-        return self.with_context(q2c_co_workflow=True).write(vals)
+        return self.with_context(q2c_co_workflow=WORKFLOW).write(vals)
 
     # ------------------------------------------------------------------ rights
 
@@ -639,13 +642,12 @@ class Q2cChangeOrder(models.Model):
                 )
             )
         lines.filtered(lambda ln: ln.decision == "pending").with_context(
-            q2c_co_workflow=True
+            q2c_co_workflow=WORKFLOW
         ).write({"decision": "approved"})
         self._workflow_write(
             {
                 "state": "approved",
-                "date_approved": self.env.context.get("q2c_approval_date")
-                or fields.Date.context_today(self),
+                "date_approved": fields.Date.context_today(self),
             }
         )
         changes = self._apply_effects()
@@ -883,7 +885,7 @@ class Q2cChangeOrder(models.Model):
         cost_codes = group["lines"].filtered("cost_code").mapped("cost_code")
         return (
             self.env["q2c.contract.sov.line"]
-            .with_context(q2c_change_order_effect=True)
+            .with_context(q2c_change_order_effect=CHANGE_ORDER_EFFECT)
             .create(
                 {
                     "contract_id": contract.id,
@@ -985,7 +987,9 @@ class Q2cChangeOrder(models.Model):
                 amount_after=original.amount_before,
             )
         self.env["q2c.contract.change.entry"].create(reversals)
-        self.sov_line_ids.with_context(q2c_change_order_effect=True).write({"active": False})
+        self.sov_line_ids.with_context(q2c_change_order_effect=CHANGE_ORDER_EFFECT).write(
+            {"active": False}
+        )
         self.milestone_ids.write({"active": False})
         self._workflow_write({"effects_reversed": True})
         return [

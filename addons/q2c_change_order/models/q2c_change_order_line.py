@@ -2,7 +2,7 @@ from odoo import _, api, fields, models
 from odoo.addons.q2c_contract.money import line_amount
 from odoo.exceptions import AccessError, UserError
 
-from .q2c_change_order import DECISION_FIELDS, TARGETS
+from .q2c_change_order import DECISION_FIELDS, TARGETS, WORKFLOW
 
 CATEGORIES = [
     ("labor", "Labor"),
@@ -99,7 +99,7 @@ class Q2cChangeOrderLine(models.Model):
         decision = DECISION_FIELDS.intersection(vals)
         if set(vals) - DECISION_FIELDS:
             self.change_order_id._check_editable()
-        if decision and not self.env.context.get("q2c_co_workflow"):
+        if decision and self.env.context.get("q2c_co_workflow") is not WORKFLOW:
             self._check_can_decide()
         return super().write(vals)
 

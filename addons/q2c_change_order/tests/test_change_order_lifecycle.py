@@ -125,6 +125,9 @@ class TestChangeOrderLifecycle(Q2cChangeOrderCase):
             order.unlink()
         with self.assertRefused(UserError, "only through their buttons"):
             order.state = "approved"
+        # The workflow's context marker is an object: a context from RPC cannot pass for it.
+        with self.assertRefused(UserError, "only through their buttons"):
+            order.with_context(q2c_co_workflow=True).write({"state": "approved"})
         self._approve(order)
         with self.assertRefused(UserError, "can no longer be edited"):
             order.line_ids.unit_price = 5.0

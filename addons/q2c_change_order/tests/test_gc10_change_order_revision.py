@@ -1,3 +1,5 @@
+from freezegun import freeze_time
+
 from odoo import Command
 from odoo.exceptions import UserError
 
@@ -57,7 +59,8 @@ class TestGC10(Q2cChangeOrderCase):
 
         with self.assertRefused(UserError, "only a submitted change order can be approved"):
             self._approve(rev0)
-        rev1.with_context(q2c_approval_date="2025-05-20").with_user(self.pm_user).action_approve()
+        with freeze_time("2025-05-20"):
+            self._approve(rev1)
         self.assertEqual(str(rev1.date_approved), "2025-05-20")
         self.assertAmount(self.k1000.pending_change_amount, 0.00)
 

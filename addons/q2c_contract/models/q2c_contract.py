@@ -5,7 +5,7 @@ from dateutil.relativedelta import relativedelta
 
 from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
-from odoo.tools import float_compare, float_is_zero, format_amount
+from odoo.tools import float_compare, format_amount
 
 from ..money import line_amount, percent_of, prorate
 from ..rates import RateResolution
@@ -265,7 +265,7 @@ class Q2cContract(models.Model):
             contract.current_value = currency.round(contract.original_value + value_changes)
             contract.nte_amount = (
                 currency.round(contract.nte_original_amount + nte_changes)
-                if not float_is_zero(contract.nte_original_amount, 2)
+                if not currency.is_zero(contract.nte_original_amount)
                 else 0.0
             )
 
@@ -438,7 +438,7 @@ class Q2cContract(models.Model):
         return super().create(vals_list)
 
     def write(self, vals):
-        if SIGNED_FIELDS.intersection(vals) and not self.env.context.get("q2c_contract_sign"):
+        if SIGNED_FIELDS.intersection(vals):
             signed = self.filtered(lambda c: c.state != "draft")
             if signed:
                 raise UserError(

@@ -152,7 +152,7 @@ class Q2cContractMilestone(models.Model):
             milestone.write(
                 {
                     "state": "submitted",
-                    "submitted_date": self.env.context.get("q2c_submitted_date") or today,
+                    "submitted_date": today,
                 }
             )
         return True

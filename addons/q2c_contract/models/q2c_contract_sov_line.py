@@ -1,6 +1,10 @@
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError, ValidationError
 
+# Context marker of the change-order effects that may add and retire lines of a signed
+# contract's schedule of values; an object, so that it cannot come from an RPC payload.
+CHANGE_ORDER_EFFECT = object()
+
 
 class Q2cContractSovLine(models.Model):
     """One line of a construction contract's schedule of values (AIA G703 columns A to C).
@@ -82,15 +86,24 @@ class Q2cContractSovLine(models.Model):
                     )
                 )
 
+    def _is_change_order_effect(self):
+        """Whether an approved change order's effect makes this change (see CHANGE_ORDER_EFFECT).
+
+        The marker is a Python object in the context: no RPC call can forge it.
+        """
+        return self.env.context.get("q2c_change_order_effect") is CHANGE_ORDER_EFFECT
+
     @api.model_create_multi
     def create(self, vals_list):
         lines = super().create(vals_list)
-        if not self.env.context.get("q2c_change_order_effect"):
+        if not self._is_change_order_effect():
             lines.contract_id._check_sov_editable()
         return lines
 
     def write(self, vals):
-        if "original_value" in vals or "contract_id" in vals:
+        if {"original_value", "contract_id", "active"} & set(vals) and not (
+            self._is_change_order_effect()
+        ):
             self.contract_id._check_sov_editable()
         return super().write(vals)
 

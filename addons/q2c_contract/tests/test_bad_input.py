@@ -119,7 +119,10 @@ class TestBadInput(Q2cContractCase):
             contract.sov_line_ids = [
                 Command.create({"item_no": "2", "name": "More", "original_value": 10.0})
             ]
+        with self.assertRefused(UserError, "is signed"):
+            contract.sov_line_ids.with_context(q2c_change_order_effect=True).active = False
         self.assertAmount(contract.current_value, 1000.00)
+        self.assertTrue(contract.sov_line_ids.active)
 
     def test_schedule_of_values_must_match_the_contract_sum(self):
         contract = self._create_progress_contract([("1", "Work", 1000.00)], original_value=1200.00)

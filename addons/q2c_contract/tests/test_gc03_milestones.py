@@ -1,3 +1,5 @@
+from freezegun import freeze_time
+
 from odoo import Command
 from odoo.exceptions import UserError
 
@@ -32,7 +34,9 @@ class TestGC03(Q2cContractCase):
         cls.m1, cls.m2, cls.m3 = cls.contract.milestone_ids.sorted("sequence")
 
     def _submit(self, milestone, day):
-        milestone.with_context(q2c_submitted_date=day).action_submit()
+        with freeze_time(day):
+            milestone.action_submit()
+        self.assertEqual(str(milestone.submitted_date), day)
 
     def _accept(self, milestone, day, share=100.0):
         milestone.write({"accepted_share": share, "accepted_date": day})
