@@ -1,0 +1,1078 @@
+from markupsafe import Markup, escape
+
+from odoo import Command, _, api, fields, models
+from odoo.addons.q2c_contract.models.q2c_contract_sov_line import CHANGE_ORDER_EFFECT
+from odoo.addons.q2c_contract.money import markup_chain, round_half_up
+from odoo.exceptions import AccessError, UserError, ValidationError
+from odoo.osv import expression
+
+FINANCE = "q2c_contract.group_q2c_finance"
+STATES = [
+    ("draft", "Draft"),
+    ("submitted", "Submitted"),
+    ("approved", "Approved"),
+    ("rejected", "Rejected"),
+    ("void", "Void"),
+    ("superseded", "Superseded"),
+]
+TARGETS = [
+    ("sov_new", "New schedule-of-values line"),
+    ("sov_adjust", "Adjust a schedule-of-values line"),
+    ("contract_value", "Contract value"),
+    ("milestone", "New milestone"),
+    ("nte_cap", "Not-to-exceed cap"),
+]
+# Targets that each billing model accepts: a progress contract keeps sum(SOV) = contract sum.
+TARGETS_BY_MODEL = {
+    "progress": {"sov_new", "sov_adjust"},
+    "fixed_fee": {"milestone", "contract_value"},
+    "time_and_materials": {"contract_value", "nte_cap"},
+    "retainer": {"contract_value", "nte_cap"},
+}
+# Context marker of the workflow methods; an object, so that no RPC payload can forge it.
+WORKFLOW = object()
+# Fields the workflow methods write on a submitted or decided change order.
+WORKFLOW_FIELDS = {
+    "state",
+    "submitted_by_id",
+    "submitted_on",
+    "finance_approval_required",
+    "pm_approved_by_id",
+    "pm_approved_on",
+    "finance_approved_by_id",
+    "finance_approved_on",
+    "date_approved",
+    "decision_reason",
+    "superseded_by_id",
+    "has_newer_revision",
+    "effects_applied",
+    "effects_reversed",
+}
+# Line fields that record a decision (partial approval) rather than the priced content.
+DECISION_FIELDS = {"decision", "revised_amount"}
+# Fields anybody with write access may change in any state.
+FREE_FIELDS = {"billed_amount", "approval_document", "approval_document_name"}
+
+
+class Q2cChangeOrder(models.Model):
+    _name = "q2c.change.order"
+    _description = "Change Order"
+    _inherit = ["mail.thread", "mail.activity.mixin"]
+    _order = "contract_id, number desc, revision desc"
+    _check_company_auto = True
+
+    name = fields.Char(compute="_compute_name", store=True, index=True)
+    number = fields.Integer(readonly=True, copy=False, index=True)
+    revision = fields.Integer(readonly=True, copy=False, default=0)
+    title = fields.Char(required=True, tracking=True)
+    description = fields.Text()
+    contract_id = fields.Many2one(
+        "q2c.contract",
+        required=True,
+        index=True,
+        check_company=True,
+        tracking=True,
+        domain="[('state', 'in', ('active', 'on_hold'))]",
+    )
+    company_id = fields.Many2one(related="contract_id.company_id", store=True)
+    currency_id = fields.Many2one(related="contract_id.currency_id", store=True)
+    partner_id = fields.Many2one(related="contract_id.partner_id")
+    billing_model = fields.Selection(related="contract_id.billing_model")
+    contract_over_cap = fields.Boolean(related="contract_id.is_over_cap", string="Over Cap")
+    project_id = fields.Many2one(
+        "project.project",
+        required=True,
+        check_company=True,
+        tracking=True,
+        compute="_compute_project_id",
+        store=True,
+        readonly=False,
+        precompute=True,
+        domain="[('id', 'in', contract_project_ids)]",
+        help="Its manager approves the change order; its budget takes the change.",
+    )
+    contract_project_ids = fields.Many2many(related="contract_id.project_ids")
+    project_manager_id = fields.Many2one(related="project_id.user_id", string="Project Manager")
+    user_id = fields.Many2one("res.users", string="Requested By", default=lambda s: s.env.user)
+    date = fields.Date(string="Requested On", required=True, default=fields.Date.context_today)
+    state = fields.Selection(
+        STATES, default="draft", required=True, readonly=True, copy=False, tracking=True
+    )
+    line_ids = fields.One2many("q2c.change.order.line", "change_order_id", copy=True)
+    ohp_percent = fields.Float(string="OH&P (%)", digits=(5, 4), tracking=True)
+    bond_percent = fields.Float(string="Bond (%)", digits=(5, 4), tracking=True)
+    amount_direct = fields.Monetary(
+        string="Direct Subtotal", compute="_compute_amounts", store=True
+    )
+    amount_markup = fields.Monetary(string="Markups", compute="_compute_amounts", store=True)
+    amount_total = fields.Monetary(
+        string="Requested", compute="_compute_amounts", store=True, tracking=True
+    )
+    cost_total = fields.Monetary(string="Estimated Cost", compute="_compute_amounts", store=True)
+    approved_amount = fields.Monetary(string="Approved", compute="_compute_amounts", store=True)
+    approved_cost = fields.Monetary(compute="_compute_amounts", store=True)
+    is_partially_approved = fields.Boolean(compute="_compute_amounts", store=True)
+
+    previous_revision_id = fields.Many2one("q2c.change.order", readonly=True, copy=False)
+    superseded_by_id = fields.Many2one("q2c.change.order", readonly=True, copy=False)
+    has_newer_revision = fields.Boolean(readonly=True, copy=False)
+    revision_ids = fields.One2many(
+        "q2c.change.order", compute="_compute_revision_ids", string="Revisions"
+    )
+    submitted_by_id = fields.Many2one("res.users", readonly=True, copy=False)
+    submitted_on = fields.Datetime(readonly=True, copy=False)
+    finance_approval_required = fields.Boolean(readonly=True, copy=False)
+    pm_approved_by_id = fields.Many2one(
+        "res.users", string="Approved by PM", readonly=True, copy=False
+    )
+    pm_approved_on = fields.Datetime(readonly=True, copy=False)
+    finance_approved_by_id = fields.Many2one(
+        "res.users", string="Approved by Finance", readonly=True, copy=False
+    )
+    finance_approved_on = fields.Datetime(readonly=True, copy=False)
+    date_approved = fields.Date(readonly=True, copy=False, tracking=True)
+    decision_reason = fields.Text(string="Reason", readonly=True, copy=False)
+    approval_document = fields.Binary(
+        string="Signed Change Order", attachment=True, copy=False, help="e.g. the signed G701."
+    )
+    approval_document_name = fields.Char(copy=False)
+
+    effects_applied = fields.Boolean(readonly=True, copy=False)
+    effects_reversed = fields.Boolean(readonly=True, copy=False)
+    change_entry_ids = fields.One2many(
+        "q2c.contract.change.entry", "change_order_id", string="Effects", readonly=True
+    )
+    sov_line_ids = fields.One2many(
+        "q2c.contract.sov.line",
+        "change_order_id",
+        string="SOV Lines Added",
+        readonly=True,
+        context={"active_test": False},
+    )
+    milestone_ids = fields.One2many(
+        "q2c.contract.milestone",
+        "change_order_id",
+        string="Milestones Added",
+        readonly=True,
+        context={"active_test": False},
+    )
+    billed_amount = fields.Monetary(
+        readonly=True,
+        copy=False,
+        help="Billed under this change order; kept by billing. A billed change is not voided.",
+    )
+
+    can_submit = fields.Boolean(compute="_compute_permissions")
+    can_approve = fields.Boolean(compute="_compute_permissions")
+    can_reject = fields.Boolean(compute="_compute_permissions")
+    can_revise = fields.Boolean(compute="_compute_permissions")
+    can_void = fields.Boolean(compute="_compute_permissions")
+    waiting_my_approval = fields.Boolean(
+        compute="_compute_waiting_my_approval", search="_search_waiting_my_approval"
+    )
+
+    _sql_constraints = [
+        (
+            "number_revision_uniq",
+            "unique(contract_id, number, revision)",
+            "A change order revision exists once per contract.",
+        ),
+    ]
+
+    # ------------------------------------------------------------------ computes
+
+    @api.depends("number", "revision")
+    def _compute_name(self):
+        for order in self:
+            order.name = f"CO-{order.number:03d}" if order.number else _("New")
+
+    @api.depends("name", "revision", "title")
+    def _compute_display_name(self):
+        for order in self:
+            rev = _(" rev %s", order.revision) if order.revision else ""
+            order.display_name = f"{order.name}{rev} {order.title or ''}".strip()
+
+    @api.depends("contract_id")
+    def _compute_project_id(self):
+        for order in self:
+            if order.project_id not in order.contract_id.project_ids:
+                order.project_id = order.contract_id.project_ids[:1]
+
+    @api.depends(
+        "ohp_percent",
+        "bond_percent",
+        "line_ids.amount",
+        "line_ids.cost_amount",
+        "line_ids.target",
+        "line_ids.sov_line_id",
+        "line_ids.decision",
+        "line_ids.approved_amount",
+    )
+    def _compute_amounts(self):
+        for order in self:
+            currency = order.currency_id or order.env.company.currency_id
+            requested = order._effect_groups(approved=False)
+            approved = order._effect_groups(approved=True)
+            order.amount_direct = currency.round(sum(g["direct"] for g in requested))
+            order.amount_total = currency.round(sum(g["total"] for g in requested))
+            order.amount_markup = currency.round(order.amount_total - order.amount_direct)
+            order.cost_total = currency.round(sum(g["cost"] for g in requested))
+            order.approved_amount = currency.round(sum(g["total"] for g in approved))
+            order.approved_cost = currency.round(sum(g["cost"] for g in approved))
+            order.is_partially_approved = any(
+                line.decision in ("rejected", "revised") for line in order.line_ids
+            )
+
+    @api.depends("contract_id", "number", "revision")
+    def _compute_revision_ids(self):
+        for order in self:
+            order.revision_ids = order._revisions()
+
+    def _revisions(self):
+        """Every revision of this change order, this one included (read fresh, not cached)."""
+        self.ensure_one()
+        if not self.number:
+            return self
+        return self.search(
+            [("contract_id", "=", self.contract_id.id), ("number", "=", self.number)],
+            order="revision",
+        )
+
+    @api.depends_context("uid")
+    @api.depends("state", "pm_approved_by_id", "finance_approved_by_id", "has_newer_revision")
+    def _compute_permissions(self):
+        for order in self:
+            manages = order._user_manages()
+            finance = self.env.user.has_group(FINANCE)
+            live = order.state == "submitted" and not order.has_newer_revision
+            order.can_submit = order.state == "draft" and (manages or finance)
+            order.can_approve = live and bool(order._approval_role(self.env.user))
+            order.can_reject = live and (order._is_project_manager() or finance)
+            order.can_revise = (
+                order.state in ("submitted", "rejected")
+                and not order.has_newer_revision
+                and (manages or finance)
+            )
+            order.can_void = order.state in ("draft", "submitted", "approved") and (
+                order._is_project_manager() or finance
+            )
+
+    @api.depends_context("uid")
+    @api.depends("state", "pm_approved_by_id", "finance_approved_by_id", "has_newer_revision")
+    def _compute_waiting_my_approval(self):
+        for order in self:
+            order.waiting_my_approval = (
+                order.state == "submitted"
+                and not order.has_newer_revision
+                and bool(order._approval_role(self.env.user))
+            )
+
+    def _search_waiting_my_approval(self, operator, value):
+        if operator not in ("=", "!=") or not isinstance(value, bool):
+            raise UserError(_("Unsupported search on 'waiting for my approval'."))
+        user = self.env.user
+        as_manager = [("project_id.user_id", "=", user.id), ("pm_approved_by_id", "=", False)]
+        as_finance = expression.FALSE_DOMAIN
+        if user.has_group(FINANCE):
+            as_finance = [
+                ("finance_approval_required", "=", True),
+                ("finance_approved_by_id", "=", False),
+                ("pm_approved_by_id", "!=", user.id),
+            ]
+        domain = expression.AND(
+            [
+                [("state", "=", "submitted"), ("has_newer_revision", "=", False)],
+                expression.OR([as_manager, as_finance]),
+            ]
+        )
+        if (operator == "=") != value:
+            return ["!", *expression.normalize_domain(domain)]
+        return domain
+
+    # ------------------------------------------------------------------ effects, computed
+
+    def _effect_groups(self, approved):
+        """The change's effects: one group per target (a new SOV line, an existing SOV line,
+        the contract value, a new milestone, the cap).
+
+        Markups (OH&P on the direct subtotal, then bond on the running subtotal, each rounded)
+        are applied per group, so that every SOV change carries its own markup and the sum of
+        the groups is the change order's amount exactly. The cap takes no markup. The bond
+        premium is a cost; OH&P is margin. `approved`: only approved lines at their approved
+        amounts (partial approval), else every line as requested.
+        """
+        self.ensure_one()
+        currency = self.currency_id or self.env.company.currency_id
+        groups = {}
+        for line in self.line_ids.sorted(lambda ln: (ln.sequence, ln.id or 0)):
+            if approved and line.decision == "rejected":
+                continue
+            key = f"{line.target}:{line.sov_line_id.id or 0}"
+            group = groups.setdefault(
+                key,
+                {
+                    "key": key,
+                    "target": line.target,
+                    "sov_line": line.sov_line_id,
+                    "lines": line,
+                    "direct": 0.0,
+                    "line_cost": 0.0,
+                },
+            )
+            group["lines"] |= line
+            group["direct"] += line.approved_amount if approved else line.amount
+            group["line_cost"] += line.cost_amount
+        for group in groups.values():
+            group["direct"] = round_half_up(currency, group["direct"])
+            if group["target"] == "nte_cap":
+                group.update(ohp=0.0, bond=0.0, total=group["direct"], cost=0.0)
+                continue
+            (ohp, bond), total = markup_chain(
+                currency, group["direct"], [self.ohp_percent, self.bond_percent]
+            )
+            cost = round_half_up(currency, group["line_cost"] + bond)
+            group.update(ohp=ohp, bond=bond, total=total, cost=cost)
+        return list(groups.values())
+
+    # ------------------------------------------------------------------ CRUD
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        contracts = self.env["q2c.contract"].browse([v.get("contract_id") for v in vals_list])
+        contracts._check_takes_change_orders()
+        next_numbers = {}
+        for vals in vals_list:
+            if vals.get("number"):
+                continue
+            contract_id = vals.get("contract_id")
+            if contract_id not in next_numbers:
+                next_numbers[contract_id] = self._next_number(contract_id)
+            vals["number"] = next_numbers[contract_id]
+            next_numbers[contract_id] += 1
+        return super().create(vals_list)
+
+    def _next_number(self, contract_id):
+        """Change orders are numbered per contract; revisions share their number."""
+        self.env.cr.execute(
+            "SELECT COALESCE(MAX(number), 0) + 1 FROM q2c_change_order WHERE contract_id = %s",
+            [contract_id],
+        )
+        return self.env.cr.fetchone()[0]
+
+    def write(self, vals):
+        protected = set(vals) - FREE_FIELDS - WORKFLOW_FIELDS
+        protected = {f for f in protected if not f.startswith(("message_", "activity_"))}
+        in_workflow = self.env.context.get("q2c_co_workflow") is WORKFLOW
+        if not in_workflow and set(vals) & WORKFLOW_FIELDS:
+            raise UserError(_("Change order states change only through their buttons."))
+        if protected - {"line_ids"} or (
+            "line_ids" in protected and not self._only_line_decisions(vals["line_ids"])
+        ):
+            self._check_editable()
+        if "contract_id" in vals:
+            self.env["q2c.contract"].browse(vals["contract_id"])._check_takes_change_orders()
+        return super().write(vals)
+
+    @staticmethod
+    def _only_line_decisions(commands):
+        """Whether one2many commands only record line decisions (partial approval)."""
+        return all(
+            command[0] == Command.UPDATE and set(command[2]) <= DECISION_FIELDS
+            for command in commands
+        )
+
+    def _check_editable(self):
+        for order in self:
+            if order.state != "draft":
+                raise UserError(
+                    _(
+                        "%(order)s is %(state)s: it can no longer be edited. Create a revision "
+                        "(while it is submitted) or a new change order.",
+                        order=order.display_name,
+                        state=dict(STATES)[order.state].lower(),
+                    )
+                )
+
+    @api.ondelete(at_uninstall=False)
+    def _unlink_only_drafts(self):
+        for order in self:
+            if order.state != "draft":
+                raise UserError(
+                    _(
+                        "%(order)s was submitted: it is never deleted. Void it, or for an "
+                        "approved change, create a reversing change order.",
+                        order=order.display_name,
+                    )
+                )
+        for previous in self.previous_revision_id:
+            previous._workflow_write({"has_newer_revision": False})
+
+    def _workflow_write(self, vals):
+        return self.with_context(q2c_co_workflow=WORKFLOW).write(vals)
+
+    # ------------------------------------------------------------------ rights
+
+    def _is_project_manager(self, user=None):
+        self.ensure_one()
+        user = user or self.env.user
+        return bool(self.project_id) and self.project_id.user_id == user
+
+    def _user_manages(self):
+        """The project manager, the contract manager or the requester: may prepare and submit."""
+        self.ensure_one()
+        user = self.env.user
+        return self._is_project_manager() or user in (self.contract_id.user_id, self.user_id)
+
+    def _approval_role(self, user):
+        """The approval `user` may give now: 'project_manager', 'finance' or False.
+
+        The project's manager approves every change order; above the company's threshold a
+        Finance user approves as well, and that must be another person (four eyes).
+        Superuser mode (data loading, scripts) is trusted as Odoo's own access checks are.
+        """
+        self.ensure_one()
+        if self.env.su:
+            if not self.pm_approved_by_id:
+                return "project_manager"
+            return "finance" if self._finance_approval_pending() else False
+        if not self.pm_approved_by_id and self._is_project_manager(user):
+            return "project_manager"
+        if (
+            self._finance_approval_pending()
+            and user.has_group(FINANCE)
+            and user != self.pm_approved_by_id
+        ):
+            return "finance"
+        return False
+
+    def _finance_approval_pending(self):
+        return self.finance_approval_required and not self.finance_approved_by_id
+
+    def _needs_finance_approval(self):
+        """Whether the amount is above the company threshold (both in company currency)."""
+        self.ensure_one()
+        company = self.company_id
+        threshold = company.q2c_co_finance_threshold
+        if company.currency_id.is_zero(threshold):
+            return False
+        amount = self.currency_id._convert(
+            abs(self.amount_total), company.currency_id, company, self.date, round=True
+        )
+        return company.currency_id.compare_amounts(amount, threshold) > 0
+
+    def _missing_approvals_message(self):
+        self.ensure_one()
+        parts = []
+        if not self.pm_approved_by_id:
+            parts.append(
+                _(
+                    "the approval of %(manager)s, manager of project %(project)s",
+                    manager=self.project_id.user_id.name or _("(no manager)"),
+                    project=self.project_id.display_name,
+                )
+            )
+        if self._finance_approval_pending():
+            parts.append(
+                _(
+                    "a Finance approval by another person, its amount %(amount)s being above "
+                    "%(threshold)s",
+                    amount=self.contract_id._fmt(self.amount_total),
+                    threshold=self.contract_id._fmt(self.company_id.q2c_co_finance_threshold),
+                )
+            )
+        return _(" and ").join(parts)
+
+    # ------------------------------------------------------------------ checks
+
+    def _check_submittable(self):
+        self.ensure_one()
+        if self.state != "draft":
+            raise UserError(_("%s is not a draft: it was submitted already.", self.display_name))
+        self.contract_id._check_takes_change_orders(active_only=True)
+        if not self.line_ids:
+            raise UserError(_("%s has no lines: add what changes.", self.display_name))
+        if not self.project_id:
+            raise UserError(_("%s needs a project: its manager approves it.", self.display_name))
+        allowed = TARGETS_BY_MODEL[self.contract_id.billing_model]
+        for line in self.line_ids:
+            if line.target not in allowed:
+                raise ValidationError(
+                    _(
+                        "Line %(line)s of %(order)s changes the %(target)s, which a %(model)s "
+                        "contract does not take (it takes: %(allowed)s).",
+                        line=line.name,
+                        order=self.display_name,
+                        target=dict(TARGETS)[line.target].lower(),
+                        model=dict(
+                            self.contract_id._fields["billing_model"]._description_selection(
+                                self.env
+                            )
+                        )[self.contract_id.billing_model].lower(),
+                        allowed=", ".join(dict(TARGETS)[t].lower() for t in sorted(allowed)),
+                    )
+                )
+            if line.target == "sov_adjust" and line.sov_line_id.contract_id != self.contract_id:
+                raise ValidationError(
+                    _("Line %s adjusts a schedule-of-values line: choose it.", line.name)
+                )
+            if line.target == "nte_cap" and self.currency_id.is_zero(
+                self.contract_id.nte_original_amount
+            ):
+                raise ValidationError(
+                    _(
+                        "Contract %s has no not-to-exceed cap to change.",
+                        self.contract_id.display_name,
+                    )
+                )
+        if any(line.currency_id.is_zero(line.amount) for line in self.line_ids):
+            raise ValidationError(_("A line of %s has no amount.", self.display_name))
+
+    def _check_decidable(self, action_label):
+        self.ensure_one()
+        if self.state != "submitted":
+            raise UserError(
+                _(
+                    "%(order)s is %(state)s: only a submitted change order can be %(action)s.",
+                    order=self.display_name,
+                    state=dict(STATES)[self.state].lower(),
+                    action=action_label,
+                )
+            )
+        if self.has_newer_revision:
+            newer = self._revisions().filtered(lambda o: o.revision > self.revision)
+            raise UserError(
+                _(
+                    "%(order)s has a newer revision (%(newer)s): only the latest revision can be "
+                    "%(action)s.",
+                    order=self.display_name,
+                    newer=", ".join(newer.mapped("display_name")),
+                    action=action_label,
+                )
+            )
+        self.contract_id._check_takes_change_orders()
+
+    # ------------------------------------------------------------------ transitions
+
+    def action_submit(self):
+        for order in self:
+            order.check_access("write")
+            if not (order._user_manages() or self.env.user.has_group(FINANCE) or self.env.su):
+                raise AccessError(
+                    _(
+                        "Only the project manager, the contract manager, the requester or "
+                        "Finance may submit %s.",
+                        order.display_name,
+                    )
+                )
+            order._check_submittable()
+            superseded = order._supersede_previous_revisions()
+            order._workflow_write(
+                {
+                    "state": "submitted",
+                    "submitted_by_id": self.env.user.id,
+                    "submitted_on": fields.Datetime.now(),
+                    "finance_approval_required": order._needs_finance_approval(),
+                }
+            )
+            order._post_submitted(superseded)
+            order._schedule_approval_activity()
+        return True
+
+    def _supersede_previous_revisions(self):
+        self.ensure_one()
+        previous = self._revisions().filtered(
+            lambda o: o.revision < self.revision and o.state == "submitted"
+        )
+        for old in previous:
+            old._workflow_write({"state": "superseded", "superseded_by_id": self.id})
+            old.activity_unlink(["mail.mail_activity_data_todo"])
+            old.message_post(
+                body=_(
+                    "Superseded by revision %(revision)s (%(amount)s replaces %(old)s).",
+                    revision=self.revision,
+                    amount=self.contract_id._fmt(self.amount_total),
+                    old=self.contract_id._fmt(old.amount_total),
+                )
+            )
+        return previous
+
+    def action_approve(self):
+        for order in self:
+            order.check_access("write")
+            order._check_decidable(_("approved"))
+            role = order._approval_role(self.env.user)
+            if not role:
+                raise AccessError(
+                    _(
+                        "You cannot approve %(order)s: it needs %(missing)s.",
+                        order=order.display_name,
+                        missing=order._missing_approvals_message() or _("no further approval"),
+                    )
+                )
+            now = fields.Datetime.now()
+            if role == "project_manager":
+                order._workflow_write(
+                    {"pm_approved_by_id": self.env.user.id, "pm_approved_on": now}
+                )
+            else:
+                order._workflow_write(
+                    {"finance_approved_by_id": self.env.user.id, "finance_approved_on": now}
+                )
+            if order._finance_approval_pending() or not order.pm_approved_by_id:
+                order.message_post(
+                    body=_(
+                        "Approved by %(user)s as %(role)s; still needs %(missing)s.",
+                        user=self.env.user.name,
+                        role=_("project manager") if role == "project_manager" else _("Finance"),
+                        missing=order._missing_approvals_message(),
+                    )
+                )
+                continue
+            order._finalize_approval()
+        return True
+
+    def _finalize_approval(self):
+        self.ensure_one()
+        lines = self.line_ids
+        if all(line.decision == "rejected" for line in lines):
+            raise UserError(
+                _(
+                    "Every line of %s is rejected: reject the change order instead.",
+                    self.display_name,
+                )
+            )
+        lines.filtered(lambda ln: ln.decision == "pending").with_context(
+            q2c_co_workflow=WORKFLOW
+        ).write({"decision": "approved"})
+        self._workflow_write(
+            {
+                "state": "approved",
+                "date_approved": fields.Date.context_today(self),
+            }
+        )
+        changes = self._apply_effects()
+        self.activity_feedback(["mail.mail_activity_data_todo"])
+        self._post_approved(changes)
+
+    def action_reject(self, reason=None):
+        reason = self._check_reason(reason, _("reject"))
+        for order in self:
+            order.check_access("write")
+            order._check_decidable(_("rejected"))
+            if not (order._is_project_manager() or self.env.user.has_group(FINANCE)):
+                raise AccessError(
+                    _(
+                        "Only the manager of project %(project)s or Finance may reject "
+                        "%(order)s.",
+                        project=order.project_id.display_name,
+                        order=order.display_name,
+                    )
+                )
+            order._workflow_write({"state": "rejected", "decision_reason": reason})
+            order.activity_unlink(["mail.mail_activity_data_todo"])
+            order.message_post(
+                body=_(
+                    "Rejected by %(user)s: %(reason)s. Requested %(amount)s; no effect on the "
+                    "contract.",
+                    user=self.env.user.name,
+                    reason=reason,
+                    amount=order.contract_id._fmt(order.amount_total),
+                )
+            )
+        return True
+
+    def action_void(self, reason=None):
+        reason = self._check_reason(reason, _("void"))
+        for order in self:
+            order.check_access("write")
+            if order.state not in ("draft", "submitted", "approved"):
+                raise UserError(
+                    _(
+                        "%(order)s is %(state)s: it cannot be voided.",
+                        order=order.display_name,
+                        state=dict(STATES)[order.state].lower(),
+                    )
+                )
+            if not (order._is_project_manager() or self.env.user.has_group(FINANCE)):
+                raise AccessError(
+                    _(
+                        "Only the manager of project %(project)s or Finance may void %(order)s.",
+                        project=order.project_id.display_name,
+                        order=order.display_name,
+                    )
+                )
+            reversed_changes = order._reverse_effects() if order.state == "approved" else []
+            order._workflow_write({"state": "void", "decision_reason": reason})
+            order.activity_unlink(["mail.mail_activity_data_todo"])
+            if order.previous_revision_id:
+                order.previous_revision_id._workflow_write({"has_newer_revision": False})
+            order._post_voided(reason, reversed_changes)
+        return True
+
+    def action_revise(self, note=None):
+        """A new revision (n + 1) in draft, copying the lines; it supersedes this one when it is
+        submitted (billing-domain.md 3.2)."""
+        self.ensure_one()
+        self.check_access("write")
+        if self.state not in ("submitted", "rejected") or self.has_newer_revision:
+            raise UserError(
+                _(
+                    "%s cannot be revised: only the latest submitted or rejected revision can.",
+                    self.display_name,
+                )
+            )
+        if not (self._user_manages() or self.env.user.has_group(FINANCE)):
+            raise AccessError(_("You may not revise %s.", self.display_name))
+        self.contract_id._check_takes_change_orders(active_only=True)
+        new = self.copy(
+            {
+                "number": self.number,
+                "revision": self.revision + 1,
+                "previous_revision_id": self.id,
+                "date": fields.Date.context_today(self),
+            }
+        )
+        self._workflow_write({"has_newer_revision": True})
+        body = _(
+            "Revision %(revision)s created by %(user)s.",
+            revision=new.revision,
+            user=self.env.user.name,
+        )
+        if note:
+            body = _("%(body)s Reason: %(note)s", body=body, note=note)
+        self.message_post(body=body)
+        new.message_post(
+            body=_("Revision of %(order)s. %(note)s", order=self.display_name, note=note or "")
+        )
+        return {
+            "type": "ir.actions.act_window",
+            "res_model": self._name,
+            "res_id": new.id,
+            "view_mode": "form",
+            "target": "current",
+        }
+
+    def _check_reason(self, reason, action_label):
+        reason = (reason or "").strip()
+        if not reason:
+            raise UserError(_("Give the reason to %s this change order.", action_label))
+        return reason
+
+    def action_open_reason_wizard(self):
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "q2c_change_order.q2c_change_order_reason_action"
+        )
+        action["context"] = {
+            "default_change_order_id": self.id,
+            "default_action": self.env.context.get("q2c_reason_action", "reject"),
+        }
+        return action
+
+    # ------------------------------------------------------------------ effects, applied
+
+    def _lock(self):
+        """Lock the change order's row: two approvals or voids of it cannot interleave."""
+        self.flush_recordset()
+        self.env.cr.execute(
+            "SELECT effects_applied, effects_reversed FROM q2c_change_order "
+            "WHERE id = %s FOR UPDATE",
+            [self.id],
+        )
+        return self.env.cr.fetchone()
+
+    def _apply_effects(self):
+        """Apply the approved change once: contract value or cap, schedule of values, billing
+        schedule (new milestone), project budget. Returns the changes, for the audit message.
+
+        Exactly once: the row lock, the `effects_applied` flag, and the unique index on
+        (change order, effect, reversal) of the change entries; a second call does nothing.
+        """
+        self.ensure_one()
+        applied, _reversed = self._lock()
+        if applied:
+            return []
+        contract = self.contract_id
+        value_before = contract.current_value
+        running = {"value": contract.current_value, "nte": contract.nte_amount}
+        changes = []
+        entries = []
+        for group in self._effect_groups(approved=True):
+            entries += self._effect_entries(group, changes, running)
+        entries += self._budget_entries(changes)
+        self.env["q2c.contract.change.entry"].create(entries)
+        self._workflow_write({"effects_applied": True})
+        changes.insert(
+            0,
+            _(
+                "Contract value: %(before)s → %(after)s",
+                before=contract._fmt(value_before),
+                after=contract._fmt(contract.current_value),
+            ),
+        )
+        return changes
+
+    def _entry(self, group_key, kind, amount, before, **extra):
+        return {
+            "contract_id": self.contract_id.id,
+            "currency_id": self.currency_id.id,
+            "change_order_id": self.id,
+            "effect_key": f"{group_key}/{kind}",
+            "date": self.date_approved,
+            "name": f"{self.display_name}",
+            "kind": kind,
+            "amount": amount,
+            "amount_before": before,
+            "amount_after": self.currency_id.round(before + amount),
+            **extra,
+        }
+
+    def _effect_entries(self, group, changes, running):
+        """Entries (and the new SOV line or milestone) of one effect group.
+
+        `running` holds the contract value and cap as the entries of this change order move
+        them, so that each entry records its own before and after.
+        """
+        fmt = self.contract_id._fmt
+        total = group["total"]
+        target = group["target"]
+        key = group["key"]
+        if target == "nte_cap":
+            before = running["nte"]
+            running["nte"] += total
+            changes.append(
+                _("Not-to-exceed cap: %(b)s → %(a)s", b=fmt(before), a=fmt(running["nte"]))
+            )
+            return [self._entry(key, "nte", total, before)]
+        value_before = running["value"]
+        running["value"] += total
+        if target == "sov_new":
+            sov_line = self._create_sov_line(group)
+            changes.append(
+                _(
+                    "New schedule-of-values line %(line)s: %(amount)s",
+                    line=sov_line.display_name,
+                    amount=fmt(total),
+                )
+            )
+            return [self._entry(key, "value", total, 0.0, sov_line_id=sov_line.id)]
+        if target == "sov_adjust":
+            sov_line = group["sov_line"]
+            before = sov_line.scheduled_value
+            changes.append(
+                _(
+                    "Schedule-of-values line %(line)s: %(b)s → %(a)s",
+                    line=sov_line.display_name,
+                    b=fmt(before),
+                    a=fmt(before + total),
+                )
+            )
+            return [self._entry(key, "value", total, before, sov_line_id=sov_line.id)]
+        entry = self._entry(key, "value", total, value_before)
+        if target == "milestone":
+            # The value entry goes first: the new milestone must fit in the new contract value.
+            self.env["q2c.contract.change.entry"].create(entry)
+            milestone = self._create_milestone(total)
+            changes.append(
+                _("New milestone %(name)s: %(amount)s", name=milestone.name, amount=fmt(total))
+            )
+            return []
+        return [entry]
+
+    def _create_sov_line(self, group):
+        contract = self.contract_id
+        lines = contract.with_context(active_test=False).sov_line_ids
+        numbers = [int(n) for n in lines.mapped("item_no") if n and n.isdigit()]
+        cost_codes = group["lines"].filtered("cost_code").mapped("cost_code")
+        return (
+            self.env["q2c.contract.sov.line"]
+            .with_context(q2c_change_order_effect=CHANGE_ORDER_EFFECT)
+            .create(
+                {
+                    "contract_id": contract.id,
+                    "sequence": max(lines.mapped("sequence") or [0]) + 1,
+                    "item_no": str(max(numbers or [0]) + 1),
+                    "name": f"{self.name} {self.title}",
+                    "cost_code": cost_codes[0] if cost_codes else False,
+                    "original_value": 0.0,
+                    "change_order_id": self.id,
+                }
+            )
+        )
+
+    def _create_milestone(self, amount):
+        contract = self.contract_id
+        return self.env["q2c.contract.milestone"].create(
+            {
+                "contract_id": contract.id,
+                "sequence": max(contract.milestone_ids.mapped("sequence") or [0]) + 1,
+                "name": f"{self.name} {self.title}",
+                "basis": "amount",
+                "fixed_amount": amount,
+                "change_order_id": self.id,
+            }
+        )
+
+    def _budget_entries(self, changes):
+        """Revenue budget + the approved price, cost budget + the approved estimated cost."""
+        project = self.project_id
+        priced = [g for g in self._effect_groups(approved=True) if g["target"] != "nte_cap"]
+        if not project or not priced:
+            return []
+        revenue = self.currency_id.round(sum(g["total"] for g in priced))
+        cost = self.currency_id.round(sum(g["cost"] for g in priced))
+        to_project = project.currency_id or self.company_id.currency_id
+        if to_project != self.currency_id:
+            revenue, cost = (
+                self.currency_id._convert(a, to_project, self.company_id, self.date_approved)
+                for a in (revenue, cost)
+            )
+        entries = []
+        fmt = self.contract_id._fmt
+        for kind, amount, before in (
+            ("budget_revenue", revenue, project.q2c_revenue_budget_revised),
+            ("budget_cost", cost, project.q2c_cost_budget_revised),
+        ):
+            if to_project.is_zero(amount):
+                continue
+            entry = self._entry("budget", kind, amount, before, project_id=project.id)
+            entry["currency_id"] = to_project.id
+            entries.append(entry)
+            label = _("Revenue budget") if kind == "budget_revenue" else _("Cost budget")
+            changes.append(
+                _(
+                    "%(label)s of %(project)s: %(b)s → %(a)s",
+                    label=label,
+                    project=project.display_name,
+                    b=fmt(before),
+                    a=fmt(before + amount),
+                )
+            )
+        return entries
+
+    def _is_billed(self):
+        """Whether billing used this change: then it is never voided, only reversed by a new
+        change order. q2c_billing extends this with its invoice lines."""
+        self.ensure_one()
+        currency = self.currency_id
+        return (
+            not currency.is_zero(self.billed_amount)
+            or any(not currency.is_zero(line.billed_amount) for line in self.sov_line_ids)
+            or any(not currency.is_zero(m.billed_amount) for m in self.milestone_ids)
+        )
+
+    def _reverse_effects(self):
+        """Undo an approved, unbilled change with reversing entries; refuse a billed one."""
+        self.ensure_one()
+        applied, reversed_already = self._lock()
+        if not applied or reversed_already:
+            return []
+        if self._is_billed():
+            raise UserError(
+                _(
+                    "%(order)s was billed: voiding it would rewrite invoiced amounts. Create a "
+                    "change order that reverses it instead.",
+                    order=self.display_name,
+                )
+            )
+        contract = self.contract_id
+        value_before = contract.current_value
+        originals = self.change_entry_ids.filtered(lambda e: not e.is_reversal)
+        reversals = originals._reverse_values(_("Void of %s", self.display_name))
+        for values, original in zip(reversals, originals, strict=True):
+            values.update(
+                change_order_id=self.id,
+                effect_key=original.effect_key,
+                date=fields.Date.context_today(self),
+                amount_before=original.amount_after,
+                amount_after=original.amount_before,
+            )
+        self.env["q2c.contract.change.entry"].create(reversals)
+        self.sov_line_ids.with_context(q2c_change_order_effect=CHANGE_ORDER_EFFECT).write(
+            {"active": False}
+        )
+        self.milestone_ids.write({"active": False})
+        self._workflow_write({"effects_reversed": True})
+        return [
+            _(
+                "Contract value: %(before)s → %(after)s",
+                before=contract._fmt(value_before),
+                after=contract._fmt(contract.current_value),
+            ),
+            *(
+                _(
+                    "%(kind)s reversed: %(amount)s",
+                    kind=dict(e._fields["kind"]._description_selection(self.env))[e.kind],
+                    amount=contract._fmt(-e.amount),
+                )
+                for e in originals
+                if e.kind != "value"
+            ),
+        ]
+
+    # ------------------------------------------------------------------ audit
+
+    def _format_changes(self, title, changes):
+        items = Markup("").join(Markup("<li>%s</li>") % escape(c) for c in changes)
+        return Markup("<p>%s</p><ul>%s</ul>") % (title, items) if changes else title
+
+    def _post_submitted(self, superseded):
+        fmt = self.contract_id._fmt
+        body = _(
+            "Submitted revision %(revision)s by %(user)s: %(total)s (direct %(direct)s, "
+            "markups %(markup)s, estimated cost %(cost)s).",
+            revision=self.revision,
+            user=self.env.user.name,
+            total=fmt(self.amount_total),
+            direct=fmt(self.amount_direct),
+            markup=fmt(self.amount_markup),
+            cost=fmt(self.cost_total),
+        )
+        if superseded:
+            body = _(
+                "%(body)s It supersedes %(old)s.",
+                body=body,
+                old=", ".join(f"{o.display_name} ({fmt(o.amount_total)})" for o in superseded),
+            )
+        if self.finance_approval_required:
+            body = _("%(body)s Above the Finance threshold: Finance approves too.", body=body)
+        self.message_post(body=body)
+
+    def _post_approved(self, changes):
+        approvers = ", ".join(
+            filter(None, [self.pm_approved_by_id.name, self.finance_approved_by_id.name])
+        )
+        if self.is_partially_approved:
+            title = _(
+                "Partially approved on %(date)s by %(approvers)s: %(approved)s of %(requested)s "
+                "requested.",
+                date=self.date_approved,
+                approvers=approvers or self.env.user.name,
+                approved=self.contract_id._fmt(self.approved_amount),
+                requested=self.contract_id._fmt(self.amount_total),
+            )
+        else:
+            title = _(
+                "Approved on %(date)s by %(approvers)s: %(approved)s.",
+                date=self.date_approved,
+                approvers=approvers or self.env.user.name,
+                approved=self.contract_id._fmt(self.approved_amount),
+            )
+        body = self._format_changes(title, changes)
+        self.message_post(body=body)
+        self.contract_id.message_post(body=body)
+
+    def _post_voided(self, reason, reversed_changes):
+        title = _("Voided by %(user)s: %(reason)s.", user=self.env.user.name, reason=reason)
+        body = self._format_changes(title, reversed_changes)
+        self.message_post(body=body)
+        if reversed_changes:
+            self.contract_id.message_post(body=body)
+
+    def _schedule_approval_activity(self):
+        manager = self.project_id.user_id
+        if manager and manager.active:
+            self.activity_schedule(
+                "mail.mail_activity_data_todo",
+                user_id=manager.id,
+                summary=_("Approve %s", self.display_name),
+            )

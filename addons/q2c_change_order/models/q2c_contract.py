@@ -1,0 +1,50 @@
+from odoo import _, api, fields, models
+from odoo.exceptions import UserError
+
+
+class Q2cContract(models.Model):
+    _inherit = "q2c.contract"
+
+    change_order_ids = fields.One2many("q2c.change.order", "contract_id", string="Change Orders")
+    change_order_count = fields.Integer(compute="_compute_change_order_stats")
+    pending_change_amount = fields.Monetary(
+        string="Pending Changes",
+        compute="_compute_change_order_stats",
+        help="Submitted, not yet approved change orders (exposure); not in the contract value.",
+    )
+
+    @api.depends("change_order_ids.state", "change_order_ids.amount_total")
+    def _compute_change_order_stats(self):
+        for contract in self:
+            orders = contract.change_order_ids
+            contract.change_order_count = len(orders)
+            pending = orders.filtered(lambda o: o.state == "submitted")
+            contract.pending_change_amount = sum(pending.mapped("amount_total"))
+
+    def _check_takes_change_orders(self, active_only=False):
+        """A closed contract takes no change orders; submitting needs a signed one."""
+        for contract in self:
+            if contract.state == "closed":
+                raise UserError(
+                    _(
+                        "Contract %(contract)s is closed: it takes no change orders.",
+                        contract=contract.display_name,
+                    )
+                )
+            if active_only and contract.state == "draft":
+                raise UserError(
+                    _(
+                        "Contract %(contract)s is a draft: edit it directly; change orders "
+                        "change signed contracts.",
+                        contract=contract.display_name,
+                    )
+                )
+
+    def action_view_change_orders(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "q2c_change_order.q2c_change_order_action"
+        )
+        action["domain"] = [("contract_id", "=", self.id)]
+        action["context"] = {"default_contract_id": self.id}
+        return action

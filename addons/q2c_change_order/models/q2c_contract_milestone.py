@@ -1,0 +1,13 @@
+from odoo import fields, models
+
+
+class Q2cContractMilestone(models.Model):
+    _inherit = "q2c.contract.milestone"
+
+    change_order_id = fields.Many2one(
+        "q2c.change.order",
+        string="Added by",
+        readonly=True,
+        ondelete="restrict",
+        check_company=True,
+    )

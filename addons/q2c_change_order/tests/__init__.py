@@ -1,0 +1,7 @@
+from . import (
+    test_change_order_bad_input,
+    test_change_order_effects,
+    test_change_order_lifecycle,
+    test_change_order_security,
+    test_gc10_change_order_revision,
+)

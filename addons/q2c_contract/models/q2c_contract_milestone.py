@@ -1,0 +1,267 @@
+from datetime import timedelta
+
+from odoo import _, api, fields, models
+from odoo.exceptions import UserError, ValidationError
+from odoo.tools import float_compare
+
+from ..money import percent_of
+
+ACCEPTANCE_STATES = [
+    ("pending", "Pending"),
+    ("submitted", "Submitted"),
+    ("partially_accepted", "Partially Accepted"),
+    ("accepted", "Accepted"),
+    ("rejected", "Rejected"),
+]
+# Fields that price a milestone: frozen once it is accepted or billed.
+PRICING_FIELDS = {"basis", "percent", "fixed_amount", "contract_id"}
+
+
+class Q2cContractMilestone(models.Model):
+    _name = "q2c.contract.milestone"
+    _description = "Contract Milestone"
+    _inherit = ["mail.thread"]
+    _order = "contract_id, sequence, id"
+    _check_company_auto = True
+
+    contract_id = fields.Many2one(
+        "q2c.contract", required=True, ondelete="cascade", index=True, check_company=True
+    )
+    company_id = fields.Many2one(related="contract_id.company_id", store=True)
+    currency_id = fields.Many2one(related="contract_id.currency_id", store=True)
+    active = fields.Boolean(default=True)
+    sequence = fields.Integer(default=10)
+    name = fields.Char(required=True, tracking=True)
+    description = fields.Text(string="Deliverable")
+    basis = fields.Selection(
+        [("percent", "Percent of fee"), ("amount", "Amount")],
+        required=True,
+        default="percent",
+        tracking=True,
+    )
+    percent = fields.Float(string="Share (%)", digits=(7, 4), tracking=True)
+    fixed_amount = fields.Monetary(string="Fixed Amount", tracking=True)
+    amount = fields.Monetary(compute="_compute_amount", store=True)
+    due_date = fields.Date()
+    project_milestone_id = fields.Many2one(
+        "project.milestone",
+        string="Project Milestone",
+        domain="[('project_id', 'in', project_ids)]",
+        help="The Odoo project milestone this deliverable corresponds to; it is marked reached "
+        "when the milestone is fully accepted.",
+    )
+    project_ids = fields.Many2many(related="contract_id.project_ids")
+    state = fields.Selection(
+        ACCEPTANCE_STATES, default="pending", required=True, tracking=True, copy=False
+    )
+    submitted_date = fields.Date(tracking=True, copy=False)
+    accepted_date = fields.Date(tracking=True, copy=False)
+    accepted_share = fields.Float(
+        string="Accepted (%)", digits=(7, 4), tracking=True, copy=False, default=100.0
+    )
+    client_approver = fields.Char(
+        string="Accepted By", tracking=True, copy=False, help="The client's approver."
+    )
+    acceptance_recorded_by_id = fields.Many2one("res.users", readonly=True, copy=False)
+    acceptance_evidence = fields.Binary(attachment=True, copy=False)
+    acceptance_evidence_name = fields.Char(copy=False)
+    deemed = fields.Boolean(
+        string="Deemed Accepted", readonly=True, copy=False, help="Accepted by the time window."
+    )
+    billed_amount = fields.Monetary(
+        readonly=True, copy=False, help="Billed to date on this milestone; kept by billing."
+    )
+
+    @api.depends(
+        "basis",
+        "percent",
+        "fixed_amount",
+        "sequence",
+        "active",
+        "contract_id.original_value",
+        "contract_id.milestone_ids.basis",
+        "contract_id.milestone_ids.percent",
+        "contract_id.milestone_ids.sequence",
+    )
+    def _compute_amount(self):
+        for contract in self.contract_id:
+            amounts = contract._milestone_amounts()
+            for milestone in self.filtered(lambda m, c=contract: m.contract_id == c):
+                milestone.amount = amounts.get(milestone, 0.0)
+        (self - self.filtered("contract_id")).amount = 0.0
+
+    # ------------------------------------------------------------------ constraints
+
+    @api.constrains("basis", "percent", "fixed_amount", "contract_id", "active")
+    def _check_amounts(self):
+        for contract in self.contract_id:
+            contract._check_milestone_totals()
+
+    @api.constrains("accepted_share")
+    def _check_accepted_share(self):
+        for milestone in self:
+            if not 0.0 < milestone.accepted_share <= 100.0:
+                raise ValidationError(
+                    _(
+                        "The accepted share of milestone %(milestone)s must be above 0%% and at "
+                        "most 100%%.",
+                        milestone=milestone.name,
+                    )
+                )
+
+    def write(self, vals):
+        if PRICING_FIELDS.intersection(vals):
+            frozen = self.filtered(
+                lambda m: m.state in ("accepted", "partially_accepted")
+                or not m.currency_id.is_zero(m.billed_amount)
+            )
+            if frozen:
+                raise UserError(
+                    _(
+                        "Milestone %(milestone)s is accepted or billed: its amount is never "
+                        "recomputed. Put a change of fee on a new milestone.",
+                        milestone=frozen[0].name,
+                    )
+                )
+        return super().write(vals)
+
+    @api.ondelete(at_uninstall=False)
+    def _unlink_except_billed(self):
+        for milestone in self:
+            if not milestone.currency_id.is_zero(milestone.billed_amount):
+                raise UserError(
+                    _(
+                        "Milestone %(milestone)s is billed; it cannot be deleted.",
+                        milestone=milestone.name,
+                    )
+                )
+
+    # ------------------------------------------------------------------ acceptance
+
+    def action_submit(self):
+        today = fields.Date.context_today(self)
+        for milestone in self:
+            if milestone.state not in ("pending", "rejected"):
+                raise UserError(
+                    _(
+                        "Milestone %(milestone)s is already submitted or accepted.",
+                        milestone=milestone.name,
+                    )
+                )
+            # A resubmission restarts the deemed-acceptance clock.
+            milestone.write(
+                {
+                    "state": "submitted",
+                    "submitted_date": today,
+                }
+            )
+        return True
+
+    def action_accept(self):
+        """Accept at the share and date entered (defaults: 100%, today)."""
+        for milestone in self:
+            milestone._accept(
+                milestone.accepted_share or 100.0,
+                milestone.accepted_date or fields.Date.context_today(self),
+            )
+        return True
+
+    def _accept(self, share, day, deemed=False):
+        self.ensure_one()
+        if self.state not in ("submitted", "partially_accepted"):
+            raise UserError(
+                _(
+                    "Milestone %(milestone)s must be submitted before it is accepted.",
+                    milestone=self.name,
+                )
+            )
+        if (
+            self.state == "partially_accepted"
+            and share < self.accepted_share
+            and not (self.env.context.get("q2c_share_reset"))
+        ):
+            raise UserError(
+                _(
+                    "Milestone %(milestone)s is already accepted at %(share)s%%; an acceptance "
+                    "only adds to it.",
+                    milestone=self.name,
+                    share=self.accepted_share,
+                )
+            )
+        full = float_compare(share, 100.0, precision_digits=6) >= 0
+        self.write(
+            {
+                "state": "accepted" if full else "partially_accepted",
+                "accepted_share": 100.0 if full else share,
+                "accepted_date": day,
+                "deemed": deemed,
+                "acceptance_recorded_by_id": self.env.user.id,
+            }
+        )
+        if full and self.project_milestone_id and not self.project_milestone_id.is_reached:
+            self.project_milestone_id.is_reached = True
+
+    def action_reject(self):
+        for milestone in self:
+            if milestone.state != "submitted":
+                raise UserError(
+                    _(
+                        "Only a submitted milestone can be rejected (%(milestone)s).",
+                        milestone=milestone.name,
+                    )
+                )
+        self.write({"state": "rejected", "deemed": False})
+        return True
+
+    def _deemed_acceptance_date(self):
+        self.ensure_one()
+        days = self.contract_id.deemed_acceptance_days
+        if self.state != "submitted" or not days or not self.submitted_date:
+            return False
+        return self.submitted_date + timedelta(days=days)
+
+    @api.model
+    def _cron_deemed_acceptance(self, today=None):
+        """Accept the submitted milestones whose window passed with no rejection."""
+        today = fields.Date.to_date(today) if today else fields.Date.context_today(self)
+        for milestone in self.search([("state", "=", "submitted")]):
+            deemed_date = milestone._deemed_acceptance_date()
+            if deemed_date and deemed_date <= today:
+                milestone._accept(100.0, deemed_date, deemed=True)
+                milestone.message_post(
+                    body=_(
+                        "Deemed accepted on %(date)s: no rejection within %(days)s days of the "
+                        "submission on %(submitted)s.",
+                        date=deemed_date,
+                        days=milestone.contract_id.deemed_acceptance_days,
+                        submitted=milestone.submitted_date,
+                    )
+                )
+
+    def _acceptance_at(self, cutoff):
+        """(share %, acceptance date) as seen at `cutoff`, deemed acceptance included."""
+        self.ensure_one()
+        if self.state in ("accepted", "partially_accepted") and self.accepted_date <= cutoff:
+            return self.accepted_share, self.accepted_date
+        deemed_date = self._deemed_acceptance_date()
+        if deemed_date and deemed_date <= cutoff:
+            return 100.0, deemed_date
+        return 0.0, False
+
+    def _get_billable_amount(self, cutoff):
+        """What billing may invoice on this milestone for a run with this cut-off date.
+
+        Partial acceptance bills round(amount x cumulative share) - billed; at 100% the
+        remainder, amount - billed, with no recomputation (billing-domain.md 1.3, GC-03).
+        """
+        self.ensure_one()
+        cutoff = fields.Date.to_date(cutoff)
+        share, day = self._acceptance_at(cutoff)
+        if not day:
+            return 0.0
+        currency = self.currency_id
+        if float_compare(share, 100.0, precision_digits=6) >= 0:
+            due = currency.round(self.amount - self.billed_amount)
+        else:
+            due = currency.round(percent_of(currency, self.amount, share) - self.billed_amount)
+        return max(due, 0.0)

@@ -1,0 +1,112 @@
+from datetime import timedelta
+
+from odoo import _, api, fields, models
+from odoo.exceptions import ValidationError
+
+BUCKET_KINDS = [("period", "Retainer period"), ("top_up", "Top-up"), ("rollover", "Rollover")]
+
+
+class Q2cRetainerBucket(models.Model):
+    """Prepaid funds of a retainer: one per invoiced period, top-up or rollover.
+
+    Usage draws from the bucket with the earliest expiry valid on the work date; at expiry the
+    rest rolls over (per the contract policy) or is released to revenue as breakage.
+    """
+
+    _name = "q2c.retainer.bucket"
+    _description = "Retainer Funds"
+    _order = "contract_id, valid_from, id"
+    _check_company_auto = True
+
+    contract_id = fields.Many2one(
+        "q2c.contract", required=True, ondelete="cascade", index=True, check_company=True
+    )
+    company_id = fields.Many2one(related="contract_id.company_id", store=True)
+    currency_id = fields.Many2one(related="contract_id.currency_id", store=True)
+    name = fields.Char(required=True)
+    kind = fields.Selection(BUCKET_KINDS, required=True, default="top_up")
+    amount = fields.Monetary(required=True)
+    valid_from = fields.Date(required=True)
+    expiry = fields.Date(help="Last day the funds can be used. Empty: no expiry.")
+    drawdown_ids = fields.One2many("q2c.retainer.drawdown", "bucket_id", readonly=True)
+    consumed_amount = fields.Monetary(compute="_compute_balance", store=True)
+    balance = fields.Monetary(compute="_compute_balance", store=True)
+    state = fields.Selection([("open", "Open"), ("expired", "Expired")], default="open")
+    rolled_over_amount = fields.Monetary(readonly=True)
+    breakage_amount = fields.Monetary(
+        readonly=True, help="Released to revenue at expiry (by an entry, not an invoice)."
+    )
+    source_bucket_id = fields.Many2one("q2c.retainer.bucket", readonly=True)
+
+    def init(self):
+        # A retainer period is opened once, even when two billing runs race.
+        self.env.cr.execute(
+            "CREATE UNIQUE INDEX IF NOT EXISTS q2c_retainer_bucket_period_uniq "
+            "ON q2c_retainer_bucket (contract_id, valid_from) WHERE kind = 'period'"
+        )
+
+    @api.depends("amount", "drawdown_ids.amount", "rolled_over_amount", "breakage_amount")
+    def _compute_balance(self):
+        for bucket in self:
+            consumed = sum(bucket.drawdown_ids.mapped("amount"))
+            bucket.consumed_amount = bucket.currency_id.round(consumed)
+            bucket.balance = bucket.currency_id.round(
+                bucket.amount - consumed - bucket.rolled_over_amount - bucket.breakage_amount
+            )
+
+    @api.constrains("amount", "valid_from", "expiry")
+    def _check_values(self):
+        for bucket in self:
+            if bucket.currency_id.compare_amounts(bucket.amount, 0.0) < 0:
+                raise ValidationError(_("Retainer funds cannot be negative (%s).", bucket.name))
+            if bucket.expiry and bucket.expiry < bucket.valid_from:
+                raise ValidationError(
+                    _("Retainer funds %s expire before they start.", bucket.name)
+                )
+
+    def _expire(self, today):
+        """Close the buckets whose expiry is before `today`: roll over or release the rest."""
+        buckets = self.search([("state", "=", "open"), ("expiry", "<", today)])
+        for bucket in buckets:
+            bucket._expire_one()
+        return buckets
+
+    def _expire_one(self):
+        self.ensure_one()
+        contract = self.contract_id
+        currency = self.currency_id
+        remaining = self.balance
+        rollover = 0.0
+        if self.kind == "period" and currency.compare_amounts(remaining, 0.0) > 0:
+            policy = contract.retainer_rollover_policy
+            if policy == "next_period_only":
+                rollover = remaining
+            elif policy == "capped":
+                rollover = min(remaining, contract.retainer_rollover_cap)
+        breakage = currency.round(remaining - rollover)
+        self.write(
+            {"state": "expired", "rolled_over_amount": rollover, "breakage_amount": breakage}
+        )
+        if currency.compare_amounts(rollover, 0.0) > 0:
+            start = self.expiry + timedelta(days=1)
+            end = contract._retainer_period_bounds(start)[1]
+            self.create(
+                {
+                    "contract_id": contract.id,
+                    "kind": "rollover",
+                    "name": _("Rollover of %s", self.name),
+                    "amount": rollover,
+                    "valid_from": start,
+                    "expiry": end,
+                    "source_bucket_id": self.id,
+                }
+            )
+        contract.message_post(
+            body=_(
+                "Retainer funds %(name)s expired: %(rollover)s rolled over, %(breakage)s "
+                "released to revenue.",
+                name=self.name,
+                rollover=rollover,
+                breakage=breakage,
+            )
+        )
