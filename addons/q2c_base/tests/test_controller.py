@@ -3,6 +3,7 @@ import time
 
 from odoo.tests import tagged
 
+from .. import signatures
 from .common import SECRET, Q2cCase
 
 
@@ -124,8 +125,6 @@ class TestWebhookController(Q2cCase):
 
     def test_tolerance_edges(self):
         """300 s either way is accepted, beyond is refused (checked on the verifier)."""
-        from odoo.addons.q2c_base import signatures
-
         body, now = b'{"id": "edge"}', 1_800_000_000
         for offset, expected in ((-300, True), (300, True), (-301, False), (301, False)):
             with self.subTest(offset=offset):

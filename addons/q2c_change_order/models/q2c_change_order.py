@@ -57,7 +57,7 @@ FREE_FIELDS = {"billed_amount", "approval_document", "approval_document_name"}
 class Q2cChangeOrder(models.Model):
     _name = "q2c.change.order"
     _description = "Change Order"
-    _inherit = ["mail.thread", "mail.activity.mixin"]
+    _inherit = ["mail.thread", "mail.activity.mixin", "q2c.external.ref.mixin"]
     _order = "contract_id, number desc, revision desc"
     _check_company_auto = True
 

@@ -69,7 +69,7 @@ SIGNED_FIELDS = {"original_value", "nte_original_amount", "currency_id", "partne
 class Q2cContract(models.Model):
     _name = "q2c.contract"
     _description = "Contract"
-    _inherit = ["mail.thread", "mail.activity.mixin"]
+    _inherit = ["mail.thread", "mail.activity.mixin", "q2c.external.ref.mixin"]
     _order = "date_start desc, id desc"
     _check_company_auto = True
     _rec_names_search = ["name", "code", "partner_id.name"]
