@@ -235,18 +235,22 @@ class Q2cEvent(models.Model):
             [{"event_id": self.id, "res_model": r._name, "res_id": r.id} for r in records]
         )
 
-    def _sync_from_job(self, job_state, reason, tries):
-        """Mirror the state queue_job gives the event's job (retry pending or failed)."""
+    def _sync_from_job(self, job_state, reason, tries, exhausted=True):
+        """Mirror the state queue_job gives the event's job (retry pending or failed).
+
+        A job fails either because its retries ran out or because the handler crashed on an
+        unexpected error (a bug): the reason says which."""
         for event in self.filtered(lambda e: e.state in PENDING_STATES):
             if job_state == "pending":
                 event.write({"state": "failed", "error": reason, "attempts": tries})
             elif job_state == "failed":
+                error = (
+                    _("Retries exhausted: %(reason)s", reason=reason)
+                    if exhausted
+                    else _("Processing crashed: %(reason)s", reason=reason)
+                )
                 event.write(
-                    {
-                        "state": "dead",
-                        "attempts": max(tries, event.attempts),
-                        "error": _("Retries exhausted: %(reason)s", reason=reason),
-                    }
+                    {"state": "dead", "attempts": max(tries, event.attempts), "error": error}
                 )
             elif job_state == "cancelled":
                 event.write({"state": "dead", "error": _("Job cancelled: %s", reason)})

@@ -22,6 +22,7 @@ class QueueJob(models.Model):
                 if state == "pending" and not job.retry:
                     continue  # enqueued or requeued by hand, not a retry
                 reason = job.exc_message or job.result or job.exc_name or state
+                exhausted = bool(job.max_retries) and job.retry >= job.max_retries
                 events = self.env["q2c.event"].sudo().browse(job.records.ids).exists()
-                events._sync_from_job(state, reason, job.retry)
+                events._sync_from_job(state, reason, job.retry, exhausted=exhausted)
         return result

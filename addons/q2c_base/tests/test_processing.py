@@ -137,6 +137,18 @@ class TestProcessing(Q2cCase):
         messages = event.message_ids.mapped("body")
         self.assertTrue(any("Replayed by" in m and "CRM is back" in m for m in messages))
 
+    def test_a_crashing_handler_leaves_a_dead_event_with_the_error(self):
+        def handler(event):
+            return {}["missing mapping"]
+
+        with self._handler("test.bug", handler):
+            event = self._receive("k1", "test.bug")
+            job = self._run_job_like_the_runner(event)
+        self.assertEqual(job.state, "failed")
+        self.assertEqual(event.state, "dead")
+        self.assertIn("Processing crashed", event.error)
+        self.assertIn("missing mapping", event.error)
+
     def test_replay_refuses_done_events_and_twice_changes_nothing(self):
         event = self._receive("r1")
         self._run_job_like_the_runner(event)
