@@ -2,9 +2,10 @@ import json
 import time
 
 from odoo.addons.q2c_hubspot import hubspot
+from odoo.exceptions import UserError
 from odoo.tests import tagged
 
-from .common import CLIENT_SECRET, HubSpotCase
+from .common import CLIENT_SECRET, HubSpotCase, crm_data, fake_hubspot
 
 
 @tagged("post_install", "-at_install")
@@ -56,3 +57,14 @@ class TestHubSpotWebhook(HubSpotCase):
             sorted(self._events(self.hubspot).mapped("external_id")),
             ["62515-10", "62515-11", "62515-12"],
         )
+
+    def test_test_connection(self):
+        refused = (401, {}, {"status": "error", "category": "INVALID_AUTHENTICATION"})
+        with fake_hubspot(crm_data(), before=[refused]) as (url, seen):
+            self.hubspot.base_url = url
+            system = self.hubspot.with_user(self.manager)
+            with self.assertRaisesRegex(UserError, "HTTP 401"):
+                system.action_test_connection()
+            self.assertEqual(system.action_test_connection()["params"]["type"], "success")
+        self.assertEqual([r["path"] for r in seen], ["/crm/v3/objects/deals"] * 2)
+        self.assertEqual(seen[1]["headers"]["Authorization"], "Bearer pat-test-token")

@@ -45,6 +45,11 @@ class Q2cSystem(models.Model):
         "Start Date Field", default="Q2C_Start_Date__c",
         help="Opportunity field holding the contract start; CloseDate when empty.",
     )  # fmt: skip
+    salesforce_write_back_field = fields.Char(
+        "Contract Reference Field",
+        default="Q2C_Contract_Ref__c",
+        help="Opportunity field (API name) receiving the Odoo contract reference.",
+    )
     salesforce_multi_currency = fields.Boolean(
         "Multi-Currency Org",
         default=True,
@@ -128,14 +133,14 @@ class Q2cSystem(models.Model):
             _TOKENS[key] = token
         return token
 
-    def _salesforce_rest(self, path, event=None, params=None):
-        """GET a REST resource; refresh the token once on 401; honour Sforce-Limit-Info."""
+    def _salesforce_rest(self, path, event=None, params=None, method="GET", **kwargs):
+        """Call a REST resource; refresh the token once on 401; honour Sforce-Limit-Info."""
         self._salesforce_check_usage()
         for refresh in (False, True):
             instance = self._salesforce_token(event, refresh=refresh)[1]
             response = self._call(
-                "GET", f"{instance.rstrip('/')}{path}", event=event, params=params,
-                raise_for_status=False,
+                method, f"{instance.rstrip('/')}{path}", event=event, params=params,
+                raise_for_status=False, **kwargs,
             )  # fmt: skip
             self._salesforce_record_usage(response.headers.get("Sforce-Limit-Info"))
             if response.status_code != 401:
@@ -147,7 +152,7 @@ class Q2cSystem(models.Model):
                 _("Salesforce refused %(path)s: HTTP %(status)s %(body)s", path=path,
                   status=response.status_code, body=response.text[:300])
             )  # fmt: skip
-        return response.json()
+        return response.json() if response.content else {}
 
     def _salesforce_record_usage(self, header):
         """`api-usage=10018/100000`: remember how much of the daily allowance is used."""
@@ -234,6 +239,16 @@ class Q2cSystem(models.Model):
                 for line in (opp.get("OpportunityLineItems") or {}).get("records", [])
             ],
         }  # fmt: skip
+
+    def _crm_write_back_salesforce(self, deal, contract, event):
+        """PATCH of one field: writing the same reference twice changes nothing."""
+        if not self.salesforce_write_back_field:
+            return
+        version = self.salesforce_api_version or "v62.0"
+        self._salesforce_rest(
+            f"/services/data/{version}/sobjects/Opportunity/{deal['id']}", event,
+            method="PATCH", json={self.salesforce_write_back_field: contract.code},
+        )  # fmt: skip
 
     def _test_connection_salesforce(self):
         version = self.salesforce_api_version or "v62.0"

@@ -63,12 +63,13 @@ class FakeSalesforce(BaseHTTPRequestHandler):
     before = []
     seen = []
     tokens = []
+    usage = "api-usage=18/15000"
 
     def _send(self, status, body, headers=None):
         answer = json.dumps(body).encode()
         self.send_response(status)
         headers = {"Content-Type": "application/json",
-                   "Sforce-Limit-Info": "api-usage=18/15000", **(headers or {})}  # fmt: skip
+                   "Sforce-Limit-Info": type(self).usage, **(headers or {})}  # fmt: skip
         for key, value in headers.items():
             self.send_header(key, value)
         self.send_header("Content-Length", str(len(answer)))
@@ -103,6 +104,13 @@ class FakeSalesforce(BaseHTTPRequestHandler):
             opp_id = soql.rpartition("WHERE Id='")[2].rstrip("'")
             found = [cls.records[opp_id]] if opp_id in cls.records else []
             return self._send(200, {"totalSize": len(found), "done": True, "records": found})
+        if "/sobjects/Opportunity/" in url.path and self.command == "PATCH":
+            opp_id = url.path.rpartition("/")[2]
+            cls.records[opp_id].update(json.loads(raw))
+            self.send_response(204)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return None
         if url.path.endswith("/limits"):
             return self._send(200, {"DailyApiRequests": {"Max": 15000, "Remaining": 14982}})
         return self._send(404, [{"errorCode": "NOT_FOUND", "message": "unknown"}])

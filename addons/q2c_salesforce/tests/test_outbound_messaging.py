@@ -77,6 +77,27 @@ class TestOutboundMessaging(SalesforceCase):
         self.assertEqual(events.mapped("state"), ["done", "done"], events.mapped("error"))
         self.assertGreaterEqual(len(fake.tokens), 2)
 
+    def test_write_back_and_usage_ceiling(self):
+        self.salesforce.write({"crm_write_back": True, "salesforce_usage_ceiling": 100})
+        records = self._records()
+        with fake_salesforce(records) as (url, fake):
+            self.salesforce.base_url = url
+            fake.usage = "api-usage=14000/15000"
+            self._post_soap(message([("04l000000000031AAA", OPP_B, "12500.5")]))
+            event = self._process_all()
+            self.assertEqual(event.state, "done", event.error)
+            contract = self.env["q2c.external.ref"]._find(self.salesforce, "deal", OPP_B)
+            self.assertEqual(records[OPP_B]["Q2C_Contract_Ref__c"], contract.code)
+            self.assertEqual([r["method"] for r in fake.seen], ["POST", "GET", "PATCH"])
+            # The org is near its daily allowance: the next event waits instead of calling.
+            self.salesforce.salesforce_usage_ceiling = 90
+            calls = len(fake.seen)
+            self._post_soap(message([("04l000000000032AAA", OPP_A, "80000.0")]))
+            waiting = self._process_all()
+            self.assertEqual(len(fake.seen), calls)
+        self.assertEqual(waiting.state, "failed")
+        self.assertIn("API usage", waiting.error)
+
     def test_refused_bodies(self):
         entity = (b'<?xml version="1.0"?><!DOCTYPE e [<!ENTITY x "boom">]>'
                   b'<soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/">'
