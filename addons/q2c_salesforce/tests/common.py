@@ -99,6 +99,12 @@ class FakeSalesforce(BaseHTTPRequestHandler):
         if self.headers.get("Authorization") != f"Bearer {cls.tokens[-1] if cls.tokens else ''}":
             return self._send(401, [{"message": "Session expired or invalid",
                                      "errorCode": "INVALID_SESSION_ID"}])  # fmt: skip
+        if url.path.endswith("/query/01gPAGE-2000"):
+            return self._send(200, {"totalSize": 2, "done": True, "records": [{"Id": "B"}]})
+        if url.path.endswith("/query") and "WHERE IsWon" in parse_qs(url.query)["q"][0]:
+            page = {"totalSize": 2, "done": False, "records": [{"Id": "A"}],
+                    "nextRecordsUrl": "/services/data/v62.0/query/01gPAGE-2000"}  # fmt: skip
+            return self._send(200, page)
         if url.path.endswith("/query"):
             soql = parse_qs(url.query)["q"][0]
             opp_id = soql.rpartition("WHERE Id='")[2].rstrip("'")

@@ -124,3 +124,13 @@ class TestOutboundMessaging(SalesforceCase):
         self.assertEqual(action["params"]["type"], "success")
         self.assertEqual([r["path"] for r in fake.seen],
                          ["/services/oauth2/token", "/services/data/v62.0/limits"])  # fmt: skip
+
+    def test_query_follows_next_records_url(self):
+        with fake_salesforce({}) as (url, fake):
+            self.salesforce.base_url = url
+            records = self.salesforce._salesforce_query("SELECT Id FROM Opportunity WHERE IsWon")
+        self.assertEqual([r["Id"] for r in records], ["A", "B"])
+        self.assertEqual(
+            [r["path"] for r in fake.seen[1:]],
+            ["/services/data/v62.0/query", "/services/data/v62.0/query/01gPAGE-2000"],
+        )
