@@ -1,0 +1,28 @@
+import json
+
+from odoo import models
+
+# Property changes that can change what was provisioned; others are acknowledged unread.
+RELEVANT_PROPERTIES = {"dealstage", "amount", "deal_currency_code", "hs_is_closed_won"}
+
+
+class Q2cEvent(models.Model):
+    _inherit = "q2c.event"
+
+    def _handlers(self):
+        return {
+            **super()._handlers(),
+            ("hubspot", "deal.creation"): "_handle_hubspot_deal",
+            ("hubspot", "deal.propertyChange"): "_handle_hubspot_deal",
+        }
+
+    def _handle_hubspot_deal(self):
+        """Re-read the deal (events arrive out of order) and hand it to q2c_crm."""
+        data = json.loads(self.sudo().payload)
+        if (
+            data.get("subscriptionType") == "deal.propertyChange"
+            and data.get("propertyName") not in RELEVANT_PROPERTIES
+        ):
+            return self.env["q2c.contract"]
+        deal = self.system_id._hubspot_fetch_deal(data["objectId"], event=self)
+        return self._crm_apply_deal(deal)

@@ -1,0 +1,216 @@
+import json
+import logging
+import time
+
+from odoo import _, fields, models
+from odoo.addons.q2c_base.exceptions import RequestRejected, VerificationFailed
+
+from .. import hubspot
+
+_logger = logging.getLogger(__name__)
+
+DEFAULT_API = "https://api.hubapi.com"
+DEAL_PROPERTIES = [
+    "dealname", "amount", "dealstage", "pipeline", "closedate", "deal_currency_code",
+    "hubspot_owner_id", "hs_is_closed_won", "hs_lastmodifieddate",
+]  # fmt: skip
+COMPANY_PROPERTIES = ["name", "domain", "address", "city", "zip", "country", "phone", "vat"]
+CONTACT_PROPERTIES = ["email", "firstname", "lastname", "phone", "company"]
+LINE_PROPERTIES = ["name", "quantity", "price", "amount", "hs_product_id", "hs_sku"]
+BATCH_SIZE = 100
+
+
+class Q2cSystem(models.Model):
+    _inherit = "q2c.system"
+
+    hubspot_portal_id = fields.Char(
+        "HubSpot Portal ID",
+        help="The HubSpot account (hub) id. When set, events of another portal are refused.",
+    )
+    hubspot_allow_legacy_signatures = fields.Boolean(
+        "Accept v1/v2 Signatures",
+        help="Older apps sign without a timestamp (v1/v2): a captured request can be replayed "
+        "(it is deduplicated by eventId, but not refused). Leave off for apps sending v3.",
+    )
+    hubspot_billing_model_property = fields.Char(
+        "Billing Model Property",
+        default="q2c_billing_model",
+        help="Deal property holding the billing model (time_and_materials, fixed_fee, "
+        "retainer or progress).",
+    )
+    hubspot_start_date_property = fields.Char(
+        "Start Date Property",
+        default="q2c_start_date",
+        help="Deal property holding the contract start; the close date is used when empty.",
+    )
+    hubspot_write_back_property = fields.Char(
+        "Contract Reference Property",
+        default="q2c_contract_ref",
+        help="Deal property receiving the Odoo contract reference (create it in HubSpot).",
+    )
+
+    # --- inbound -------------------------------------------------------------------------
+
+    def _accepted_content_types_hubspot(self):
+        return ("application/json",)
+
+    def _hubspot_request_uri(self):
+        """The URL HubSpot signed: the public webhook URL (not the host Odoo sees behind a
+        proxy) with the query string as received."""
+        from odoo.http import request
+
+        query = request.httprequest.query_string.decode() if request else ""
+        return self.webhook_url + (f"?{query}" if query else "")
+
+    def _verify_request_hubspot(self, body, headers):
+        from odoo.http import request
+
+        method = request.httprequest.method if request else "POST"
+        try:
+            hubspot.verify(
+                headers, body, self._webhook_secrets(), method, self._hubspot_request_uri(),
+                int(time.time() * 1000), allow_legacy=self.hubspot_allow_legacy_signatures,
+            )  # fmt: skip
+        except hubspot.SignatureError as error:
+            raise VerificationFailed(str(error)) from error
+
+    def _parse_events_hubspot(self, body, headers):
+        """A JSON array of events; one q2c event per HubSpot eventId (per portal)."""
+        try:
+            data = json.loads(body)
+        except (ValueError, UnicodeDecodeError) as error:
+            raise RequestRejected(_("The body is not valid JSON: %s", error)) from error
+        if not isinstance(data, list):
+            raise RequestRejected(_("HubSpot sends a JSON array of events."))
+        events = []
+        for item in data:
+            if (
+                not isinstance(item, dict)
+                or not item.get("eventId")
+                or not item.get("subscriptionType")
+            ):
+                raise RequestRejected(_("Each event needs an eventId and a subscriptionType."))
+            portal = str(item.get("portalId") or "")
+            if self.hubspot_portal_id and portal != self.hubspot_portal_id.strip():
+                raise RequestRejected(_("Event %s comes from another portal.", item["eventId"]))
+            events.append(
+                {
+                    "external_id": f"{portal}-{item['eventId']}",
+                    "event_type": item["subscriptionType"],
+                    "payload": json.dumps(item),
+                }
+            )
+        return events
+
+    # --- CRM v3 client -------------------------------------------------------------------
+
+    def _hubspot_api(self, method, path, event=None, **kwargs):
+        if not self.base_url:
+            path = f"{DEFAULT_API}{path}"
+        return self._call(method, path, event=event, **kwargs).json()
+
+    def _hubspot_read_deal(self, deal_id, event=None):
+        properties = [*DEAL_PROPERTIES, self.hubspot_billing_model_property,
+                      self.hubspot_start_date_property]  # fmt: skip
+        return self._hubspot_api(
+            "GET", f"/crm/v3/objects/deals/{deal_id}", event=event,
+            params={"properties": ",".join(p for p in properties if p)},
+        )  # fmt: skip
+
+    def _hubspot_association_ids(self, deal_id, to_type, event=None):
+        """All ids associated with a deal, following the v4 cursor pages."""
+        ids, after = [], None
+        while True:
+            params = {"limit": 500, **({"after": after} if after else {})}
+            page = self._hubspot_api(
+                "GET", f"/crm/v4/objects/deals/{deal_id}/associations/{to_type}",
+                event=event, params=params,
+            )  # fmt: skip
+            ids += [str(row["toObjectId"]) for row in page.get("results", [])]
+            after = ((page.get("paging") or {}).get("next") or {}).get("after")
+            if not after:
+                return ids
+
+    def _hubspot_batch_read(self, object_type, ids, properties, event=None):
+        """Records by id, 100 per call, in the order asked."""
+        found = {}
+        for start in range(0, len(ids), BATCH_SIZE):
+            chunk = ids[start : start + BATCH_SIZE]
+            answer = self._hubspot_api(
+                "POST", f"/crm/v3/objects/{object_type}/batch/read", event=event,
+                json={"properties": properties, "inputs": [{"id": i} for i in chunk]},
+            )  # fmt: skip
+            found.update({str(row["id"]): row for row in answer.get("results", [])})
+        return [found[i] for i in ids if i in found]
+
+    def _hubspot_fetch_deal(self, deal_id, event=None):
+        """The deal with its company, contacts and line items, mapped for q2c_crm."""
+        deal = self._hubspot_read_deal(deal_id, event)
+        related = {
+            kind: self._hubspot_association_ids(deal_id, kind, event)
+            for kind in ("companies", "contacts", "line_items")
+        }
+        companies = self._hubspot_batch_read(
+            "companies", related["companies"][:1], COMPANY_PROPERTIES, event
+        )
+        contacts = self._hubspot_batch_read(
+            "contacts", related["contacts"], CONTACT_PROPERTIES, event
+        )
+        lines = self._hubspot_batch_read(
+            "line_items", related["line_items"], LINE_PROPERTIES, event
+        )
+        return self._hubspot_map_deal(deal, companies[:1], contacts, lines)
+
+    def _hubspot_map_deal(self, deal, companies, contacts, lines):
+        """HubSpot objects -> the neutral deal of q2c_crm (docs/connectors/hubspot.md)."""
+        props = deal.get("properties") or {}
+        company = (companies[0].get("properties") or {}) if companies else {}
+        won_stage = self.crm_won_stage or "closedwon"
+        return {
+            "id": str(deal["id"]),
+            "name": props.get("dealname"),
+            "won": props.get("dealstage") == won_stage or props.get("hs_is_closed_won") == "true",
+            "amount": props.get("amount") or None,
+            "currency": props.get("deal_currency_code") or None,
+            "billing_model": props.get(self.hubspot_billing_model_property or "")
+            or self.crm_default_billing_model,
+            "start_date": props.get(self.hubspot_start_date_property or "")
+            or props.get("closedate"),
+            "owner": {"id": owner} if (owner := props.get("hubspot_owner_id")) else {},
+            "account": {
+                "id": str(companies[0]["id"]) if companies else None,
+                "name": company.get("name"),
+                "domain": company.get("domain"),
+                "vat": company.get("vat"),
+                "phone": company.get("phone"),
+                "street": company.get("address"),
+                "city": company.get("city"),
+                "zip": company.get("zip"),
+            },
+            "contacts": [self._hubspot_map_contact(contact) for contact in contacts],
+            "lines": [
+                {"id": str(line["id"]), **{k: (line.get("properties") or {}).get(k)
+                                           for k in ("name", "quantity", "price", "amount")},
+                 "sku": (line.get("properties") or {}).get("hs_sku")}
+                for line in lines
+            ],
+        }  # fmt: skip
+
+    def _hubspot_map_contact(self, contact):
+        props = contact.get("properties") or {}
+        name = " ".join(filter(None, [props.get("firstname"), props.get("lastname")]))
+        return {"id": str(contact["id"]), "name": name or props.get("email"),
+                "email": props.get("email"), "phone": props.get("phone")}  # fmt: skip
+
+    def _crm_write_back_hubspot(self, deal, contract, event):
+        """PATCH is idempotent: writing the same reference twice changes nothing."""
+        if not self.hubspot_write_back_property:
+            return
+        self._hubspot_api(
+            "PATCH", f"/crm/v3/objects/deals/{deal['id']}", event=event,
+            idempotency_key=f"q2c-deal-{deal['id']}-contract-{contract.id}",
+            json={"properties": {self.hubspot_write_back_property: contract.code}},
+        )  # fmt: skip
+
+    def _test_connection_hubspot(self):
+        self._hubspot_api("GET", "/crm/v3/objects/deals", params={"limit": 1})

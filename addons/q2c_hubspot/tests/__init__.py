@@ -1,0 +1,1 @@
+from . import test_provisioning, test_signature, test_webhook

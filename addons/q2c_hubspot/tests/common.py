@@ -1,0 +1,180 @@
+import json
+import threading
+import time
+from contextlib import contextmanager, suppress
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, urlparse
+
+from odoo.addons.q2c_base.tests.common import Q2cCase
+from odoo.addons.q2c_hubspot import hubspot
+from odoo.tests import tagged
+
+CLIENT_SECRET = "hs-client-secret-0123456789"
+PORTAL = 62515
+CRM_GROUPS = ("project.group_project_manager", "q2c_contract.group_q2c_finance")
+
+
+class FakeHubSpot(BaseHTTPRequestHandler):
+    """A local HubSpot CRM v3/v4 API, answering from `data` in HubSpot's documented shapes
+    (docs/saas-specs.md 2.5). `before` holds forced answers given first (e.g. a 429);
+    association lists are served one id per page so every call follows the cursor."""
+
+    data = {}
+    before = []
+    seen = []
+
+    def _send(self, status, body, headers=None):
+        answer = json.dumps(body).encode()
+        self.send_response(status)
+        for key, value in {"Content-Type": "application/json", **(headers or {})}.items():
+            self.send_header(key, value)
+        self.send_header("Content-Length", str(len(answer)))
+        self.end_headers()
+        with suppress(BrokenPipeError):
+            self.wfile.write(answer)
+
+    def _answer(self):  # noqa: PLR0911 - one return per route of the fake API
+        length = int(self.headers.get("Content-Length") or 0)
+        body = json.loads(self.rfile.read(length)) if length else None
+        url = urlparse(self.path)
+        type(self).seen.append({"method": self.command, "path": url.path, "body": body,
+                                "headers": dict(self.headers)})  # fmt: skip
+        if type(self).before:
+            status, headers, answer = type(self).before.pop(0)
+            return self._send(status, answer, headers)
+        parts = url.path.strip("/").split("/")
+        query = parse_qs(url.query)
+        if parts[:4] == ["crm", "v3", "objects", "deals"] and len(parts) == 5:
+            deal = self.data["deals"].get(parts[4])
+            if deal is None:
+                return self._send(404, {"status": "error", "message": "Object not found"})
+            if self.command == "PATCH":
+                deal["properties"].update(body["properties"])
+            return self._send(200, {"id": parts[4], "properties": deal["properties"],
+                                    "archived": False})  # fmt: skip
+        if parts[:4] == ["crm", "v4", "objects", "deals"] and parts[5] == "associations":
+            ids = self.data["deals"][parts[4]].get(parts[6], [])
+            index = int(query.get("after", ["0"])[0])
+            page = {"results": [{"toObjectId": int(i), "associationTypes": []}
+                                for i in ids[index : index + 1]]}  # fmt: skip
+            if index + 1 < len(ids):
+                page["paging"] = {"next": {"after": str(index + 1)}}
+            return self._send(200, page)
+        if parts[-2:] == ["batch", "read"]:
+            records = self.data[parts[3]]
+            results = [{"id": row["id"], "properties": records[row["id"]]}
+                       for row in body["inputs"] if row["id"] in records]  # fmt: skip
+            return self._send(200, {"status": "COMPLETE", "results": results})
+        if parts == ["crm", "v3", "objects", "deals"]:
+            return self._send(200, {"results": []})
+        return self._send(404, {"status": "error", "message": "unknown path"})
+
+    do_GET = do_POST = do_PATCH = _answer
+
+    def log_message(self, *args):
+        pass
+
+
+@contextmanager
+def fake_hubspot(data, before=()):
+    handler = type("Fake", (FakeHubSpot,), {"data": data, "before": list(before), "seen": []})
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}", handler.seen
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def crm_data():
+    """Two won deals with their companies, contacts and line items."""
+    return {
+        "deals": {
+            "9001": {
+                "properties": {"dealname": "Initech ERP rollout", "amount": "120000.50",
+                               "dealstage": "closedwon", "deal_currency_code": "USD",
+                               "closedate": "2026-11-30T00:00:00Z", "hubspot_owner_id": "77",
+                               "q2c_billing_model": "time_and_materials"},
+                "companies": ["501"], "contacts": ["601", "602"], "line_items": ["701", "702"],
+            },
+            "9002": {
+                "properties": {"dealname": "Vandelay fit-out", "amount": "45000",
+                               "dealstage": "closedwon", "deal_currency_code": "USD",
+                               "closedate": "2026-12-15", "hubspot_owner_id": "77",
+                               "q2c_billing_model": "fixed_fee"},
+                "companies": ["502"], "contacts": [], "line_items": ["703", "704"],
+            },
+        },
+        "companies": {
+            "501": {"name": "Initech Systems", "domain": "initech-systems.example",
+                    "city": "Austin"},
+            "502": {"name": "Vandelay Industries", "domain": "vandelay-ind.example"},
+        },
+        "contacts": {
+            "601": {"firstname": "Bill", "lastname": "Lumbergh",
+                    "email": "bill@initech-systems.example"},
+            "602": {"firstname": "Milton", "lastname": "Waddams",
+                    "email": "milton@initech-systems.example"},
+        },
+        "line_items": {
+            "701": {"name": "Discovery workshop", "quantity": "1", "price": "20000.50",
+                    "amount": "20000.50"},
+            "702": {"name": "Implementation", "quantity": "4", "price": "25000",
+                    "amount": "100000"},
+            "703": {"name": "Design", "quantity": "1", "price": "15000", "amount": "15000"},
+            "704": {"name": "Build", "quantity": "1", "price": "30000", "amount": "30000"},
+        },
+    }  # fmt: skip
+
+
+@tagged("post_install", "-at_install")
+class HubSpotCase(Q2cCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.integration_user.groups_id |= cls._crm_groups()
+        cls.hubspot = cls._create_system(
+            name="HubSpot (test)", system_type="hubspot", webhook_secret=CLIENT_SECRET,
+            api_token="pat-test-token", hubspot_portal_id=str(PORTAL),
+            crm_won_stage="closedwon",
+        )  # fmt: skip
+
+    @classmethod
+    def _crm_groups(cls):
+        groups = cls.env["res.groups"]
+        for xmlid in CRM_GROUPS:
+            groups |= cls.env.ref(xmlid)
+        return groups
+
+    @staticmethod
+    def _event(event_id, deal_id, prop="dealstage", value="closedwon"):
+        return {"eventId": event_id, "subscriptionId": 2881778, "portalId": PORTAL,
+                "appId": 54321, "occurredAt": 1731400500456,
+                "subscriptionType": "deal.propertyChange", "attemptNumber": 0,
+                "objectId": int(deal_id), "propertyName": prop, "propertyValue": value,
+                "changeSource": "CRM_UI", "sourceId": "userId:1234567"}  # fmt: skip
+
+    def _post_hubspot(self, events, secret=CLIENT_SECRET, timestamp=None, headers=None):
+        """POST a batch signed with v3 over the public webhook URL, as HubSpot does."""
+        body = json.dumps(events).encode()
+        timestamp = str(timestamp if timestamp is not None else int(time.time() * 1000))
+        signature = hubspot.signature_v3(secret, "POST", self.hubspot.webhook_url, body, timestamp)
+        all_headers = {"Content-Type": "application/json",
+                       "X-HubSpot-Signature-v3": signature,
+                       "X-HubSpot-Request-Timestamp": timestamp, **(headers or {})}  # fmt: skip
+        return self.url_open(self._url(self.hubspot), data=body, headers=all_headers)
+
+    def _process_all(self):
+        events = self._events(self.hubspot).filtered(lambda e: e.state == "queued")
+        for event in events.sorted("id"):
+            self._run_job_like_the_runner(event)
+        return events
+
+    def _contracts(self):
+        return self.env["q2c.contract"].search(
+            [("id", "in", self.env["q2c.external.ref"].search(
+                [("system_id", "=", self.hubspot.id), ("object_type", "=", "deal")]
+            ).mapped("res_id"))]
+        )  # fmt: skip

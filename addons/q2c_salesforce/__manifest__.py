@@ -1,0 +1,19 @@
+# Copyright 2026 q2c contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
+{
+    "name": "q2c Salesforce Connector",
+    "summary": "Salesforce won opportunities become customers, contracts and projects "
+    "(Outbound Messaging, REST API)",
+    "version": "18.0.1.0.0",
+    "license": "LGPL-3",
+    "author": "q2c contributors",
+    "website": "https://github.com/q2c/q2c",
+    "category": "Services/Integration",
+    "depends": ["q2c_crm"],
+    "data": ["views/q2c_system_views.xml"],
+    "demo": ["demo/q2c_salesforce_demo.xml"],
+    "development_status": "Alpha",
+    "maintainers": ["q2c"],
+    "external_dependencies": {"python": ["requests", "lxml"]},
+    "installable": True,
+}

@@ -1,0 +1,255 @@
+import json
+import logging
+import threading
+
+from odoo import _, fields, models
+from odoo.addons.q2c_base.exceptions import (
+    PermanentError,
+    RequestRejected,
+    TransientError,
+    VerificationFailed,
+)
+
+from .. import soap
+
+_logger = logging.getLogger(__name__)
+
+# Access tokens live in memory only: {(dbname, system id, base url): (token, instance url)}.
+_TOKENS = {}
+# Last `Sforce-Limit-Info` seen: {(dbname, system id): (used, limit)}.
+_USAGE = {}
+_LOCK = threading.Lock()
+LINE_FIELDS = (
+    "Id,Name,Quantity,UnitPrice,TotalPrice,Product2Id,Product2.ProductCode,Description,SortOrder"
+)
+ACCOUNT_FIELDS = (
+    "Account.Id,Account.Name,Account.Phone,Account.Website,Account.BillingStreet,"
+    "Account.BillingCity,Account.BillingPostalCode,Account.BillingCountryCode"
+)
+
+
+class Q2cSystem(models.Model):
+    _inherit = "q2c.system"
+
+    salesforce_org_id = fields.Char(
+        "Salesforce Organization ID",
+        help="18-character id (15 accepted). Outbound messages of any other org are refused; "
+        "none are accepted while it is empty.",
+    )
+    salesforce_api_version = fields.Char("REST API Version", default="v62.0")
+    salesforce_billing_model_field = fields.Char(
+        "Billing Model Field", default="Q2C_Billing_Model__c",
+        help="Opportunity field holding the billing model (API name).",
+    )  # fmt: skip
+    salesforce_start_date_field = fields.Char(
+        "Start Date Field", default="Q2C_Start_Date__c",
+        help="Opportunity field holding the contract start; CloseDate when empty.",
+    )  # fmt: skip
+    salesforce_write_back_field = fields.Char(
+        "Contract Reference Field",
+        default="Q2C_Contract_Ref__c",
+        help="Opportunity field (API name) receiving the Odoo contract reference.",
+    )
+    salesforce_multi_currency = fields.Boolean(
+        "Multi-Currency Org",
+        default=True,
+        help="Read CurrencyIsoCode (only multi-currency orgs have it).",
+    )
+    salesforce_usage_ceiling = fields.Integer(
+        "API Usage Ceiling (%)",
+        default=90,
+        help="Above this share of the org's daily API calls (Sforce-Limit-Info), calls wait "
+        "and the events retry later, leaving room for other integrations.",
+    )
+
+    # --- inbound -------------------------------------------------------------------------
+
+    def _accepted_content_types_salesforce(self):
+        return ("text/xml", "application/soap+xml")
+
+    def _verify_request_salesforce(self, body, headers):
+        """Salesforce does not sign: the URL key found this system, the organization id
+        must be ours. A body that is not a well-formed message is left to the parser,
+        which refuses it with 400 before anything is stored."""
+        if not self.salesforce_org_id:
+            raise VerificationFailed("no organization id configured")
+        try:
+            message = soap.parse(body, self.max_body_bytes)
+        except soap.MessageError:
+            return
+        if not soap.same_org(message["organization_id"], self.salesforce_org_id):
+            raise VerificationFailed("organization id mismatch")
+
+    def _parse_events_salesforce(self, body, headers):
+        try:
+            message = soap.parse(body, self.max_body_bytes)
+        except soap.MessageError as error:
+            raise RequestRejected(str(error)) from error
+        return [
+            {
+                "external_id": notification["id"],
+                "event_type": notification["object"] or "unknown",
+                "payload": json.dumps(
+                    {
+                        "organization_id": message["organization_id"],
+                        "action_id": message["action_id"],
+                        **notification,
+                    }
+                ),  # fmt: skip
+            }
+            for notification in message["notifications"]
+        ]
+
+    def _webhook_response_salesforce(self, results):
+        # Reached only once every notification is stored (new or a repeat).
+        return 200, "text/xml; charset=utf-8", soap.ack(True)
+
+    # --- REST client ---------------------------------------------------------------------
+
+    def _token_key(self):
+        return (self.env.cr.dbname, self.id, self.base_url)
+
+    def _auth_headers_salesforce(self):
+        if self.env.context.get("q2c_salesforce_token_call"):
+            return {}
+        token = _TOKENS.get(self._token_key())
+        return {"Authorization": f"Bearer {token[0]}"} if token else {}
+
+    def _salesforce_token(self, event=None, refresh=False):
+        """(access token, instance url), from the OAuth client-credentials flow of the
+        connected app (API Username = consumer key, API Password = consumer secret)."""
+        key = self._token_key()
+        if not refresh and key in _TOKENS:
+            return _TOKENS[key]
+        answer = self.with_context(q2c_salesforce_token_call=True)._call(
+            "POST", "/services/oauth2/token", event=event,
+            data={"grant_type": "client_credentials", "client_id": self.api_username or "",
+                  "client_secret": self._get_secret("api_password")},
+        ).json()  # fmt: skip
+        if not answer.get("access_token"):
+            raise PermanentError(_("Salesforce gave no access token."))
+        token = (answer["access_token"], answer.get("instance_url") or self.base_url)
+        with _LOCK:
+            _TOKENS[key] = token
+        return token
+
+    def _salesforce_rest(self, path, event=None, params=None, method="GET", **kwargs):
+        """Call a REST resource; refresh the token once on 401; honour Sforce-Limit-Info."""
+        self._salesforce_check_usage()
+        for refresh in (False, True):
+            instance = self._salesforce_token(event, refresh=refresh)[1]
+            response = self._call(
+                method, f"{instance.rstrip('/')}{path}", event=event, params=params,
+                raise_for_status=False, **kwargs,
+            )  # fmt: skip
+            self._salesforce_record_usage(response.headers.get("Sforce-Limit-Info"))
+            if response.status_code != 401:
+                break
+        if response.status_code == 403 and "REQUEST_LIMIT_EXCEEDED" in response.text:
+            raise TransientError(_("Salesforce API limit reached."), retry_after=3600)
+        if response.status_code >= 400:
+            raise PermanentError(
+                _("Salesforce refused %(path)s: HTTP %(status)s %(body)s", path=path,
+                  status=response.status_code, body=response.text[:300])
+            )  # fmt: skip
+        return response.json() if response.content else {}
+
+    def _salesforce_record_usage(self, header):
+        """`api-usage=10018/100000`: remember how much of the daily allowance is used."""
+        for part in (header or "").split(","):
+            name, _sep, value = part.strip().partition("=")
+            if name == "api-usage" and "/" in value:
+                used, _sep, limit = value.partition("/")
+                if used.isdigit() and limit.isdigit():
+                    with _LOCK:
+                        _USAGE[(self.env.cr.dbname, self.id)] = (int(used), int(limit))
+
+    def _salesforce_check_usage(self):
+        used, limit = _USAGE.get((self.env.cr.dbname, self.id), (0, 0))
+        ceiling = self.salesforce_usage_ceiling or 100
+        if limit and used * 100 >= limit * ceiling:
+            raise TransientError(
+                _("Salesforce API usage at %(used)s of %(limit)s calls today; waiting.",
+                  used=used, limit=limit), retry_after=900,
+            )  # fmt: skip
+
+    def _salesforce_query(self, soql, event=None):
+        """All records of a SOQL query, following nextRecordsUrl."""
+        version = self.salesforce_api_version or "v62.0"
+        answer = self._salesforce_rest(f"/services/data/{version}/query", event, {"q": soql})
+        records = list(answer.get("records", []))
+        while not answer.get("done", True) and answer.get("nextRecordsUrl"):
+            answer = self._salesforce_rest(answer["nextRecordsUrl"], event)
+            records += answer.get("records", [])
+        return records
+
+    def _salesforce_fetch_opportunity(self, opportunity_id, event=None):
+        if not opportunity_id.isalnum():
+            raise PermanentError(_("Not a Salesforce id: %s", opportunity_id))
+        extra = [f for f in (self.salesforce_billing_model_field,
+                             self.salesforce_start_date_field) if f]  # fmt: skip
+        if self.salesforce_multi_currency:
+            extra.append("CurrencyIsoCode")
+        soql = (
+            f"SELECT Id,Name,StageName,IsWon,Amount,CloseDate,OwnerId,Owner.Email,"
+            f"{ACCOUNT_FIELDS},{','.join(extra) + ',' if extra else ''}"
+            f"(SELECT {LINE_FIELDS} FROM OpportunityLineItems ORDER BY SortOrder),"
+            f"(SELECT ContactId,Contact.Name,Contact.Email,Contact.Phone FROM "
+            f"OpportunityContactRoles) FROM Opportunity WHERE Id='{opportunity_id}'"
+        )
+        records = self._salesforce_query(soql, event)
+        if not records:
+            raise PermanentError(_("Opportunity %s not found in Salesforce.", opportunity_id))
+        return self._salesforce_map_opportunity(records[0])
+
+    def _salesforce_map_opportunity(self, opp):
+        """Salesforce Opportunity -> the neutral deal of q2c_crm."""
+        account = opp.get("Account") or {}
+        owner = opp.get("Owner") or {}
+        won_stage = self.crm_won_stage or "Closed Won"
+        amount = opp.get("Amount")
+        return {
+            "id": opp["Id"],
+            "name": opp.get("Name"),
+            "won": bool(opp.get("IsWon")) or opp.get("StageName") == won_stage,
+            "amount": None if amount is None else str(amount),
+            "currency": opp.get("CurrencyIsoCode"),
+            "billing_model": opp.get(self.salesforce_billing_model_field or "")
+            or self.crm_default_billing_model,
+            "start_date": opp.get(self.salesforce_start_date_field or "") or opp.get("CloseDate"),
+            "owner": {"id": opp.get("OwnerId"), "email": owner.get("Email")}
+            if opp.get("OwnerId") else {},
+            "account": {
+                "id": account.get("Id"), "name": account.get("Name"),
+                "phone": account.get("Phone"), "website": account.get("Website"),
+                "street": account.get("BillingStreet"), "city": account.get("BillingCity"),
+                "zip": account.get("BillingPostalCode"),
+                "country_code": account.get("BillingCountryCode"),
+            },
+            "contacts": [
+                {"id": role.get("ContactId"), "name": (role.get("Contact") or {}).get("Name"),
+                 "email": (role.get("Contact") or {}).get("Email"),
+                 "phone": (role.get("Contact") or {}).get("Phone")}
+                for role in (opp.get("OpportunityContactRoles") or {}).get("records", [])
+            ],
+            "lines": [
+                {"id": line["Id"], "name": line.get("Name"), "quantity": line.get("Quantity"),
+                 "price": line.get("UnitPrice"), "amount": line.get("TotalPrice"),
+                 "sku": (line.get("Product2") or {}).get("ProductCode")}
+                for line in (opp.get("OpportunityLineItems") or {}).get("records", [])
+            ],
+        }  # fmt: skip
+
+    def _crm_write_back_salesforce(self, deal, contract, event):
+        """PATCH of one field: writing the same reference twice changes nothing."""
+        if not self.salesforce_write_back_field:
+            return
+        version = self.salesforce_api_version or "v62.0"
+        self._salesforce_rest(
+            f"/services/data/{version}/sobjects/Opportunity/{deal['id']}", event,
+            method="PATCH", json={self.salesforce_write_back_field: contract.code},
+        )  # fmt: skip
+
+    def _test_connection_salesforce(self):
+        version = self.salesforce_api_version or "v62.0"
+        self._salesforce_rest(f"/services/data/{version}/limits")

@@ -1,0 +1,1 @@
+from . import test_outbound_messaging, test_soap

@@ -1,0 +1,167 @@
+import json
+import threading
+from contextlib import contextmanager, suppress
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, urlparse
+
+from odoo.addons.q2c_base.tests.common import Q2cCase
+from odoo.tests import tagged
+
+ORG = "00D5g000004AbCdEAK"
+CRM_GROUPS = ("project.group_project_manager", "q2c_contract.group_q2c_finance")
+
+
+def message(notifications, org=ORG):
+    """An Outbound Messaging request as Salesforce sends it (docs/saas-specs.md 3.1).
+    `notifications`: (notification id, opportunity id, amount)."""
+    items = "".join(
+        f"""<Notification><Id>{nid}</Id>
+    <sObject xsi:type="sf:Opportunity" xmlns:sf="urn:sobject.enterprise.soap.sforce.com">
+     <sf:Id>{oid}</sf:Id><sf:Amount>{amount}</sf:Amount>
+     <sf:StageName>Closed Won</sf:StageName></sObject></Notification>"""
+        for nid, oid, amount in notifications
+    )
+    return f"""<?xml version="1.0" encoding="UTF-8"?>
+<soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/"
+    xmlns:xsd="http://www.w3.org/2001/XMLSchema" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">
+ <soapenv:Body>
+  <notifications xmlns="http://soap.sforce.com/2005/09/outbound">
+   <OrganizationId>{org}</OrganizationId>
+   <ActionId>04k5g000000Xyz1AAC</ActionId>
+   <SessionId xsi:nil="true"/>
+   <EnterpriseUrl>https://acme.my.salesforce.com/services/Soap/c/62.0/00D5g000004AbCd</EnterpriseUrl>
+   <PartnerUrl>https://acme.my.salesforce.com/services/Soap/u/62.0/00D5g000004AbCd</PartnerUrl>
+   {items}
+  </notifications>
+ </soapenv:Body>
+</soapenv:Envelope>""".encode()
+
+
+def opportunity(opp_id, name, account_id, account_name, amount, lines=()):
+    return {
+        "attributes": {"type": "Opportunity"},
+        "Id": opp_id, "Name": name, "StageName": "Closed Won", "IsWon": True,
+        "Amount": amount, "CloseDate": "2026-12-01", "CurrencyIsoCode": "USD",
+        "OwnerId": "005000000000001AAA", "Owner": {"Email": "owner@example.com"},
+        "Q2C_Billing_Model__c": "time_and_materials", "Q2C_Start_Date__c": None,
+        "Account": {"Id": account_id, "Name": account_name, "BillingCountryCode": "US"},
+        "OpportunityLineItems": {"totalSize": len(lines), "done": True, "records": [
+            {"Id": f"00k{opp_id[3:]}{i}", "Name": line, "Quantity": 1.0, "UnitPrice": 10.0,
+             "TotalPrice": 10.0, "Product2": {"ProductCode": f"P{i}"}}
+            for i, line in enumerate(lines)]},
+        "OpportunityContactRoles": {"totalSize": 1, "done": True, "records": [
+            {"ContactId": f"003{opp_id[3:]}", "Contact": {
+                "Name": f"Buyer of {account_name}", "Email": "buyer@example.com"}}]},
+    }  # fmt: skip
+
+
+class FakeSalesforce(BaseHTTPRequestHandler):
+    """OAuth token endpoint and the REST query resource, in Salesforce's documented shapes
+    (docs/saas-specs.md 3.5). `before` holds forced answers given first."""
+
+    records = {}
+    before = []
+    seen = []
+    tokens = []
+    usage = "api-usage=18/15000"
+
+    def _send(self, status, body, headers=None):
+        answer = json.dumps(body).encode()
+        self.send_response(status)
+        headers = {"Content-Type": "application/json",
+                   "Sforce-Limit-Info": type(self).usage, **(headers or {})}  # fmt: skip
+        for key, value in headers.items():
+            self.send_header(key, value)
+        self.send_header("Content-Length", str(len(answer)))
+        self.end_headers()
+        with suppress(BrokenPipeError):
+            self.wfile.write(answer)
+
+    def _answer(self):  # noqa: PLR0911 - one return per route of the fake API
+        length = int(self.headers.get("Content-Length") or 0)
+        raw = self.rfile.read(length).decode() if length else ""
+        url = urlparse(self.path)
+        cls = type(self)
+        cls.seen.append({"method": self.command, "path": url.path, "body": raw,
+                         "headers": dict(self.headers)})  # fmt: skip
+        if url.path == "/services/oauth2/token":
+            form = parse_qs(raw)
+            if form.get("client_secret") != ["sf-consumer-secret"]:
+                return self._send(400, {"error": "invalid_client"})
+            token = f"token-{len(cls.tokens) + 1}"
+            cls.tokens.append(token)
+            host = f"http://{self.headers['Host']}"
+            return self._send(200, {"access_token": token, "instance_url": host,
+                                    "token_type": "Bearer"})  # fmt: skip
+        if cls.before:
+            status, headers, answer = cls.before.pop(0)
+            return self._send(status, answer, headers)
+        if self.headers.get("Authorization") != f"Bearer {cls.tokens[-1] if cls.tokens else ''}":
+            return self._send(401, [{"message": "Session expired or invalid",
+                                     "errorCode": "INVALID_SESSION_ID"}])  # fmt: skip
+        if url.path.endswith("/query/01gPAGE-2000"):
+            return self._send(200, {"totalSize": 2, "done": True, "records": [{"Id": "B"}]})
+        if url.path.endswith("/query") and "WHERE IsWon" in parse_qs(url.query)["q"][0]:
+            page = {"totalSize": 2, "done": False, "records": [{"Id": "A"}],
+                    "nextRecordsUrl": "/services/data/v62.0/query/01gPAGE-2000"}  # fmt: skip
+            return self._send(200, page)
+        if url.path.endswith("/query"):
+            soql = parse_qs(url.query)["q"][0]
+            opp_id = soql.rpartition("WHERE Id='")[2].rstrip("'")
+            found = [cls.records[opp_id]] if opp_id in cls.records else []
+            return self._send(200, {"totalSize": len(found), "done": True, "records": found})
+        if "/sobjects/Opportunity/" in url.path and self.command == "PATCH":
+            opp_id = url.path.rpartition("/")[2]
+            cls.records[opp_id].update(json.loads(raw))
+            self.send_response(204)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return None
+        if url.path.endswith("/limits"):
+            return self._send(200, {"DailyApiRequests": {"Max": 15000, "Remaining": 14982}})
+        return self._send(404, [{"errorCode": "NOT_FOUND", "message": "unknown"}])
+
+    do_GET = do_POST = do_PATCH = _answer
+
+    def log_message(self, *args):
+        pass
+
+
+@contextmanager
+def fake_salesforce(records, before=()):
+    attributes = {"records": records, "before": list(before), "seen": [], "tokens": []}
+    handler = type("Fake", (FakeSalesforce,), attributes)
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}", handler
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@tagged("post_install", "-at_install")
+class SalesforceCase(Q2cCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        for xmlid in CRM_GROUPS:
+            cls.integration_user.groups_id |= cls.env.ref(xmlid)
+        cls.salesforce = cls._create_system(
+            name="Salesforce (test)", system_type="salesforce", webhook_secret=False,
+            salesforce_org_id=ORG, api_username="sf-consumer-key",
+            api_password="sf-consumer-secret", crm_won_stage="Closed Won",
+        )  # fmt: skip
+
+    def _post_soap(self, body, key=None):
+        return self.url_open(
+            self._url(self.salesforce, key=key), data=body,
+            headers={"Content-Type": "text/xml; charset=utf-8", "SOAPAction": '""'},
+        )  # fmt: skip
+
+    def _process_all(self):
+        events = self._events(self.salesforce).filtered(lambda e: e.state == "queued")
+        for event in events.sorted("id"):
+            self._run_job_like_the_runner(event)
+        return events
