@@ -36,8 +36,16 @@ class TransientError(Q2cError):
 
 
 class PermanentError(Q2cError):
-    """A failure that a retry cannot fix: bad data, missing mapping, refused by the other side."""
+    """A failure that a retry cannot fix: bad data, missing mapping, refused by the other side.
 
-    def __init__(self, reason):
+    With `person_kind` (a q2c.exception kind), the event also opens an exception for a
+    person, after the handler's work is rolled back; `record` is what that person should
+    look at (kept only if it outlives the rollback), `details` the context they need.
+    """
+
+    def __init__(self, reason, person_kind=None, details="", record=None):
         super().__init__(reason)
         self.reason = reason
+        self.person_kind = person_kind
+        self.details = details
+        self.record = record

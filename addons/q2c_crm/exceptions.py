@@ -11,7 +11,5 @@ class ProvisioningBlocked(PermanentError):
     """
 
     def __init__(self, reason, kind="other", details="", record=None):
-        super().__init__(reason)
+        super().__init__(reason, person_kind=kind, details=details, record=record)
         self.kind = kind
-        self.details = details
-        self.record = record

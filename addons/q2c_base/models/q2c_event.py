@@ -208,10 +208,23 @@ class Q2cEvent(models.Model):
         except (PermanentError, UserError, ValidationError, AccessError) as error:
             reason = getattr(error, "reason", None) or str(error)
             self._mark("dead", error=reason)
+            self._open_exception_for(error)
             return f"dead: {reason}"
         self._link(touched)
         self._mark("done")
         return "done"
+
+    def _open_exception_for(self, error):
+        """Open the q2c.exception a PermanentError asks for; called after the handler's
+        savepoint is rolled back, so it is not rolled back with it."""
+        kind = getattr(error, "person_kind", None)
+        if not kind:
+            return
+        record = error.record if error.record and error.record.exists() else None
+        self.env["q2c.exception"]._raise(
+            error.reason, kind=kind, system=self.system_id, event=self,
+            details=error.details, record=record,
+        )  # fmt: skip
 
     def _mark(self, state, error=False):
         vals = {"state": state, "error": error, "attempts": self.attempts + 1}

@@ -83,6 +83,26 @@ class TestProcessing(Q2cCase):
         self.assertEqual(job.state, "done", "a permanent error is an outcome, not a job crash")
         self.assertFalse(self.env["res.partner"].search([("name", "=", "half-written")]))
 
+    def test_permanent_error_can_open_an_exception_for_a_person(self):
+        def handler(event):
+            partner = event.env["res.partner"].create({"name": "rolled back"})
+            raise PermanentError(
+                "deal has no currency", person_kind="missing_data",
+                details="set the currency in the CRM", record=partner,
+            )  # fmt: skip
+
+        with self._handler("test.person", handler):
+            event = self._receive("pk1", "test.person")
+            self._run_job_like_the_runner(event)
+        self.assertEqual(event.state, "dead")
+        exception = self.env["q2c.exception"].search([("event_id", "=", event.id)])
+        self.assertEqual(
+            (exception.name, exception.kind, exception.details, exception.res_model),
+            ("deal has no currency", "missing_data", "set the currency in the CRM", False),
+            "opened after the rollback; the rolled-back record is not pointed at",
+        )
+        self.assertTrue(exception.activity_ids)
+
     def test_transient_error_retries_then_succeeds(self):
         calls = []
 

@@ -5,7 +5,6 @@ A connector's handler fetches the deal, maps it to the neutral dict described in
 """
 
 import logging
-import threading
 from decimal import Decimal, InvalidOperation
 
 from odoo import Command, _, api, fields, models
@@ -24,35 +23,12 @@ REQUIRED_FIELDS = {
     "start_date": "start date",
     "owner": "owner",
 }
-# Blocks raised inside the job's savepoint, kept until the savepoint is rolled back so the
-# exception for a person survives it: {(dbname, event id): ProvisioningBlocked}.
-_BLOCKED = {}
-_BLOCKED_LOCK = threading.Lock()
 
 
 class Q2cEvent(models.Model):
     _inherit = "q2c.event"
 
     # --- orchestration -------------------------------------------------------------------
-
-    def _process(self):
-        result = super()._process()
-        with _BLOCKED_LOCK:
-            blocked = _BLOCKED.pop((self.env.cr.dbname, self.id), None)
-        if blocked is not None and self.state == "dead":
-            self._crm_open_exception(blocked)
-        return result
-
-    def _crm_open_exception(self, blocked):
-        """Give the integration managers a to-do: the handler's work was rolled back."""
-        self.env["q2c.exception"]._raise(
-            blocked.reason,
-            kind=blocked.kind,
-            system=self.system_id,
-            event=self,
-            details=blocked.details,
-            record=blocked.record if blocked.record and blocked.record.exists() else None,
-        )
 
     def _crm_apply_deal(self, deal):
         """Provision a won deal, or propose its amount change when it was provisioned.
@@ -65,17 +41,12 @@ class Q2cEvent(models.Model):
         Returns the records touched (nothing for a deal not won yet).
         """
         self.ensure_one()
-        try:
-            contract = self.env["q2c.external.ref"]._find(self.system_id, "deal", deal["id"])
-            if contract:
-                return self._crm_propose_amount_change(contract, deal)
-            if not deal.get("won"):
-                return self.env["q2c.contract"]
-            return self._crm_provision(deal, self._crm_validate(deal))
-        except ProvisioningBlocked as blocked:
-            with _BLOCKED_LOCK:
-                _BLOCKED[(self.env.cr.dbname, self.id)] = blocked
-            raise
+        contract = self.env["q2c.external.ref"]._find(self.system_id, "deal", deal["id"])
+        if contract:
+            return self._crm_propose_amount_change(contract, deal)
+        if not deal.get("won"):
+            return self.env["q2c.contract"]
+        return self._crm_provision(deal, self._crm_validate(deal))
 
     def _crm_provision(self, deal, values):
         system = self.system_id
