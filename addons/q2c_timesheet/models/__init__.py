@@ -1,0 +1,1 @@
+from . import account_analytic_line, q2c_time_hold
