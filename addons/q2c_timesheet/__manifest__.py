@@ -10,11 +10,13 @@
     "website": "https://github.com/q2c/q2c",
     "category": "Services/Timesheets",
     # hr_timesheet: timesheets are account.analytic.line records with a project and employee.
-    "depends": ["q2c_base", "q2c_contract", "hr_timesheet"],
+    "depends": ["q2c_base", "q2c_contract", "hr_timesheet", "queue_job"],
     "data": [
         "security/ir.model.access.csv",
         "views/account_analytic_line_views.xml",
         "views/q2c_time_hold_views.xml",
+        "views/q2c_time_sync_views.xml",
+        "data/ir_cron_data.xml",
     ],
     "development_status": "Alpha",
     "maintainers": ["q2c"],

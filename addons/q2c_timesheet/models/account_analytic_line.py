@@ -50,7 +50,9 @@ class AccountAnalyticLine(models.Model):
     )
     q2c_billable = fields.Boolean("Billable (q2c)", default=True)
     q2c_contract_id = fields.Many2one("q2c.contract", string="Contract", copy=False, index=True)
-    q2c_currency_id = fields.Many2one(related="q2c_contract_id.currency_id")
+    q2c_currency_id = fields.Many2one(
+        related="q2c_contract_id.currency_id", string="Contract Currency"
+    )
     q2c_rate = fields.Monetary(
         "Bill Rate", currency_field="q2c_currency_id", copy=False,
         help="Resolved from the contract's rate cards at the work date; frozen once billed.",
