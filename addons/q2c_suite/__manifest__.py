@@ -9,7 +9,14 @@
     "website": "https://github.com/q2c/q2c",
     "category": "Services/Integration",
     # Every q2c addon is listed here: `make run` installs this one.
-    "depends": ["q2c_base", "q2c_contract", "q2c_change_order", "q2c_timesheet", "q2c_harvest"],
+    "depends": [
+        "q2c_base",
+        "q2c_contract",
+        "q2c_change_order",
+        "q2c_timesheet",
+        "q2c_harvest",
+        "q2c_clockify",
+    ],
     "development_status": "Alpha",
     "maintainers": ["q2c"],
     "installable": True,

@@ -3,8 +3,6 @@ from urllib.parse import parse_qs, urlsplit
 
 from odoo.addons.q2c_base.tests.common import stand_in_server
 from odoo.addons.q2c_timesheet.tests.common import Q2cTimeCase
-from odoo.addons.queue_job.exception import FailedJobError, RetryableJobError
-from odoo.addons.queue_job.job import Job
 from odoo.tests import tagged
 
 
@@ -46,35 +44,6 @@ class TestHarvestPull(Q2cTimeCase):
         Ref = cls.env["q2c.external.ref"]
         Ref._bind(cls.harvest, "employee", "101", cls.gina)
         Ref._bind(cls.harvest, "project", "201", cls.project)
-
-    def _perform(self, uuid):
-        """Perform a job and record its outcome like queue_job's runner does."""
-        job = Job.load(self.env, uuid)
-        job.set_started()
-        job.store()
-        try:
-            with self.env.cr.savepoint():
-                job.perform()
-                job.set_done()
-                job.store()
-        except RetryableJobError as error:
-            job.postpone(result=str(error), seconds=error.seconds)
-            job.set_pending(reset_retry=False)
-            job.store()
-        except FailedJobError as error:
-            job.set_failed(exc_name=type(error).__name__, exc_message=str(error))
-            job.store()
-        self.env.invalidate_all()
-
-    def _run_all(self, run, limit=10):
-        """Perform the run's queued page jobs until none is left (pages add pages)."""
-        for _round in range(limit):
-            pages = run.page_ids.filtered(lambda p: p.state in ("queued", "failed"))
-            if not pages:
-                return
-            for page in pages:
-                self._perform(page.job_uuid)
-        self.fail("the run did not finish")
 
     def test_pull_pages_rate_limit_and_edit(self):
         script = [

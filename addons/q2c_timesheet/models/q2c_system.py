@@ -43,7 +43,9 @@ class Q2cSystem(models.Model):
         return request
 
     def _time_parse_page(self, data):
-        """(normalised entries, total pages or None) of one answer. Connectors add
+        """(normalised entries, total pages) of one answer: an int (page 1 then enqueues
+        every other page), None (no more pages), or a bool for sources that only tell
+        whether a next page exists (pages are then chained). Connectors add
         `_time_parse_page_<system_type>(data)`; entries use the keys of
         `q2c_timesheet.ingest.validate`, and entries not to import (running timers) are left
         out."""

@@ -56,7 +56,10 @@ class Q2cTimeSyncPage(models.Model):
             self.run_id._finish_if_complete()
             return f"dead: {reason}"
         self._record(results)
-        if self.page_no == 1 and total_pages and total_pages > 1:
+        if isinstance(total_pages, bool):
+            if total_pages:  # a source that only says "there is a next page": chain it
+                self.run_id._add_pages([self.page_no + 1])
+        elif self.page_no == 1 and total_pages and total_pages > 1:
             self.run_id._add_pages(range(2, total_pages + 1))
         self.run_id._finish_if_complete()
         return f"done: {len(results)} entries"
