@@ -16,6 +16,7 @@
         "q2c_timesheet",
         "q2c_harvest",
         "q2c_clockify",
+        "q2c_tempo",
     ],
     "development_status": "Alpha",
     "maintainers": ["q2c"],

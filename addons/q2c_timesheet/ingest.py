@@ -61,6 +61,19 @@ def _ref(value, name, required=True):
     return str(value)
 
 
+# Object types whose external references stand for an Odoo project: a project, or (Tempo) the
+# Jira issue a worklog is booked on, bound to the project that bills it.
+PROJECT_OBJECT_TYPES = ("project", "issue")
+
+
+def _project_type(value):
+    if value in (None, ""):
+        return "project"
+    if value not in PROJECT_OBJECT_TYPES:
+        raise InvalidEntry(f"'project_type' must be one of {list(PROJECT_OBJECT_TYPES)}")
+    return value
+
+
 def validate(entry):
     """Check and normalise one entry in place; raise InvalidEntry with the reason."""
     if not isinstance(entry, dict):
@@ -84,6 +97,7 @@ def validate(entry):
         "external_id": external_id,
         "employee": _ref(entry.get("employee"), "employee"),
         "project": _ref(entry.get("project"), "project"),
+        "project_type": _project_type(entry.get("project_type")),
         "task": _ref(entry.get("task"), "task", required=False),
         "date": parse_date(entry.get("date")),
         "hours": float(hours),

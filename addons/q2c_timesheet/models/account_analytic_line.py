@@ -24,6 +24,14 @@ BILLED_FIELDS = {
     "q2c_approval_state", "q2c_rate", "q2c_contract_id", "q2c_system_id", "q2c_external_id",
 }  # fmt: skip
 CHUNK = 1000
+# The Odoo model each reference type must point to (a reference bound to anything else is
+# not a mapping for time entries).
+REF_MODELS = {
+    "employee": "hr.employee",
+    "project": "project.project",
+    "issue": "project.project",
+    "task": "project.task",
+}
 RESULT_MESSAGES = {
     "unmapped_employee": "held: employee %s of this system is not mapped to an Odoo employee",
     "unmapped_project": "held: project %s of this system is not mapped to an Odoo project",
@@ -169,12 +177,14 @@ class AccountAnalyticLine(models.Model):
         wanted = defaultdict(set)
         for entry in entries:
             wanted["employee"].add(entry["employee"])
-            wanted["project"].add(entry["project"])
+            wanted[entry["project_type"]].add(entry["project"])
             if entry["task"]:
                 wanted["task"].add(entry["task"])
         domain = ["|"] * (len(wanted) - 1) if wanted else []
         for object_type, ids in wanted.items():
-            domain += ["&", ("object_type", "=", object_type), ("external_id", "in", list(ids))]
+            domain += ["&", "&", ("object_type", "=", object_type),
+                       ("res_model", "=", REF_MODELS[object_type]),
+                       ("external_id", "in", list(ids))]  # fmt: skip
         if not wanted:
             return {}
         refs = (
@@ -190,7 +200,7 @@ class AccountAnalyticLine(models.Model):
         employee_id = refs.get(("employee", entry["employee"]))
         if not employee_id:
             return RESULT_MESSAGES["unmapped_employee"] % entry["employee"], None
-        project_id = refs.get(("project", entry["project"]))
+        project_id = refs.get((entry["project_type"], entry["project"]))
         if not project_id:
             return RESULT_MESSAGES["unmapped_project"] % entry["project"], None
         task_id = refs.get(("task", entry["task"])) if entry["task"] else False
