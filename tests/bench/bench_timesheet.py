@@ -157,12 +157,12 @@ def start_server(conf, db, port, log):
     raise RuntimeError(f"Odoo did not start; see {log}")
 
 
-def push_all(base, key, rows):
+def push_all(base, key, rows, system_id):
     statuses = {}
     session = requests.Session()
     started = time.perf_counter()
     for start in range(0, len(rows), BATCH):
-        response = session.post(f"{base}/q2c/api/v1/time-entries",
+        response = session.post(f"{base}/q2c/api/v1/time-entries?system={system_id}",
                                 json=rows[start:start + BATCH], timeout=600,
                                 headers={"Authorization": f"Bearer {key}"})  # fmt: skip
         response.raise_for_status()
@@ -262,8 +262,8 @@ def run(context):
     log = str(context["state"] / "logs" / "bench-timesheet-odoo.log")
     proc = start_server(conf, db, port, log)
     try:
-        first_seconds, first = push_all(base, ids["key"], push_rows)
-        again_seconds, again = push_all(base, ids["key"], push_rows)
+        first_seconds, first = push_all(base, ids["key"], push_rows, ids["push"])
+        again_seconds, again = push_all(base, ids["key"], push_rows, ids["push"])
         xmlrpc = xmlrpc_rate(base, db, ids, entries("xmlrpc", XMLRPC_SAMPLE))
     finally:
         os.killpg(proc.pid, signal.SIGINT)
