@@ -1,5 +1,7 @@
 import logging
+from bisect import bisect_right
 from collections import defaultdict
+from datetime import timedelta
 
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
@@ -235,9 +237,13 @@ class AccountAnalyticLine(models.Model):
     # ------------------------------------------------------------------ values and rates
 
     def _q2c_pricer(self):
-        """A cached rate lookup for one chunk: (contract, status, rate, source, reason)."""
+        """A rate lookup for one chunk: (contract, status, rate, source, reason).
+
+        Rates come from the one resolver, `q2c.contract._resolve_rate`, called once per
+        distinct answer (see `_q2c_rate_key`), not once per entry."""
         cache = {}
         contracts = {}
+        shapes = {}
 
         def price(employee_id, project_id, work_date, billable, approval_state):
             if approval_state != "approved":
@@ -252,9 +258,12 @@ class AccountAnalyticLine(models.Model):
             contract = contracts[project_id]
             if not contract:
                 return False, "no_contract", 0.0, False, _("The project has no active contract.")
-            key = (contract.id, employee_id, project_id, work_date)
+            if contract.id not in shapes:
+                shapes[contract.id] = self._q2c_rate_shape(contract)
+            employee = self.env["hr.employee"].sudo().browse(employee_id)
+            key = self._q2c_rate_key(shapes[contract.id], contract, employee, project_id,
+                                     work_date)  # fmt: skip
             if key not in cache:
-                employee = self.env["hr.employee"].sudo().browse(employee_id)
                 project = self.env["project.project"].sudo().browse(project_id)
                 try:
                     resolution = contract._resolve_rate(work_date, employee, project=project)
@@ -265,6 +274,43 @@ class AccountAnalyticLine(models.Model):
             return cache[key]
 
         return price
+
+    def _q2c_rate_shape(self, contract):
+        """What a contract's rates depend on, read once: the employees with a rate of their
+        own, whether overrides are project-specific, the dates where any candidate starts or
+        ends, and whether a card needs a currency conversion (then the date itself counts)."""
+        cards = (contract.rate_card_ids | contract._customer_rate_card()
+                 | contract._company_default_rate_card())  # fmt: skip
+        lines = self.env["q2c.rate.card.line"].sudo().search([("card_id", "in", cards.ids)])
+        overrides = (
+            self.env["q2c.rate.override"].sudo().search([("contract_id", "=", contract.id)])
+        )
+        bounds = set()
+        for record in [*lines, *overrides]:
+            bounds.add(record.date_from)
+            if record.date_to:
+                bounds.add(record.date_to + timedelta(days=1))
+        return {
+            "employees": set((lines.employee_id | overrides.employee_id).ids),
+            "by_project": bool(overrides.project_id),
+            "bounds": sorted(bounds),
+            "per_date": any(card.currency_id != contract.currency_id for card in cards),
+        }
+
+    @api.model
+    def _q2c_rate_key(self, shape, contract, employee, project_id, work_date):
+        """Entries with the same key get the same rate: between two consecutive bounds no
+        candidate starts or ends, an employee without a rate of their own is priced by role,
+        and the project matters only for project-specific overrides."""
+        day = fields.Date.to_date(work_date)
+        window = day if shape["per_date"] else bisect_right(shape["bounds"], day)
+        return (
+            contract.id,
+            employee.id if employee.id in shape["employees"] else None,
+            employee.job_id.id,
+            project_id if shape["by_project"] else None,
+            window,
+        )
 
     def _q2c_values(self, system, entry, mapped, pricing):
         contract_id, status, rate, source, reason = pricing(

@@ -179,3 +179,27 @@ class TestIngestion(Q2cTimeCase):
         with self.assertQueryCount(__system__=200):
             results = self._ingest(entries[1:])
         self.assertEqual({r["status"] for r in results}, {"created"})
+
+    def test_cached_pricing_matches_the_resolver(self):
+        """Rates are looked up once per distinct answer; every entry still gets exactly what
+        the contract's resolver gives for its own date, employee and project."""
+        self.env["q2c.rate.override"].create(
+            {"contract_id": self.contract.id, "project_id": self.project.id,
+             "employee_id": self.hal.id, "rate": 200.0,
+             "date_from": "2025-03-15", "date_to": "2025-03-20"}
+        )  # fmt: skip
+        days = ["2025-03-14", "2025-03-15", "2025-03-20", "2025-03-21", "2025-03-31",
+                "2025-04-01"]  # fmt: skip
+        rows = [self._entry(f"h-{day}", day=day, employee="u-hal") for day in days]
+        rows += [self._entry(f"g-{day}", day=day) for day in days]
+        self._ingest(rows)
+        for row in rows:
+            line = self._line(row["id"])
+            with self.subTest(entry=row["id"]):
+                expected = self.contract._resolve_rate(
+                    line.date, line.employee_id, project=line.project_id
+                )
+                self.assertAmount(line.q2c_rate, expected.rate)
+                self.assertEqual(line.q2c_rate_source, expected.source)
+        self.assertAmount(self._line("h-2025-03-15").q2c_rate, 200.0)
+        self.assertAmount(self._line("h-2025-03-21").q2c_rate, 160.0)
