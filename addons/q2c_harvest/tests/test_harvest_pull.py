@@ -1,0 +1,134 @@
+import json
+from urllib.parse import parse_qs, urlsplit
+
+from odoo.addons.q2c_base.tests.common import stand_in_server
+from odoo.addons.q2c_timesheet.tests.common import Q2cTimeCase
+from odoo.tests import tagged
+
+
+def harvest_entry(entry_id, hours=2.0, day="2025-03-27", **values):
+    """A time entry as Harvest v2 documents it (saas-specs.md 5.1), trimmed to what we read."""
+    return {
+        "id": entry_id, "spent_date": day, "hours": hours, "rounded_hours": hours,
+        "notes": "Design review", "is_locked": True, "locked_reason": "approved",
+        "is_closed": False, "approval_status": "approved", "is_billed": False,
+        "is_running": False, "billable": True, "billable_rate": 150.0,
+        "user": {"id": 101, "name": "Gina"}, "project": {"id": 201, "name": "P-600"},
+        "client": {"id": 301, "name": "C-600 customer"}, "task": {"id": 401, "name": "Design"},
+        "created_at": "2025-03-27T17:00:00Z", "updated_at": "2025-03-31T12:00:00Z",
+        **values,
+    }  # fmt: skip
+
+
+def harvest_page(entries, page, total_pages, per_page=2):
+    body = {
+        "time_entries": entries, "per_page": per_page, "total_pages": total_pages,
+        "total_entries": per_page * total_pages, "page": page,
+        "next_page": page + 1 if page < total_pages else None,
+        "previous_page": page - 1 if page > 1 else None,
+        "links": {"first": "…", "next": None, "previous": None, "last": "…"},
+    }  # fmt: skip
+    return (200, {}, json.dumps(body).encode(), 0)
+
+
+@tagged("post_install", "-at_install")
+class TestHarvestPull(Q2cTimeCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.harvest = cls._create_system(
+            name="Harvest (test)", system_type="harvest", user_id=cls.time_user.id,
+            api_token="harvest-pat", harvest_account_id="987654", time_page_size=2,
+            outbound_max_tries=2, time_page_max_retries=2,
+        )  # fmt: skip
+        Ref = cls.env["q2c.external.ref"]
+        Ref._bind(cls.harvest, "employee", "101", cls.gina)
+        Ref._bind(cls.harvest, "project", "201", cls.project)
+
+    def test_pull_pages_rate_limit_and_edit(self):
+        script = [
+            harvest_page([harvest_entry(1), harvest_entry(2, is_running=True)], 1, 2),
+            (429, {"Retry-After": "0"}, b'{"message": "Too many requests"}', 0),
+            harvest_page([harvest_entry(3, hours=1.5),
+                          harvest_entry(4, approval_status="submitted", is_locked=False)], 2, 2),
+        ]  # fmt: skip
+        with stand_in_server(script) as (url, seen):
+            self.harvest.base_url = url
+            run = self.harvest._time_start_run()
+            self.assertEqual(run.page_ids.mapped("page_no"), [1])
+            self.assertTrue(run.page_ids.job_uuid)
+            self._run_all(run)
+        self.assertEqual(run.state, "done")
+        self.assertEqual(self.harvest.time_watermark, run.started_at)
+        self.assertEqual(sorted(run.page_ids.mapped("state")), ["done", "done"])
+        first = seen[0]
+        self.assertEqual(first["headers"]["Authorization"], "Bearer harvest-pat")
+        self.assertEqual(first["headers"]["Harvest-Account-Id"], "987654")
+        self.assertIn("q2c", first["headers"]["User-Agent"])
+        query = parse_qs(urlsplit(first["path"]).query)
+        self.assertEqual(query["page"], ["1"])
+        self.assertEqual(query["per_page"], ["2"])
+        self.assertNotIn("updated_since", query)
+        self.assertEqual(len(seen), 3, "the rate-limited page is asked again")
+        self.assertEqual(self._line("1", self.harvest).unit_amount, 2.0)
+        self.assertFalse(self._line("2", self.harvest), "a running timer is not imported")
+        self.assertEqual(self._line("3", self.harvest).q2c_billing_status, "to_bill")
+        self.assertEqual(self._line("4", self.harvest).q2c_billing_status, "pending_approval")
+        self.assertEqual(self._line("1", self.harvest).create_uid, self.time_user)
+        # The entry is edited in Harvest after import: the next run pulls it from the
+        # watermark minus the overlap and updates it; an unchanged one stays unchanged.
+        script = [harvest_page([harvest_entry(1, hours=2.5, updated_at="2025-04-02T08:00:00Z"),
+                                harvest_entry(3, hours=1.5)], 1, 1)]  # fmt: skip
+        with stand_in_server(script) as (url, seen):
+            self.harvest.base_url = url
+            second = self.harvest._time_start_run()
+            self._run_all(second)
+        query = parse_qs(urlsplit(seen[0]["path"]).query)
+        self.assertIn("updated_since", query)
+        page = second.page_ids
+        self.assertEqual((page.updated_count, page.unchanged_count), (1, 1))
+        self.assertEqual(self._line("1", self.harvest).unit_amount, 2.5)
+
+    def test_a_failing_page_goes_dead_while_the_others_go_on(self):
+        error = (500, {}, b'{"message": "boom"}', 0)
+        script = [
+            harvest_page([harvest_entry(11)], 1, 3, per_page=1),
+            error, error,  # page 2, first job try (two calls)
+            harvest_page([harvest_entry(13)], 3, 3, per_page=1),
+            error, error,  # page 2, second and last job try
+        ]  # fmt: skip
+        with stand_in_server(script) as (url, _seen):
+            self.harvest.base_url = url
+            run = self.harvest._time_start_run()
+            self._run_all(run)
+        pages = {page.page_no: page for page in run.page_ids}
+        self.assertEqual(pages[1].state, "done")
+        self.assertEqual(pages[3].state, "done")
+        self.assertEqual(pages[2].state, "dead")
+        self.assertIn("HTTP 500", pages[2].error)
+        self.assertEqual(run.state, "partial")
+        self.assertFalse(self.harvest.time_watermark, "a dead page keeps the watermark")
+        self.assertTrue(self._line("13", self.harvest))
+
+    def test_refused_answer_is_dead_at_once(self):
+        script = [(401, {}, b'{"error": "invalid_token"}', 0)]
+        with stand_in_server(script) as (url, seen):
+            self.harvest.base_url = url
+            run = self.harvest._time_start_run()
+            self._run_all(run)
+        self.assertEqual(len(seen), 1)
+        self.assertEqual(run.page_ids.state, "dead")
+        self.assertIn("401", run.page_ids.error)
+        self.assertEqual(run.state, "partial")
+
+    def test_cron_enqueues_as_the_integration_user(self):
+        self.harvest.time_pull_enabled = True
+        self.env["q2c.system"]._cron_pull_time()
+        run = self.harvest.time_sync_run_ids
+        self.assertEqual(len(run), 1)
+        job = self.env["queue.job"].search([("uuid", "=", run.page_ids.job_uuid)])
+        self.assertEqual(job.user_id, self.time_user)
+        self.assertEqual(job.channel, self.harvest.job_channel)
+        # A run under way: the cron starts no second one.
+        self.env["q2c.system"]._cron_pull_time()
+        self.assertEqual(len(self.harvest.time_sync_run_ids), 1)

@@ -1,0 +1,85 @@
+import json
+
+from odoo import _, api, fields, models
+
+HOLD_STATES = [("held", "Held"), ("released", "Released")]
+
+
+class Q2cTimeHold(models.Model):
+    """A time entry that could not be imported yet (an unmapped employee, project or task):
+    kept with its reason, never dropped. The next delivery of the entry, once the mapping
+    exists, imports it and releases the hold."""
+
+    _name = "q2c.time.hold"
+    _description = "Held Time Entry"
+    _order = "id desc"
+    _rec_name = "external_id"
+
+    system_id = fields.Many2one("q2c.system", required=True, ondelete="cascade", index=True)
+    company_id = fields.Many2one(related="system_id.company_id", store=True)
+    external_id = fields.Char(required=True)
+    reason = fields.Char(required=True)
+    payload = fields.Text(help="The normalised entry as received.")
+    state = fields.Selection(HOLD_STATES, default="held", required=True, index=True)
+    exception_id = fields.Many2one("q2c.exception", ondelete="set null")
+
+    _sql_constraints = [
+        (
+            "entry_uniq",
+            "unique(system_id, external_id)",
+            "A time entry of a system is held once.",
+        ),
+    ]
+
+    @api.model
+    def _hold(self, system, holds):
+        """Hold `holds` ((entry, reason) pairs): one upsert each, and one open exception per
+        distinct reason of the system (not one per entry)."""
+        if not holds:
+            return self.browse()
+        Exception_ = self.env["q2c.exception"].sudo()
+        exceptions = {}
+        for reason in {reason for _entry, reason in holds}:
+            name = _("%(system)s: %(reason)s", system=system.name, reason=reason)
+            exception = Exception_.search(
+                [("system_id", "=", system.id), ("name", "=", name), ("state", "=", "open")],
+                limit=1,
+            )
+            if not exception:
+                exception = Exception_._raise(
+                    name, kind="missing_data", system=system,
+                    details=_("Time entries of this system are held until the reference is "
+                              "mapped (External References), then imported on their next "
+                              "delivery or pull."),
+                )  # fmt: skip
+            exceptions[reason] = exception.id
+        existing = {
+            hold.external_id: hold
+            for hold in self.sudo().search(
+                [("system_id", "=", system.id),
+                 ("external_id", "in", [entry["external_id"] for entry, _r in holds])]
+            )
+        }  # fmt: skip
+        new_vals = []
+        for entry, reason in holds:
+            vals = {"reason": reason, "state": "held", "exception_id": exceptions[reason],
+                    "payload": json.dumps(entry, default=str)}  # fmt: skip
+            hold = existing.get(entry["external_id"])
+            if hold:
+                if (hold.reason, hold.state) != (reason, "held"):
+                    hold.write(vals)
+            else:
+                new_vals.append(
+                    {**vals, "system_id": system.id, "external_id": entry["external_id"]}
+                )
+        return self.sudo().create(new_vals)
+
+    @api.model
+    def _release(self, system, external_ids):
+        """Entries now imported: their holds are released (one query)."""
+        if not external_ids:
+            return
+        self.sudo().search(
+            [("system_id", "=", system.id), ("external_id", "in", external_ids),
+             ("state", "=", "held")]
+        ).write({"state": "released"})  # fmt: skip

@@ -1,0 +1,96 @@
+import logging
+
+from odoo import _, fields, models
+from odoo.addons.q2c_base.exceptions import PermanentError, TransientError
+from odoo.addons.queue_job.exception import RetryableJobError
+from odoo.exceptions import AccessError, UserError, ValidationError
+
+from .q2c_time_sync_run import PAGE_STATES
+
+_logger = logging.getLogger(__name__)
+
+
+class Q2cTimeSyncPage(models.Model):
+    """One page of a run: fetched, mapped and written in one job and one transaction."""
+
+    _name = "q2c.time.sync.page"
+    _description = "Time Sync Page"
+    _order = "run_id desc, page_no"
+
+    run_id = fields.Many2one("q2c.time.sync.run", required=True, ondelete="cascade", index=True)
+    system_id = fields.Many2one(related="run_id.system_id", store=True)
+    page_no = fields.Integer(required=True)
+    state = fields.Selection(PAGE_STATES, default="queued", required=True, index=True)
+    error = fields.Text()
+    attempts = fields.Integer()
+    job_uuid = fields.Char(index=True, copy=False)
+    entry_count = fields.Integer("Entries")
+    created_count = fields.Integer("Created")
+    updated_count = fields.Integer("Updated")
+    unchanged_count = fields.Integer("Unchanged")
+    rejected_count = fields.Integer("Rejected or Held")
+
+    _sql_constraints = [
+        ("page_uniq", "unique(run_id, page_no)", "A page of a run exists once."),
+    ]
+
+    def _run(self):
+        """Job: fetch, map and write one page. Guard, act, record the outcome."""
+        self.ensure_one()
+        if self.state in ("done", "dead"):
+            return f"skipped: page is {self.state}"
+        system = self.run_id.system_id
+        try:
+            path, params = system._time_page_request(self.run_id, self.page_no)
+            response = system._call("GET", path, params=params)
+            entries, total_pages = system._time_parse_page(response.json())
+            with self.env.cr.savepoint():
+                results = self.env["account.analytic.line"]._q2c_ingest(system, entries)
+        except TransientError as error:
+            # queue_job retries later or, after the last try, fails the job: the page
+            # mirrors it (see queue_job.py).
+            raise RetryableJobError(error.reason, seconds=error.retry_after) from error
+        except (PermanentError, UserError, ValidationError, AccessError, ValueError) as error:
+            reason = getattr(error, "reason", None) or str(error)
+            self._mark("dead", error=reason)
+            self.run_id._finish_if_complete()
+            return f"dead: {reason}"
+        self._record(results)
+        if isinstance(total_pages, bool):
+            if total_pages:  # a source that only says "there is a next page": chain it
+                self.run_id._add_pages([self.page_no + 1])
+        elif self.page_no == 1 and total_pages and total_pages > 1:
+            self.run_id._add_pages(range(2, total_pages + 1))
+        self.run_id._finish_if_complete()
+        return f"done: {len(results)} entries"
+
+    def _mark(self, state, error=False, **vals):
+        self.sudo().write({"state": state, "error": error, "attempts": self.attempts + 1, **vals})
+
+    def _record(self, results):
+        counts = {status: 0 for status in ("created", "updated", "unchanged", "rejected")}
+        for result in results:
+            counts[result["status"]] += 1
+        self._mark(
+            "done",
+            entry_count=len(results),
+            created_count=counts["created"],
+            updated_count=counts["updated"],
+            unchanged_count=counts["unchanged"],
+            rejected_count=counts["rejected"],
+        )
+
+    def _sync_from_job(self, job_state, reason, tries):
+        """Mirror queue_job's retry (pending) or give-up (failed) onto the page."""
+        for page in self.filtered(lambda p: p.state in ("queued", "failed")):
+            if job_state == "pending":
+                page.write({"state": "failed", "error": reason, "attempts": tries})
+            else:
+                page.write(
+                    {
+                        "state": "dead",
+                        "attempts": max(tries, page.attempts),
+                        "error": _("Retries exhausted: %(reason)s", reason=reason),
+                    }
+                )
+                page.run_id._finish_if_complete()

@@ -1,0 +1,121 @@
+"""The OpenAPI 3 document of the time-entry push API (served at /q2c/api/v1/openapi.json)."""
+
+MAX_ENTRIES = 1000
+
+ENTRY = {
+    "type": "object",
+    "required": ["id", "employee", "project", "date", "hours"],
+    "properties": {
+        "id": {"type": "string", "description": "Your id of the entry; unique per system."},
+        "employee": {"type": "string", "description": "Your id of the person (mapped in "
+                     "External References, object type `employee`)."},
+        "project": {"type": "string", "description": "Your id of the project (object type "
+                    "`project`)."},
+        "task": {"type": "string", "description": "Optional; object type `task`."},
+        "date": {"type": "string", "format": "date", "description": "The work date."},
+        "hours": {"type": "number", "minimum": 0, "maximum": 24},
+        "description": {"type": "string"},
+        "billable": {"type": "boolean", "default": True},
+        "approval_state": {"type": "string", "default": "approved",
+                           "enum": ["draft", "submitted", "approved", "rejected"]},
+        "approved_at": {"type": "string", "format": "date-time"},
+        "updated_at": {"type": "string", "format": "date-time"},
+    },
+}  # fmt: skip
+RESULT = {
+    "type": "object",
+    "required": ["id", "status"],
+    "properties": {
+        "id": {"type": "string"},
+        "status": {"type": "string", "enum": ["created", "updated", "unchanged", "rejected"]},
+        "reason": {"type": "string", "description": "Why an entry was rejected or held."},
+        "held": {"type": "boolean", "description": "Kept in Held Time Entries (unmapped "
+                 "employee, project or task); imported when sent again after mapping."},
+        "line_id": {"type": "integer"},
+    },
+}  # fmt: skip
+ERROR = {"type": "object", "properties": {"error": {"type": "string"}}}
+
+
+def document(server_url=""):
+    def error(text):
+        return {"description": text,
+                "content": {"application/json": {"schema": ERROR}}}  # fmt: skip
+
+    return {
+        "openapi": "3.0.3",
+        "info": {
+            "title": "q2c time entries",
+            "version": "1.0.0",
+            "description": "Push approved time into Odoo timesheets. Idempotent by (system, "
+            "id): sending an entry again answers `unchanged`; an edit answers `updated` (a "
+            "billed entry gets a correction). Invalid entries are rejected one by one and "
+            "never block the others.",
+        },
+        "servers": [{"url": server_url}] if server_url else [],
+        "components": {
+            "securitySchemes": {
+                "apiKey": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "description": "An Odoo API key of the system's integration user.",
+                }
+            },
+            "schemas": {"TimeEntry": ENTRY, "Result": RESULT, "Error": ERROR},
+        },  # fmt: skip
+        "security": [{"apiKey": []}],
+        "paths": {
+            "/q2c/api/v1/time-entries": {
+                "post": {
+                    "summary": "Create or update time entries",
+                    "parameters": [
+                        {
+                            "name": "system",
+                            "in": "query",
+                            "required": False,
+                            "schema": {"type": "integer"},
+                            "description": "The connected system, when the user serves several.",
+                        }
+                    ],
+                    "requestBody": {
+                        "required": True,
+                        "content": {
+                            "application/json": {
+                                "schema": {
+                                    "type": "array",
+                                    "maxItems": MAX_ENTRIES,
+                                    "items": {"$ref": "#/components/schemas/TimeEntry"},
+                                }
+                            }
+                        },
+                    },
+                    "responses": {
+                        "200": {
+                            "description": "One result per entry, in order.",
+                            "content": {
+                                "application/json": {
+                                    "schema": {
+                                        "type": "object",
+                                        "properties": {
+                                            "results": {
+                                                "type": "array",
+                                                "items": {"$ref": "#/components/schemas/Result"},
+                                            },
+                                            "summary": {
+                                                "type": "object",
+                                                "additionalProperties": {"type": "integer"},
+                                            },
+                                        },
+                                    }
+                                }
+                            },
+                        },
+                        "400": error("The body is not a JSON array of objects."),
+                        "401": error("No or an invalid API key."),
+                        "403": error("The user is the integration user of no such system."),
+                        "413": error(f"More than {MAX_ENTRIES} entries."),
+                    },
+                }  # fmt: skip
+            }
+        },
+    }

@@ -1,0 +1,299 @@
+"""Time ingestion: the push API and the Harvest pull beside Odoo's own paths.
+
+A database with 200 employees and 100 projects under one T&M contract. Measured in the same run:
+
+- native ceiling: `account.analytic.line.create(vals_list)` of equivalent timesheet lines in
+  chunks of 500, without mapping, deduplication or pricing (rolled back afterwards);
+- the push API: `POST /q2c/api/v1/time-entries` in batches of 500 through a real Odoo server,
+  then the same entries again (all `unchanged`);
+- one XML-RPC `create` per entry (what generic middleware does), on a sample, as a rate;
+- the Harvest pull: a stand-in server speaking Harvest v2 (2,000 entries per page), each page
+  job performed in-process with queue_job's Job API and committed, like the runner does.
+
+Q2C_BENCH_TIME_ENTRIES sets the volume (default 5,000; the issue's full run is 50,000).
+"""
+
+import json
+import os
+import random
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import xmlrpc.client
+from datetime import date, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, urlsplit
+
+import requests
+
+TOTAL = int(os.environ.get("Q2C_BENCH_TIME_ENTRIES", 5000))
+EMPLOYEES, PROJECTS, BATCH, HARVEST_PAGE = 200, 100, 500, 2000
+XMLRPC_SAMPLE = 200
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def entries(prefix, total):
+    rng = random.Random(42)
+    start = date(2025, 1, 1)
+    return [
+        {
+            "id": f"{prefix}-{n}",
+            "employee": f"e{rng.randrange(EMPLOYEES)}",
+            "project": f"p{rng.randrange(PROJECTS)}",
+            "date": (start + timedelta(days=rng.randrange(180))).isoformat(),
+            "hours": rng.choice((0.5, 1.0, 1.5, 2.0, 4.0, 8.0)),
+            "description": "bench work",
+            "billable": True,
+            "approval_state": "approved",
+        }
+        for n in range(total)
+    ]
+
+
+def setup(conf, db):
+    """Employees, projects, a contract, two systems and their references, committed."""
+    import odoo
+    from odoo import SUPERUSER_ID, Command, api
+
+    odoo.tools.config.parse_config(["-c", conf, "-d", db, "--log-level=warn"])
+    registry = odoo.modules.registry.Registry(db)
+    tag = secrets.token_hex(3)
+    with registry.cursor() as cr:
+        env = api.Environment(cr, SUPERUSER_ID, {"tracking_disable": True})
+        groups = [env.ref(x).id for x in ("base.group_user", "q2c_base.group_integration_user",
+                                          "hr_timesheet.group_hr_timesheet_approver")]  # fmt: skip
+        password = secrets.token_urlsafe(16)
+        user = env["res.users"].create({"name": f"Bench time {tag}", "login": f"bench.time.{tag}",
+                                        "password": password,
+                                        "groups_id": [Command.set(groups)]})  # fmt: skip
+        role = env["hr.job"].create({"name": f"Bench role {tag}"})
+        employees = env["hr.employee"].create(
+            [{"name": f"Bench {tag} {n}", "job_id": role.id} for n in range(EMPLOYEES)]
+        )
+        customer = env["res.partner"].create({"name": f"Bench customer {tag}"})
+        projects = env["project.project"].create(
+            [{"name": f"Bench {tag} P{n}", "partner_id": customer.id} for n in range(PROJECTS)]
+        )
+        usd = env.ref("base.USD")
+        usd.active = True
+        card = env["q2c.rate.card"].create({
+            "name": f"Bench card {tag}", "scope": "contract", "currency_id": usd.id,
+            "line_ids": [Command.create({"role_id": role.id, "rate": 150.0,
+                                         "date_from": "2024-01-01"})]})  # fmt: skip
+        contract = env["q2c.contract"].create({
+            "name": f"Bench {tag}", "partner_id": customer.id, "currency_id": usd.id,
+            "billing_model": "time_and_materials", "rate_card_ids": [Command.set(card.ids)],
+            "project_ids": [Command.set(projects.ids)]})  # fmt: skip
+        contract.action_activate()
+        push = env["q2c.system"].create({"name": f"Bench push {tag}", "system_type": "generic",
+                                         "user_id": user.id})  # fmt: skip
+        harvest = env["q2c.system"].create({
+            "name": f"Bench Harvest {tag}", "system_type": "harvest", "user_id": user.id,
+            "api_token": "bench", "harvest_account_id": "1", "time_page_size": HARVEST_PAGE,
+            "outbound_max_tries": 5})  # fmt: skip
+        refs = []
+        for system in (push, harvest):
+            refs += [{"system_id": system.id, "object_type": "employee", "external_id": f"e{n}",
+                      "res_model": "hr.employee", "res_id": emp.id}
+                     for n, emp in enumerate(employees)]  # fmt: skip
+            refs += [{"system_id": system.id, "object_type": "project", "external_id": f"p{n}",
+                      "res_model": "project.project", "res_id": proj.id}
+                     for n, proj in enumerate(projects)]  # fmt: skip
+        env["q2c.external.ref"].create(refs)
+        key = (
+            env["res.users.apikeys"]
+            .with_user(user)
+            ._generate(None, "bench", odoo.fields.Datetime.now() + timedelta(days=1))
+        )
+        ids = {"user": user.id, "key": key, "push": push.id, "harvest": harvest.id,
+               "employees": employees.ids, "projects": projects.ids}  # fmt: skip
+    return registry, ids
+
+
+def native_create(registry, ids, rows):
+    """Odoo's own create(vals_list) in chunks of 500 as the integration user; rolled back."""
+    from odoo import api
+
+    emp = {f"e{n}": i for n, i in enumerate(ids["employees"])}
+    proj = {f"p{n}": i for n, i in enumerate(ids["projects"])}
+    with registry.cursor() as cr:
+        env = api.Environment(cr, ids["user"], {"tracking_disable": True})
+        Line = env["account.analytic.line"]
+        started = time.perf_counter()
+        for start in range(0, len(rows), BATCH):
+            Line.create([{"employee_id": emp[r["employee"]], "project_id": proj[r["project"]],
+                          "date": r["date"], "unit_amount": r["hours"], "name": r["description"]}
+                         for r in rows[start:start + BATCH]])  # fmt: skip
+            env.flush_all()
+        elapsed = time.perf_counter() - started
+        cr.rollback()
+    return elapsed
+
+
+def start_server(conf, db, port, log):
+    cmd = [sys.executable, os.path.join(os.environ["ODOO_SRC"], "odoo-bin"), "-c", conf,
+           "-d", db, f"--db-filter=^{db}$", f"--http-port={port}",
+           f"--gevent-port={free_port()}", "--workers=2", "--max-cron-threads=0",
+           f"--logfile={log}", "--log-level=warn", "--load=base,web"]  # fmt: skip
+    proc = subprocess.Popen(cmd, start_new_session=True)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        try:
+            if requests.get(f"http://127.0.0.1:{port}/web/health", timeout=2).ok:
+                return proc
+        except requests.RequestException:
+            pass
+        time.sleep(0.5)
+    os.killpg(proc.pid, signal.SIGINT)
+    raise RuntimeError(f"Odoo did not start; see {log}")
+
+
+def push_all(base, key, rows, system_id):
+    statuses = {}
+    session = requests.Session()
+    started = time.perf_counter()
+    for start in range(0, len(rows), BATCH):
+        response = session.post(f"{base}/q2c/api/v1/time-entries?system={system_id}",
+                                json=rows[start:start + BATCH], timeout=600,
+                                headers={"Authorization": f"Bearer {key}"})  # fmt: skip
+        response.raise_for_status()
+        for status, count in response.json()["summary"].items():
+            statuses[status] = statuses.get(status, 0) + count
+    return time.perf_counter() - started, statuses
+
+
+def xmlrpc_rate(base, db, ids, rows):
+    models = xmlrpc.client.ServerProxy(f"{base}/xmlrpc/2/object", allow_none=True)
+    emp = {f"e{n}": i for n, i in enumerate(ids["employees"])}
+    proj = {f"p{n}": i for n, i in enumerate(ids["projects"])}
+    started = time.perf_counter()
+    for r in rows:
+        models.execute_kw(db, ids["user"], ids["key"], "account.analytic.line", "create", [{
+            "employee_id": emp[r["employee"]], "project_id": proj[r["project"]],
+            "date": r["date"], "unit_amount": r["hours"], "name": r["description"]}])  # fmt: skip
+    return len(rows) / (time.perf_counter() - started)
+
+
+def harvest_stand_in(rows):
+    """Serve `rows` as Harvest v2 pages (page-number paging, 2,000 per page)."""
+    pages = max(1, -(-len(rows) // HARVEST_PAGE))
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self):
+            page = int(parse_qs(urlsplit(self.path).query).get("page", ["1"])[0])
+            chunk = rows[(page - 1) * HARVEST_PAGE : page * HARVEST_PAGE]
+            body = json.dumps({
+                "time_entries": [{
+                    "id": r["id"], "spent_date": r["date"], "hours": r["hours"],
+                    "notes": r["description"], "billable": True, "is_running": False,
+                    "is_closed": True, "approval_status": "approved",
+                    "user": {"id": r["employee"]}, "project": {"id": r["project"]},
+                    "updated_at": "2025-07-01T00:00:00Z"} for r in chunk],
+                "per_page": HARVEST_PAGE, "total_pages": pages, "page": page,
+                "total_entries": len(rows)}).encode()  # fmt: skip
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
+def harvest_pull(registry, ids, url):
+    """One run, every page job performed and committed in turn, as the runner would."""
+    from odoo import SUPERUSER_ID, api
+    from odoo.addons.queue_job.job import Job
+
+    started = time.perf_counter()
+    with registry.cursor() as cr:
+        env = api.Environment(cr, SUPERUSER_ID, {})
+        system = env["q2c.system"].browse(ids["harvest"])
+        system.base_url = url
+        run = system._time_start_run()
+        run_id = run.id
+        cr.commit()
+        while True:
+            run = env["q2c.time.sync.run"].browse(run_id)
+            run.invalidate_recordset()
+            pages = run.page_ids.filtered(lambda p: p.state in ("queued", "failed"))
+            if not pages:
+                break
+            for page in pages:
+                job = Job.load(env, page.job_uuid)
+                job.set_started()
+                job.perform()
+                job.set_done()
+                job.store()
+                cr.commit()
+                env.invalidate_all()
+        counts = {state: sum(run.page_ids.mapped(f"{state}_count"))
+                  for state in ("created", "updated", "unchanged", "rejected")}  # fmt: skip
+        state = run.state
+    return time.perf_counter() - started, counts, state
+
+
+def rate(count, seconds):
+    return count / seconds if seconds else 0.0
+
+
+def run(context):
+    conf, db = context["conf"], context["db"]
+    registry, ids = setup(conf, db)
+    push_rows = entries("push", TOTAL)
+    native_seconds = native_create(registry, ids, entries("native", TOTAL))
+    native = rate(TOTAL, native_seconds)
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    log = str(context["state"] / "logs" / "bench-timesheet-odoo.log")
+    proc = start_server(conf, db, port, log)
+    try:
+        first_seconds, first = push_all(base, ids["key"], push_rows, ids["push"])
+        again_seconds, again = push_all(base, ids["key"], push_rows, ids["push"])
+        xmlrpc = xmlrpc_rate(base, db, ids, entries("xmlrpc", XMLRPC_SAMPLE))
+    finally:
+        os.killpg(proc.pid, signal.SIGINT)
+        proc.wait(timeout=60)
+    server = harvest_stand_in(entries("harvest", TOTAL))
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}"
+        pull_seconds, pulled, pull_state = harvest_pull(registry, ids, url)
+        repull_seconds, repulled, _state = harvest_pull(registry, ids, url)
+    finally:
+        server.shutdown()
+    push_rate, pull_rate = rate(TOTAL, first_seconds), rate(TOTAL, pull_seconds)
+    name = f"time entries x{TOTAL}"
+    repeat = again_seconds / first_seconds
+    repull = repull_seconds / pull_seconds
+    return [
+        (name, "push API entries/s vs native create", f"{push_rate:.0f}", f"{native:.0f}",
+         f"{push_rate / native:.2f}", ">= 0.80", push_rate / native >= 0.8),
+        (name, "push API entries/s vs XML-RPC per entry", f"{push_rate:.0f}", f"{xmlrpc:.0f}",
+         f"{push_rate / xmlrpc:.1f}", ">= 20", push_rate / xmlrpc >= 20),
+        (name, "push API created / again unchanged", f"{first.get('created', 0)}/"
+         f"{again.get('unchanged', 0)}", f"{TOTAL}", "-", f"= {TOTAL}",
+         first.get("created") == TOTAL and again.get("unchanged") == TOTAL),
+        (name, "push API again: time / first", f"{again_seconds:.1f}s", f"{first_seconds:.1f}s",
+         f"{repeat:.2f}", "<= 0.30", repeat <= 0.30),
+        (name, "Harvest pull entries/s vs native create", f"{pull_rate:.0f}", f"{native:.0f}",
+         f"{pull_rate / native:.2f}", ">= 0.80", pull_rate / native >= 0.8),
+        (name, "Harvest pull created / again unchanged", f"{pulled['created']}/"
+         f"{repulled['unchanged']} ({pull_state})", f"{TOTAL}", "-", f"= {TOTAL}",
+         pulled["created"] == TOTAL and repulled["unchanged"] == TOTAL),
+        (name, "Harvest pull again: time / first", f"{repull_seconds:.1f}s",
+         f"{pull_seconds:.1f}s", f"{repull:.2f}", "<= 0.30", repull <= 0.30),
+    ]  # fmt: skip
