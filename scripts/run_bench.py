@@ -43,6 +43,7 @@ def prepare_db(conf):
 
 
 def load_benchmarks():
+    sys.path.insert(0, str(ROOT))  # benchmarks share tests/odoo_server.py
     for path in sorted((ROOT / "tests" / "bench").glob("bench_*.py")):
         spec = importlib.util.spec_from_file_location(path.stem, path)
         module = importlib.util.module_from_spec(spec)
@@ -66,6 +67,10 @@ def main():
         print("No benchmark in tests/bench/ yet: nothing measured.")
         return 0
     prepare_db(conf)
+    # Odoo's configuration can be parsed once per process: here, for every benchmark.
+    import odoo
+
+    odoo.tools.config.parse_config(["-c", conf, "-d", BENCH_DB, "--log-level=warn"])
     context = {"conf": conf, "db": BENCH_DB, "root": ROOT, "state": STATE}
     rows = []
     for name, module in benchmarks:

@@ -8,12 +8,7 @@ answered 200, exactly one row per event id exists, and exactly one answer says "
 import json
 import os
 import secrets
-import signal
-import socket
-import subprocess
-import sys
 import threading
-import time
 
 import requests
 
@@ -21,31 +16,7 @@ import odoo
 from odoo import SUPERUSER_ID, api
 from odoo.addons.q2c_base import signatures
 from odoo.tools import config
-
-
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def start_odoo(db, port, log):
-    cmd = [
-        sys.executable, os.path.join(os.environ["ODOO_SRC"], "odoo-bin"),
-        "-c", os.environ["Q2C_ODOO_CONF"], "-d", db, f"--db-filter=^{db}$",
-        f"--http-port={port}", f"--gevent-port={free_port()}", "--workers=2",
-        "--max-cron-threads=0", "--load=base,web", f"--logfile={log}", "--log-level=warn",
-    ]  # fmt: skip
-    proc = subprocess.Popen(cmd, start_new_session=True)
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline:
-        try:
-            if requests.get(f"http://127.0.0.1:{port}/web/health", timeout=2).ok:
-                return proc
-        except requests.RequestException:
-            time.sleep(0.5)
-    os.killpg(proc.pid, signal.SIGKILL)
-    raise AssertionError(f"Odoo did not start; see {log}")
+from tests.odoo_server import free_port, start_odoo, stop_odoo
 
 
 def committed_system(db, secret):
@@ -74,7 +45,7 @@ def test_concurrent_copies_on_two_workers_are_stored_once(tmp_path):
     secret = secrets.token_urlsafe(24)
     system_id, key = committed_system(db, secret)
     port = free_port()
-    proc = start_odoo(db, port, str(tmp_path / "odoo.log"))
+    proc = start_odoo(os.environ["Q2C_ODOO_CONF"], db, port, str(tmp_path / "odoo.log"))
     try:
         url = f"http://127.0.0.1:{port}/q2c/webhook/generic/{key}"
         bodies = [json.dumps({"id": f"race-{n}", "type": "q2c.ping"}).encode() for n in range(3)]
@@ -95,8 +66,7 @@ def test_concurrent_copies_on_two_workers_are_stored_once(tmp_path):
         for thread in threads:
             thread.join(120)
     finally:
-        os.killpg(proc.pid, signal.SIGINT)
-        proc.wait(30)
+        stop_odoo(proc)
     assert len(answers) == 24
     assert {status for _body, status, _json in answers} == {200}
     for body in bodies:

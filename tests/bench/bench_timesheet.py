@@ -17,10 +17,6 @@ import json
 import os
 import random
 import secrets
-import signal
-import socket
-import subprocess
-import sys
 import threading
 import time
 import xmlrpc.client
@@ -30,15 +26,11 @@ from urllib.parse import parse_qs, urlsplit
 
 import requests
 
+from tests.odoo_server import free_port, start_odoo, stop_odoo
+
 TOTAL = int(os.environ.get("Q2C_BENCH_TIME_ENTRIES", 5000))
 EMPLOYEES, PROJECTS, BATCH, HARVEST_PAGE = 200, 100, 500, 2000
 XMLRPC_SAMPLE = 200
-
-
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def entries(prefix, total):
@@ -64,7 +56,6 @@ def setup(conf, db):
     import odoo
     from odoo import SUPERUSER_ID, Command, api
 
-    odoo.tools.config.parse_config(["-c", conf, "-d", db, "--log-level=warn"])
     registry = odoo.modules.registry.Registry(db)
     tag = secrets.token_hex(3)
     with registry.cursor() as cr:
@@ -137,24 +128,6 @@ def native_create(registry, ids, rows):
         elapsed = time.perf_counter() - started
         cr.rollback()
     return elapsed
-
-
-def start_server(conf, db, port, log):
-    cmd = [sys.executable, os.path.join(os.environ["ODOO_SRC"], "odoo-bin"), "-c", conf,
-           "-d", db, f"--db-filter=^{db}$", f"--http-port={port}",
-           f"--gevent-port={free_port()}", "--workers=2", "--max-cron-threads=0",
-           f"--logfile={log}", "--log-level=warn", "--load=base,web"]  # fmt: skip
-    proc = subprocess.Popen(cmd, start_new_session=True)
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        try:
-            if requests.get(f"http://127.0.0.1:{port}/web/health", timeout=2).ok:
-                return proc
-        except requests.RequestException:
-            pass
-        time.sleep(0.5)
-    os.killpg(proc.pid, signal.SIGINT)
-    raise RuntimeError(f"Odoo did not start; see {log}")
 
 
 def push_all(base, key, rows, system_id):
@@ -260,14 +233,13 @@ def run(context):
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     log = str(context["state"] / "logs" / "bench-timesheet-odoo.log")
-    proc = start_server(conf, db, port, log)
+    proc = start_odoo(conf, db, port, log)
     try:
         first_seconds, first = push_all(base, ids["key"], push_rows, ids["push"])
         again_seconds, again = push_all(base, ids["key"], push_rows, ids["push"])
         xmlrpc = xmlrpc_rate(base, db, ids, entries("xmlrpc", XMLRPC_SAMPLE))
     finally:
-        os.killpg(proc.pid, signal.SIGINT)
-        proc.wait(timeout=60)
+        stop_odoo(proc)
     server = harvest_stand_in(entries("harvest", TOTAL))
     try:
         url = f"http://127.0.0.1:{server.server_address[1]}"

@@ -15,16 +15,14 @@ import json
 import os
 import random
 import secrets
-import signal
-import socket
 import statistics
-import subprocess
-import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
 import requests
+
+from tests.odoo_server import free_port, start_odoo, stop_odoo
 
 TOTAL = int(os.environ.get("Q2C_BENCH_WEBHOOKS", 5000))
 REPEAT_SHARE = 0.05
@@ -32,18 +30,11 @@ CLIENTS = 8
 PROCESS_TIMEOUT = 900  # seconds to wait for the job runner to process everything
 
 
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def setup_system(conf, db, secret):
     """Create the integration user and a generic system, committed, with the suite's ORM."""
     import odoo
     from odoo import SUPERUSER_ID, api
 
-    odoo.tools.config.parse_config(["-c", conf, "-d", db, "--log-level=warn"])
     registry = odoo.modules.registry.Registry(db)
     with registry.cursor() as cr:
         env = api.Environment(cr, SUPERUSER_ID, {})
@@ -72,36 +63,6 @@ def setup_system(conf, db, secret):
         )  # fmt: skip
         cr.commit()
         return systems[0].id, systems[0].inbound_key, systems[1].inbound_key
-
-
-def start_server(conf, db, port, log, runner):
-    cmd = [
-        sys.executable, os.path.join(os.environ["ODOO_SRC"], "odoo-bin"), "-c", conf, "-d", db,
-        f"--db-filter=^{db}$",
-        f"--http-port={port}", f"--gevent-port={free_port()}", "--workers=2",
-        "--max-cron-threads=0", f"--logfile={log}", "--log-level=warn",
-        # Without queue_job among the server-wide modules, no job runner starts.
-        "--load=base,web,queue_job" if runner else "--load=base,web",
-    ]  # fmt: skip
-    proc = subprocess.Popen(cmd, start_new_session=True)
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        try:
-            if requests.get(f"http://127.0.0.1:{port}/web/health", timeout=2).ok:
-                return proc
-        except requests.RequestException:
-            pass
-        time.sleep(0.5)
-    stop_server(proc)
-    raise RuntimeError(f"Odoo did not start; see {log}")
-
-
-def stop_server(proc):
-    os.killpg(proc.pid, signal.SIGINT)
-    try:
-        proc.wait(30)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
 
 
 def run_load(make_request, total):
@@ -161,7 +122,7 @@ def wait_processed(db, system_id, expected):
 def run(context):
     conf, db = context["conf"], context["db"]
     secret = secrets.token_urlsafe(32)
-    # Also loads Odoo's config and addons path. The warm-up system's events are not counted.
+    # The warm-up system's events are not counted.
     system_id, key, warm_key = setup_system(conf, db, secret)
     from odoo.addons.q2c_base import signatures
 
@@ -185,7 +146,7 @@ def run(context):
     def warm_up(session, index):
         return post(session, warm_key, json.dumps({"id": f"warm_{index}"}).encode())
 
-    proc = start_server(conf, db, port, log, runner=False)
+    proc = start_odoo(conf, db, port, log, runner=False)
     try:
         run_load(noop, 200)  # warm-up: workers, registry, connection pool
         noop_time, noop_lat, noop_fail = run_load(noop, TOTAL)
@@ -194,15 +155,15 @@ def run(context):
         hook_time, hook_lat, hook_fail = run_load(webhook, TOTAL)
         print(f"    webhook: {TOTAL / hook_time:.0f} acks/s", flush=True)
     finally:
-        stop_server(proc)
-    proc = start_server(conf, db, port, log, runner=True)
+        stop_odoo(proc)
+    proc = start_odoo(conf, db, port, log, runner=True)
     try:
         started = time.monotonic()
         rows, stored_distinct, done = wait_processed(db, system_id, distinct)
         process_time = time.monotonic() - started
         print(f"    processed {done} events in {process_time:.0f} s", flush=True)
     finally:
-        stop_server(proc)
+        stop_odoo(proc)
 
     noop_rate, hook_rate = TOTAL / noop_time, TOTAL / hook_time
     noop_p50, noop_p99 = percentile(noop_lat, 0.5) * 1000, percentile(noop_lat, 0.99) * 1000

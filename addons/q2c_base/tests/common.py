@@ -103,7 +103,12 @@ class Q2cCase(HttpCase):
         RunJobController._runjob does: done, postponed for a retry (RetryableJobError, with
         queue_job's own retry count, max_retries and retry pattern), or failed when
         queue_job gives up (FailedJobError)."""
-        job = Job.load(self.env, event.job_uuid)
+        self._perform_job(event.job_uuid)
+        return self._job(event)
+
+    def _perform_job(self, uuid):
+        """Perform one queue job and store its outcome as RunJobController._runjob does."""
+        job = Job.load(self.env, uuid)
         job.set_started()
         job.store()
         try:
@@ -119,7 +124,6 @@ class Q2cCase(HttpCase):
             job.set_failed(exc_name=type(error).__name__, exc_message=str(error))
             job.store()
         self.env.invalidate_all()
-        return self._job(event)
 
     @contextmanager
     def _handler(self, event_type, function):
@@ -167,14 +171,21 @@ class StandIn(BaseHTTPRequestHandler):
 
 
 @contextmanager
-def stand_in_server(script):
-    """Serve `script` on 127.0.0.1; yields (base_url, seen requests)."""
-    handler = type("ScriptedStandIn", (StandIn,), {"script": list(script), "seen": []})
+def serve_locally(handler):
+    """Serve a request handler class on 127.0.0.1 in a thread; yields the base URL."""
     server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
-        yield f"http://127.0.0.1:{server.server_address[1]}", handler.seen
+        yield f"http://127.0.0.1:{server.server_address[1]}"
     finally:
         server.shutdown()
         server.server_close()
+
+
+@contextmanager
+def stand_in_server(script):
+    """Serve `script` on 127.0.0.1; yields (base_url, seen requests)."""
+    handler = type("ScriptedStandIn", (StandIn,), {"script": list(script), "seen": []})
+    with serve_locally(handler) as base_url:
+        yield base_url, handler.seen

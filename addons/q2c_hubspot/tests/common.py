@@ -1,11 +1,10 @@
 import json
-import threading
 import time
 from contextlib import contextmanager, suppress
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qs, urlparse
 
-from odoo.addons.q2c_base.tests.common import Q2cCase
+from odoo.addons.q2c_base.tests.common import Q2cCase, serve_locally
 from odoo.addons.q2c_hubspot import hubspot
 from odoo.tests import tagged
 
@@ -78,14 +77,8 @@ class FakeHubSpot(BaseHTTPRequestHandler):
 @contextmanager
 def fake_hubspot(data, before=()):
     handler = type("Fake", (FakeHubSpot,), {"data": data, "before": list(before), "seen": []})
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}", handler.seen
-    finally:
-        server.shutdown()
-        server.server_close()
+    with serve_locally(handler) as base_url:
+        yield base_url, handler.seen
 
 
 def crm_data():

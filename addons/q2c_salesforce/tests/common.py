@@ -1,10 +1,9 @@
 import json
-import threading
 from contextlib import contextmanager, suppress
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qs, urlparse
 
-from odoo.addons.q2c_base.tests.common import Q2cCase
+from odoo.addons.q2c_base.tests.common import Q2cCase, serve_locally
 from odoo.tests import tagged
 
 ORG = "00D5g000004AbCdEAK"
@@ -131,14 +130,8 @@ class FakeSalesforce(BaseHTTPRequestHandler):
 def fake_salesforce(records, before=()):
     attributes = {"records": records, "before": list(before), "seen": [], "tokens": []}
     handler = type("Fake", (FakeSalesforce,), attributes)
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}", handler
-    finally:
-        server.shutdown()
-        server.server_close()
+    with serve_locally(handler) as base_url:
+        yield base_url, handler
 
 
 @tagged("post_install", "-at_install")

@@ -3,8 +3,6 @@ from datetime import timedelta
 
 from odoo import Command, fields
 from odoo.addons.q2c_base.tests.common import Q2cCase
-from odoo.addons.queue_job.exception import FailedJobError, RetryableJobError
-from odoo.addons.queue_job.job import Job
 from odoo.tests import new_test_user, tagged
 from odoo.tools import float_compare
 
@@ -109,22 +107,7 @@ class Q2cTimeCase(Q2cCase):
 
     def _perform(self, uuid):
         """Perform a job and record its outcome like queue_job's runner does."""
-        job = Job.load(self.env, uuid)
-        job.set_started()
-        job.store()
-        try:
-            with self.env.cr.savepoint():
-                job.perform()
-                job.set_done()
-                job.store()
-        except RetryableJobError as error:
-            job.postpone(result=str(error), seconds=error.seconds)
-            job.set_pending(reset_retry=False)
-            job.store()
-        except FailedJobError as error:
-            job.set_failed(exc_name=type(error).__name__, exc_message=str(error))
-            job.store()
-        self.env.invalidate_all()
+        self._perform_job(uuid)
 
     def _run_all(self, run, limit=10):
         """Perform the run's queued page jobs until none is left (pages add pages)."""
