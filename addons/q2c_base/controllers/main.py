@@ -37,7 +37,9 @@ def read_body(limit):
     length = request.httprequest.content_length
     if length is not None and length > limit:
         return None
-    body = request.httprequest.get_data(cache=False)
+    # Cached: when Odoo retries the request after a serialization failure (a concurrent copy
+    # of the same event), the retry must verify the same bytes.
+    body = request.httprequest.get_data(cache=True)
     return None if len(body) > limit else body
 
 

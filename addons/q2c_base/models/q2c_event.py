@@ -43,16 +43,19 @@ INSERT_COLUMNS = (
 )  # fmt: skip
 
 
-def insert_event_rows(cr, rows):
-    """Insert event rows (tuples in INSERT_COLUMNS order) on a plain DB cursor; return
+def insert_event_rows(cr, rows, **execute_kwargs):
+    """Insert event rows (tuples in INSERT_COLUMNS order) on a DB cursor; return
     {external_id: id} of the rows that were new. ON CONFLICT DO NOTHING on the unique
     (system_id, external_id) index: a concurrent duplicate waits for the first insert to
-    commit, then is skipped, never stored twice and never an error."""
+    commit and is then skipped (READ COMMITTED), or, in Odoo's REPEATABLE READ
+    transactions, fails with a serialization error on which Odoo retries the request, and
+    the retry finds the stored row. Never stored twice."""
     placeholders = ",".join(["(" + ",".join(["%s"] * len(INSERT_COLUMNS)) + ")"] * len(rows))
     cr.execute(
         f"INSERT INTO q2c_event ({', '.join(INSERT_COLUMNS)}) VALUES {placeholders} "
         "ON CONFLICT (system_id, external_id) DO NOTHING RETURNING external_id, id",
         [value for row in rows for value in row],
+        **execute_kwargs,
     )
     return dict(cr.fetchall())
 
@@ -131,7 +134,9 @@ class Q2cEvent(models.Model):
         if not rows:
             return []
         self.env.flush_all()
-        inserted = insert_event_rows(self.env.cr, rows)
+        # A serialization failure here is expected under concurrency and retried by Odoo:
+        # not an ERROR for the log.
+        inserted = insert_event_rows(self.env.cr, rows, log_exceptions=False)
         return [
             (item["external_id"], self.browse(inserted[item["external_id"]]))
             if item["external_id"] in inserted

@@ -1,9 +1,14 @@
 import json
 import time
+from unittest.mock import patch
+
+import psycopg2
 
 from odoo.tests import tagged
 
 from .. import signatures
+from ..models import q2c_event as q2c_event_module
+from ..models.q2c_event import insert_event_rows
 from .common import SECRET, Q2cCase
 
 
@@ -97,6 +102,28 @@ class TestWebhookController(Q2cCase):
         self.assertEqual(
             len(jobs.filtered(lambda j: events.id in j.records.ids)), 1, "one job, not two"
         )
+
+    def test_request_retried_after_a_serialization_failure_verifies_the_same_bytes(self):
+        """A concurrent copy of an event can make the intake INSERT fail with a
+        serialization error (REPEATABLE READ); Odoo then retries the whole request, which
+        must read and verify the same body again (a consumed body would be a 401)."""
+
+        class ConcurrentCopy(psycopg2.errors.SerializationFailure):
+            pgcode = "40001"
+
+        calls = []
+
+        def first_attempt_loses_the_race(cr, rows, **kwargs):
+            calls.append(1)
+            if len(calls) == 1:
+                raise ConcurrentCopy("could not serialize access due to concurrent update")
+            return insert_event_rows(cr, rows, **kwargs)
+
+        with patch.object(q2c_event_module, "insert_event_rows", first_attempt_loses_the_race):
+            response = self._post({"id": "evt_retried", "type": "q2c.ping"})
+        self.assertEqual(response.status_code, 200, response.text)
+        self.assertEqual(len(calls), 2, "Odoo retried the request once")
+        self.assertEqual(self._events().external_id, "evt_retried")
 
     def test_numeric_ids_and_same_id_on_two_systems(self):
         other = self._create_system(name="Other sender")
