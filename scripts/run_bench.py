@@ -43,8 +43,13 @@ def prepare_db(conf):
 
 
 def load_benchmarks():
+    """tests/bench/bench_*.py, or only those named in Q2C_BENCH (comma-separated, e.g.
+    `Q2C_BENCH=timesheet make bench`)."""
     sys.path.insert(0, str(ROOT))  # benchmarks share tests/odoo_server.py
+    only = {name.strip() for name in os.environ.get("Q2C_BENCH", "").split(",") if name.strip()}
     for path in sorted((ROOT / "tests" / "bench").glob("bench_*.py")):
+        if only and path.stem.removeprefix("bench_") not in only:
+            continue
         spec = importlib.util.spec_from_file_location(path.stem, path)
         module = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(module)

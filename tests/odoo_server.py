@@ -20,9 +20,10 @@ def free_port():
         return sock.getsockname()[1]
 
 
-def start_odoo(conf, db, port, log, runner=False, workers=2, timeout=120):
+def start_odoo(conf, db, port, log, runner=False, workers=2, timeout=120, env=None):
     """Serve `db` on `port` with `workers` HTTP workers; the queue_job runner only when asked
-    (without queue_job among the server-wide modules, none starts). Returns the process."""
+    (without queue_job among the server-wide modules, none starts); `env` adds environment
+    variables (ODOO_QUEUE_JOB_CHANNELS, say). Returns the process."""
     cmd = [
         sys.executable, os.path.join(os.environ["ODOO_SRC"], "odoo-bin"), "-c", conf,
         "-d", db, f"--db-filter=^{db}$", f"--http-port={port}",
@@ -30,7 +31,7 @@ def start_odoo(conf, db, port, log, runner=False, workers=2, timeout=120):
         f"--logfile={log}", "--log-level=warn",
         "--load=base,web,queue_job" if runner else "--load=base,web",
     ]  # fmt: skip
-    proc = subprocess.Popen(cmd, start_new_session=True)
+    proc = subprocess.Popen(cmd, start_new_session=True, env={**os.environ, **(env or {})})
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:
@@ -41,6 +42,27 @@ def start_odoo(conf, db, port, log, runner=False, workers=2, timeout=120):
         time.sleep(0.5)
     stop_odoo(proc)
     raise RuntimeError(f"Odoo did not start; see {log}")
+
+
+def peak_memory_mib(proc):
+    """The largest peak resident size (VmHWM) among the server's processes, in MiB: the
+    workers' high-water mark, which a chunked path keeps flat as the volume grows."""
+    import psutil  # an Odoo requirement
+
+    peak = 0
+    try:
+        pids = [proc.pid, *(child.pid for child in psutil.Process(proc.pid).children(True))]
+    except psutil.Error:
+        pids = [proc.pid]
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/status") as status:
+                for line in status:
+                    if line.startswith("VmHWM:"):
+                        peak = max(peak, int(line.split()[1]))
+        except OSError:
+            continue
+    return peak / 1024
 
 
 def stop_odoo(proc):

@@ -93,6 +93,13 @@ class AccountAnalyticLine(models.Model):
     # ------------------------------------------------------------------ guards
 
     def write(self, vals):
+        deferred = self.env.context.get("q2c_deferred_amounts")
+        if deferred is not None and set(vals) == {"amount"}:
+            # hr_timesheet writes each new line's cost on its own after create; during a
+            # batch create those writes are collected and applied per distinct amount.
+            for line_id in self.ids:
+                deferred[line_id] = vals["amount"]
+            return True
         if not self.env.context.get("q2c_correction") and BILLED_FIELDS & set(vals):
             billed = self.filtered(lambda line: line.q2c_billing_status == "billed")
             if billed:
@@ -351,7 +358,7 @@ class AccountAnalyticLine(models.Model):
             vals_list.append(vals)
         try:
             with self.env.cr.savepoint():
-                lines = self.create(vals_list)
+                lines = self._q2c_create_batch(vals_list)
         except (UserError, ValueError) as error:
             _logger.info("q2c: batch create refused (%s); creating entry by entry", error)
             pairs = zip(to_create, vals_list, strict=True)
@@ -360,6 +367,19 @@ class AccountAnalyticLine(models.Model):
             (index, self._q2c_result(entry["external_id"], "created", line=line))
             for (index, entry, _m), line in zip(to_create, lines, strict=True)
         ]
+
+    def _q2c_create_batch(self, vals_list):
+        """`create(vals_list)`, with the cost amounts hr_timesheet computes line by line
+        (`_timesheet_postprocess`, one `write` per line) written once per distinct amount:
+        the same values, without a per-record round trip."""
+        deferred = {}
+        lines = self.with_context(q2c_deferred_amounts=deferred).create(vals_list)
+        by_amount = defaultdict(list)
+        for line_id, amount in deferred.items():
+            by_amount[amount].append(line_id)
+        for amount, line_ids in by_amount.items():
+            self.sudo().browse(line_ids).write({"amount": amount})
+        return lines.with_env(self.env)
 
     def _q2c_create_one(self, item, vals):
         index, entry, _mapped = item

@@ -29,6 +29,26 @@ class TestIngestion(Q2cTimeCase):
         )
         self.assertEqual(count, 2)
 
+    def test_cost_amounts_are_odoos_own(self):
+        """The batch path writes hr_timesheet's cost amounts once per distinct amount: each
+        line ends with the amount Odoo's own create gives the same line."""
+        self.gina.hourly_cost = 40.0
+        self.hal.hourly_cost = 55.5
+        entries = [self._entry("c-1", hours=2.0), self._entry("c-2", hours=2.0),
+                   self._entry("c-3", hours=1.5, employee="u-hal"),
+                   self._entry("c-4", hours=0.0)]  # fmt: skip
+        self.assertEqual({r["status"] for r in self._ingest(entries)}, {"created"})
+        Line = self.env["account.analytic.line"].with_user(self.time_user)
+        for ext, employee, hours in (("c-1", self.gina, 2.0), ("c-3", self.hal, 1.5),
+                                     ("c-4", self.gina, 0.0)):  # fmt: skip
+            with self.subTest(ext=ext):
+                native = Line.create({"employee_id": employee.id, "project_id": self.project.id,
+                                      "date": "2025-03-27", "unit_amount": hours,
+                                      "name": "native"})  # fmt: skip
+                self.assertAmount(self._line(ext).amount, native.amount)
+                self.assertAmount(self._line(ext).amount, -hours * employee.hourly_cost)
+        self.assertAmount(self._line("c-2").amount, -80.0)
+
     def test_rate_of_the_work_date(self):
         self._ingest([self._entry("m", day="2025-03-31"), self._entry("a", day="2025-04-01")])
         self.assertAmount(self._line("m").q2c_rate, 160.0)
