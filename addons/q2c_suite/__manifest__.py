@@ -18,6 +18,7 @@
         "q2c_salesforce",
         "q2c_timesheet",
         "q2c_harvest",
+        "q2c_toggl",
         "q2c_clockify",
         "q2c_tempo",
     ],

@@ -42,13 +42,25 @@ class Q2cSystem(models.Model):
             raise UserError(_("System type %s cannot pull time entries.", self.system_type))
         return request
 
+    def _time_fetch_page(self, page):
+        """The answer of one page (`q2c.time.sync.page`), decoded, for `_time_parse_page`.
+        Default: GET of `_time_page_request` and its JSON body. Connectors whose API needs
+        another method, a request body or the response headers (a cursor) add
+        `_time_fetch_page_<system_type>(page)`."""
+        fetched = self._dispatch("_time_fetch_page", page)
+        if fetched is not None:
+            return fetched
+        path, params = self._time_page_request(page.run_id, page.page_no)
+        return self._call("GET", path, params=params).json()
+
     def _time_parse_page(self, data):
         """(normalised entries, total pages) of one answer: an int (page 1 then enqueues
-        every other page), None (no more pages), or a bool for sources that only tell
-        whether a next page exists (pages are then chained). Connectors add
-        `_time_parse_page_<system_type>(data)`; entries use the keys of
-        `q2c_timesheet.ingest.validate`, and entries not to import (running timers) are left
-        out."""
+        every other page), None (no more pages), a bool for sources that only tell
+        whether a next page exists (pages are then chained), or a string: the cursor the
+        next page starts from (chained, the cursor kept on that page so its retries read
+        the same page). Connectors add `_time_parse_page_<system_type>(data)`; entries use
+        the keys of `q2c_timesheet.ingest.validate`, and entries not to import (running
+        timers) are left out."""
         parsed = self._dispatch("_time_parse_page", data)
         if parsed is None:
             raise UserError(_("System type %s cannot pull time entries.", self.system_type))

@@ -24,6 +24,11 @@ class Q2cTimeSyncPage(models.Model):
     error = fields.Text()
     attempts = fields.Integer()
     job_uuid = fields.Char(index=True, copy=False)
+    cursor = fields.Char(
+        readonly=True,
+        help="Where this page starts reading, as the previous page's answer said (sources "
+        "whose pages are chained by a cursor).",
+    )
     entry_count = fields.Integer("Entries")
     created_count = fields.Integer("Created")
     updated_count = fields.Integer("Updated")
@@ -41,9 +46,7 @@ class Q2cTimeSyncPage(models.Model):
             return f"skipped: page is {self.state}"
         system = self.run_id.system_id
         try:
-            path, params = system._time_page_request(self.run_id, self.page_no)
-            response = system._call("GET", path, params=params)
-            entries, total_pages = system._time_parse_page(response.json())
+            entries, total_pages = system._time_parse_page(system._time_fetch_page(self))
             with self.env.cr.savepoint():
                 results = self.env["account.analytic.line"]._q2c_ingest(system, entries)
         except TransientError as error:
@@ -59,6 +62,8 @@ class Q2cTimeSyncPage(models.Model):
         if isinstance(total_pages, bool):
             if total_pages:  # a source that only says "there is a next page": chain it
                 self.run_id._add_pages([self.page_no + 1])
+        elif isinstance(total_pages, str):  # a cursor: the next page starts where it says
+            self.run_id._add_pages([self.page_no + 1], start=total_pages)
         elif self.page_no == 1 and total_pages and total_pages > 1:
             self.run_id._add_pages(range(2, total_pages + 1))
         self.run_id._finish_if_complete()

@@ -32,12 +32,15 @@ class Q2cTimeSyncRun(models.Model):
             run.page_count = len(run.page_ids)
             run.entry_count = sum(run.page_ids.mapped("entry_count"))
 
-    def _add_pages(self, numbers):
+    def _add_pages(self, numbers, start=False):
         """Create the pages and enqueue one job each, as the system's integration user (a job
-        runs with the rights of who enqueued it: never from sudo)."""
+        runs with the rights of who enqueued it: never from sudo). `start`: the cursor a
+        chained page starts reading from."""
         self.ensure_one()
         Page = self.env["q2c.time.sync.page"].sudo()
-        pages = Page.create([{"run_id": self.id, "page_no": number} for number in numbers])
+        pages = Page.create(
+            [{"run_id": self.id, "page_no": number, "cursor": start} for number in numbers]
+        )
         system = self.system_id
         for page in pages:
             job = (
