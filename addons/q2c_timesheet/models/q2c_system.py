@@ -3,6 +3,8 @@ from datetime import timedelta
 from odoo import _, fields, models
 from odoo.exceptions import UserError
 
+from .q2c_time_sync_run import MAIN_STREAM
+
 
 class Q2cSystem(models.Model):
     _inherit = "q2c.system"
@@ -53,6 +55,44 @@ class Q2cSystem(models.Model):
         if parsed is None:
             raise UserError(_("System type %s cannot pull time entries.", self.system_type))
         return parsed
+
+    def _time_fetch_page(self, page):
+        """(normalised entries, total pages) of one page: see `_time_parse_page`.
+
+        The main stream is one GET built by `_time_page_request` and read by
+        `_time_parse_page`. A connector's other streams (`_time_extra_streams`) add
+        `_time_fetch_<system_type>_<stream>(page)`, free to make the calls they need (the
+        run's window is on `page.run_id`)."""
+        if page.stream != MAIN_STREAM:
+            fetch = getattr(self, f"_time_fetch_{self.system_type}_{page.stream}", None)
+            if fetch is None:
+                raise UserError(_("System type %(type)s has no time stream %(stream)s.",
+                                  type=self.system_type, stream=page.stream))  # fmt: skip
+            return fetch(page)
+        path, params = self._time_page_request(page.run_id, page.page_no)
+        response = self._call("GET", path, params=params)
+        return self._time_parse_page(response.json())
+
+    def _time_extra_streams(self, run):
+        """Names of the streams `run` reads after its main stream, in order; each starts at
+        its page 1 once every page before it is settled. Asked again each time a stream
+        settles, so a connector can leave a stream out depending on how the run went (no
+        deletion check after a dead page). Connectors add `_time_extra_streams_<type>(run)`."""
+        return self._dispatch("_time_extra_streams", run) or []
+
+    def _time_pages_addressable(self, stream):
+        """True when page N of `stream` can be asked without page N-1's answer (page-number
+        or offset paging) although the source tells no total: a dead page is then stepped
+        over. False (the default, safe for cursor paging): the pages after a dead one stay
+        unread and the run ends partial. Connectors add
+        `_time_pages_addressable_<type>(stream)`."""
+        return bool(self._dispatch("_time_pages_addressable", stream))
+
+    def _time_run_complete(self, run):
+        """Called once when every page of every stream of `run` is settled, in the
+        transaction of the last page, before the run closes (a reconciliation that needs
+        the whole re-read goes here). Connectors add `_time_run_complete_<type>(run)`."""
+        self._dispatch("_time_run_complete", run)
 
     # --- cron ---------------------------------------------------------------------------------
 
