@@ -97,11 +97,17 @@ class Q2cSystem(models.Model):
     # --- cron ---------------------------------------------------------------------------------
 
     def _cron_pull_time(self):
-        """Start a run for every pulling system that has none under way."""
+        """Start a run for every pulling system that has none under way.
+
+        A run under way whose pages are all settled is closed first: when its last two pages
+        commit at the same moment, each has read the other as unfinished (a transaction
+        sees the database as it was when it began), so neither closed it."""
         systems = self.search([("time_pull_enabled", "=", True)])
         for system in systems:
             running = system.time_sync_run_ids.filtered(lambda r: r.state == "running")
-            if not running:
+            for run in running:
+                run._finish_if_complete()
+            if not running.filtered(lambda r: r.state == "running"):
                 system._time_start_run()
 
     def _time_start_run(self):

@@ -80,3 +80,21 @@ class TestSyncRuns(Q2cTimeCase):
             [("q2c_system_id", "=", self.time_system.id)]
         )
         self.assertEqual(sorted(lines.mapped("q2c_external_id")), ["c1", "c2", "c3"])
+
+    def test_cron_closes_a_run_whose_last_pages_ended_together(self):
+        """Two last pages committing together each saw the other unfinished: the next cron
+        tick closes the run (and advances the watermark), then starts the next one."""
+        self.time_system.time_pull_enabled = True
+        run = self.env["q2c.time.sync.run"].create(
+            {"system_id": self.time_system.id, "started_at": "2026-01-05 10:00:00"}
+        )
+        self.env["q2c.time.sync.page"].create(
+            [{"run_id": run.id, "page_no": n, "state": "done"} for n in (1, 2)]
+        )
+        with self._cursor_source():
+            self.env["q2c.system"]._cron_pull_time()
+        self.assertEqual(run.state, "done")
+        self.assertEqual(str(self.time_system.time_watermark), "2026-01-05 10:00:00")
+        runs = self.time_system.time_sync_run_ids
+        self.assertEqual(runs.mapped("state"), ["running", "done"])
+        self.assertEqual(str(runs[0].updated_since), "2026-01-05 09:55:00")
