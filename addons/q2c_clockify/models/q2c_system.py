@@ -4,6 +4,7 @@ from datetime import UTC, datetime
 
 from odoo import fields, models
 from odoo.addons.q2c_timesheet.ingest import parse_datetime
+from odoo.addons.q2c_timesheet.models.q2c_time_sync_run import MAIN_STREAM
 
 CLOCKIFY_API = "https://api.clockify.me/api/v1"
 DURATION = re.compile(r"^P(?:(\d+)D)?T?(?:(\d+)H)?(?:(\d+)M)?(?:(\d+(?:\.\d+)?)S)?$")
@@ -56,8 +57,10 @@ class Q2cSystem(models.Model):
         return [CHANGES]
 
     def _time_pages_addressable_clockify(self, stream):
-        """Clockify pages by number (`page`): a page after a dead one can still be asked."""
-        return True
+        """Clockify pages by number (`page`): a page after a dead one of the main stream can
+        still be asked. Not in `changes`: each of its pages relies on the entries the pages
+        before it decided, so it stops at a dead page and the next run reads it again."""
+        return stream == MAIN_STREAM
 
     def _time_fetch_clockify_changes(self, page):
         """Approval requests of every state, newest update first, down to the run's window

@@ -1,6 +1,7 @@
 from datetime import timedelta
 
 from odoo import fields, models
+from odoo.addons.q2c_timesheet.models.q2c_time_sync_run import MAIN_STREAM
 
 TEMPO_API = "https://api.tempo.io/4"
 # Tempo answers at most 5,000 worklogs per page (saas-specs.md 5.4).
@@ -36,8 +37,8 @@ class Q2cSystem(models.Model):
         return self._tempo_url("worklogs"), params
 
     def _time_pages_addressable_tempo(self, stream):
-        """Offset paging: the page after a dead one is at a known offset."""
-        return True
+        """Offset paging: the main stream's page after a dead one is at a known offset."""
+        return stream == MAIN_STREAM
 
     def _time_parse_page_tempo(self, data):
         worklogs = self._tempo_results(data)

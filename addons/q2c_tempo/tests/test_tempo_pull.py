@@ -146,3 +146,18 @@ class TestTempoPull(Q2cTimeCase):
         self.assertEqual(run.state, "partial")
         self.assertIn("main page 2", run.note)
         self.assertFalse(self.tempo.time_watermark)
+
+    def test_a_dead_look_back_ends_the_run_partial(self):
+        """The look-back is one page: when it keeps failing it is not stepped over."""
+        self.tempo.tempo_lookback_days = 14
+        start, end = self._days_ago(6), self._days_ago(0)
+        error = (503, {}, b"{}", 0)
+        script = [page([worklog(51, day=self._days_ago(1))]), approval("IN_REVIEW", start, end),
+                  error, error, error, error]  # fmt: skip
+        run, seen = self._pull(script)
+        self.assertEqual(len(seen), 6)
+        look_back = run.page_ids.filtered(lambda p: p.stream == "approvals")
+        self.assertEqual((look_back.page_no, look_back.state), (1, "dead"))
+        self.assertEqual(run.state, "partial")
+        self.assertIn("approvals page 1: Retries exhausted", run.note)
+        self.assertFalse(self.tempo.time_watermark)
