@@ -9,7 +9,7 @@
     "website": "https://github.com/q2c/q2c",
     "category": "Services/Timesheets",
     "depends": ["q2c_timesheet"],
-    "data": [],
+    "data": ["views/q2c_system_views.xml"],
     "development_status": "Alpha",
     "maintainers": ["q2c"],
     "installable": True,

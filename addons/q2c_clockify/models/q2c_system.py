@@ -1,10 +1,25 @@
+import json
 import re
 from datetime import UTC, datetime
 
 from odoo import fields, models
+from odoo.addons.q2c_timesheet.ingest import parse_datetime
+from odoo.addons.q2c_timesheet.models.q2c_time_sync_run import MAIN_STREAM
 
 CLOCKIFY_API = "https://api.clockify.me/api/v1"
 DURATION = re.compile(r"^P(?:(\d+)D)?T?(?:(\d+)H)?(?:(\d+)M)?(?:(\d+(?:\.\d+)?)S)?$")
+# Approval request states (saas-specs.md 5.3) as canonical approval states. A withdrawn
+# approval or submission sends the timesheet back to its owner: not submitted.
+APPROVAL_STATES = {
+    "APPROVED": "approved",
+    "PENDING": "submitted",
+    "REJECTED": "rejected",
+    "WITHDRAWN_APPROVAL": "draft",
+    "WITHDRAWN_SUBMISSION": "draft",
+}
+# The stream reading approval requests of every state, newest update first: approvals
+# withdrawn or rejected after their entries were imported.
+CHANGES = "changes"
 
 
 def duration_hours(text):
@@ -38,6 +53,80 @@ class Q2cSystem(models.Model):
             "page-size": max(self.time_page_size, 1),
         }
 
+    def _time_extra_streams_clockify(self, run):
+        return [CHANGES]
+
+    def _time_pages_addressable_clockify(self, stream):
+        """Clockify pages by number (`page`): a page after a dead one of the main stream can
+        still be asked. Not in `changes`: each of its pages relies on the entries the pages
+        before it decided, so it stops at a dead page and the next run reads it again."""
+        return stream == MAIN_STREAM
+
+    def _time_fetch_clockify_changes(self, page):
+        """Approval requests of every state, newest update first, down to the run's window
+        start (the watermark minus the overlap). The `status` filter is left out on
+        purpose: it accepts only PENDING, APPROVED and WITHDRAWN_APPROVAL, and a request can
+        pass through several states (withdrawn, then rejected) between two runs; its current
+        state is what counts. Only entries Odoo already holds are taken back (see
+        `_clockify_taken_back`): this stream never imports new time."""
+        base = (self.base_url or CLOCKIFY_API).rstrip("/")
+        size = max(self.time_page_size, 1)
+        data = self._call(
+            "GET", f"{base}/workspaces/{self.clockify_workspace_id}/approval-requests",
+            params={"sort-column": "UPDATED_AT", "sort-order": "DESCENDING",
+                    "page": page.page_no, "page-size": size},
+        ).json()  # fmt: skip
+        if not isinstance(data, list):
+            raise ValueError("Clockify answered without a list of approval requests")
+        since = page.run_id.updated_since
+        decided = self._clockify_decided(page)
+        earlier, kept, oldest = set(decided), [], None
+        for item in data:
+            status = (item.get("approvalRequest") or {}).get("status") or {}
+            updated = parse_datetime(status.get("updatedAt"))
+            oldest = updated if oldest is None or (updated and updated < oldest) else oldest
+            if since and updated and updated < since:
+                continue  # seen by an earlier run
+            # Newest first: an entry's first request here holds its current state (an
+            # entry withdrawn from one request and approved in a newer one stays approved).
+            fresh = [e for e in item.get("entries") or [] if str(e.get("id")) not in decided]
+            decided.update(str(e.get("id")) for e in fresh)
+            if fresh and status.get("state") != "APPROVED":
+                kept.append({**item, "entries": fresh})
+        page.sudo().listed_ids = json.dumps(sorted(decided - earlier))
+        entries, _more = self._time_parse_page_clockify(kept)
+        more = len(data) >= size and not (since and oldest and oldest < since)
+        return self._clockify_taken_back(entries), more
+
+    def _clockify_decided(self, page):
+        """Entry ids whose current state an earlier page of this stream already gave."""
+        earlier = page.run_id.page_ids.filtered(
+            lambda p: p.stream == page.stream and p.page_no < page.page_no
+        )
+        return {ext for other in earlier for ext in json.loads(other.listed_ids or "[]")}
+
+    def _clockify_taken_back(self, entries):
+        """Of the entries whose requests are no longer approved, those that change what Odoo
+        holds: entries it already has, unless it holds an approval newer than the change.
+        One search for the page."""
+        by_id = {str(entry["external_id"]): entry for entry in entries}
+        current = self.env["account.analytic.line"]._q2c_current_lines(self, list(by_id))
+        taken = []
+        for ext, entry in by_id.items():
+            line = current.get(ext)
+            if not line:
+                continue
+            changed_at = parse_datetime(entry["updated_at"])
+            if (
+                line.q2c_approval_state == "approved"
+                and line.q2c_approved_at
+                and changed_at
+                and line.q2c_approved_at > changed_at
+            ):
+                continue
+            taken.append(entry)
+        return taken
+
     def _time_parse_page_clockify(self, data):
         if not isinstance(data, list):
             raise ValueError("Clockify answered without a list of approval requests")
@@ -56,6 +145,7 @@ class Q2cSystem(models.Model):
 
     def _clockify_entry(self, entry, interval, user, state, updated):
         approved = state == "APPROVED"
+        approval_state = APPROVAL_STATES.get(state, "draft")
         start = interval.get("start") or ""
         return {
             "external_id": entry.get("id"),
@@ -65,7 +155,7 @@ class Q2cSystem(models.Model):
             "hours": duration_hours(interval.get("duration")),
             "description": entry.get("description") or "",
             "billable": bool(entry.get("billable")),
-            "approval_state": "approved" if approved else "submitted",
+            "approval_state": approval_state,
             "approved_at": updated if approved else None,
             "updated_at": updated,
         }

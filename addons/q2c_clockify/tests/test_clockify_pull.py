@@ -1,6 +1,8 @@
 import json
+from datetime import timedelta
 from urllib.parse import parse_qs, urlsplit
 
+from odoo import fields
 from odoo.addons.q2c_base.tests.common import stand_in_server
 from odoo.addons.q2c_timesheet.tests.common import Q2cTimeCase
 from odoo.tests import tagged
@@ -8,7 +10,7 @@ from odoo.tests import tagged
 from ..models.q2c_system import duration_hours
 
 
-def approval(request_id, entries, state="APPROVED"):
+def approval(request_id, entries, state="APPROVED", updated="2025-03-31T10:00:00Z"):
     """An approval request as Clockify lists it (saas-specs.md 5.3)."""
     return {
         "approvalRequest": {
@@ -16,11 +18,19 @@ def approval(request_id, entries, state="APPROVED"):
             "dateRange": {"start": "2025-03-24T00:00:00Z", "end": "2025-03-30T23:59:59Z"},
             "owner": {"userId": "c-gina", "userName": "Gina", "timeZone": "UTC",
                       "startOfWeek": "MONDAY"},
-            "status": {"state": state, "note": "", "updatedAt": "2025-03-31T10:00:00Z",
+            "status": {"state": state, "note": "", "updatedAt": updated,
                        "updatedBy": "c-boss", "updatedByUserName": "Boss"},
         },
         "entries": entries,
     }  # fmt: skip
+
+
+def answer(items):
+    return (200, {}, json.dumps(items).encode(), 0)
+
+
+def stamp(moment):
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def entry(entry_id, duration="PT1H30M", start="2025-03-27T09:00:00Z", end="x"):
@@ -40,7 +50,7 @@ class TestClockifyPull(Q2cTimeCase):
         cls.clockify = cls._create_system(
             name="Clockify (test)", system_type="clockify", user_id=cls.time_user.id,
             api_token="clockify-key", clockify_workspace_id="ws1", time_page_size=2,
-            outbound_max_tries=2,
+            outbound_max_tries=2, time_page_max_retries=2,
         )  # fmt: skip
         Ref = cls.env["q2c.external.ref"]
         Ref._bind(cls.clockify, "employee", "c-gina", cls.gina)
@@ -60,13 +70,16 @@ class TestClockifyPull(Q2cTimeCase):
             (200, {}, json.dumps(page1).encode(), 0),
             (429, {"Retry-After": "0"}, b"{}", 0),
             (200, {}, json.dumps(page2).encode(), 0),
+            answer([]),  # the stream of state changes: none
         ]
         with stand_in_server(script) as (url, seen):
             self.clockify.base_url = url
             run = self.clockify._time_start_run()
             self._run_all(run)
         self.assertEqual(run.state, "done")
-        self.assertEqual(sorted(run.page_ids.mapped("page_no")), [1, 2])
+        main = run.page_ids.filtered(lambda p: p.stream == "main")
+        self.assertEqual(sorted(main.mapped("page_no")), [1, 2])
+        self.assertEqual(run.page_ids.filtered(lambda p: p.stream == "changes").state, "done")
         self.assertEqual(seen[0]["headers"]["X-Api-Key"], "clockify-key")
         self.assertTrue(
             urlsplit(seen[0]["path"]).path.endswith("/workspaces/ws1/approval-requests")
@@ -80,3 +93,94 @@ class TestClockifyPull(Q2cTimeCase):
         self.assertEqual(str(line.date), "2025-04-02")
         self.assertEqual(line.q2c_billing_status, "to_bill")
         self.assertEqual(self.clockify.time_watermark, run.started_at)
+
+    def _pull(self, script):
+        with stand_in_server(script) as (url, seen):
+            self.clockify.base_url = url
+            run = self.clockify._time_start_run()
+            self._run_all(run)
+        return run, seen
+
+    def test_withdrawn_and_rejected_approvals_are_taken_back(self):
+        self.clockify.time_page_size = 4
+        first = [approval("r1", [entry("e1"), entry("e2")]), approval("r2", [entry("e3")]),
+                 approval("r5", [entry("e5")])]  # fmt: skip
+        run, _seen = self._pull([answer(first), answer([])])
+        self.assertEqual(run.state, "done")
+        for ext in ("e2", "e3"):
+            self._line(ext, self.clockify)._q2c_mark_billed("INV/C1")
+        # r1's approval is withdrawn and r2 rejected; e5 was withdrawn from r4 and approved
+        # again in r5 (newer): it stays approved. r0 and r6 changed before the last run.
+        now = fields.Datetime.now()
+        changes = [
+            approval("r5", [entry("e5")], updated=stamp(now)),
+            approval("r1", [entry("e1"), entry("e2")], "WITHDRAWN_APPROVAL", stamp(now)),
+            approval("r2", [entry("e3")], "REJECTED", stamp(now)),
+            approval("r4", [entry("e5")], "WITHDRAWN_APPROVAL", stamp(now - timedelta(minutes=1))),
+        ]  # fmt: skip
+        older = [
+            approval("r0", [entry("e9")]),
+            approval("r6", [entry("e1")], "REJECTED"),
+            approval("r7", [entry("e7")]),
+            approval("r8", [entry("e8")], "PENDING"),
+        ]
+        script = [answer([approval("r5", [entry("e5")], updated=stamp(now))]),
+                  answer(changes), answer(older)]  # fmt: skip
+        second, seen = self._pull(script)
+        self.assertEqual(second.state, "done")
+        self.assertEqual(len(seen), 3, "the changes stop at the first page older than the run")
+        query = parse_qs(urlsplit(seen[1]["path"]).query)
+        self.assertNotIn("status", query)
+        self.assertEqual(query["sort-column"], ["UPDATED_AT"])
+        self.assertEqual(query["sort-order"], ["DESCENDING"])
+        withdrawn = self._line("e1", self.clockify)
+        self.assertEqual(withdrawn.q2c_approval_state, "draft")
+        self.assertEqual(withdrawn.q2c_billing_status, "pending_approval")
+        self.assertFalse(withdrawn.q2c_approved_at)
+        self.assertEqual(self._line("e5", self.clockify).q2c_billing_status, "to_bill")
+        self.assertFalse(self._line("e9", self.clockify), "this stream imports nothing new")
+        Line = self.env["account.analytic.line"]
+        billed = self._line("e2", self.clockify)
+        self.assertEqual(billed.q2c_billing_status, "billed")
+        self.assertEqual(billed.q2c_approval_state, "approved")
+        corrections = Line.search([("q2c_origin_id", "=", billed.id)], order="id")
+        self.assertEqual(corrections.mapped("q2c_correction_kind"), ["reversal", "replacement"])
+        self.assertEqual(corrections[1].q2c_billing_status, "pending_approval")
+        rejected = self._line("e3", self.clockify)
+        reversal = Line.search([("q2c_origin_id", "=", rejected.id)])
+        self.assertEqual((reversal.q2c_correction_kind, reversal.unit_amount), ("reversal", -1.5))
+        # The next run reads the same changes again (the overlap): nothing more happens.
+        count = Line.search_count([("q2c_system_id", "=", self.clockify.id)])
+        third, _seen = self._pull(script)
+        self.assertEqual(third.state, "done")
+        self.assertEqual(Line.search_count([("q2c_system_id", "=", self.clockify.id)]), count)
+        self.assertEqual(sum(third.page_ids.mapped("updated_count")), 0)
+
+    def test_a_dead_page_is_stepped_over(self):
+        """Page-number paging: page 2 of 3 keeps failing; page 3 is still written, the run
+        ends partial with the reason, and the next run reads everything again."""
+        self.clockify.time_page_size = 1
+        error = (500, {}, b'{"message": "boom"}', 0)
+        pages = [answer([approval("r1", [entry("e1")])]), answer([approval("r2", [entry("e2")])]),
+                 answer([approval("r3", [entry("e3")])]), answer([])]  # fmt: skip
+        script = [pages[0], error, error, error, error, pages[2], pages[3], answer([])]
+        run, seen = self._pull(script)
+        self.assertEqual(len(seen), 8)
+        self.assertEqual(parse_qs(urlsplit(seen[5]["path"]).query)["page"], ["3"])
+        main = run.page_ids.filtered(lambda p: p.stream == "main")
+        by_no = {page.page_no: page for page in main}
+        self.assertEqual(by_no[2].state, "dead")
+        self.assertIn("HTTP 500", by_no[2].error)
+        self.assertEqual((by_no[3].state, by_no[3].created_count), ("done", 1))
+        self.assertTrue(self._line("e3", self.clockify))
+        self.assertFalse(self._line("e2", self.clockify))
+        self.assertEqual(run.state, "partial")
+        self.assertIn("main page 2: Retries exhausted", run.note)
+        self.assertFalse(self.clockify.time_watermark)
+        second, _seen = self._pull([*pages, answer([])])
+        self.assertEqual(second.state, "done")
+        self.assertEqual(self.clockify.time_watermark, second.started_at)
+        Line = self.env["account.analytic.line"]
+        lines = Line.search([("q2c_system_id", "=", self.clockify.id)])
+        self.assertEqual(sorted(lines.mapped("q2c_external_id")), ["e1", "e2", "e3"])
+        self.assertEqual(sum(second.page_ids.mapped("unchanged_count")), 2)

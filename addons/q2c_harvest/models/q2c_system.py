@@ -1,10 +1,15 @@
-from odoo import fields, models
+import json
+from datetime import timedelta
+
+from odoo import _, fields, models
 from odoo.addons.q2c_timesheet.ingest import parse_datetime
 
 HARVEST_API = "https://api.harvestapp.com/v2"
 USER_AGENT = "q2c (https://github.com/q2c/q2c)"
 # Harvest answers at most 2,000 entries per page; more is refused with HTTP 422.
 HARVEST_MAX_PER_PAGE = 2000
+# The stream that reads the reconciliation window again in full (deleted entries).
+RECONCILE = "reconcile"
 
 
 class Q2cSystem(models.Model):
@@ -12,6 +17,13 @@ class Q2cSystem(models.Model):
 
     harvest_account_id = fields.Char(
         "Harvest Account ID", help="Sent as the Harvest-Account-Id header on every call."
+    )
+    harvest_reconcile_days = fields.Integer(
+        "Check Deletions (days)",
+        default=14,
+        help="Harvest reports no deleted entries. After a clean run, the entries of the last "
+        "N days of work are read again in full; an entry Odoo holds for those days that "
+        "Harvest no longer lists was deleted there. 0 turns the check off.",
     )
 
     def _auth_headers_harvest(self):
@@ -37,6 +49,46 @@ class Q2cSystem(models.Model):
             params["updated_since"] = run.updated_since.strftime("%Y-%m-%dT%H:%M:%SZ")
         base = self.base_url or HARVEST_API
         return f"{base.rstrip('/')}/time_entries", params
+
+    def _time_extra_streams_harvest(self, run):
+        """The deletion check reads after the main stream, and only when that went clean:
+        deletions are never decided on a partial read."""
+        dead = "dead" in run.page_ids.mapped("state")
+        return [RECONCILE] if self.harvest_reconcile_days > 0 and not dead else []
+
+    def _harvest_reconcile_window(self, run):
+        """Work dates `from`..`to` (inclusive, as Harvest's filters are) re-read by `run`:
+        fixed by the run's start, so every page of the re-read asks the same question."""
+        to = run.started_at.date()
+        return to - timedelta(days=max(self.harvest_reconcile_days, 1) - 1), to
+
+    def _time_fetch_harvest_reconcile(self, page):
+        """One page of every entry of the window, running timers included (a timer restarted
+        on an entry does not delete it): the ids listed are kept on the page; the entries
+        go through the ingestion like any page (mostly unchanged)."""
+        date_from, date_to = self._harvest_reconcile_window(page.run_id)
+        base = self.base_url or HARVEST_API
+        params = {
+            "from": date_from.isoformat(),
+            "to": date_to.isoformat(),
+            "page": page.page_no,
+            "per_page": min(max(self.time_page_size, 1), HARVEST_MAX_PER_PAGE),
+        }
+        data = self._call("GET", f"{base.rstrip('/')}/time_entries", params=params).json()
+        entries, total_pages = self._time_parse_page_harvest(data)
+        listed = [entry.get("id") for entry in data["time_entries"] if isinstance(entry, dict)]
+        page.sudo().listed_ids = json.dumps([str(ext) for ext in listed if ext is not None])
+        return entries, total_pages
+
+    def _time_run_complete_harvest(self, run):
+        """Entries of the window Harvest no longer lists are deleted there (see
+        `q2c.time.sync.run._reconcile_deletions` for the guards)."""
+        if self.harvest_reconcile_days <= 0:
+            return
+        if RECONCILE not in run.page_ids.mapped("stream"):
+            run._add_note(_("Deletions not checked: the run has dead pages."))
+            return
+        run._reconcile_deletions(RECONCILE, *self._harvest_reconcile_window(run))
 
     def _time_parse_page_harvest(self, data):
         if not isinstance(data, dict) or not isinstance(data.get("time_entries"), list):

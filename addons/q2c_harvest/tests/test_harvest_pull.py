@@ -1,6 +1,8 @@
 import json
+from datetime import timedelta
 from urllib.parse import parse_qs, urlsplit
 
+from odoo import fields
 from odoo.addons.q2c_base.tests.common import stand_in_server
 from odoo.addons.q2c_timesheet.tests.common import Q2cTimeCase
 from odoo.tests import tagged
@@ -39,7 +41,7 @@ class TestHarvestPull(Q2cTimeCase):
         cls.harvest = cls._create_system(
             name="Harvest (test)", system_type="harvest", user_id=cls.time_user.id,
             api_token="harvest-pat", harvest_account_id="987654", time_page_size=2,
-            outbound_max_tries=2, time_page_max_retries=2,
+            outbound_max_tries=2, time_page_max_retries=2, harvest_reconcile_days=0,
         )  # fmt: skip
         Ref = cls.env["q2c.external.ref"]
         Ref._bind(cls.harvest, "employee", "101", cls.gina)
@@ -132,3 +134,100 @@ class TestHarvestPull(Q2cTimeCase):
         # A run under way: the cron starts no second one.
         self.env["q2c.system"]._cron_pull_time()
         self.assertEqual(len(self.harvest.time_sync_run_ids), 1)
+
+    # --- deletions ---------------------------------------------------------------------------
+
+    def _days_ago(self, days):
+        return (fields.Datetime.now().date() - timedelta(days=days)).isoformat()
+
+    def _pull(self, script):
+        with stand_in_server(script) as (url, seen):
+            self.harvest.base_url = url
+            run = self.harvest._time_start_run()
+            self._run_all(run)
+        return run, seen
+
+    def test_deleted_entries_are_found_by_reading_the_window_again(self):
+        self.harvest.harvest_reconcile_days = 7
+        entries = [harvest_entry(21, day=self._days_ago(1)),
+                   harvest_entry(22, day=self._days_ago(2), hours=2.5),
+                   harvest_entry(23, day=self._days_ago(3)),
+                   harvest_entry(29, day=self._days_ago(30))]  # fmt: skip
+        run, seen = self._pull([harvest_page(entries, 1, 1, per_page=4),
+                                harvest_page(entries[:3], 1, 1, per_page=3)])  # fmt: skip
+        self.assertEqual(run.state, "done")
+        self.assertEqual(len(seen), 2)
+        query = parse_qs(urlsplit(seen[1]["path"]).query)
+        self.assertEqual((query["from"], query["to"]), ([self._days_ago(6)], [self._days_ago(0)]))
+        self.assertNotIn("updated_since", query)
+        self.assertNotIn("is_running", query, "a running timer still exists at the source")
+        self.assertFalse(run.note)
+        billed = self._line("23", self.harvest)
+        billed._q2c_mark_billed("INV/H1")
+        # 22 and 23 are deleted in Harvest; 24 runs (listed, not imported); 29 is older
+        # than the window and not read again.
+        listing = [harvest_entry(21, day=self._days_ago(1)),
+                   harvest_entry(24, day=self._days_ago(0), is_running=True)]  # fmt: skip
+        second, seen = self._pull([harvest_page([], 1, 1), harvest_page(listing, 1, 1)])
+        self.assertEqual(second.state, "done")
+        self.assertIn("2 entries deleted at the source", second.note)
+        deleted = self._line("22", self.harvest)
+        self.assertEqual((deleted.unit_amount, deleted.q2c_billing_status), (0.0, "deleted"))
+        self.assertIn("Was 2.50 h", deleted.q2c_hold_reason)
+        self.assertEqual((billed.unit_amount, billed.q2c_billing_status), (2.0, "billed"))
+        reversal = self.env["account.analytic.line"].search([("q2c_origin_id", "=", billed.id)])
+        self.assertEqual((reversal.q2c_correction_kind, reversal.unit_amount), ("reversal", -2.0))
+        self.assertIn("Deleted in Harvest (test)", reversal.q2c_hold_reason)
+        self.assertEqual(self._line("29", self.harvest).unit_amount, 2.0)
+        self.assertEqual(self._line("21", self.harvest).q2c_billing_status, "to_bill")
+        # The same listing again changes nothing: no second reversal.
+        third, _seen = self._pull([harvest_page([], 1, 1), harvest_page(listing, 1, 1)])
+        self.assertFalse(third.note)
+        self.assertEqual(len(reversal.search([("q2c_origin_id", "=", billed.id)])), 1)
+        # Listed again after all (its date had moved, say): the entry is restored; the
+        # billed one gets a replacement next to its reversal.
+        back = [
+            harvest_entry(22, day=self._days_ago(2), hours=2.5, updated_at="2030-01-01T00:00:00Z"),
+            harvest_entry(23, day=self._days_ago(3), updated_at="2030-01-01T00:00:00Z"),
+        ]
+        self._pull([harvest_page(back, 1, 1), harvest_page(back + listing, 1, 1)])
+        self.assertEqual((deleted.unit_amount, deleted.q2c_billing_status), (2.5, "to_bill"))
+        corrections = reversal.search([("q2c_origin_id", "=", billed.id)], order="id")
+        self.assertEqual(corrections.mapped("q2c_correction_kind"), ["reversal", "replacement"])
+        self.assertEqual(sum((billed | corrections).mapped("unit_amount")), 2.0)
+
+    def test_no_deletion_on_an_incomplete_or_suspicious_read(self):
+        self.harvest.harvest_reconcile_days = 7
+        entries = [harvest_entry(40 + n, day=self._days_ago(n % 5)) for n in range(12)]
+        error = (500, {}, b'{"message": "boom"}', 0)
+        # The re-read has two pages; its page 2 keeps failing: nothing is marked deleted.
+        script = [
+            harvest_page(entries, 1, 1, per_page=12),
+            harvest_page(entries[:1], 1, 2, per_page=1),
+            error,
+            error,
+            error,
+            error,
+        ]
+        run, _seen = self._pull(script)
+        self.assertEqual(run.state, "partial")
+        self.assertIn("Deletions not checked", run.note)
+        self.assertFalse(self.harvest.time_watermark)
+        self.assertEqual(set(self._lines().mapped("q2c_billing_status")), {"to_bill"})
+        # A complete re-read that no longer lists most entries looks like a change of rights,
+        # not deletions: refused, with an exception for a person.
+        run, _seen = self._pull([harvest_page([], 1, 1), harvest_page(entries[:2], 1, 1)])
+        self.assertEqual(run.state, "done")
+        self.assertIn("Deletions not applied: 10 of 12", run.note)
+        self.assertEqual(set(self._lines().mapped("q2c_billing_status")), {"to_bill"})
+        exception = self.env["q2c.exception"].search(
+            [("system_id", "=", self.harvest.id), ("state", "=", "open")]
+        )
+        self.assertIn("missing at the source", exception.name)
+        # A run with a dead page in its main read does not even start the re-read.
+        run, seen = self._pull([(401, {}, b'{"error": "invalid_token"}', 0)])
+        self.assertEqual(len(seen), 1)
+        self.assertIn("Deletions not checked: the run has dead pages", run.note)
+
+    def _lines(self):
+        return self.env["account.analytic.line"].search([("q2c_system_id", "=", self.harvest.id)])

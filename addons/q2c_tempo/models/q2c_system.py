@@ -1,12 +1,31 @@
-from odoo import models
+from datetime import timedelta
+
+from odoo import fields, models
+from odoo.addons.q2c_timesheet.models.q2c_time_sync_run import MAIN_STREAM
 
 TEMPO_API = "https://api.tempo.io/4"
 # Tempo answers at most 5,000 worklogs per page (saas-specs.md 5.4).
 TEMPO_MAX_LIMIT = 5000
+# The stream that asks again for the approval of periods still holding unapproved worklogs.
+APPROVALS = "approvals"
+# Pages of one author's period read in one job before giving up (5,000 worklogs each).
+MAX_PERIOD_PAGES = 20
 
 
 class Q2cSystem(models.Model):
     _inherit = "q2c.system"
+
+    tempo_lookback_days = fields.Integer(
+        "Approval Look-back (days)",
+        default=31,
+        help="Approving a timesheet period in Tempo does not touch its worklogs, so the "
+        "updated-since pull does not see it. Each run asks Tempo again for the approval of "
+        "every period that still holds unapproved worklogs of the last N days, and reads the "
+        "worklogs of the periods approved since. 0 turns it off.",
+    )
+
+    def _tempo_url(self, path):
+        return f"{(self.base_url or TEMPO_API).rstrip('/')}/{path}"
 
     def _time_page_request_tempo(self, run, page_no):
         """GET /worklogs with `updatedFrom` and offset paging; Tempo tells only whether a next
@@ -15,15 +34,22 @@ class Q2cSystem(models.Model):
         params = {"offset": (page_no - 1) * limit, "limit": limit}
         if run.updated_since:
             params["updatedFrom"] = run.updated_since.strftime("%Y-%m-%dT%H:%M:%SZ")
-        return f"{(self.base_url or TEMPO_API).rstrip('/')}/worklogs", params
+        return self._tempo_url("worklogs"), params
+
+    def _time_pages_addressable_tempo(self, stream):
+        """Offset paging: the main stream's page after a dead one is at a known offset."""
+        return stream == MAIN_STREAM
 
     def _time_parse_page_tempo(self, data):
-        if not isinstance(data, dict) or not isinstance(data.get("results"), list):
-            raise ValueError("Tempo answered without a results list")
-        worklogs = [w for w in data["results"] if isinstance(w, dict)]
+        worklogs = self._tempo_results(data)
         approvals = self._tempo_approvals(worklogs)
         entries = [self._tempo_entry(w, approvals) for w in worklogs]
         return entries, bool((data.get("metadata") or {}).get("next"))
+
+    def _tempo_results(self, data):
+        if not isinstance(data, dict) or not isinstance(data.get("results"), list):
+            raise ValueError("Tempo answered without a results list")
+        return [w for w in data["results"] if isinstance(w, dict)]
 
     def _tempo_approvals(self, worklogs):
         """{(account id, date): approval status key}: approval is per timesheet period, not
@@ -36,21 +62,24 @@ class Q2cSystem(models.Model):
             day = worklog.get("startDate")
             if not author or not day or (author, day) in statuses:
                 continue
-            known = [p for p in periods.get(author, []) if p[0] <= day <= p[1]]
-            if known:
-                statuses[author, day] = known[0][2]
-                continue
-            answer = self._call(
-                "GET", f"{(self.base_url or TEMPO_API).rstrip('/')}/timesheet-approvals/user/"
-                f"{author}", params={"from": day, "to": day},
-            ).json()  # fmt: skip
-            period = answer.get("period") or {}
-            status = (answer.get("status") or {}).get("key") or "OPEN"
-            periods.setdefault(author, []).append(
-                (period.get("from") or day, period.get("to") or day, status)
-            )
-            statuses[author, day] = status
+            statuses[author, day] = self._tempo_period(author, day, periods)[2]
         return statuses
+
+    def _tempo_period(self, author, day, periods):
+        """(from, to, status key) of `author`'s period covering `day` (ISO dates): from the
+        periods already answered (`periods`, by author, completed here), else asked."""
+        known = [p for p in periods.setdefault(author, []) if p[0] <= day <= p[1]]
+        if known:
+            return known[0]
+        answer = self._call(
+            "GET", self._tempo_url(f"timesheet-approvals/user/{author}"),
+            params={"from": day, "to": day},
+        ).json()  # fmt: skip
+        period = answer.get("period") or {}
+        status = (answer.get("status") or {}).get("key") or "OPEN"
+        found = (period.get("from") or day, period.get("to") or day, status)
+        periods[author].append(found)
+        return found
 
     def _tempo_entry(self, worklog, approvals):
         author = (worklog.get("author") or {}).get("accountId")
@@ -71,3 +100,76 @@ class Q2cSystem(models.Model):
             "approved_at": worklog.get("updatedAt") if state == "approved" else None,
             "updated_at": worklog.get("updatedAt"),
         }
+
+    # --- periods approved after their worklogs were pulled ------------------------------------
+
+    def _tempo_lookback_window(self, run):
+        to = run.started_at.date()
+        return to - timedelta(days=max(self.tempo_lookback_days, 1) - 1), to
+
+    def _tempo_pending_domain(self, run):
+        date_from, date_to = self._tempo_lookback_window(run)
+        return [("q2c_system_id", "=", self.id), ("q2c_approval_state", "!=", "approved"),
+                ("date", ">=", date_from), ("date", "<=", date_to)]  # fmt: skip
+
+    def _time_extra_streams_tempo(self, run):
+        """The approval sweep follows the main stream when the look-back window holds
+        unapproved worklogs (nothing to ask otherwise)."""
+        if self.tempo_lookback_days <= 0:
+            return []
+        Line = self.env["account.analytic.line"].sudo()
+        return [APPROVALS] if Line.search_count(self._tempo_pending_domain(run), limit=1) else []
+
+    def _time_fetch_tempo_approvals(self, page):
+        """One page: for each author and period of the window holding unapproved worklogs,
+        ask Tempo for the period's status (one call per period, not per date); read the
+        worklogs of each period now APPROVED (`/worklogs/user/{accountId}`) and hand them to
+        the ingestion, which approves them in place (or corrects billed ones). Their approval
+        time is when q2c sees it: Tempo's period approval does not carry one here."""
+        periods = {}
+        for author, days in self._tempo_pending_dates(page.run_id).items():
+            for day in days:
+                self._tempo_period(author, day, periods)
+        entries = []
+        for author, author_periods in periods.items():
+            for start, end, status in author_periods:
+                if status != "APPROVED":
+                    continue
+                for worklog in self._tempo_user_worklogs(author, start, end):
+                    approvals = {(author, worklog.get("startDate")): status}
+                    entries.append({**self._tempo_entry(worklog, approvals), "approved_at": None})
+        return entries, None
+
+    def _tempo_pending_dates(self, run):
+        """{account id: sorted ISO dates} of the unapproved lines of the window: one grouped
+        read of the lines and one of the employees' references."""
+        Line = self.env["account.analytic.line"].sudo()
+        groups = Line._read_group(self._tempo_pending_domain(run), ["employee_id", "date:day"])
+        employees = {employee.id for employee, _day in groups}
+        refs = self.env["q2c.external.ref"].sudo().search_read(
+            [("system_id", "=", self.id), ("object_type", "=", "employee"),
+             ("res_model", "=", "hr.employee"), ("res_id", "in", list(employees))],
+            ["external_id", "res_id"],
+        )  # fmt: skip
+        authors = {}
+        for ref in refs:
+            authors.setdefault(ref["res_id"], []).append(ref["external_id"])
+        dates = {}
+        for employee, day in groups:
+            for author in authors.get(employee.id, []):
+                dates.setdefault(author, set()).add(fields.Date.to_string(day))
+        return {author: sorted(days) for author, days in dates.items()}
+
+    def _tempo_user_worklogs(self, author, start, end):
+        """Every worklog of `author` from `start` to `end`, following `metadata.next`."""
+        limit = min(max(self.time_page_size, 1), TEMPO_MAX_LIMIT)
+        worklogs = []
+        for number in range(MAX_PERIOD_PAGES):
+            data = self._call(
+                "GET", self._tempo_url(f"worklogs/user/{author}"),
+                params={"from": start, "to": end, "offset": number * limit, "limit": limit},
+            ).json()  # fmt: skip
+            worklogs += self._tempo_results(data)
+            if not (data.get("metadata") or {}).get("next"):
+                return worklogs
+        raise ValueError(f"Tempo: more than {MAX_PERIOD_PAGES} pages of worklogs for {author}")

@@ -1,6 +1,8 @@
 import json
+from datetime import timedelta
 from urllib.parse import parse_qs, urlsplit
 
+from odoo import fields
 from odoo.addons.q2c_base.tests.common import stand_in_server
 from odoo.addons.q2c_timesheet.tests.common import Q2cTimeCase
 from odoo.tests import tagged
@@ -39,6 +41,7 @@ class TestTempoPull(Q2cTimeCase):
         cls.tempo = cls._create_system(
             name="Tempo (test)", system_type="tempo", user_id=cls.time_user.id,
             api_token="tempo-token", time_page_size=2, outbound_max_tries=2,
+            time_page_max_retries=2, tempo_lookback_days=0,
         )  # fmt: skip
         Ref = cls.env["q2c.external.ref"]
         Ref._bind(cls.tempo, "employee", "t-gina", cls.gina)
@@ -73,3 +76,88 @@ class TestTempoPull(Q2cTimeCase):
         self.assertEqual(pending.q2c_approval_state, "submitted")
         self.assertEqual(pending.q2c_billing_status, "pending_approval")
         self.assertEqual(pending.unit_amount, 1.5)
+
+    def _days_ago(self, days):
+        return (fields.Datetime.now().date() - timedelta(days=days)).isoformat()
+
+    def _pull(self, script):
+        with stand_in_server(script) as (url, seen):
+            self.tempo.base_url = url
+            run = self.tempo._time_start_run()
+            self._run_all(run)
+        return run, seen
+
+    def test_a_period_approved_later_is_pulled(self):
+        """Approving a period does not update its worklogs: the look-back asks again for
+        the periods that hold unapproved worklogs and reads those approved since."""
+        self.tempo.tempo_lookback_days = 14
+        start, end = self._days_ago(6), self._days_ago(0)
+        logs = [worklog(31, day=self._days_ago(3)), worklog(32, day=self._days_ago(2)),
+                worklog(33, day=self._days_ago(40))]  # fmt: skip
+        run, seen = self._pull([
+            page(logs),
+            approval("IN_REVIEW", start, end),
+            approval("OPEN", self._days_ago(44), self._days_ago(38)),
+            approval("IN_REVIEW", start, end),  # the look-back: still in review
+        ])  # fmt: skip
+        self.assertEqual(run.state, "done")
+        self.assertEqual(len(seen), 4)
+        self.assertEqual([p.stream for p in run.page_ids], ["main", "approvals"])
+        self.assertEqual(self._line("31", self.tempo).q2c_billing_status, "pending_approval")
+        # The period is approved in Tempo; the worklogs are not updated: the main read finds
+        # nothing, the look-back finds the approval and reads the period's worklogs.
+        script = [page([]), approval("APPROVED", start, end), page(logs[:2])]
+        second, seen = self._pull(script)
+        self.assertEqual(second.state, "done")
+        self.assertEqual(len(seen), 3)
+        path = urlsplit(seen[2]["path"])
+        self.assertTrue(path.path.endswith("/worklogs/user/t-gina"))
+        query = parse_qs(path.query)
+        self.assertEqual((query["from"], query["to"]), ([start], [end]))
+        for ext in ("31", "32"):
+            line = self._line(ext, self.tempo)
+            self.assertEqual(line.q2c_approval_state, "approved")
+            self.assertEqual(line.q2c_billing_status, "to_bill")
+            self.assertAmount(line.q2c_rate, 170.0)
+            self.assertGreaterEqual(line.q2c_approved_at, second.started_at)
+        self.assertEqual(self._line("33", self.tempo).q2c_approval_state, "draft",
+                         "older than the look-back")  # fmt: skip
+        # Nothing unapproved left in the window: no look-back.
+        third, seen = self._pull([page([])])
+        self.assertEqual(len(seen), 1)
+        self.assertEqual(third.page_ids.mapped("stream"), ["main"])
+
+    def test_a_dead_page_is_stepped_over(self):
+        """Offset paging: page 2 of 3 keeps failing; page 3 is still written."""
+        self.tempo.time_page_size = 1
+        error = (500, {}, b"{}", 0)
+        script = [
+            page([worklog(41)], next_url="https://next"), approval("APPROVED"),
+            error, error, error, error,
+            page([worklog(43)]), approval("APPROVED"),
+        ]  # fmt: skip
+        run, seen = self._pull(script)
+        self.assertEqual(len(seen), 8)
+        self.assertEqual(parse_qs(urlsplit(seen[6]["path"]).query)["offset"], ["2"])
+        by_no = {p.page_no: p for p in run.page_ids}
+        self.assertEqual((by_no[2].state, by_no[3].state), ("dead", "done"))
+        self.assertIn("HTTP 500", by_no[2].error)
+        self.assertEqual(self._line("43", self.tempo).q2c_billing_status, "to_bill")
+        self.assertEqual(run.state, "partial")
+        self.assertIn("main page 2", run.note)
+        self.assertFalse(self.tempo.time_watermark)
+
+    def test_a_dead_look_back_ends_the_run_partial(self):
+        """The look-back is one page: when it keeps failing it is not stepped over."""
+        self.tempo.tempo_lookback_days = 14
+        start, end = self._days_ago(6), self._days_ago(0)
+        error = (503, {}, b"{}", 0)
+        script = [page([worklog(51, day=self._days_ago(1))]), approval("IN_REVIEW", start, end),
+                  error, error, error, error]  # fmt: skip
+        run, seen = self._pull(script)
+        self.assertEqual(len(seen), 6)
+        look_back = run.page_ids.filtered(lambda p: p.stream == "approvals")
+        self.assertEqual((look_back.page_no, look_back.state), (1, "dead"))
+        self.assertEqual(run.state, "partial")
+        self.assertIn("approvals page 1: Retries exhausted", run.note)
+        self.assertFalse(self.tempo.time_watermark)

@@ -18,6 +18,7 @@ BILLING_STATUSES = [
     ("no_rate", "Held: no rate"),
     ("to_bill", "To bill"),
     ("billed", "Billed"),
+    ("deleted", "Deleted at source"),
 ]
 CORRECTION_KINDS = [("reversal", "Reversal"), ("replacement", "Replacement")]
 # Fields that describe the work: frozen once the line is billed (billing-domain.md 1.9).
@@ -223,8 +224,9 @@ class AccountAnalyticLine(models.Model):
         }
 
     def _q2c_current_lines(self, system, external_ids):
-        """{external id: the line that now stands for it}: the imported line, or the latest
-        replacement when it was corrected after billing."""
+        """{external id: the line that now stands for it}: the imported line, or its latest
+        correction when it was corrected after billing (a replacement, or the reversal
+        alone when the entry was rejected or deleted after billing)."""
         if not external_ids:
             return {}
         lines = self.sudo().search(
@@ -233,12 +235,12 @@ class AccountAnalyticLine(models.Model):
         current = {line.q2c_external_id: line for line in lines}
         billed = lines.filtered(lambda line: line.q2c_billing_status == "billed")
         if billed:
-            replacements = self.sudo().search(
-                [("q2c_origin_id", "in", billed.ids), ("q2c_correction_kind", "=", "replacement")],
+            corrections = self.sudo().search(
+                [("q2c_origin_id", "in", billed.ids), ("q2c_correction_kind", "!=", False)],
                 order="id",
             )
-            for replacement in replacements:
-                current[replacement.q2c_origin_id.q2c_external_id] = replacement
+            for correction in corrections:
+                current[correction.q2c_origin_id.q2c_external_id] = correction
         return {ext: line.with_env(self.env) for ext, line in current.items()}
 
     # ------------------------------------------------------------------ values and rates
@@ -395,6 +397,8 @@ class AccountAnalyticLine(models.Model):
         ext = entry["external_id"]
         pricing = self._q2c_pricer()
         vals = self._q2c_values(system, entry, mapped, pricing)
+        if line.q2c_correction_kind == "reversal":
+            return self._q2c_after_reversal(line, vals, ext)
         if (
             line.q2c_approval_state == "approved"
             and line.q2c_approved_at
@@ -422,6 +426,7 @@ class AccountAnalyticLine(models.Model):
             "q2c_external_id": False,
             "q2c_origin_id": origin.id,
         }
+        rejected = vals["q2c_approval_state"] == "rejected"
         reversal = self.with_context(q2c_correction=True).copy(
             {
                 **common,
@@ -433,12 +438,76 @@ class AccountAnalyticLine(models.Model):
                 "q2c_rate": self.q2c_rate,
                 "q2c_rate_source": self.q2c_rate_source,
                 "q2c_billing_status": "to_bill" if self.q2c_contract_id else "not_billable",
-                "q2c_fingerprint": False,
+                # A reversal alone stands for the entry (see _q2c_current_lines): it keeps
+                # what was delivered, so the same rejection again is `unchanged`.
+                "q2c_fingerprint": vals.get("q2c_fingerprint") if rejected else False,
             }
         )
-        if vals["q2c_approval_state"] == "rejected":
+        if rejected:
             return reversal
         return self.create([{**vals, **common, "q2c_correction_kind": "replacement"}])
+
+    def _q2c_after_reversal(self, reversal, vals, external_id):
+        """The entry's standing line is a reversal (it was rejected or deleted after
+        billing) and the source sends it again changed: a replacement at its work-date rate
+        is added; the reversal, like all billed history, stays as it is."""
+        origin = reversal.q2c_origin_id
+        try:
+            with self.env.cr.savepoint():
+                line = self.create(
+                    [{**vals, "q2c_system_id": origin.q2c_system_id.id, "q2c_external_id": False,
+                      "q2c_origin_id": origin.id, "q2c_correction_kind": "replacement"}]
+                )  # fmt: skip
+        except (UserError, ValueError) as error:
+            return self._q2c_result(external_id, "rejected", str(error)[:300])
+        return self._q2c_result(external_id, "updated", line=line)
+
+    # ------------------------------------------------------------------ deletions at the source
+
+    @api.model
+    def _q2c_missing_at_source(self, system, date_from, date_to, listed_ids):
+        """(how many entries of `system` Odoo holds for work dates `date_from`..`date_to`,
+        the current lines of those not in `listed_ids`): what a complete re-read of the
+        window no longer lists. Lines already marked deleted or reversed are left out."""
+        lines = self.sudo().search(
+            [("q2c_system_id", "=", system.id), ("date", ">=", date_from),
+             ("date", "<=", date_to), "|", ("q2c_external_id", "!=", False),
+             ("q2c_correction_kind", "=", "replacement")]
+        )  # fmt: skip
+        external_ids = {line.q2c_external_id or line.q2c_origin_id.q2c_external_id
+                        for line in lines}  # fmt: skip
+        current = self._q2c_current_lines(system, list(external_ids))
+        present = {
+            ext: line
+            for ext, line in current.items()
+            if date_from <= line.date <= date_to
+            and line.q2c_billing_status != "deleted"
+            and line.q2c_correction_kind != "reversal"
+        }
+        listed = {str(ext) for ext in listed_ids}
+        missing = self.browse([line.id for ext, line in present.items() if ext not in listed])
+        return len(present), missing
+
+    def _q2c_mark_deleted_at_source(self, reason):
+        """The entries were deleted at the source. Not billed: the line stays, visible, with
+        no hours and the billing status *Deleted at source* (its former hours in the
+        reason). Billed: history is not changed; a reversal at the billed rate is added
+        (billing-domain.md 1.9, like a rejection after billing). Either way a later delivery
+        of the entry restores it (the fingerprint no longer matches)."""
+        billed = self.filtered(lambda line: line.q2c_billing_status == "billed")
+        by_hours = defaultdict(list)
+        for line in self - billed:
+            by_hours[line.unit_amount].append(line.id)
+        for hours, ids in by_hours.items():
+            self.browse(ids).write(
+                {"unit_amount": 0.0, "q2c_billing_status": "deleted", "q2c_fingerprint": False,
+                 "q2c_hold_reason": _("%(reason)s Was %(hours).2f h.", reason=reason,
+                                      hours=hours)}
+            )  # fmt: skip
+        for line in billed:
+            reversal = line._q2c_correct({"q2c_approval_state": "rejected"})
+            reversal.q2c_hold_reason = reason
+        return self
 
     # ------------------------------------------------------------------ billing hooks
 

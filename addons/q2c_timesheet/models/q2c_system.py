@@ -3,6 +3,8 @@ from datetime import timedelta
 from odoo import _, fields, models
 from odoo.exceptions import UserError
 
+from .q2c_time_sync_run import MAIN_STREAM
+
 
 class Q2cSystem(models.Model):
     _inherit = "q2c.system"
@@ -42,8 +44,9 @@ class Q2cSystem(models.Model):
             raise UserError(_("System type %s cannot pull time entries.", self.system_type))
         return request
 
-    def _time_fetch_page(self, page):
-        """The answer of one page (`q2c.time.sync.page`), decoded, for `_time_parse_page`.
+    def _time_fetch_answer(self, page):
+        """The answer of one main-stream page (`q2c.time.sync.page`), decoded, for
+        `_time_parse_page`.
         Default: GET of `_time_page_request` and its JSON body. Connectors whose API needs
         another method, a request body or the response headers (a cursor) add
         `_time_fetch_page_<system_type>(page)`."""
@@ -66,14 +69,57 @@ class Q2cSystem(models.Model):
             raise UserError(_("System type %s cannot pull time entries.", self.system_type))
         return parsed
 
+    def _time_fetch_page(self, page):
+        """(normalised entries, total pages) of one page: see `_time_parse_page`.
+
+        The main stream is fetched by `_time_fetch_answer` (one GET built by
+        `_time_page_request`, unless the connector fetches its own way) and read by
+        `_time_parse_page`. A connector's other streams (`_time_extra_streams`) add
+        `_time_fetch_<system_type>_<stream>(page)`, free to make the calls they need (the
+        run's window is on `page.run_id`)."""
+        if page.stream != MAIN_STREAM:
+            fetch = getattr(self, f"_time_fetch_{self.system_type}_{page.stream}", None)
+            if fetch is None:
+                raise UserError(_("System type %(type)s has no time stream %(stream)s.",
+                                  type=self.system_type, stream=page.stream))  # fmt: skip
+            return fetch(page)
+        return self._time_parse_page(self._time_fetch_answer(page))
+
+    def _time_extra_streams(self, run):
+        """Names of the streams `run` reads after its main stream, in order; each starts at
+        its page 1 once every page before it is settled. Asked again each time a stream
+        settles, so a connector can leave a stream out depending on how the run went (no
+        deletion check after a dead page). Connectors add `_time_extra_streams_<type>(run)`."""
+        return self._dispatch("_time_extra_streams", run) or []
+
+    def _time_pages_addressable(self, stream):
+        """True when page N of `stream` can be asked without page N-1's answer (page-number
+        or offset paging) although the source tells no total: a dead page is then stepped
+        over. False (the default, safe for cursor paging): the pages after a dead one stay
+        unread and the run ends partial. Connectors add
+        `_time_pages_addressable_<type>(stream)`."""
+        return bool(self._dispatch("_time_pages_addressable", stream))
+
+    def _time_run_complete(self, run):
+        """Called once when every page of every stream of `run` is settled, in the
+        transaction of the last page, before the run closes (a reconciliation that needs
+        the whole re-read goes here). Connectors add `_time_run_complete_<type>(run)`."""
+        self._dispatch("_time_run_complete", run)
+
     # --- cron ---------------------------------------------------------------------------------
 
     def _cron_pull_time(self):
-        """Start a run for every pulling system that has none under way."""
+        """Start a run for every pulling system that has none under way.
+
+        A run under way whose pages are all settled is closed first: when its last two pages
+        commit at the same moment, each has read the other as unfinished (a transaction
+        sees the database as it was when it began), so neither closed it."""
         systems = self.search([("time_pull_enabled", "=", True)])
         for system in systems:
             running = system.time_sync_run_ids.filtered(lambda r: r.state == "running")
-            if not running:
+            for run in running:
+                run._finish_if_complete()
+            if not running.filtered(lambda r: r.state == "running"):
                 system._time_start_run()
 
     def _time_start_run(self):

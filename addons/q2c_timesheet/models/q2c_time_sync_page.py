@@ -5,7 +5,7 @@ from odoo.addons.q2c_base.exceptions import PermanentError, TransientError
 from odoo.addons.queue_job.exception import RetryableJobError
 from odoo.exceptions import AccessError, UserError, ValidationError
 
-from .q2c_time_sync_run import PAGE_STATES
+from .q2c_time_sync_run import MAIN_STREAM, PAGE_STATES
 
 _logger = logging.getLogger(__name__)
 
@@ -15,10 +15,16 @@ class Q2cTimeSyncPage(models.Model):
 
     _name = "q2c.time.sync.page"
     _description = "Time Sync Page"
-    _order = "run_id desc, page_no"
+    _order = "run_id desc, id"
 
     run_id = fields.Many2one("q2c.time.sync.run", required=True, ondelete="cascade", index=True)
     system_id = fields.Many2one(related="run_id.system_id", store=True)
+    stream = fields.Char(
+        required=True,
+        default=MAIN_STREAM,
+        help="Which read of the run the page belongs to: `main` (entries updated since the "
+        "watermark) or a connector's own (a re-read to find deletions or late approvals).",
+    )
     page_no = fields.Integer(required=True)
     state = fields.Selection(PAGE_STATES, default="queued", required=True, index=True)
     error = fields.Text()
@@ -34,9 +40,18 @@ class Q2cTimeSyncPage(models.Model):
     updated_count = fields.Integer("Updated")
     unchanged_count = fields.Integer("Unchanged")
     rejected_count = fields.Integer("Rejected or Held")
+    chained = fields.Boolean(help="The page's answer asked for the next page (chained paging).")
+    chain_stopped = fields.Boolean(
+        help="The page is dead and the pages after it were not asked for (known only from "
+        "its answer)."
+    )
+    listed_ids = fields.Text(
+        help="JSON list of every id the source listed on the page (running timers included), "
+        "kept by streams that reconcile deletions."
+    )
 
     _sql_constraints = [
-        ("page_uniq", "unique(run_id, page_no)", "A page of a run exists once."),
+        ("page_uniq", "unique(run_id, stream, page_no)", "A page of a run exists once."),
     ]
 
     def _run(self):
@@ -46,7 +61,7 @@ class Q2cTimeSyncPage(models.Model):
             return f"skipped: page is {self.state}"
         system = self.run_id.system_id
         try:
-            entries, total_pages = system._time_parse_page(system._time_fetch_page(self))
+            entries, total_pages = system._time_fetch_page(self)
             with self.env.cr.savepoint():
                 results = self.env["account.analytic.line"]._q2c_ingest(system, entries)
         except TransientError as error:
@@ -56,23 +71,44 @@ class Q2cTimeSyncPage(models.Model):
         except (PermanentError, UserError, ValidationError, AccessError, ValueError) as error:
             reason = getattr(error, "reason", None) or str(error)
             self._mark("dead", error=reason)
-            self.run_id._finish_if_complete()
+            # A malformed answer concerns this page only; a refusal (credentials, rights,
+            # plan) would be the same for the next page.
+            refused = isinstance(error, PermanentError | UserError | AccessError)
+            self._after_dead(step_over=not refused)
             return f"dead: {reason}"
-        self._record(results)
+        self._record(results, chained=total_pages is True or isinstance(total_pages, str))
         if isinstance(total_pages, bool):
             if total_pages:  # a source that only says "there is a next page": chain it
-                self.run_id._add_pages([self.page_no + 1])
+                self.run_id._add_pages([self.page_no + 1], self.stream)
         elif isinstance(total_pages, str):  # a cursor: the next page starts where it says
-            self.run_id._add_pages([self.page_no + 1], start=total_pages)
+            self.run_id._add_pages([self.page_no + 1], self.stream, start=total_pages)
         elif self.page_no == 1 and total_pages and total_pages > 1:
-            self.run_id._add_pages(range(2, total_pages + 1))
+            self.run_id._add_pages(range(2, total_pages + 1), self.stream)
         self.run_id._finish_if_complete()
         return f"done: {len(results)} entries"
+
+    def _after_dead(self, step_over=True):
+        """A dead page, then the run goes on: when the source addresses pages by number
+        (`_time_pages_addressable`), the next page of a chained stream is asked anyway, so
+        the other pages go on; two dead pages in a row end the stream (the source is down).
+        Otherwise the pages after it stay unread and the run ends partial."""
+        self.ensure_one()
+        run = self.run_id
+        siblings = run.page_ids.filtered(lambda p: p.stream == self.stream)
+        previous = siblings.filtered(lambda p: p.page_no == self.page_no - 1)
+        chained = self.page_no == 1 or previous.chained
+        if chained and not siblings.filtered(lambda p: p.page_no > self.page_no):
+            addressable = run.system_id._time_pages_addressable(self.stream)
+            if step_over and addressable and previous.state != "dead":
+                run._add_pages([self.page_no + 1], self.stream)
+            else:
+                self.sudo().chain_stopped = True
+        run._finish_if_complete()
 
     def _mark(self, state, error=False, **vals):
         self.sudo().write({"state": state, "error": error, "attempts": self.attempts + 1, **vals})
 
-    def _record(self, results):
+    def _record(self, results, chained=False):
         counts = {status: 0 for status in ("created", "updated", "unchanged", "rejected")}
         for result in results:
             counts[result["status"]] += 1
@@ -83,6 +119,7 @@ class Q2cTimeSyncPage(models.Model):
             updated_count=counts["updated"],
             unchanged_count=counts["unchanged"],
             rejected_count=counts["rejected"],
+            chained=chained,
         )
 
     def _sync_from_job(self, job_state, reason, tries):
@@ -98,4 +135,4 @@ class Q2cTimeSyncPage(models.Model):
                         "error": _("Retries exhausted: %(reason)s", reason=reason),
                     }
                 )
-                page.run_id._finish_if_complete()
+                page._after_dead()

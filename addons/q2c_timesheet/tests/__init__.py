@@ -1,1 +1,1 @@
-from . import test_ingestion, test_push_api
+from . import test_ingestion, test_push_api, test_sync_runs

@@ -223,3 +223,26 @@ class TestIngestion(Q2cTimeCase):
                 self.assertEqual(line.q2c_rate_source, expected.source)
         self.assertAmount(self._line("h-2025-03-15").q2c_rate, 200.0)
         self.assertAmount(self._line("h-2025-03-21").q2c_rate, 160.0)
+
+    def test_rejection_after_billing_twice_then_approved_again(self):
+        """The reversal alone stands for a rejected billed entry: the same rejection again
+        changes nothing; a later approval adds a replacement at the work-date rate."""
+        self._ingest([self._entry("rr", hours=2.0)])
+        original = self._line("rr")
+        original._q2c_mark_billed("INV/3")
+        for _round in range(2):
+            self._ingest([self._entry("rr", hours=2.0, approval_state="rejected")])
+        Line = self.env["account.analytic.line"]
+        corrections = Line.search([("q2c_origin_id", "=", original.id)], order="id")
+        self.assertEqual(corrections.mapped("q2c_correction_kind"), ["reversal"])
+        result = self._ingest([self._entry("rr", hours=3.0)])[0]
+        self.assertEqual(result["status"], "updated")
+        corrections = Line.search([("q2c_origin_id", "=", original.id)], order="id")
+        reversal, replacement = corrections
+        self.assertEqual(result["line_id"], replacement.id)
+        self.assertEqual(replacement.unit_amount, 3.0)
+        self.assertEqual(replacement.q2c_billing_status, "to_bill")
+        self.assertEqual((original.unit_amount, original.q2c_billing_status), (2.0, "billed"))
+        net = sum(line._q2c_value() for line in original | corrections)
+        self.assertAmount(net, 3 * 160.0)
+        self.assertEqual(self._ingest([self._entry("rr", hours=3.0)])[0]["status"], "unchanged")
