@@ -45,24 +45,41 @@ def start_odoo(conf, db, port, log, runner=False, workers=2, timeout=120, env=No
 
 
 def peak_memory_mib(proc):
-    """The largest peak resident size (VmHWM) among the server's processes, in MiB: the
-    workers' high-water mark, which a chunked path keeps flat as the volume grows."""
+    """The largest peak resident size (VmHWM) among the server's worker processes, in MiB
+    (the master and the gevent process left out): the high-water mark that a chunked path
+    keeps flat as the volume grows."""
     import psutil  # an Odoo requirement
 
     peak = 0
     try:
-        pids = [proc.pid, *(child.pid for child in psutil.Process(proc.pid).children(True))]
+        children = psutil.Process(proc.pid).children(recursive=True)
     except psutil.Error:
-        pids = [proc.pid]
-    for pid in pids:
+        return 0.0
+    for child in children:
         try:
-            with open(f"/proc/{pid}/status") as status:
+            if "gevent" in child.cmdline():
+                continue
+            with open(f"/proc/{child.pid}/status") as status:
                 for line in status:
                     if line.startswith("VmHWM:"):
                         peak = max(peak, int(line.split()[1]))
-        except OSError:
+        except (OSError, psutil.Error):
             continue
     return peak / 1024
+
+
+def wait_for_job_runner(port, timeout=120):
+    """Wait until the queue_job runner holds its lock (GET /q2c/health says so)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            health = requests.get(f"http://127.0.0.1:{port}/q2c/health", timeout=5).json()
+            if health.get("job_runner"):
+                return
+        except (requests.RequestException, ValueError):
+            pass
+        time.sleep(0.5)
+    raise RuntimeError("the queue_job runner did not start")
 
 
 def stop_odoo(proc):
