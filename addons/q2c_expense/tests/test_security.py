@@ -57,3 +57,19 @@ class TestExpensePolicySecurity(Q2cExpenseCase):
         )
         self.assertFalse(in_main)
         self.assertEqual(in_both, contract.expense_policy_ids)
+
+    def test_an_edit_by_the_employee_reprices_the_expense(self):
+        """An employee edits their own imported expense in Odoo: it is priced again, although
+        they cannot read the contract's policy (pricing reads configuration, not they)."""
+        hal_user = new_test_user(self.env, login="q2c_exp_hal", groups="base.group_user")
+        self.hal.user_id = hal_user
+        self._ingest_expenses(
+            [self._expense("hal-1", category="meals", employee="u-hal", amount=90.0)]
+        )
+        expense = self._exp("hal-1")
+        self.assertAmount(expense.q2c_billable_cost, 75.0)
+        with self.assertRaises(AccessError):
+            self.lines.with_user(hal_user).read(["markup_percent"])
+        expense.with_user(hal_user).write({"total_amount_currency": 60.0})
+        self.assertAmount(expense.q2c_billable_cost, 60.0)
+        self.assertAmount(expense.q2c_non_billable_cost, 0.0)
