@@ -17,6 +17,7 @@
         "q2c_hubspot",
         "q2c_salesforce",
         "q2c_timesheet",
+        "q2c_expense",
         "q2c_harvest",
         "q2c_toggl",
         "q2c_clockify",

@@ -44,6 +44,25 @@ class Q2cExternalRef(models.Model):
         return self.env[ref.res_model].browse(ref.res_id).exists() or None
 
     @api.model
+    def _resolve_many(self, system, wanted):
+        """{(object type, external id): record id} for many references at once, in one query.
+
+        `wanted` maps (object type, model) to the external ids looked for; a reference bound
+        to another model than the one asked for is no answer. Batch ingestion reads its
+        mappings with it (technical data: reading them is no business access)."""
+        wanted = {key: ids for key, ids in wanted.items() if ids}
+        if not wanted:
+            return {}
+        domain = ["|"] * (len(wanted) - 1)
+        for (object_type, model), ids in wanted.items():
+            domain += ["&", "&", ("object_type", "=", object_type), ("res_model", "=", model),
+                       ("external_id", "in", [str(ext) for ext in ids])]  # fmt: skip
+        refs = self.sudo().search_read(
+            [("system_id", "=", system.id), *domain], ["object_type", "external_id", "res_id"]
+        )
+        return {(ref["object_type"], ref["external_id"]): ref["res_id"] for ref in refs}
+
+    @api.model
     def _find_external_id(self, system, object_type, record):
         ref = self.sudo().search(
             [("system_id", "=", system.id), ("object_type", "=", object_type),

@@ -26,6 +26,12 @@ class Q2cTimeEntryController(http.Controller):
     def push_time_entries(self, system=None, **_params):
         """Entries are written as the API key's user, which must be the integration user of
         the system: its rights (timesheet approver) bound what the API can do."""
+        return self._push(system, "account.analytic.line", "time entries")
+
+    def _push(self, system, model, label):
+        """One push endpoint: authorise the system, parse the JSON array of at most
+        MAX_ENTRIES entries and hand it to `<model>._q2c_ingest(system, entries)`, which
+        answers one result per entry. Other push APIs (q2c_expense) call it with their model."""
         systems = self._systems(system)
         if len(systems) != 1:
             reason = (
@@ -42,13 +48,13 @@ class Q2cTimeEntryController(http.Controller):
         except (ValueError, UnicodeDecodeError):
             return answer(400, {"error": "the body is not valid JSON"})
         if not isinstance(entries, list):
-            return answer(400, {"error": "the body must be a JSON array of time entries"})
+            return answer(400, {"error": f"the body must be a JSON array of {label}"})
         if len(entries) > openapi.MAX_ENTRIES:
             return answer(413, {"error": f"at most {openapi.MAX_ENTRIES} entries per request"})
         normalised = [self._rename(entry) for entry in entries]
-        results = request.env["account.analytic.line"]._q2c_ingest(systems, normalised)
+        results = request.env[model]._q2c_ingest(systems, normalised)
         summary = Counter(result["status"] for result in results)
-        _logger.info("q2c: time entries pushed to system %s: %s", systems.id, dict(summary))
+        _logger.info("q2c: %s pushed to system %s: %s", label, systems.id, dict(summary))
         return answer(200, {"results": results, "summary": dict(summary)})
 
     def _systems(self, system_id):
@@ -73,4 +79,9 @@ class Q2cTimeEntryController(http.Controller):
     )  # fmt: skip
     def openapi_document(self):
         base = request.httprequest.host_url.rstrip("/")
-        return request.make_json_response(openapi.document(base))
+        return request.make_json_response(self._openapi_document(base))
+
+    def _openapi_document(self, base):
+        """The document as a dict; addons with their own push API (q2c_expense) extend this
+        controller and add their paths and schemas."""
+        return openapi.document(base)

@@ -3,19 +3,23 @@ import json
 from odoo import _, api, fields, models
 
 HOLD_STATES = [("held", "Held"), ("released", "Released")]
+# What is held; addons that ingest other entries (q2c_expense) add their kind.
+HOLD_KINDS = [("time", "Time entry")]
 
 
 class Q2cTimeHold(models.Model):
-    """A time entry that could not be imported yet (an unmapped employee, project or task):
-    kept with its reason, never dropped. The next delivery of the entry, once the mapping
-    exists, imports it and releases the hold."""
+    """An entry that could not be imported yet (an unmapped employee, project or task): kept
+    with its reason, never dropped. The next delivery of the entry, once the mapping exists,
+    imports it and releases the hold. `kind` tells time entries from other ingested entries
+    (expenses), whose external ids may overlap within one system."""
 
     _name = "q2c.time.hold"
-    _description = "Held Time Entry"
+    _description = "Held Entry"
     _order = "id desc"
     _rec_name = "external_id"
 
     system_id = fields.Many2one("q2c.system", required=True, ondelete="cascade", index=True)
+    kind = fields.Selection(HOLD_KINDS, required=True, default="time")
     company_id = fields.Many2one(related="system_id.company_id", store=True)
     external_id = fields.Char(required=True)
     reason = fields.Char(required=True)
@@ -26,15 +30,15 @@ class Q2cTimeHold(models.Model):
     _sql_constraints = [
         (
             "entry_uniq",
-            "unique(system_id, external_id)",
-            "A time entry of a system is held once.",
+            "unique(system_id, kind, external_id)",
+            "An entry of a system is held once.",
         ),
     ]
 
     @api.model
-    def _hold(self, system, holds):
-        """Hold `holds` ((entry, reason) pairs): one upsert each, and one open exception per
-        distinct reason of the system (not one per entry)."""
+    def _hold(self, system, holds, kind="time"):
+        """Hold `holds` ((entry, reason) pairs) of `kind`: one upsert each, and one open
+        exception per distinct reason of the system (not one per entry)."""
         if not holds:
             return self.browse()
         Exception_ = self.env["q2c.exception"].sudo()
@@ -48,7 +52,7 @@ class Q2cTimeHold(models.Model):
             if not exception:
                 exception = Exception_._raise(
                     name, kind="missing_data", system=system,
-                    details=_("Time entries of this system are held until the reference is "
+                    details=_("Entries of this system are held until the reference is "
                               "mapped (External References), then imported on their next "
                               "delivery or pull."),
                 )  # fmt: skip
@@ -56,7 +60,7 @@ class Q2cTimeHold(models.Model):
         existing = {
             hold.external_id: hold
             for hold in self.sudo().search(
-                [("system_id", "=", system.id),
+                [("system_id", "=", system.id), ("kind", "=", kind),
                  ("external_id", "in", [entry["external_id"] for entry, _r in holds])]
             )
         }  # fmt: skip
@@ -70,16 +74,17 @@ class Q2cTimeHold(models.Model):
                     hold.write(vals)
             else:
                 new_vals.append(
-                    {**vals, "system_id": system.id, "external_id": entry["external_id"]}
-                )
+                    {**vals, "system_id": system.id, "kind": kind,
+                     "external_id": entry["external_id"]}
+                )  # fmt: skip
         return self.sudo().create(new_vals)
 
     @api.model
-    def _release(self, system, external_ids):
+    def _release(self, system, external_ids, kind="time"):
         """Entries now imported: their holds are released (one query)."""
         if not external_ids:
             return
         self.sudo().search(
-            [("system_id", "=", system.id), ("external_id", "in", external_ids),
-             ("state", "=", "held")]
+            [("system_id", "=", system.id), ("kind", "=", kind),
+             ("external_id", "in", external_ids), ("state", "=", "held")]
         ).write({"state": "released"})  # fmt: skip

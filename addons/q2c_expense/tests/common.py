@@ -1,0 +1,108 @@
+import json
+
+from odoo import Command
+from odoo.addons.q2c_timesheet.tests.common import Q2cTimeCase
+from odoo.tests import tagged
+
+# GC-05's categories: (category, policy line values).
+GC05_POLICY = {
+    "Travel": {"markup_percent": 10.0},
+    "Meals": {"cap_basis": "per_day", "cap_amount": 75.0},
+    "Subcontracted services": {"markup_percent": 15.0},
+    "Mileage": {"unit_rate": 0.70},
+    "Software": {"billable": False},
+}
+# Expense products at the source: (source id, product name, category).
+GC05_PRODUCTS = [
+    ("airfare", "Airfare", "Travel"),
+    ("hotel", "Hotel", "Travel"),
+    ("meals", "Meals", "Meals"),
+    ("translation", "Translation", "Subcontracted services"),
+    ("mileage", "Mileage", "Mileage"),
+    ("software", "Software licence", "Software"),
+]
+
+
+@tagged("post_install", "-at_install")
+class Q2cExpenseCase(Q2cTimeCase):
+    """The time case's system, user (now also an expense All Approver), Gina and Hal, plus
+    contract C-500 on project P-500 with GC-05's expense policy by product category, and EUR
+    rates around 2025-03-12 (1 EUR = 1.0874 USD that day)."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        expense_approver = cls.env.ref("hr_expense.group_hr_expense_user")
+        cls.time_user.groups_id = [Command.link(expense_approver.id)]
+        cls.company = cls.env.company
+        cls.eur = cls.env.ref("base.EUR")
+        cls.eur.active = True
+        Rate = cls.env["res.currency.rate"]
+        Rate.search([("currency_id", "=", cls.eur.id)]).unlink()
+        for day, usd_per_eur in (("2025-03-01", 1.05), ("2025-03-12", 1.0874),
+                                 ("2025-03-13", 1.20)):  # fmt: skip
+            Rate.create({"currency_id": cls.eur.id, "name": day, "company_id": cls.company.id,
+                         "inverse_company_rate": usd_per_eur})  # fmt: skip
+        cls.project_500 = cls.env["project.project"].create(
+            {"name": "P-500 (test)", "partner_id": cls.customer.id}
+        )
+        cls.categories = {
+            name: cls.env["product.category"].create({"name": f"{name} (q2c test)"})
+            for name in GC05_POLICY
+        }
+        cls.products = {}
+        Ref = cls.env["q2c.external.ref"]
+        for source_id, name, category in GC05_PRODUCTS:
+            product = cls.env["product.product"].create(
+                {"name": f"{name} (q2c test)", "type": "service", "can_be_expensed": True,
+                 "standard_price": 0.0, "categ_id": cls.categories[category].id,
+                 "supplier_taxes_id": [Command.clear()]}
+            )  # fmt: skip
+            cls.products[source_id] = product
+            Ref._bind(cls.time_system, "expense_category", source_id, product)
+        cls.contract_500 = cls.env["q2c.contract"].create(
+            {
+                "name": "C-500",
+                "partner_id": cls.customer.id,
+                "currency_id": cls.usd.id,
+                "billing_model": "time_and_materials",
+                "project_ids": [Command.link(cls.project_500.id)],
+                "rate_card_ids": [Command.link(cls.card.id)],
+                "expense_policy_ids": [
+                    Command.create({"product_categ_id": cls.categories[name].id, **values})
+                    for name, values in GC05_POLICY.items()
+                ],
+            }
+        )
+        cls.contract_500.sudo().action_activate()
+        Ref._bind(cls.time_system, "project", "p-500", cls.project_500)
+
+    @staticmethod
+    def _expense(external_id, category="airfare", day="2025-03-04", amount=100.0, **values):
+        return {"id": external_id, "employee": "u-gina", "project": "p-500",
+                "category": category, "date": day, "amount": amount, **values}  # fmt: skip
+
+    def _ingest_expenses(self, expenses, system=None):
+        """Ingest like the API does, as the integration user, with API field names."""
+        rows = [{("external_id" if k == "id" else k): v for k, v in e.items()} for e in expenses]
+        Expense = self.env["hr.expense"].with_user(self.time_user)
+        return Expense._q2c_ingest(system or self.time_system, rows)
+
+    def _push_expenses(self, expenses, key=None, params=""):
+        body = expenses if isinstance(expenses, bytes) else json.dumps(expenses).encode()
+        return self.url_open(
+            f"/q2c/api/v1/expenses{params}",
+            data=body,
+            headers={"Content-Type": "application/json",
+                     "Authorization": f"Bearer {key or self.api_key}"},
+            timeout=60,
+        )  # fmt: skip
+
+    def _exp(self, external_id, system=None):
+        return self.env["hr.expense"].search(
+            [("q2c_system_id", "=", (system or self.time_system).id),
+             ("q2c_external_id", "=", external_id)]
+        )  # fmt: skip
+
+    def _corrections(self, expense):
+        return self.env["hr.expense"].search([("q2c_origin_id", "=", expense.id)], order="id")
