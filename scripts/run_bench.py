@@ -30,12 +30,19 @@ def db_has_suite(db):
 
 
 def prepare_db(conf):
-    """Install (or update) q2c_suite without demo data in the benchmark database."""
-    mode = "-u" if db_has_suite(BENCH_DB) else "-i"
-    print(f"==> Benchmark database {BENCH_DB}: {mode} q2c_suite", flush=True)
+    """Install q2c_suite without demo data in the benchmark database, or update every q2c
+    addon there (an update of q2c_suite alone would install new dependencies but leave
+    changed addons' tables as they were)."""
+    if db_has_suite(BENCH_DB):
+        mode = "-u"
+        manifests = (ROOT / "addons").glob("*/__manifest__.py")
+        addons = ",".join(sorted(path.parent.name for path in manifests))
+    else:
+        mode, addons = "-i", "q2c_suite"
+    print(f"==> Benchmark database {BENCH_DB}: {mode} {addons}", flush=True)
     log = STATE / "logs" / "bench-install.log"
     cmd = [
-        sys.executable, ODOO_BIN, "-c", conf, "-d", BENCH_DB, mode, "q2c_suite",
+        sys.executable, ODOO_BIN, "-c", conf, "-d", BENCH_DB, mode, addons,
         "--without-demo=all", "--stop-after-init", "--no-http", f"--logfile={log}",
     ]  # fmt: skip
     if subprocess.call(cmd):

@@ -64,8 +64,13 @@ class AccountAnalyticLine(models.Model):
     q2c_currency_id = fields.Many2one(
         related="q2c_contract_id.currency_id", string="Contract Currency"
     )
-    q2c_rate = fields.Monetary(
-        "Bill Rate", currency_field="q2c_currency_id", copy=False,
+    # A unit price, stored like Odoo's own (account.move.line.price_unit): a Float with the
+    # "Product Price" precision, shown in the contract currency. The rate card's rate is
+    # already rounded to that currency; values are rounded where amounts are computed
+    # (`_q2c_value`). A Monetary here would make every batch insert look up each line's
+    # currency.
+    q2c_rate = fields.Float(
+        "Bill Rate", digits="Product Price", copy=False,
         help="Resolved from the contract's rate cards at the work date; frozen once billed.",
     )  # fmt: skip
     q2c_rate_source = fields.Char("Rate Source", copy=False)
