@@ -16,6 +16,7 @@
         "views/q2c_contract_views.xml",
         "views/q2c_change_order_views.xml",
     ],
+    "demo": ["demo/product_product_demo.xml"],
     "development_status": "Alpha",
     "maintainers": ["q2c"],
     "installable": True,

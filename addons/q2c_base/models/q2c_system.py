@@ -71,6 +71,7 @@ class Q2cSystem(models.Model):
         help="Random, URL-safe part of the webhook URL. Regenerate it if the URL leaked.",
     )
     webhook_url = fields.Char(
+        "Webhook URL",
         compute="_compute_webhook_url",
         groups="q2c_base.group_integration_manager,q2c_base.group_auditor",
     )

@@ -44,6 +44,7 @@ class Q2cEvent(models.Model):
         Returns the records touched (nothing for a deal not won yet).
         """
         self.ensure_one()
+        self.system_id._crm_check_user()
         contract = self.env["q2c.external.ref"]._find(self.system_id, "deal", deal["id"])
         if contract:
             return self._crm_propose_amount_change(contract, deal)

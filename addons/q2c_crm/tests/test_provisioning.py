@@ -103,3 +103,12 @@ class TestProvisioning(CrmCase):
         self.assertEqual(event.state, "done", event.error)
         self.assertEqual(self._contract().user_id, self.deal_owner)
         self.assertFalse(self.env["q2c.external.ref"]._find(self.system, "owner", "O-7"))
+
+    def test_integration_user_needs_an_email(self):
+        self.integration_user.email = False
+        event = self._send("mail-1", self._deal())
+        self.assertEqual(event.state, "dead")
+        self.assertIn("has no e-mail address", event.error)
+        self.assertFalse(self._contract())
+        # The dead event says it; no to-do, which would be sent in the same user's name.
+        self.assertFalse(self.env["q2c.exception"].search([("event_id", "=", event.id)]))

@@ -246,5 +246,8 @@ class Q2cSystem(models.Model):
             json={"properties": {self.hubspot_write_back_property: contract.code}},
         )  # fmt: skip
 
+    def _credentials_label_hubspot(self):
+        return _("the Access Token (private app token) and its scopes")
+
     def _test_connection_hubspot(self):
         self._hubspot_api("GET", "/crm/v3/objects/deals", params={"limit": 1})

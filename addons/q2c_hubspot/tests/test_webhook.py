@@ -96,3 +96,12 @@ class TestHubSpotWebhook(HubSpotCase):
             self.assertEqual(system.action_test_connection()["params"]["type"], "success")
         self.assertEqual([r["path"] for r in seen], ["/crm/v3/objects/deals"] * 2)
         self.assertEqual(seen[1]["headers"]["Authorization"], "Bearer pat-test-token")
+        # The set-up is checked before the API: the integration user needs an e-mail.
+        self.integration_user.email = False
+        with self.assertRaisesRegex(UserError, "no e-mail address"):
+            self.hubspot.with_user(self.manager).action_test_connection()
+        # Unreachable: said in a sentence, not a stack of connection errors.
+        self.hubspot.write({"base_url": "http://127.0.0.1:9", "outbound_max_tries": 1})
+        self.integration_user.email = "integration@example.com"
+        with self.assertRaisesRegex(UserError, r"cannot reach http://127.0.0.1:9 \(Connection"):
+            self.hubspot.with_user(self.manager).action_test_connection()

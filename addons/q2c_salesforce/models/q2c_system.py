@@ -170,7 +170,17 @@ class Q2cSystem(models.Model):
         limits = [e for e in errors if e.get("errorCode") == "REQUEST_LIMIT_EXCEEDED"]
         if not limits:
             return None
+        # The answer is raised as a TransientError inside `_call`: read its usage here.
+        self._salesforce_record_usage(response.headers.get("Sforce-Limit-Info"))
         daily = any("TotalRequests" in str(e.get("message") or "") for e in limits)
+        if daily:
+            # Spent for today, whatever the last header said: the next events wait without
+            # calling (see `_salesforce_check_usage`).
+            key = (self.env.cr.dbname, self.id)
+            with _LOCK:
+                used, limit = _USAGE.get(key, (0, 0))
+                if limit:
+                    _USAGE[key] = (max(used, limit), limit)
         return True, (DAILY_LIMIT_WAIT if daily else None)
 
     def _salesforce_record_usage(self, header):
@@ -269,6 +279,9 @@ class Q2cSystem(models.Model):
             f"/services/data/{version}/sobjects/Opportunity/{deal['id']}", event,
             method="PATCH", json={self.salesforce_write_back_field: contract.code},
         )  # fmt: skip
+
+    def _credentials_label_salesforce(self):
+        return _("the Consumer Key and Consumer Secret of the connected app")
 
     def _test_connection_salesforce(self):
         version = self.salesforce_api_version or "v62.0"

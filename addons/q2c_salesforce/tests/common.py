@@ -4,6 +4,7 @@ from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qs, urlparse
 
 from odoo.addons.q2c_base.tests.common import Q2cCase, serve_locally
+from odoo.addons.q2c_salesforce.models.q2c_system import _TOKENS, _USAGE
 from odoo.tests import new_test_user, tagged
 
 ORG = "00D5g000004AbCdEAK"
@@ -152,6 +153,14 @@ class SalesforceCase(Q2cCase):
             salesforce_org_id=ORG, api_username="sf-consumer-key",
             api_password="sf-consumer-secret", crm_won_stage="Closed Won",
         )  # fmt: skip
+
+    def setUp(self):
+        super().setUp()
+        # Usage and tokens are kept in memory per system: each test starts afresh.
+        key = (self.env.cr.dbname, self.salesforce.id)
+        _USAGE.pop(key, None)
+        for token_key in [k for k in _TOKENS if k[:2] == key]:
+            _TOKENS.pop(token_key, None)
 
     def _post_soap(self, body, key=None):
         return self.url_open(

@@ -55,6 +55,11 @@ class TestSalesforceRest(SalesforceCase):
         self.assertEqual(job.state, "pending")
         self.assertGreaterEqual((job.eta - started).total_seconds(), 3500)
         self.assertFalse(self.env["q2c.exception"].search([("event_id", "=", event.id)]))
+        # The allowance is spent for today: the next event waits without calling.
+        waiting, fake = self._provision(self._records(), notification="04l000000000043AAA")
+        self.assertEqual(waiting.state, "failed")
+        self.assertIn("API usage", waiting.error)
+        self.assertFalse([r for r in fake.seen if r["path"].endswith("/query")])
 
     def test_other_403_is_a_refusal(self):
         refused = [{"message": "insufficient access rights on object id",
