@@ -9,6 +9,7 @@ from decimal import Decimal, InvalidOperation
 
 from odoo import Command, _, api, fields, models
 from odoo.exceptions import UserError
+from odoo.tools.sql import escape_psql
 
 from ..exceptions import ProvisioningBlocked
 
@@ -221,16 +222,20 @@ class Q2cEvent(models.Model):
 
     def _crm_owner_user(self, deal):
         """The Odoo user of the CRM owner: bound to the owner's id (external reference
-        `owner`), else with the owner's e-mail as login or e-mail (then bound, so the next
-        deal needs no look-up), else the configured default manager; empty when none."""
+        `owner`), else the internal user with the owner's e-mail as login or e-mail (then
+        bound, so the next deal needs no look-up), else the configured default manager;
+        empty when none."""
         owner = deal.get("owner") or {}
         email = (owner.get("email") or "").strip()
         refs, user = self.env["q2c.external.ref"], self.env["res.users"]
         if owner.get("id"):
             user = refs._find(self.system_id, "owner", owner["id"]) or user
         if email and not user:
-            user = user.search(["|", ("login", "=ilike", email), ("email", "=ilike", email)],
-                               limit=1)  # fmt: skip
+            # Internal users only: a portal user with that address manages nothing. The
+            # address is matched case-insensitively, its `_` and `%` literally.
+            pattern = escape_psql(email)
+            user = user.search([("share", "=", False), "|", ("login", "=ilike", pattern),
+                                ("email", "=ilike", pattern)], limit=1)  # fmt: skip
             if (
                 user
                 and owner.get("id")

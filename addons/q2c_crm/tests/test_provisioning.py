@@ -88,10 +88,11 @@ class TestProvisioning(CrmCase):
         self.assertEqual(self._contract("D-2").user_id, self.deal_owner)
 
     def test_owner_without_odoo_user(self):
-        deal = self._deal(owner={"id": "O-7", "email": "stranger@hooli.example"})
+        # Not pm@hooli.example: "_" is no wildcard.
+        deal = self._deal(owner={"id": "O-7", "email": "pm@hooli_example"})
         event = self._send("own-3", deal)
         self.assertEqual(event.state, "dead")
-        self.assertIn("owner stranger@hooli.example has no Odoo user", event.error)
+        self.assertIn("owner pm@hooli_example has no Odoo user", event.error)
         exception = self.env["q2c.exception"].search([("event_id", "=", event.id)])
         self.assertEqual(exception.kind, "missing_data")
         self.assertFalse(self._contract())
