@@ -8,8 +8,15 @@
     "author": "q2c contributors",
     "website": "https://github.com/q2c/q2c",
     "category": "Services/Integration",
+    # product, hr (via q2c_contract): service products map to the roles rate cards price.
     "depends": ["q2c_base", "q2c_contract", "q2c_change_order", "project"],
-    "data": ["views/q2c_system_views.xml"],
+    "data": [
+        "views/q2c_system_views.xml",
+        "views/product_template_views.xml",
+        "views/q2c_contract_views.xml",
+        "views/q2c_change_order_views.xml",
+    ],
+    "demo": ["demo/product_product_demo.xml"],
     "development_status": "Alpha",
     "maintainers": ["q2c"],
     "installable": True,

@@ -71,6 +71,7 @@ class Q2cSystem(models.Model):
         help="Random, URL-safe part of the webhook URL. Regenerate it if the URL leaked.",
     )
     webhook_url = fields.Char(
+        "Webhook URL",
         compute="_compute_webhook_url",
         groups="q2c_base.group_integration_manager,q2c_base.group_auditor",
     )
@@ -351,10 +352,11 @@ class Q2cSystem(models.Model):
               **kwargs):  # fmt: skip
         """Call this system's API; return the `requests.Response`.
 
-        Timeouts are always set; HTTP 429/5xx and connection errors are tried
-        `outbound_max_tries` times honouring Retry-After, then raised as TransientError (the
-        job retries later). Other 4xx raise PermanentError unless `raise_for_status` is False.
-        Every try is written to the outbound log, with the event and correlation id.
+        Timeouts are always set; HTTP 429/5xx (see `_classify_response`) and connection
+        errors are tried `outbound_max_tries` times honouring Retry-After, then raised as
+        TransientError (the job retries later). Other 4xx raise PermanentError unless
+        `raise_for_status` is False. Every try is written to the outbound log, with the event
+        and correlation id.
         """
         self.ensure_one()
         url = path if "://" in path else f"{(self.base_url or '').rstrip('/')}/{path.lstrip('/')}"
@@ -388,13 +390,12 @@ class Q2cSystem(models.Model):
                 time.sleep(outbound.backoff(attempt))
                 continue
             status = response.status_code
-            transient = status == 429 or status >= 500
+            transient, wait = self._classify_response(response)
             self._log_call(
                 log, attempt, started, status, f"HTTP {status}" if status >= 400 else ""
             )
             if not transient:
                 break
-            wait = outbound.parse_retry_after(response.headers.get("Retry-After"))
             if attempt == tries or (wait or 0) > outbound.INLINE_WAIT_MAX:
                 raise TransientError(
                     _("%(system)s answered HTTP %(status)s", system=self.name, status=status),
@@ -413,6 +414,19 @@ class Q2cSystem(models.Model):
                 )  # fmt: skip
             )
         return response
+
+    def _classify_response(self, response):
+        """(transient, seconds to wait or None) for an answer of this system's API.
+
+        Transient: HTTP 429 and 5xx, waiting what `Retry-After` says (else the back-off).
+        Connectors whose API signals its limits otherwise add
+        `_classify_response_<system_type>(response)`, returning None for the default."""
+        answer = self._dispatch("_classify_response", response)
+        if answer is not None:
+            return answer
+        status = response.status_code
+        wait = outbound.parse_retry_after(response.headers.get("Retry-After"))
+        return status == 429 or status >= 500, wait
 
     def _respect_rate_limit(self):
         wait = outbound.rate_limit_wait(self.env.cr.dbname, self.id, self.rate_limit_per_minute)

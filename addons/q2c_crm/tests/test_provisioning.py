@@ -1,49 +1,10 @@
-import json
-
-from odoo.addons.q2c_base.tests.common import Q2cCase
 from odoo.tests import new_test_user, tagged
 
-CRM_GROUPS = ("project.group_project_manager", "q2c_contract.group_q2c_finance")
-
-
-def apply_deal(event):
-    return event._crm_apply_deal(json.loads(event.sudo().payload)["deal"])
+from .common import CrmCase, apply_deal
 
 
 @tagged("post_install", "-at_install")
-class TestProvisioning(Q2cCase):
-    """q2c_crm on its own: a generic signed event carrying the neutral deal, through the
-    real webhook and job, so the rules hold whichever CRM sent it."""
-
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        for xmlid in CRM_GROUPS:
-            cls.integration_user.groups_id |= cls.env.ref(xmlid)
-
-    def _deal(self, **overrides):
-        deal = {
-            "id": "D-1", "name": "Hooli data platform", "won": True, "amount": "30000.00",
-            "currency": "USD", "billing_model": "fixed_fee", "start_date": "2026-12-01",
-            "owner": {"id": "O-1", "email": "nobody@hooli.example"},
-            "account": {"id": "A-1", "name": "Hooli XYZ", "vat": "BE0477472701"},
-            "lines": [{"id": "L-1", "name": "Phase 1", "quantity": "1", "amount": "10000"},
-                      {"id": "L-2", "name": "Phase 2", "quantity": "2", "amount": "10000"}],
-        }  # fmt: skip
-        deal.update(overrides)
-        return deal
-
-    def _send(self, event_id, deal):
-        with self._handler("crm.deal", apply_deal):
-            response = self._post({"id": event_id, "type": "crm.deal", "deal": deal})
-            self.assertEqual(response.status_code, 200)
-            event = self._events().filtered(lambda e: e.external_id == event_id)
-            self._run_job_like_the_runner(event)
-        return event
-
-    def _contract(self, deal_id="D-1"):
-        return self.env["q2c.external.ref"]._find(self.system, "deal", deal_id)
-
+class TestProvisioning(CrmCase):
     def test_every_invalid_field_is_named(self):
         deal = self._deal(amount="-5", currency="XXX", billing_model="hourly",
                           start_date="31/12/2026", owner={})  # fmt: skip
@@ -114,3 +75,41 @@ class TestProvisioning(Q2cCase):
         self.assertEqual(order.state, "draft")
         self.assertFalse(contract.currency_id.compare_amounts(order.amount_total, -2000.01))
         self.assertFalse(contract.currency_id.compare_amounts(contract.current_value, 30000))
+
+    def test_owner_matched_by_email_is_bound_for_next_time(self):
+        event = self._send("own-1", self._deal())
+        self.assertEqual(event.state, "done", event.error)
+        self.assertEqual(self._contract().user_id, self.deal_owner)
+        refs = self.env["q2c.external.ref"]
+        self.assertEqual(refs._find(self.system, "owner", "O-1"), self.deal_owner)
+        # The next deal of the same owner is matched by the owner id alone.
+        second = self._send("own-2", self._deal(id="D-2", owner={"id": "O-1"}))
+        self.assertEqual(second.state, "done", second.error)
+        self.assertEqual(self._contract("D-2").user_id, self.deal_owner)
+
+    def test_owner_without_odoo_user(self):
+        # Not pm@hooli.example: "_" is no wildcard.
+        deal = self._deal(owner={"id": "O-7", "email": "pm@hooli_example"})
+        event = self._send("own-3", deal)
+        self.assertEqual(event.state, "dead")
+        self.assertIn("owner pm@hooli_example has no Odoo user", event.error)
+        exception = self.env["q2c.exception"].search([("event_id", "=", event.id)])
+        self.assertEqual(exception.kind, "missing_data")
+        self.assertFalse(self._contract())
+        # With a default contract manager configured, the same deal is provisioned.
+        self.system.crm_default_manager_id = self.deal_owner
+        event.with_user(self.manager).action_replay(reason="default manager set")
+        with self._handler("crm.deal", apply_deal):
+            self._run_job_like_the_runner(event)
+        self.assertEqual(event.state, "done", event.error)
+        self.assertEqual(self._contract().user_id, self.deal_owner)
+        self.assertFalse(self.env["q2c.external.ref"]._find(self.system, "owner", "O-7"))
+
+    def test_integration_user_needs_an_email(self):
+        self.integration_user.email = False
+        event = self._send("mail-1", self._deal())
+        self.assertEqual(event.state, "dead")
+        self.assertIn("has no e-mail address", event.error)
+        self.assertFalse(self._contract())
+        # The dead event says it; no to-do, which would be sent in the same user's name.
+        self.assertFalse(self.env["q2c.exception"].search([("event_id", "=", event.id)]))

@@ -3,7 +3,7 @@ import logging
 import time
 
 from odoo import _, fields, models
-from odoo.addons.q2c_base.exceptions import RequestRejected, VerificationFailed
+from odoo.addons.q2c_base.exceptions import PermanentError, RequestRejected, VerificationFailed
 
 from .. import hubspot
 
@@ -104,10 +104,11 @@ class Q2cSystem(models.Model):
 
     # --- CRM v3 client -------------------------------------------------------------------
 
+    def _hubspot_url(self, path):
+        return path if self.base_url else f"{DEFAULT_API}{path}"
+
     def _hubspot_api(self, method, path, event=None, **kwargs):
-        if not self.base_url:
-            path = f"{DEFAULT_API}{path}"
-        return self._call(method, path, event=event, **kwargs).json()
+        return self._call(method, self._hubspot_url(path), event=event, **kwargs).json()
 
     def _hubspot_read_deal(self, deal_id, event=None):
         properties = [*DEAL_PROPERTIES, self.hubspot_billing_model_property,
@@ -144,8 +145,13 @@ class Q2cSystem(models.Model):
         return [found[i] for i in ids if i in found]
 
     def _hubspot_fetch_deal(self, deal_id, event=None):
-        """The deal with its company, contacts and line items, mapped for q2c_crm."""
+        """The deal with its company, contacts, line items and owner, mapped for q2c_crm.
+        A deal not won, or already provisioned (only its amount matters then), is mapped
+        from the deal alone, without the calls for what is associated with it."""
         deal = self._hubspot_read_deal(deal_id, event)
+        provisioned = self.env["q2c.external.ref"]._find(self, "deal", str(deal["id"]))
+        if provisioned or not self._hubspot_won(deal.get("properties") or {}):
+            return self._hubspot_map_deal(deal, [], [], [])
         related = {
             kind: self._hubspot_association_ids(deal_id, kind, event)
             for kind in ("companies", "contacts", "line_items")
@@ -159,24 +165,47 @@ class Q2cSystem(models.Model):
         lines = self._hubspot_batch_read(
             "line_items", related["line_items"], LINE_PROPERTIES, event
         )
-        return self._hubspot_map_deal(deal, companies[:1], contacts, lines)
+        owner = self._hubspot_owner((deal.get("properties") or {}).get("hubspot_owner_id"), event)
+        return self._hubspot_map_deal(deal, companies[:1], contacts, lines, owner)
 
-    def _hubspot_map_deal(self, deal, companies, contacts, lines):
+    def _hubspot_owner(self, owner_id, event=None):
+        """The deal owner as q2c_crm matches it: {"id", "email"}. An owner already bound to
+        an Odoo user needs no call; otherwise the owners API gives the e-mail
+        (`GET /crm/v3/owners/{ownerId}`, scope crm.objects.owners.read). An owner HubSpot does
+        not know (404: deleted, or a deactivated user) has no e-mail."""
+        if not owner_id:
+            return {}
+        owner = {"id": str(owner_id), "email": None}
+        if self.env["q2c.external.ref"]._find(self, "owner", owner["id"]):
+            return owner
+        response = self._call(
+            "GET", self._hubspot_url(f"/crm/v3/owners/{owner['id']}"), event=event,
+            params={"idProperty": "id"}, raise_for_status=False,
+        )  # fmt: skip
+        if response.status_code == 404:
+            return owner
+        if response.status_code >= 400:
+            raise PermanentError(
+                _("HubSpot refused the owner %(owner)s: HTTP %(status)s %(body)s",
+                  owner=owner["id"], status=response.status_code, body=response.text[:300])
+            )  # fmt: skip
+        return {**owner, "email": response.json().get("email") or None}
+
+    def _hubspot_map_deal(self, deal, companies, contacts, lines, owner=None):
         """HubSpot objects -> the neutral deal of q2c_crm (docs/connectors/hubspot.md)."""
         props = deal.get("properties") or {}
         company = (companies[0].get("properties") or {}) if companies else {}
-        won_stage = self.crm_won_stage or "closedwon"
         return {
             "id": str(deal["id"]),
             "name": props.get("dealname"),
-            "won": props.get("dealstage") == won_stage or props.get("hs_is_closed_won") == "true",
+            "won": self._hubspot_won(props),
             "amount": props.get("amount") or None,
             "currency": props.get("deal_currency_code") or None,
             "billing_model": props.get(self.hubspot_billing_model_property or "")
             or self.crm_default_billing_model,
             "start_date": props.get(self.hubspot_start_date_property or "")
             or props.get("closedate"),
-            "owner": {"id": owner} if (owner := props.get("hubspot_owner_id")) else {},
+            "owner": owner or {},
             "account": {
                 "id": str(companies[0]["id"]) if companies else None,
                 "name": company.get("name"),
@@ -191,10 +220,15 @@ class Q2cSystem(models.Model):
             "lines": [
                 {"id": str(line["id"]), **{k: (line.get("properties") or {}).get(k)
                                            for k in ("name", "quantity", "price", "amount")},
-                 "sku": (line.get("properties") or {}).get("hs_sku")}
+                 "sku": (line.get("properties") or {}).get("hs_sku"),
+                 "product_id": (line.get("properties") or {}).get("hs_product_id")}
                 for line in lines
             ],
         }  # fmt: skip
+
+    def _hubspot_won(self, props):
+        won_stage = self.crm_won_stage or "closedwon"
+        return props.get("dealstage") == won_stage or props.get("hs_is_closed_won") == "true"
 
     def _hubspot_map_contact(self, contact):
         props = contact.get("properties") or {}
@@ -211,6 +245,9 @@ class Q2cSystem(models.Model):
             idempotency_key=f"q2c-deal-{deal['id']}-contract-{contract.id}",
             json={"properties": {self.hubspot_write_back_property: contract.code}},
         )  # fmt: skip
+
+    def _credentials_label_hubspot(self):
+        return _("the Access Token (private app token) and its scopes")
 
     def _test_connection_hubspot(self):
         self._hubspot_api("GET", "/crm/v3/objects/deals", params={"limit": 1})

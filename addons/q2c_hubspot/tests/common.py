@@ -6,7 +6,7 @@ from urllib.parse import parse_qs, urlparse
 
 from odoo.addons.q2c_base.tests.common import Q2cCase, serve_locally
 from odoo.addons.q2c_hubspot import hubspot
-from odoo.tests import tagged
+from odoo.tests import new_test_user, tagged
 
 CLIENT_SECRET = "hs-client-secret-0123456789"
 PORTAL = 62515
@@ -16,11 +16,13 @@ CRM_GROUPS = ("project.group_project_manager", "q2c_contract.group_q2c_finance")
 class FakeHubSpot(BaseHTTPRequestHandler):
     """A local HubSpot CRM v3/v4 API, answering from `data` in HubSpot's documented shapes
     (docs/saas-specs.md 2.5). `before` holds forced answers given first (e.g. a 429);
-    association lists are served one id per page so every call follows the cursor."""
+    association lists are served `page_size` ids a page (one by default, so every call
+    follows the cursor); a batch read of more than 100 inputs is refused as HubSpot does."""
 
     data = {}
     before = []
     seen = []
+    page_size = 1
 
     def _send(self, status, body, headers=None):
         answer = json.dumps(body).encode()
@@ -53,13 +55,23 @@ class FakeHubSpot(BaseHTTPRequestHandler):
                                     "archived": False})  # fmt: skip
         if parts[:4] == ["crm", "v4", "objects", "deals"] and parts[5] == "associations":
             ids = self.data["deals"][parts[4]].get(parts[6], [])
-            index = int(query.get("after", ["0"])[0])
+            index, size = int(query.get("after", ["0"])[0]), self.page_size
             page = {"results": [{"toObjectId": int(i), "associationTypes": []}
-                                for i in ids[index : index + 1]]}  # fmt: skip
-            if index + 1 < len(ids):
-                page["paging"] = {"next": {"after": str(index + 1)}}
+                                for i in ids[index : index + size]]}  # fmt: skip
+            if index + size < len(ids):
+                page["paging"] = {"next": {"after": str(index + size)}}
             return self._send(200, page)
+        if parts[:3] == ["crm", "v3", "owners"] and len(parts) == 4:
+            owner = self.data.get("owners", {}).get(parts[3])
+            if owner is None:
+                return self._send(404, {"status": "error", "category": "OBJECT_NOT_FOUND",
+                                        "message": f"Owner {parts[3]} not found"})  # fmt: skip
+            return self._send(200, {"id": parts[3], "type": "PERSON", "userId": 9586504,
+                                    "archived": False, **owner})  # fmt: skip
         if parts[-2:] == ["batch", "read"]:
+            if len(body["inputs"]) > 100:
+                return self._send(400, {"status": "error", "category": "VALIDATION_ERROR",
+                                        "message": "Batch size must be at most 100"})  # fmt: skip
             records = self.data[parts[3]]
             results = [{"id": row["id"], "properties": records[row["id"]]}
                        for row in body["inputs"] if row["id"] in records]  # fmt: skip
@@ -75,8 +87,9 @@ class FakeHubSpot(BaseHTTPRequestHandler):
 
 
 @contextmanager
-def fake_hubspot(data, before=()):
-    handler = type("Fake", (FakeHubSpot,), {"data": data, "before": list(before), "seen": []})
+def fake_hubspot(data, before=(), page_size=1):
+    attributes = {"data": data, "before": list(before), "seen": [], "page_size": page_size}
+    handler = type("Fake", (FakeHubSpot,), attributes)
     with serve_locally(handler) as base_url:
         yield base_url, handler.seen
 
@@ -99,6 +112,10 @@ def crm_data():
                                "q2c_billing_model": "fixed_fee"},
                 "companies": ["502"], "contacts": [], "line_items": ["703", "704"],
             },
+        },
+        "owners": {
+            "77": {"email": "ava.owner@initech-partner.example", "firstName": "Ava",
+                   "lastName": "Owner"},
         },
         "companies": {
             "501": {"name": "Initech Systems", "domain": "initech-systems.example",
@@ -128,6 +145,11 @@ class HubSpotCase(Q2cCase):
     def setUpClass(cls):
         super().setUpClass()
         cls.integration_user.groups_id |= cls._crm_groups()
+        # The Odoo user of HubSpot owner 77 (matched by e-mail through the owners API).
+        cls.deal_owner = new_test_user(
+            cls.env, login="ava.owner@initech-partner.example", groups="base.group_user",
+            name="Ava Owner",
+        )  # fmt: skip
         cls.hubspot = cls._create_system(
             name="HubSpot (test)", system_type="hubspot", webhook_secret=CLIENT_SECRET,
             api_token="pat-test-token", hubspot_portal_id=str(PORTAL),

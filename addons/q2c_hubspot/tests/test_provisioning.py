@@ -135,6 +135,22 @@ class TestHubSpotProvisioning(HubSpotCase):
         self.assertEqual(orders.state, "draft")
         self.assertFalse(orders.currency_id.compare_amounts(orders.amount_total, 2500.25))
         self.assertFalse(contract.currency_id.compare_amounts(contract.original_value, 45000))
+        # Changed again before anyone decided: the new revision supersedes the proposal.
+        with fake_hubspot(data) as (url, seen):
+            self.hubspot.base_url = url
+            data["deals"]["9002"]["properties"]["amount"] = "44000"
+            self._post_hubspot([self._event(63, "9002", "amount", "44000")])
+            event = self._process_all()
+            # A provisioned deal is re-read alone: only its amount and currency matter.
+            self.assertEqual([r["path"] for r in seen], ["/crm/v3/objects/deals/9002"])
+        self.assertEqual(event.state, "done", event.error)
+        old, new = self.env["q2c.change.order"].search(
+            [("contract_id", "=", contract.id)], order="revision"
+        )
+        self.assertEqual((old.state, old.superseded_by_id), ("superseded", new))
+        self.assertEqual(new.state, "draft")
+        self.assertEqual((new.number, new.revision), (old.number, 1))
+        self.assertFalse(new.currency_id.compare_amounts(new.amount_total, -1000))
 
     def test_write_back_and_active_contracts(self):
         self.hubspot.write({"crm_write_back": True, "crm_contract_state": "active"})
@@ -163,3 +179,100 @@ class TestHubSpotProvisioning(HubSpotCase):
             events = self._process_all()
         self.assertEqual(events.mapped("state"), ["done", "done"])
         self.assertFalse(self._contracts())
+
+    def test_owner_matched_by_email_from_the_owners_api(self):
+        data = crm_data()
+        with fake_hubspot(data) as (url, seen):
+            self.hubspot.base_url = url
+            self._post_hubspot([self._event(90, "9001")])
+            first = self._process_all()
+            self.assertEqual(first.state, "done", first.error)
+            owner_calls = [r for r in seen if r["path"].startswith("/crm/v3/owners/")]
+            self.assertEqual([r["path"] for r in owner_calls], ["/crm/v3/owners/77"])
+            self.assertEqual(owner_calls[0]["headers"]["Authorization"], "Bearer pat-test-token")
+            # Bound to its user: the next deal of the same owner needs no owners call.
+            self._post_hubspot([self._event(91, "9002")])
+            second = self._process_all()
+            self.assertEqual(second.state, "done", second.error)
+            self.assertEqual(len([r for r in seen if "/owners/" in r["path"]]), 1)
+        self.assertEqual(self._contracts().user_id, self.deal_owner)
+        self.assertEqual(self._contracts().project_ids.user_id, self.deal_owner)
+
+    def test_owner_without_odoo_user_is_named(self):
+        data = crm_data()
+        data["owners"]["77"]["email"] = "new.hire@initech-partner.example"
+        data["deals"]["9002"]["properties"]["hubspot_owner_id"] = "78"  # unknown to HubSpot
+        with fake_hubspot(data) as (url, _seen):
+            self.hubspot.base_url = url
+            self._post_hubspot([self._event(92, "9001"), self._event(93, "9002")])
+            unmatched, unknown = self._process_all().sorted("id")
+        self.assertEqual((unmatched.state, unknown.state), ("dead", "dead"))
+        self.assertIn("owner new.hire@initech-partner.example has no Odoo user", unmatched.error)
+        self.assertIn("owner 78 has no Odoo user", unknown.error)
+        exception = self.env["q2c.exception"].search([("event_id", "=", unmatched.id)])
+        self.assertEqual(exception.kind, "missing_data")
+        self.assertFalse(self._contracts())
+
+    def test_batch_reads_of_more_than_100_records(self):
+        data = crm_data()
+        deal = data["deals"]["9001"]
+        deal["line_items"] = [str(8000 + i) for i in range(150)]
+        deal["contacts"] = [str(6000 + i) for i in range(101)]
+        data["line_items"].update({str(8000 + i): {"name": f"Work package {i:03d}",
+                                                   "quantity": "1", "price": "800",
+                                                   "amount": "800"}
+                                   for i in range(150)})  # fmt: skip
+        data["contacts"].update({str(6000 + i): {"firstname": "Buyer", "lastname": f"{i:03d}",
+                                                 "email": f"buyer{i}@initech-systems.example"}
+                                 for i in range(101)})  # fmt: skip
+        with fake_hubspot(data, page_size=500) as (url, seen):
+            self.hubspot.base_url = url
+            self._post_hubspot([self._event(94, "9001")])
+            event = self._process_all()
+        self.assertEqual(event.state, "done", event.error)
+        sizes = {kind: [len(r["body"]["inputs"]) for r in seen
+                        if r["path"] == f"/crm/v3/objects/{kind}/batch/read"]
+                 for kind in ("line_items", "contacts")}  # fmt: skip
+        self.assertEqual(sizes, {"line_items": [100, 50], "contacts": [100, 1]})
+        contract = self._contracts()
+        self.assertEqual(len(contract.project_ids.task_ids), 150)
+        self.assertEqual(len(contract.partner_id.child_ids), 101)
+        # The order of the line items is HubSpot's, across batches.
+        self.assertEqual(
+            contract.project_ids.task_ids.sorted("id")[99:101].mapped("name"),
+            ["Work package 099", "Work package 100"],
+        )
+
+    def test_products_mapped_to_roles_become_a_contract_rate_card(self):
+        role = self.env["hr.job"].create({"name": "Solution architect (q2c test)"})
+        product = self.env["product.product"].create(
+            {"name": "Solution architecture", "type": "service", "default_code": "HS-ARCH",
+             "q2c_role_id": role.id}
+        )  # fmt: skip
+        data = crm_data()
+        data["line_items"]["702"].update(
+            {"name": "Architecture", "quantity": "80", "price": "185.50", "amount": "14840",
+             "hs_sku": "HS-ARCH", "hs_product_id": "1234567"}
+        )  # fmt: skip
+        with fake_hubspot(data) as (url, seen):
+            self.hubspot.base_url = url
+            self._post_hubspot([self._event(95, "9001")])
+            self._post_hubspot([self._event(96, "9001", "amount", "120000.50")])
+            events = self._process_all()
+        self.assertEqual(events.mapped("state"), ["done", "done"], events.mapped("error"))
+        reads = [r for r in seen if r["path"] == "/crm/v3/objects/line_items/batch/read"]
+        self.assertIn("hs_sku", reads[0]["body"]["properties"])
+        contract = self._contracts()
+        card = contract.rate_card_ids
+        self.assertEqual(len(card), 1)
+        self.assertEqual(card.line_ids.mapped(lambda ln: (ln.role_id, ln.rate, ln.unit)),
+                         [(role, 185.5, "hour")])  # fmt: skip
+        self.assertEqual(card.line_ids.product_id, product)
+        self.assertEqual(str(card.line_ids.date_from), "2026-11-30")
+        self.assertEqual(card.currency_id.name, "USD")
+        self.assertEqual(
+            sorted(contract.project_ids.task_ids.mapped("name")),
+            ["Architecture (x 80)", "Discovery workshop"],
+        )
+        self.assertEqual(self.env["q2c.rate.card"].search_count([("line_ids.role_id", "=",
+                                                                   role.id)]), 1)  # fmt: skip

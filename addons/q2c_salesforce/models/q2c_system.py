@@ -19,6 +19,8 @@ _TOKENS = {}
 # Last `Sforce-Limit-Info` seen: {(dbname, system id): (used, limit)}.
 _USAGE = {}
 _LOCK = threading.Lock()
+# Seconds before a job retries once the org's daily API allowance is exhausted.
+DAILY_LIMIT_WAIT = 3600.0
 LINE_FIELDS = (
     "Id,Name,Quantity,UnitPrice,TotalPrice,Product2Id,Product2.ProductCode,Description,SortOrder"
 )
@@ -145,14 +147,41 @@ class Q2cSystem(models.Model):
             self._salesforce_record_usage(response.headers.get("Sforce-Limit-Info"))
             if response.status_code != 401:
                 break
-        if response.status_code == 403 and "REQUEST_LIMIT_EXCEEDED" in response.text:
-            raise TransientError(_("Salesforce API limit reached."), retry_after=3600)
         if response.status_code >= 400:
             raise PermanentError(
                 _("Salesforce refused %(path)s: HTTP %(status)s %(body)s", path=path,
                   status=response.status_code, body=response.text[:300])
             )  # fmt: skip
         return response.json() if response.content else {}
+
+    def _classify_response_salesforce(self, response):
+        """Salesforce signals its limits with HTTP 403 and the error code
+        REQUEST_LIMIT_EXCEEDED, never 429: transient, not a refusal. The concurrent
+        long-running request limit clears within seconds: tried again here with back-off.
+        The org's daily total (`TotalRequests Limit exceeded.`) clears over hours: the job
+        comes back in an hour."""
+        if response.status_code != 403:
+            return None
+        try:
+            errors = response.json()
+        except ValueError:
+            return None
+        errors = [e for e in errors if isinstance(e, dict)] if isinstance(errors, list) else []
+        limits = [e for e in errors if e.get("errorCode") == "REQUEST_LIMIT_EXCEEDED"]
+        if not limits:
+            return None
+        # The answer is raised as a TransientError inside `_call`: read its usage here.
+        self._salesforce_record_usage(response.headers.get("Sforce-Limit-Info"))
+        daily = any("TotalRequests" in str(e.get("message") or "") for e in limits)
+        if daily:
+            # Spent for today, whatever the last header said: the next events wait without
+            # calling (see `_salesforce_check_usage`).
+            key = (self.env.cr.dbname, self.id)
+            with _LOCK:
+                used, limit = _USAGE.get(key, (0, 0))
+                if limit:
+                    _USAGE[key] = (max(used, limit), limit)
+        return True, (DAILY_LIMIT_WAIT if daily else None)
 
     def _salesforce_record_usage(self, header):
         """`api-usage=10018/100000`: remember how much of the daily allowance is used."""
@@ -235,7 +264,8 @@ class Q2cSystem(models.Model):
             "lines": [
                 {"id": line["Id"], "name": line.get("Name"), "quantity": line.get("Quantity"),
                  "price": line.get("UnitPrice"), "amount": line.get("TotalPrice"),
-                 "sku": (line.get("Product2") or {}).get("ProductCode")}
+                 "sku": (line.get("Product2") or {}).get("ProductCode"),
+                 "product_id": line.get("Product2Id")}
                 for line in (opp.get("OpportunityLineItems") or {}).get("records", [])
             ],
         }  # fmt: skip
@@ -249,6 +279,9 @@ class Q2cSystem(models.Model):
             f"/services/data/{version}/sobjects/Opportunity/{deal['id']}", event,
             method="PATCH", json={self.salesforce_write_back_field: contract.code},
         )  # fmt: skip
+
+    def _credentials_label_salesforce(self):
+        return _("the Consumer Key and Consumer Secret of the connected app")
 
     def _test_connection_salesforce(self):
         version = self.salesforce_api_version or "v62.0"

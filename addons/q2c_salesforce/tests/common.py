@@ -4,9 +4,11 @@ from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qs, urlparse
 
 from odoo.addons.q2c_base.tests.common import Q2cCase, serve_locally
-from odoo.tests import tagged
+from odoo.addons.q2c_salesforce.models.q2c_system import _TOKENS, _USAGE
+from odoo.tests import new_test_user, tagged
 
 ORG = "00D5g000004AbCdEAK"
+OWNER_EMAIL = "dana.owner@globex-partner.example"
 CRM_GROUPS = ("project.group_project_manager", "q2c_contract.group_q2c_finance")
 
 
@@ -41,12 +43,13 @@ def opportunity(opp_id, name, account_id, account_name, amount, lines=()):
         "attributes": {"type": "Opportunity"},
         "Id": opp_id, "Name": name, "StageName": "Closed Won", "IsWon": True,
         "Amount": amount, "CloseDate": "2026-12-01", "CurrencyIsoCode": "USD",
-        "OwnerId": "005000000000001AAA", "Owner": {"Email": "owner@example.com"},
+        "OwnerId": "005000000000001AAA", "Owner": {"Email": OWNER_EMAIL},
         "Q2C_Billing_Model__c": "time_and_materials", "Q2C_Start_Date__c": None,
         "Account": {"Id": account_id, "Name": account_name, "BillingCountryCode": "US"},
         "OpportunityLineItems": {"totalSize": len(lines), "done": True, "records": [
             {"Id": f"00k{opp_id[3:]}{i}", "Name": line, "Quantity": 1.0, "UnitPrice": 10.0,
-             "TotalPrice": 10.0, "Product2": {"ProductCode": f"P{i}"}}
+             "TotalPrice": 10.0, "Product2Id": f"01t{opp_id[3:]}{i}",
+             "Product2": {"ProductCode": f"P{i}"}}
             for i, line in enumerate(lines)]},
         "OpportunityContactRoles": {"totalSize": 1, "done": True, "records": [
             {"ContactId": f"003{opp_id[3:]}", "Contact": {
@@ -82,7 +85,7 @@ class FakeSalesforce(BaseHTTPRequestHandler):
         url = urlparse(self.path)
         cls = type(self)
         cls.seen.append({"method": self.command, "path": url.path, "body": raw,
-                         "headers": dict(self.headers)})  # fmt: skip
+                         "query": parse_qs(url.query), "headers": dict(self.headers)})  # fmt: skip
         if url.path == "/services/oauth2/token":
             form = parse_qs(raw)
             if form.get("client_secret") != ["sf-consumer-secret"]:
@@ -141,11 +144,23 @@ class SalesforceCase(Q2cCase):
         super().setUpClass()
         for xmlid in CRM_GROUPS:
             cls.integration_user.groups_id |= cls.env.ref(xmlid)
+        # The Odoo user of the opportunities' owner (matched by Owner.Email).
+        cls.deal_owner = new_test_user(
+            cls.env, login=OWNER_EMAIL, groups="base.group_user", name="Dana Owner"
+        )
         cls.salesforce = cls._create_system(
             name="Salesforce (test)", system_type="salesforce", webhook_secret=False,
             salesforce_org_id=ORG, api_username="sf-consumer-key",
             api_password="sf-consumer-secret", crm_won_stage="Closed Won",
         )  # fmt: skip
+
+    def setUp(self):
+        super().setUp()
+        # Usage and tokens are kept in memory per system: each test starts afresh.
+        key = (self.env.cr.dbname, self.salesforce.id)
+        _USAGE.pop(key, None)
+        for token_key in [k for k in _TOKENS if k[:2] == key]:
+            _TOKENS.pop(token_key, None)
 
     def _post_soap(self, body, key=None):
         return self.url_open(

@@ -1,0 +1,48 @@
+import json
+
+from odoo.addons.q2c_base.tests.common import Q2cCase
+from odoo.tests import new_test_user, tagged
+
+CRM_GROUPS = ("project.group_project_manager", "q2c_contract.group_q2c_finance")
+
+
+def apply_deal(event):
+    return event._crm_apply_deal(json.loads(event.sudo().payload)["deal"])
+
+
+@tagged("post_install", "-at_install")
+class CrmCase(Q2cCase):
+    """q2c_crm on its own: a generic signed event carrying the neutral deal, through the
+    real webhook and job, so the rules hold whichever CRM sent it."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        for xmlid in CRM_GROUPS:
+            cls.integration_user.groups_id |= cls.env.ref(xmlid)
+        cls.deal_owner = new_test_user(
+            cls.env, login="pm@hooli.example", groups="base.group_user", name="Hooli PM"
+        )
+
+    def _deal(self, **overrides):
+        deal = {
+            "id": "D-1", "name": "Hooli data platform", "won": True, "amount": "30000.00",
+            "currency": "USD", "billing_model": "fixed_fee", "start_date": "2026-12-01",
+            "owner": {"id": "O-1", "email": "pm@hooli.example"},
+            "account": {"id": "A-1", "name": "Hooli XYZ", "vat": "BE0477472701"},
+            "lines": [{"id": "L-1", "name": "Phase 1", "quantity": "1", "amount": "10000"},
+                      {"id": "L-2", "name": "Phase 2", "quantity": "2", "amount": "10000"}],
+        }  # fmt: skip
+        deal.update(overrides)
+        return deal
+
+    def _send(self, event_id, deal):
+        with self._handler("crm.deal", apply_deal):
+            response = self._post({"id": event_id, "type": "crm.deal", "deal": deal})
+            self.assertEqual(response.status_code, 200)
+            event = self._events().filtered(lambda e: e.external_id == event_id)
+            self._run_job_like_the_runner(event)
+        return event
+
+    def _contract(self, deal_id="D-1"):
+        return self.env["q2c.external.ref"]._find(self.system, "deal", deal_id)
