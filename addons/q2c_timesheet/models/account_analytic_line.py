@@ -152,6 +152,7 @@ class AccountAnalyticLine(models.Model):
                 continue
             entries[entry["external_id"]] = (index, entry)
         refs = self._q2c_map_refs(system, [entry for _i, entry in entries.values()])
+        self._q2c_prefetch(refs)
         current = self._q2c_current_lines(system, list(entries))
         to_create, holds = [], []
         for ext, (index, entry) in entries.items():
@@ -209,6 +210,19 @@ class AccountAnalyticLine(models.Model):
                          ["object_type", "external_id", "res_id"])
         )  # fmt: skip
         return {(ref["object_type"], ref["external_id"]): ref["res_id"] for ref in refs}
+
+    def _q2c_prefetch(self, refs):
+        """Read the chunk's employees, projects and tasks in one query per model. Odoo's
+        timesheet create reads them line by line; with a cold cache (every request, every
+        job) that is one query per employee, and for users without HR rights each goes
+        through the hr.employee.public view."""
+        ids_by_model = defaultdict(set)
+        for (object_type, _external_id), res_id in refs.items():
+            ids_by_model[REF_MODELS[object_type]].add(res_id)
+        for model, ids in ids_by_model.items():
+            records = self.env[model].sudo().browse(sorted(ids))
+            records.fetch([name for name, field in records._fields.items()
+                           if field.store and field.prefetch is True])  # fmt: skip
 
     def _q2c_mapped(self, refs, entry):
         """(hold reason or None, mapped ids with the fingerprint)."""
