@@ -13,6 +13,12 @@ class Q2cSystem(models.Model):
         "Pull Time Entries",
         help="The pull cron starts a sync run for this system: one job per page of entries.",
     )
+    time_pull_interval = fields.Integer(
+        "Pull Every (minutes)",
+        default=15,
+        help="How often this system is pulled: the cron (every 5 minutes) starts a run when the "
+        "last one started at least this long ago.",
+    )
     time_watermark = fields.Datetime(
         "Time Pulled Up To",
         readonly=True,
@@ -109,13 +115,26 @@ class Q2cSystem(models.Model):
     # --- cron ---------------------------------------------------------------------------------
 
     def _cron_pull_time(self):
-        """Start a run for every pulling system that has none under way.
+        """Start a run for every pulling system that is due (its last run started at least
+        `time_pull_interval` minutes ago) and has none under way.
 
         A run under way whose pages are all settled is closed first: when its last two pages
         commit at the same moment, each has read the other as unfinished (a transaction
         sees the database as it was when it began), so neither closed it."""
         systems = self.search([("time_pull_enabled", "=", True)])
+        now = fields.Datetime.now()
+        last_starts = {
+            system.id: started_at
+            for system, started_at in self.env["q2c.time.sync.run"].sudo()._read_group(
+                [("system_id", "in", systems.ids)], ["system_id"], ["started_at:max"]
+            )
+        }  # fmt: skip
         for system in systems:
+            last = last_starts.get(system.id)
+            # A minute of slack: a cron tick a few seconds early still counts.
+            interval = timedelta(minutes=max(system.time_pull_interval, 1) - 1)
+            if last and now - last < interval:
+                continue
             running = system.time_sync_run_ids.filtered(lambda r: r.state == "running")
             for run in running:
                 run._finish_if_complete()

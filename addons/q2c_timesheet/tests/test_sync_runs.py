@@ -1,5 +1,6 @@
 import json
 from contextlib import contextmanager
+from datetime import datetime, timedelta
 from unittest.mock import patch
 from urllib.parse import parse_qs, urlsplit
 
@@ -43,6 +44,20 @@ class TestSyncRuns(Q2cTimeCase):
             patch.object(Q2cSystem, "_time_parse_page_generic", parse, create=True),
         ):
             yield
+
+    def test_each_system_is_pulled_at_its_own_interval(self):
+        started = []
+        self.time_system.write({"time_pull_enabled": True, "time_pull_interval": 60})
+        run = self.env["q2c.time.sync.run"].create(
+            {"system_id": self.time_system.id, "state": "done",
+             "started_at": datetime.now() - timedelta(minutes=10)}
+        )  # fmt: skip
+        with patch.object(Q2cSystem, "_time_start_run", lambda system: started.append(system.id)):
+            self.env["q2c.system"]._cron_pull_time()
+            self.assertNotIn(self.time_system.id, started, "pulled 10 minutes ago: not due")
+            run.started_at = datetime.now() - timedelta(minutes=61)
+            self.env["q2c.system"]._cron_pull_time()
+            self.assertIn(self.time_system.id, started, "pulled 61 minutes ago: due")
 
     def test_a_dead_chained_page_ends_the_run_partial(self):
         error = (500, {}, b'{"error": "boom"}', 0)
