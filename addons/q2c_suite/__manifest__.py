@@ -19,6 +19,7 @@
         "q2c_timesheet",
         "q2c_expense",
         "q2c_harvest",
+        "q2c_harvest_expense",
         "q2c_toggl",
         "q2c_clockify",
         "q2c_tempo",

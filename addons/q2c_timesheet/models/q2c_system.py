@@ -91,6 +91,15 @@ class Q2cSystem(models.Model):
             return fetch(page)
         return self._time_parse_page(self._time_fetch_answer(page))
 
+    def _time_ingest(self, page, entries):
+        """Write the normalised entries of `page`; one result dict per entry (statuses
+        `created`, `updated`, `unchanged`, `rejected`). Time entries by default; a stream
+        that reads something else (expenses) is written by the model the connector names
+        with `_time_stream_model_<type>(stream)`, whose `_q2c_ingest(system, entries)`
+        answers the same results."""
+        model = self._dispatch("_time_stream_model", page.stream) or "account.analytic.line"
+        return self.env[model]._q2c_ingest(self, entries)
+
     def _time_extra_streams(self, run):
         """Names of the streams `run` reads after its main stream, in order; each starts at
         its page 1 once every page before it is settled. Asked again each time a stream

@@ -63,7 +63,7 @@ class Q2cTimeSyncPage(models.Model):
         try:
             entries, total_pages = system._time_fetch_page(self)
             with self.env.cr.savepoint():
-                results = self.env["account.analytic.line"]._q2c_ingest(system, entries)
+                results = system._time_ingest(self, entries)
         except TransientError as error:
             # queue_job retries later or, after the last try, fails the job: the page
             # mirrors it (see queue_job.py).

@@ -1,0 +1,139 @@
+from datetime import timedelta
+
+from odoo import _, api, fields, models
+from odoo.addons.q2c_harvest.models.q2c_system import HARVEST_API, HARVEST_MAX_PER_PAGE
+from odoo.exceptions import ValidationError
+
+# The stream of a Harvest run that reads expenses (after the time entries and their
+# deletion check).
+EXPENSES = "expenses"
+
+
+class Q2cSystem(models.Model):
+    _inherit = "q2c.system"
+
+    # Off by default: the bridge installs itself, and an existing system should not start
+    # reading every expense (holding each one of an unmapped category) unasked.
+    harvest_pull_expenses = fields.Boolean(
+        "Pull Expenses",
+        help="Each pull run of this system (see Pull Time Entries) also reads the expenses "
+        "updated in Harvest and writes them as Odoo expenses, re-billed by the contract's "
+        "expense policy. The integration user needs Expenses: All Approver.",
+    )
+    harvest_currency_id = fields.Many2one(
+        "res.currency",
+        string="Harvest Account Currency",
+        help="The currency of the Harvest account: Harvest records expense amounts in it "
+        "and names no currency on the expense. Empty: the company's currency.",
+    )
+    harvest_expense_watermark = fields.Datetime(
+        "Expenses Pulled Up To",
+        readonly=True,
+        copy=False,
+        help="Expenses updated since this moment (minus the overlap) are read by the next "
+        "run. Empty: every expense (the first run, or expenses switched on later). It "
+        "advances when every expense page of a run is written.",
+    )
+
+    @api.constrains("harvest_pull_expenses", "user_id")
+    def _check_harvest_expense_user(self):
+        """Without the expense rights every expense page would die, and each run would end
+        partial, holding back the time watermark too: refuse it when it is set."""
+        group = "hr_expense.group_hr_expense_user"
+        for system in self.filtered("harvest_pull_expenses"):
+            if system.user_id and not system.user_id.sudo().has_group(group):
+                raise ValidationError(
+                    _(
+                        "%(user)s, the integration user of %(system)s, needs Expenses: All "
+                        "Approver to pull expenses.",
+                        user=system.user_id.name,
+                        system=system.name,
+                    )
+                )
+
+    def action_harvest_reread_expenses(self):
+        """Clear the expense watermark: the next run reads every Harvest expense again (those
+        written are found unchanged), so an expense held for a mapping added since, and not
+        edited in Harvest since, is imported."""
+        self.check_access("write")
+        self.sudo().harvest_expense_watermark = False
+
+    def _time_extra_streams_harvest(self, run):
+        """Expenses are read last: a dead expense page does not stop the time entries'
+        deletion check, which is skipped after any dead page."""
+        streams = super()._time_extra_streams_harvest(run)
+        return [*streams, EXPENSES] if self.harvest_pull_expenses else streams
+
+    def _time_stream_model_harvest(self, stream):
+        """The expenses stream is written by the expense ingestion (`q2c_expense`)."""
+        if stream == EXPENSES:
+            return "hr.expense"
+        parent = getattr(super(), "_time_stream_model_harvest", None)
+        return parent(stream) if parent else None
+
+    def _harvest_expenses_since(self):
+        """`updated_since` of the expense read: the expense watermark minus the overlap,
+        not the run's window, so that expenses switched on for a system already pulling
+        time are read in full once. It moves only when a run closes, so every page of a
+        run asks the same question."""
+        if not self.harvest_expense_watermark:
+            return None
+        return self.harvest_expense_watermark - timedelta(
+            minutes=max(self.time_overlap_minutes, 0)
+        )
+
+    def _time_fetch_harvest_expenses(self, page):
+        """GET /expenses with page-number paging: page 1 tells `total_pages`, and the other
+        pages are independent jobs, as for time entries."""
+        params = {
+            "page": page.page_no,
+            "per_page": min(max(self.time_page_size, 1), HARVEST_MAX_PER_PAGE),
+        }
+        since = self._harvest_expenses_since()
+        if since:
+            params["updated_since"] = since.strftime("%Y-%m-%dT%H:%M:%SZ")
+        base = self.base_url or HARVEST_API
+        data = self._call("GET", f"{base.rstrip('/')}/expenses", params=params).json()
+        return self._harvest_parse_expenses(data)
+
+    def _harvest_parse_expenses(self, data):
+        """(normalised expenses of `q2c_expense.ingest.validate`, total pages)."""
+        if not isinstance(data, dict) or not isinstance(data.get("expenses"), list):
+            raise ValueError("Harvest answered without an expenses list")
+        entries = [
+            self._harvest_expense(item) for item in data["expenses"] if isinstance(item, dict)
+        ]
+        return entries, data.get("total_pages")
+
+    def _harvest_expense(self, expense):
+        """One Harvest v2 expense as a normalised expense. Approval follows the time rule
+        (`_harvest_approval_state`: `is_closed` is Harvest's documented approval flag);
+        Harvest gives no approval time, so an approval is the expense's last update."""
+        state = self._harvest_approval_state(expense)
+        updated_at = expense.get("updated_at")
+        receipt = expense.get("receipt") or {}
+        return {
+            "external_id": expense.get("id"),
+            "employee": (expense.get("user") or {}).get("id"),
+            "project": (expense.get("project") or {}).get("id"),
+            "category": (expense.get("expense_category") or {}).get("id"),
+            "date": expense.get("spent_date"),
+            "amount": expense.get("total_cost"),
+            "currency": self.harvest_currency_id.name or None,
+            # Units count for unit-priced categories (mileage); others may send none.
+            "quantity": expense.get("units") or None,
+            "description": expense.get("notes") or "",
+            "receipt": receipt.get("url") or receipt.get("file_name") or "",
+            "billable": bool(expense.get("billable")),
+            "approval_state": state,
+            "approved_at": updated_at if state == "approved" else None,
+            "updated_at": updated_at,
+        }
+
+    def _time_run_complete_harvest(self, run):
+        """Advance the expense watermark when the run read every expense page."""
+        result = super()._time_run_complete_harvest(run)
+        pages = run.page_ids.filtered(lambda page: page.stream == EXPENSES)
+        if pages and set(pages.mapped("state")) == {"done"}:
+            self.sudo().harvest_expense_watermark = run.started_at
+        return result
