@@ -101,6 +101,25 @@ class TestClockifyPull(Q2cTimeCase):
             self._run_all(run)
         return run, seen
 
+    def test_an_entry_edited_after_import(self):
+        """Edited at the source: updated while unbilled; once billed, a reversal and a
+        replacement, the billed line untouched."""
+        self._pull([answer([approval("r1", [entry("e1")])]), answer([])])
+        line = self._line("e1", self.clockify)
+        self.assertEqual(line.unit_amount, 1.5)
+        run, _seen = self._pull([answer([approval("r1", [entry("e1", duration="PT2H")])]),
+                                 answer([])])  # fmt: skip
+        self.assertEqual(sum(run.page_ids.mapped("updated_count")), 1)
+        self.assertEqual(line.unit_amount, 2.0)
+        line._q2c_mark_billed("INV-CLOCKIFY-1")
+        self._pull([answer([approval("r1", [entry("e1", duration="PT2H30M")])]), answer([])])
+        self.assertEqual(line.unit_amount, 2.0, "billed history is not edited")
+        corrections = self.env["account.analytic.line"].search([("q2c_origin_id", "=", line.id)])
+        self.assertEqual(
+            sorted((c.q2c_correction_kind, c.unit_amount) for c in corrections),
+            [("replacement", 2.5), ("reversal", -2.0)],
+        )
+
     def test_withdrawn_and_rejected_approvals_are_taken_back(self):
         self.clockify.time_page_size = 4
         first = [approval("r1", [entry("e1"), entry("e2")]), approval("r2", [entry("e3")]),

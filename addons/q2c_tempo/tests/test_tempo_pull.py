@@ -77,6 +77,33 @@ class TestTempoPull(Q2cTimeCase):
         self.assertEqual(pending.q2c_billing_status, "pending_approval")
         self.assertEqual(pending.unit_amount, 1.5)
 
+    def test_a_worklog_edited_after_import(self):
+        """Edited in Tempo: updated while unbilled; once billed, a reversal and a
+        replacement, the billed line untouched."""
+        with stand_in_server([page([worklog(7)]), approval("APPROVED")]) as (url, _seen):
+            self.tempo.base_url = url
+            self._run_all(self.tempo._time_start_run())
+        line = self._line("7", self.tempo)
+        self.assertEqual(line.unit_amount, 2.0)
+        edited = page([worklog(7, seconds=9000, updatedAt="2025-04-02T12:00:00Z")])
+        with stand_in_server([edited, approval("APPROVED")]) as (url, _seen):
+            self.tempo.base_url = url
+            run = self.tempo._time_start_run()
+            self._run_all(run)
+        self.assertEqual(sum(run.page_ids.mapped("updated_count")), 1)
+        self.assertEqual(line.unit_amount, 2.5)
+        line._q2c_mark_billed("INV-TEMPO-1")
+        again = page([worklog(7, seconds=10800, updatedAt="2025-04-03T12:00:00Z")])
+        with stand_in_server([again, approval("APPROVED")]) as (url, _seen):
+            self.tempo.base_url = url
+            self._run_all(self.tempo._time_start_run())
+        self.assertEqual(line.unit_amount, 2.5, "billed history is not edited")
+        corrections = self.env["account.analytic.line"].search([("q2c_origin_id", "=", line.id)])
+        self.assertEqual(
+            sorted((c.q2c_correction_kind, c.unit_amount) for c in corrections),
+            [("replacement", 3.0), ("reversal", -2.5)],
+        )
+
     def _days_ago(self, days):
         return (fields.Datetime.now().date() - timedelta(days=days)).isoformat()
 
