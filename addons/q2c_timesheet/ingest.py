@@ -109,6 +109,26 @@ def validate(entry):
     }
 
 
+def split_valid(raw_entries, validate_one, reject):
+    """({external id: (index, entry)} of the valid entries, results so far): each raw entry
+    validated by `validate_one`; an invalid one, or an id seen earlier in the same batch, gets
+    `reject(external id, reason)` at its index and stays out."""
+    results = [None] * len(raw_entries)
+    entries = {}
+    for index, raw in enumerate(raw_entries):
+        try:
+            entry = validate_one(raw)
+        except InvalidEntry as error:
+            ext = raw.get("external_id") if isinstance(raw, dict) else None
+            results[index] = reject(ext, str(error))
+            continue
+        if entry["external_id"] in entries:
+            results[index] = reject(entry["external_id"], "the same id twice in one request")
+            continue
+        entries[entry["external_id"]] = (index, entry)
+    return entries, results
+
+
 def fingerprint(employee_id, project_id, task_id, entry):
     """What decides `unchanged`: the mapped values, not the sender's timestamps."""
     text = "|".join(

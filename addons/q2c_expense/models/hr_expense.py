@@ -4,7 +4,7 @@ from decimal import Decimal
 
 from odoo import Command, _, api, fields, models
 from odoo.addons.q2c_contract.money import line_amount
-from odoo.addons.q2c_timesheet.ingest import APPROVAL_STATES, InvalidEntry
+from odoo.addons.q2c_timesheet.ingest import APPROVAL_STATES, split_valid
 from odoo.exceptions import UserError, ValidationError
 from odoo.tools import float_compare
 
@@ -198,21 +198,9 @@ class HrExpense(models.Model):
         return results
 
     def _q2c_ingest_chunk(self, system, raw_entries):
-        results = [None] * len(raw_entries)
-        entries = {}
-        for index, raw in enumerate(raw_entries):
-            try:
-                entry = validate(raw)
-            except InvalidEntry as error:
-                ext = raw.get("external_id") if isinstance(raw, dict) else None
-                results[index] = self._q2c_result(ext, "rejected", str(error))
-                continue
-            if entry["external_id"] in entries:
-                results[index] = self._q2c_result(
-                    entry["external_id"], "rejected", "the same id twice in one request"
-                )
-                continue
-            entries[entry["external_id"]] = (index, entry)
+        entries, results = split_valid(
+            raw_entries, validate, lambda ext, reason: self._q2c_result(ext, "rejected", reason)
+        )
         chunk = [entry for _i, entry in entries.values()]
         refs = self._q2c_map_refs(system, chunk)
         currencies = self._q2c_currencies(chunk)

@@ -7,7 +7,7 @@ from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import float_compare
 
-from ..ingest import APPROVAL_STATES, InvalidEntry, fingerprint, validate
+from ..ingest import APPROVAL_STATES, fingerprint, split_valid, validate
 
 _logger = logging.getLogger(__name__)
 
@@ -136,21 +136,9 @@ class AccountAnalyticLine(models.Model):
         return results
 
     def _q2c_ingest_chunk(self, system, raw_entries):
-        results = [None] * len(raw_entries)
-        entries = {}
-        for index, raw in enumerate(raw_entries):
-            try:
-                entry = validate(raw)
-            except InvalidEntry as error:
-                ext = raw.get("external_id") if isinstance(raw, dict) else None
-                results[index] = self._q2c_result(ext, "rejected", str(error))
-                continue
-            if entry["external_id"] in entries:
-                results[index] = self._q2c_result(
-                    entry["external_id"], "rejected", "the same id twice in one request"
-                )
-                continue
-            entries[entry["external_id"]] = (index, entry)
+        entries, results = split_valid(
+            raw_entries, validate, lambda ext, reason: self._q2c_result(ext, "rejected", reason)
+        )
         refs = self._q2c_map_refs(system, [entry for _i, entry in entries.values()])
         self._q2c_prefetch(refs)
         current = self._q2c_current_lines(system, list(entries))
@@ -189,27 +177,15 @@ class AccountAnalyticLine(models.Model):
 
     def _q2c_map_refs(self, system, entries):
         """{(object type, external id): record id} for every reference of the chunk, read in
-        one query (the references are technical data; reading them is no business access)."""
+        one query."""
         wanted = defaultdict(set)
         for entry in entries:
-            wanted["employee"].add(entry["employee"])
-            wanted[entry["project_type"]].add(entry["project"])
+            wanted["employee", REF_MODELS["employee"]].add(entry["employee"])
+            project_type = entry["project_type"]
+            wanted[project_type, REF_MODELS[project_type]].add(entry["project"])
             if entry["task"]:
-                wanted["task"].add(entry["task"])
-        domain = ["|"] * (len(wanted) - 1) if wanted else []
-        for object_type, ids in wanted.items():
-            domain += ["&", "&", ("object_type", "=", object_type),
-                       ("res_model", "=", REF_MODELS[object_type]),
-                       ("external_id", "in", list(ids))]  # fmt: skip
-        if not wanted:
-            return {}
-        refs = (
-            self.env["q2c.external.ref"]
-            .sudo()
-            .search_read([("system_id", "=", system.id), *domain],
-                         ["object_type", "external_id", "res_id"])
-        )  # fmt: skip
-        return {(ref["object_type"], ref["external_id"]): ref["res_id"] for ref in refs}
+                wanted["task", REF_MODELS["task"]].add(entry["task"])
+        return self.env["q2c.external.ref"]._resolve_many(system, wanted)
 
     def _q2c_prefetch(self, refs):
         """Read the chunk's employees, projects and tasks in one query per model. Odoo's
