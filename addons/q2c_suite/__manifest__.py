@@ -11,6 +11,7 @@
     # Every q2c addon is listed here: `make run` installs this one.
     "depends": [
         "q2c_base",
+        "q2c_sync",
         "q2c_contract",
         "q2c_change_order",
         "q2c_crm",

@@ -10,7 +10,7 @@
     "website": "https://github.com/q2c/q2c",
     "category": "Services/Timesheets",
     # hr_timesheet: timesheets are account.analytic.line records with a project and employee.
-    "depends": ["q2c_base", "q2c_contract", "hr_timesheet", "queue_job"],
+    "depends": ["q2c_base", "q2c_sync", "q2c_contract", "hr_timesheet", "queue_job"],
     "data": [
         "security/ir.model.access.csv",
         "views/account_analytic_line_views.xml",

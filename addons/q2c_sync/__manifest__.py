@@ -1,0 +1,17 @@
+# Copyright 2026 q2c contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
+{
+    "name": "q2c Sync Framework",
+    "summary": "Scheduled pulls in pages with watermarks, holds, push API plumbing and the "
+    "abstract ingested-record model shared by every q2c ingestion",
+    "version": "18.0.1.0.0",
+    "license": "LGPL-3",
+    "author": "q2c contributors",
+    "website": "https://github.com/q2c/q2c",
+    "category": "Services/Integration",
+    "depends": ["q2c_base", "queue_job"],
+    "data": [],
+    "development_status": "Alpha",
+    "maintainers": ["q2c"],
+    "installable": True,
+}
