@@ -400,6 +400,7 @@ class Q2cSystem(models.Model):
                 raise TransientError(
                     _("%(system)s answered HTTP %(status)s", system=self.name, status=status),
                     retry_after=wait,
+                    status=status,
                 )
             time.sleep(wait if wait is not None else outbound.backoff(attempt))
         if raise_for_status and 400 <= status < 500:
@@ -411,7 +412,8 @@ class Q2cSystem(models.Model):
                     url=log["url"],
                     status=status,
                     body=response.text[:300],
-                )  # fmt: skip
+                ),
+                status=status,
             )
         return response
 
