@@ -4,7 +4,6 @@ A connector's event handler fetches the deal, maps it to the neutral dict descri
 `_apply_deal` (with its own `mapping.py`) and hands it over; everything after that is here.
 """
 
-import logging
 from decimal import Decimal
 
 from odoo import Command, _, api, fields, models
@@ -13,8 +12,6 @@ from odoo.tools.sql import escape_psql
 
 from .. import deal as deals
 from ..exceptions import ProvisioningBlocked
-
-_logger = logging.getLogger(__name__)
 
 
 class Q2cCrmProvisioning(models.AbstractModel):
@@ -52,6 +49,8 @@ class Q2cCrmProvisioning(models.AbstractModel):
         return self._provision(system, deal, self._validate(system, deal, event), event)
 
     def _provision(self, system, deal, values, event):
+        """Customer, contacts, then the contract (with its project and rate card) once per
+        deal, activated when configured, its reference written back to the CRM."""
         partner = self._customer(system, deal)
         contacts = self._contacts(system, deal, partner)
         contract = self.env["q2c.external.ref"]._ensure(

@@ -13,29 +13,25 @@ class TestRateCards(CrmCase):
         job = cls.env["hr.job"]
         cls.senior = job.create({"name": "Senior consultant (q2c test)"})
         cls.developer = job.create({"name": "Developer (q2c test)"})
-        product = cls.env["product.product"]
-        cls.senior_hour = product.create(
-            {
-                "name": "Senior consulting",
-                "type": "service",
-                "default_code": "Q2C-SR-H",
-                "q2c_role_id": cls.senior.id,
-                "uom_id": cls.env.ref("uom.product_uom_hour").id,
-                "uom_po_id": cls.env.ref("uom.product_uom_hour").id,
-            }
-        )
-        cls.developer_day = product.create(
-            {
-                "name": "Development day",
-                "type": "service",
-                "default_code": "Q2C-DEV-D",
-                "q2c_role_id": cls.developer.id,
-                "uom_id": cls.env.ref("uom.product_uom_day").id,
-                "uom_po_id": cls.env.ref("uom.product_uom_day").id,
-            }
-        )
-        cls.licence = product.create(
+        cls.senior_hour = cls._role_product("Senior consulting", "Q2C-SR-H", cls.senior, "hour")
+        cls.developer_day = cls._role_product("Development day", "Q2C-DEV-D", cls.developer, "day")
+        cls.licence = cls.env["product.product"].create(
             {"name": "Platform licence", "type": "service", "default_code": "Q2C-LIC"}
+        )
+
+    @classmethod
+    def _role_product(cls, name, code, role, unit):
+        """A service product selling `role`, sold by the `unit` (hour or day)."""
+        uom = cls.env.ref(f"uom.product_uom_{unit}")
+        return cls.env["product.product"].create(
+            {
+                "name": name,
+                "type": "service",
+                "default_code": code,
+                "q2c_role_id": role.id,
+                "uom_id": uom.id,
+                "uom_po_id": uom.id,
+            }
         )
 
     def _tm_deal(self, **overrides):
@@ -116,14 +112,8 @@ class TestRateCards(CrmCase):
         self.assertEqual(len(card.line_ids), 2)
 
     def test_no_mapped_product_no_card(self):
-        licence = {
-            "id": "L-3",
-            "name": "Licence",
-            "quantity": "1",
-            "price": "5000",
-            "amount": "5000",
-            "sku": "Q2C-LIC",
-        }
+        licence = self._tm_deal()["lines"][2]  # L-3, a product that sells no role
+        self.assertEqual(licence["sku"], "Q2C-LIC")
         deal = self._tm_deal(lines=[licence])
         event = self._send("rc-3", deal)
         self.assertEqual(event.state, "done", event.error)
