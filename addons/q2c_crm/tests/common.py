@@ -7,7 +7,9 @@ CRM_GROUPS = ("project.group_project_manager", "q2c_contract.group_q2c_finance")
 
 
 def apply_deal(event):
-    return event._crm_apply_deal(json.loads(event.sudo().payload)["deal"])
+    """The handler of the generic `crm.deal` test events: the neutral deal as sent."""
+    deal = json.loads(event.sudo().payload)["deal"]
+    return event.env["q2c.crm.provisioning"]._apply_deal(event.system_id, deal, event)
 
 
 @tagged("post_install", "-at_install")
@@ -26,13 +28,20 @@ class CrmCase(Q2cCase):
 
     def _deal(self, **overrides):
         deal = {
-            "id": "D-1", "name": "Hooli data platform", "won": True, "amount": "30000.00",
-            "currency": "USD", "billing_model": "fixed_fee", "start_date": "2026-12-01",
+            "id": "D-1",
+            "name": "Hooli data platform",
+            "won": True,
+            "amount": "30000.00",
+            "currency": "USD",
+            "billing_model": "fixed_fee",
+            "start_date": "2026-12-01",
             "owner": {"id": "O-1", "email": "pm@hooli.example"},
             "account": {"id": "A-1", "name": "Hooli XYZ", "vat": "BE0477472701"},
-            "lines": [{"id": "L-1", "name": "Phase 1", "quantity": "1", "amount": "10000"},
-                      {"id": "L-2", "name": "Phase 2", "quantity": "2", "amount": "10000"}],
-        }  # fmt: skip
+            "lines": [
+                {"id": "L-1", "name": "Phase 1", "quantity": "1", "amount": "10000"},
+                {"id": "L-2", "name": "Phase 2", "quantity": "2", "amount": "10000"},
+            ],
+        }
         deal.update(overrides)
         return deal
 

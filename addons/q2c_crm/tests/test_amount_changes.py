@@ -36,8 +36,10 @@ class TestAmountChanges(CrmCase):
             order.sudo().action_approve()
 
     def _assert_amount(self, order, amount):
-        self.assertFalse(order.currency_id.compare_amounts(order.amount_total, amount),
-                         f"{order.display_name}: {order.amount_total} != {amount}")  # fmt: skip
+        self.assertFalse(
+            order.currency_id.compare_amounts(order.amount_total, amount),
+            f"{order.display_name}: {order.amount_total} != {amount}",
+        )
 
     def test_newer_amounts_supersede_the_pending_proposal(self):
         self._amount("30000")
@@ -68,8 +70,9 @@ class TestAmountChanges(CrmCase):
         self.assertEqual((rev2.revision, rev2.state), (2, "submitted"))
         self._assert_amount(rev2, 6000.50)
         self.assertEqual((rev1.state, rev1.superseded_by_id), ("superseded", rev2))
-        self.assertEqual(len(self._orders(contract).filtered(
-            lambda o: o.state in ("draft", "submitted"))), 1)  # fmt: skip
+        self.assertEqual(
+            len(self._orders(contract).filtered(lambda o: o.state in ("draft", "submitted"))), 1
+        )
         # Back to the contract value: the pending proposal is voided, with the reason.
         self._amount("30000")
         self.assertEqual(rev2.state, "void")

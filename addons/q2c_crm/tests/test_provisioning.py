@@ -1,3 +1,4 @@
+from odoo.addons.q2c_crm.exceptions import ProvisioningBlocked
 from odoo.tests import new_test_user, tagged
 
 from .common import CrmCase, apply_deal
@@ -6,12 +7,18 @@ from .common import CrmCase, apply_deal
 @tagged("post_install", "-at_install")
 class TestProvisioning(CrmCase):
     def test_every_invalid_field_is_named(self):
-        deal = self._deal(amount="-5", currency="XXX", billing_model="hourly",
-                          start_date="31/12/2026", owner={})  # fmt: skip
+        deal = self._deal(
+            amount="-5", currency="XXX", billing_model="hourly", start_date="31/12/2026", owner={}
+        )
         event = self._send("bad-1", deal)
         self.assertEqual(event.state, "dead")
-        for text in ("missing owner", "currency XXX", "amount -5", "billing model hourly",
-                     "start date 31/12/2026"):  # fmt: skip
+        for text in (
+            "missing owner",
+            "currency XXX",
+            "amount -5",
+            "billing model hourly",
+            "start date 31/12/2026",
+        ):
             self.assertIn(text, event.error)
         exception = self.env["q2c.exception"].search([("event_id", "=", event.id)])
         self.assertEqual(exception.kind, "missing_data")
@@ -113,3 +120,17 @@ class TestProvisioning(CrmCase):
         self.assertFalse(self._contract())
         # The dead event says it; no to-do, which would be sent in the same user's name.
         self.assertFalse(self.env["q2c.exception"].search([("event_id", "=", event.id)]))
+
+    def test_the_service_needs_no_event(self):
+        """Provisioning is a service a pull or a button can call too, without an event."""
+        provisioning = self.env["q2c.crm.provisioning"].with_user(self.integration_user)
+        system = self.system.with_user(self.integration_user)
+        with self.assertRaises(ProvisioningBlocked) as caught:
+            provisioning._apply_deal(system, self._deal(amount=None))
+        self.assertIn("missing amount", caught.exception.reason)
+        self.assertIn("provision the deal again", caught.exception.details)
+        touched = provisioning._apply_deal(system, self._deal())
+        self.assertIn(self._contract(), touched)
+        self.assertEqual(
+            provisioning._apply_deal(system, self._deal(amount="31000")).state, "draft"
+        )

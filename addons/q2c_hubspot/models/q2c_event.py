@@ -2,8 +2,7 @@ import json
 
 from odoo import models
 
-# Property changes that can change what was provisioned; others are acknowledged unread.
-RELEVANT_PROPERTIES = {"dealstage", "amount", "deal_currency_code", "hs_is_closed_won"}
+from .. import mapping
 
 
 class Q2cEvent(models.Model):
@@ -17,12 +16,23 @@ class Q2cEvent(models.Model):
         }
 
     def _handle_hubspot_deal(self):
-        """Re-read the deal (events arrive out of order) and hand it to q2c_crm."""
+        """Re-read the deal (events arrive out of order), map it and hand it to q2c_crm's
+        provisioning. A change of a property that cannot change what was provisioned is
+        acknowledged without reading."""
         data = json.loads(self.sudo().payload)
-        if (
-            data.get("subscriptionType") == "deal.propertyChange"
-            and data.get("propertyName") not in RELEVANT_PROPERTIES
-        ):
+        if not mapping.needs_reading(data):
             return self.env["q2c.contract"]
-        deal = self.system_id._hubspot_fetch_deal(data["objectId"], event=self)
-        return self._crm_apply_deal(deal)
+        system = self.system_id
+        fetched = system._hubspot_fetch_deal(data["objectId"], event=self)
+        deal = mapping.map_deal(**fetched, **self._hubspot_mapping_settings())
+        return self.env["q2c.crm.provisioning"]._apply_deal(system, deal, self)
+
+    def _hubspot_mapping_settings(self):
+        """The connected system's settings `mapping.map_deal` reads."""
+        system = self.system_id
+        return {
+            "won_stage": system.crm_won_stage,
+            "billing_model_property": system.hubspot_billing_model_property,
+            "start_date_property": system.hubspot_start_date_property,
+            "default_billing_model": system.crm_default_billing_model,
+        }

@@ -5,18 +5,11 @@ import time
 from odoo import _, fields, models
 from odoo.addons.q2c_base.exceptions import PermanentError, RequestRejected, VerificationFailed
 
-from .. import hubspot
+from .. import hubspot, mapping
 
 _logger = logging.getLogger(__name__)
 
 DEFAULT_API = "https://api.hubapi.com"
-DEAL_PROPERTIES = [
-    "dealname", "amount", "dealstage", "pipeline", "closedate", "deal_currency_code",
-    "hubspot_owner_id", "hs_is_closed_won", "hs_lastmodifieddate",
-]  # fmt: skip
-COMPANY_PROPERTIES = ["name", "domain", "address", "city", "zip", "country", "phone", "vat"]
-CONTACT_PROPERTIES = ["email", "firstname", "lastname", "phone", "company"]
-LINE_PROPERTIES = ["name", "quantity", "price", "amount", "hs_product_id", "hs_sku"]
 BATCH_SIZE = 100
 
 
@@ -111,12 +104,15 @@ class Q2cSystem(models.Model):
         return self._call(method, self._hubspot_url(path), event=event, **kwargs).json()
 
     def _hubspot_read_deal(self, deal_id, event=None):
-        properties = [*DEAL_PROPERTIES, self.hubspot_billing_model_property,
-                      self.hubspot_start_date_property]  # fmt: skip
+        properties = mapping.deal_properties(
+            self.hubspot_billing_model_property, self.hubspot_start_date_property
+        )
         return self._hubspot_api(
-            "GET", f"/crm/v3/objects/deals/{deal_id}", event=event,
-            params={"properties": ",".join(p for p in properties if p)},
-        )  # fmt: skip
+            "GET",
+            f"/crm/v3/objects/deals/{deal_id}",
+            event=event,
+            params={"properties": ",".join(properties)},
+        )
 
     def _hubspot_association_ids(self, deal_id, to_type, event=None):
         """All ids associated with a deal, following the v4 cursor pages."""
@@ -145,96 +141,64 @@ class Q2cSystem(models.Model):
         return [found[i] for i in ids if i in found]
 
     def _hubspot_fetch_deal(self, deal_id, event=None):
-        """The deal with its company, contacts, line items and owner, mapped for q2c_crm.
-        A deal not won, or already provisioned (only its amount matters then), is mapped
-        from the deal alone, without the calls for what is associated with it."""
+        """The deal with its company, contacts, line items and owner, as HubSpot returns
+        them: {"deal", "companies", "contacts", "line_items", "owner" (the owners API record
+        or None)}, for `mapping.map_deal`. A deal not won, or already provisioned (only its
+        amount matters then), is read alone, without the calls for what is associated with
+        it."""
         deal = self._hubspot_read_deal(deal_id, event)
+        fetched = {"deal": deal, "companies": [], "contacts": [], "line_items": [], "owner": None}
         provisioned = self.env["q2c.external.ref"]._find(self, "deal", str(deal["id"]))
-        if provisioned or not self._hubspot_won(deal.get("properties") or {}):
-            return self._hubspot_map_deal(deal, [], [], [])
+        if provisioned or not mapping.is_won(deal.get("properties") or {}, self.crm_won_stage):
+            return fetched
         related = {
             kind: self._hubspot_association_ids(deal_id, kind, event)
             for kind in ("companies", "contacts", "line_items")
         }
-        companies = self._hubspot_batch_read(
-            "companies", related["companies"][:1], COMPANY_PROPERTIES, event
-        )
-        contacts = self._hubspot_batch_read(
-            "contacts", related["contacts"], CONTACT_PROPERTIES, event
-        )
-        lines = self._hubspot_batch_read(
-            "line_items", related["line_items"], LINE_PROPERTIES, event
-        )
-        owner = self._hubspot_owner((deal.get("properties") or {}).get("hubspot_owner_id"), event)
-        return self._hubspot_map_deal(deal, companies[:1], contacts, lines, owner)
+        return {
+            **fetched,
+            "companies": self._hubspot_batch_read(
+                "companies", related["companies"][:1], mapping.COMPANY_PROPERTIES, event
+            ),
+            "contacts": self._hubspot_batch_read(
+                "contacts", related["contacts"], mapping.CONTACT_PROPERTIES, event
+            ),
+            "line_items": self._hubspot_batch_read(
+                "line_items", related["line_items"], mapping.LINE_PROPERTIES, event
+            ),
+            "owner": self._hubspot_owner(
+                (deal.get("properties") or {}).get("hubspot_owner_id"), event
+            ),
+        }
 
     def _hubspot_owner(self, owner_id, event=None):
-        """The deal owner as q2c_crm matches it: {"id", "email"}. An owner already bound to
-        an Odoo user needs no call; otherwise the owners API gives the e-mail
-        (`GET /crm/v3/owners/{ownerId}`, scope crm.objects.owners.read). An owner HubSpot does
-        not know (404: deleted, or a deactivated user) has no e-mail."""
+        """The owners API record of the deal owner (`GET /crm/v3/owners/{ownerId}`, scope
+        crm.objects.owners.read), for its e-mail; None without an owner, for an owner
+        already bound to an Odoo user (no call needed) and for an owner HubSpot does not know
+        (404: deleted, or a deactivated user)."""
         if not owner_id:
-            return {}
-        owner = {"id": str(owner_id), "email": None}
-        if self.env["q2c.external.ref"]._find(self, "owner", owner["id"]):
-            return owner
+            return None
+        if self.env["q2c.external.ref"]._find(self, "owner", str(owner_id)):
+            return None
         response = self._call(
-            "GET", self._hubspot_url(f"/crm/v3/owners/{owner['id']}"), event=event,
-            params={"idProperty": "id"}, raise_for_status=False,
-        )  # fmt: skip
+            "GET",
+            self._hubspot_url(f"/crm/v3/owners/{owner_id}"),
+            event=event,
+            params={"idProperty": "id"},
+            raise_for_status=False,
+        )
         if response.status_code == 404:
-            return owner
+            return None
         if response.status_code >= 400:
             raise PermanentError(
-                _("HubSpot refused the owner %(owner)s: HTTP %(status)s %(body)s",
-                  owner=owner["id"], status=response.status_code, body=response.text[:300])
-            )  # fmt: skip
-        return {**owner, "email": response.json().get("email") or None}
-
-    def _hubspot_map_deal(self, deal, companies, contacts, lines, owner=None):
-        """HubSpot objects -> the neutral deal of q2c_crm (docs/connectors/hubspot.md)."""
-        props = deal.get("properties") or {}
-        company = (companies[0].get("properties") or {}) if companies else {}
-        return {
-            "id": str(deal["id"]),
-            "name": props.get("dealname"),
-            "won": self._hubspot_won(props),
-            "amount": props.get("amount") or None,
-            "currency": props.get("deal_currency_code") or None,
-            "billing_model": props.get(self.hubspot_billing_model_property or "")
-            or self.crm_default_billing_model,
-            "start_date": props.get(self.hubspot_start_date_property or "")
-            or props.get("closedate"),
-            "owner": owner or {},
-            "account": {
-                "id": str(companies[0]["id"]) if companies else None,
-                "name": company.get("name"),
-                "domain": company.get("domain"),
-                "vat": company.get("vat"),
-                "phone": company.get("phone"),
-                "street": company.get("address"),
-                "city": company.get("city"),
-                "zip": company.get("zip"),
-            },
-            "contacts": [self._hubspot_map_contact(contact) for contact in contacts],
-            "lines": [
-                {"id": str(line["id"]), **{k: (line.get("properties") or {}).get(k)
-                                           for k in ("name", "quantity", "price", "amount")},
-                 "sku": (line.get("properties") or {}).get("hs_sku"),
-                 "product_id": (line.get("properties") or {}).get("hs_product_id")}
-                for line in lines
-            ],
-        }  # fmt: skip
-
-    def _hubspot_won(self, props):
-        won_stage = self.crm_won_stage or "closedwon"
-        return props.get("dealstage") == won_stage or props.get("hs_is_closed_won") == "true"
-
-    def _hubspot_map_contact(self, contact):
-        props = contact.get("properties") or {}
-        name = " ".join(filter(None, [props.get("firstname"), props.get("lastname")]))
-        return {"id": str(contact["id"]), "name": name or props.get("email"),
-                "email": props.get("email"), "phone": props.get("phone")}  # fmt: skip
+                _(
+                    "HubSpot refused the owner %(owner)s: HTTP %(status)s %(body)s",
+                    owner=owner_id,
+                    status=response.status_code,
+                    body=response.text[:300],
+                )
+            )
+        return response.json()
 
     def _crm_write_back_hubspot(self, deal, contract, event):
         """PATCH is idempotent: writing the same reference twice changes nothing."""

@@ -1,1 +1,1 @@
-from . import test_provisioning, test_signature, test_webhook
+from . import test_mapping, test_provisioning, test_signature, test_webhook

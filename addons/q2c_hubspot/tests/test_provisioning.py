@@ -49,8 +49,11 @@ class TestHubSpotProvisioning(HubSpotCase):
             self.assertEqual(set(log.mapped("status_code")), {200})
             self.assertEqual(set(log.event_id.ids), set(events.ids))
             # The same batch again: acknowledged as duplicates, nothing new anywhere.
-            counts = (len(self.env["res.partner"].search([])),
-                      len(self.env["project.project"].search([])), len(seen))  # fmt: skip
+            counts = (
+                len(self.env["res.partner"].search([])),
+                len(self.env["project.project"].search([])),
+                len(seen),
+            )
             again = self._post_hubspot(batch)
             self.assertEqual([e["duplicate"] for e in again.json()["events"]], [True, True])
             self.assertEqual(len(self._events(self.hubspot)), 2)
@@ -62,8 +65,11 @@ class TestHubSpotProvisioning(HubSpotCase):
             self.assertEqual(len(self.env["project.project"].search([])), counts[1])
 
     def test_rate_limited_call_is_retried(self):
-        limited = (429, {"Retry-After": "0"},
-                   {"status": "error", "policyName": "TEN_SECONDLY_ROLLING"})  # fmt: skip
+        limited = (
+            429,
+            {"Retry-After": "0"},
+            {"status": "error", "policyName": "TEN_SECONDLY_ROLLING"},
+        )
         with fake_hubspot(crm_data(), before=[limited]) as (url, seen):
             self.hubspot.base_url = url
             self._post_hubspot([self._event(30, "9002")])
@@ -174,8 +180,12 @@ class TestHubSpotProvisioning(HubSpotCase):
         data["deals"]["9001"]["properties"]["dealstage"] = "contractsent"
         with fake_hubspot(data) as (url, _seen):
             self.hubspot.base_url = url
-            self._post_hubspot([self._event(80, "9001", value="contractsent"),
-                                self._event(81, "9001", "description", "x")])  # fmt: skip
+            self._post_hubspot(
+                [
+                    self._event(80, "9001", value="contractsent"),
+                    self._event(81, "9001", "description", "x"),
+                ]
+            )
             events = self._process_all()
         self.assertEqual(events.mapped("state"), ["done", "done"])
         self.assertFalse(self._contracts())
@@ -218,21 +228,40 @@ class TestHubSpotProvisioning(HubSpotCase):
         deal = data["deals"]["9001"]
         deal["line_items"] = [str(8000 + i) for i in range(150)]
         deal["contacts"] = [str(6000 + i) for i in range(101)]
-        data["line_items"].update({str(8000 + i): {"name": f"Work package {i:03d}",
-                                                   "quantity": "1", "price": "800",
-                                                   "amount": "800"}
-                                   for i in range(150)})  # fmt: skip
-        data["contacts"].update({str(6000 + i): {"firstname": "Buyer", "lastname": f"{i:03d}",
-                                                 "email": f"buyer{i}@initech-systems.example"}
-                                 for i in range(101)})  # fmt: skip
+        data["line_items"].update(
+            {
+                str(8000 + i): {
+                    "name": f"Work package {i:03d}",
+                    "quantity": "1",
+                    "price": "800",
+                    "amount": "800",
+                }
+                for i in range(150)
+            }
+        )
+        data["contacts"].update(
+            {
+                str(6000 + i): {
+                    "firstname": "Buyer",
+                    "lastname": f"{i:03d}",
+                    "email": f"buyer{i}@initech-systems.example",
+                }
+                for i in range(101)
+            }
+        )
         with fake_hubspot(data, page_size=500) as (url, seen):
             self.hubspot.base_url = url
             self._post_hubspot([self._event(94, "9001")])
             event = self._process_all()
         self.assertEqual(event.state, "done", event.error)
-        sizes = {kind: [len(r["body"]["inputs"]) for r in seen
-                        if r["path"] == f"/crm/v3/objects/{kind}/batch/read"]
-                 for kind in ("line_items", "contacts")}  # fmt: skip
+        sizes = {
+            kind: [
+                len(r["body"]["inputs"])
+                for r in seen
+                if r["path"] == f"/crm/v3/objects/{kind}/batch/read"
+            ]
+            for kind in ("line_items", "contacts")
+        }
         self.assertEqual(sizes, {"line_items": [100, 50], "contacts": [100, 1]})
         contract = self._contracts()
         self.assertEqual(len(contract.project_ids.task_ids), 150)
@@ -246,14 +275,24 @@ class TestHubSpotProvisioning(HubSpotCase):
     def test_products_mapped_to_roles_become_a_contract_rate_card(self):
         role = self.env["hr.job"].create({"name": "Solution architect (q2c test)"})
         product = self.env["product.product"].create(
-            {"name": "Solution architecture", "type": "service", "default_code": "HS-ARCH",
-             "q2c_role_id": role.id}
-        )  # fmt: skip
+            {
+                "name": "Solution architecture",
+                "type": "service",
+                "default_code": "HS-ARCH",
+                "q2c_role_id": role.id,
+            }
+        )
         data = crm_data()
         data["line_items"]["702"].update(
-            {"name": "Architecture", "quantity": "80", "price": "185.50", "amount": "14840",
-             "hs_sku": "HS-ARCH", "hs_product_id": "1234567"}
-        )  # fmt: skip
+            {
+                "name": "Architecture",
+                "quantity": "80",
+                "price": "185.50",
+                "amount": "14840",
+                "hs_sku": "HS-ARCH",
+                "hs_product_id": "1234567",
+            }
+        )
         with fake_hubspot(data) as (url, seen):
             self.hubspot.base_url = url
             self._post_hubspot([self._event(95, "9001")])
@@ -265,8 +304,10 @@ class TestHubSpotProvisioning(HubSpotCase):
         contract = self._contracts()
         card = contract.rate_card_ids
         self.assertEqual(len(card), 1)
-        self.assertEqual(card.line_ids.mapped(lambda ln: (ln.role_id, ln.rate, ln.unit)),
-                         [(role, 185.5, "hour")])  # fmt: skip
+        self.assertEqual(
+            card.line_ids.mapped(lambda ln: (ln.role_id, ln.rate, ln.unit)),
+            [(role, 185.5, "hour")],
+        )
         self.assertEqual(card.line_ids.product_id, product)
         self.assertEqual(str(card.line_ids.date_from), "2026-11-30")
         self.assertEqual(card.currency_id.name, "USD")
@@ -274,5 +315,6 @@ class TestHubSpotProvisioning(HubSpotCase):
             sorted(contract.project_ids.task_ids.mapped("name")),
             ["Architecture (x 80)", "Discovery workshop"],
         )
-        self.assertEqual(self.env["q2c.rate.card"].search_count([("line_ids.role_id", "=",
-                                                                   role.id)]), 1)  # fmt: skip
+        self.assertEqual(
+            self.env["q2c.rate.card"].search_count([("line_ids.role_id", "=", role.id)]), 1
+        )

@@ -3,6 +3,8 @@ import json
 from odoo import _, models
 from odoo.addons.q2c_base.exceptions import PermanentError
 
+from .. import mapping
+
 
 class Q2cEvent(models.Model):
     _inherit = "q2c.event"
@@ -15,10 +17,21 @@ class Q2cEvent(models.Model):
 
     def _handle_salesforce_opportunity(self):
         """The message may carry old or partial data: re-read the opportunity with its
-        account, lines and contact roles, then hand it to q2c_crm."""
-        data = json.loads(self.sudo().payload)
-        opportunity_id = (data.get("fields") or {}).get("Id")
+        account, lines and contact roles, map it and hand it to q2c_crm's provisioning."""
+        opportunity_id = mapping.notification_opportunity_id(json.loads(self.sudo().payload))
         if not opportunity_id:
             raise PermanentError(_("The notification carries no opportunity Id."))
-        deal = self.system_id._salesforce_fetch_opportunity(opportunity_id, event=self)
-        return self._crm_apply_deal(deal)
+        system = self.system_id
+        opportunity = system._salesforce_fetch_opportunity(opportunity_id, event=self)
+        deal = mapping.map_opportunity(opportunity, **self._salesforce_mapping_settings())
+        return self.env["q2c.crm.provisioning"]._apply_deal(system, deal, self)
+
+    def _salesforce_mapping_settings(self):
+        """The connected system's settings `mapping.map_opportunity` reads."""
+        system = self.system_id
+        return {
+            "won_stage": system.crm_won_stage,
+            "billing_model_field": system.salesforce_billing_model_field,
+            "start_date_field": system.salesforce_start_date_field,
+            "default_billing_model": system.crm_default_billing_model,
+        }

@@ -10,7 +10,7 @@ from odoo.addons.q2c_base.exceptions import (
     VerificationFailed,
 )
 
-from .. import soap
+from .. import mapping, soap
 
 _logger = logging.getLogger(__name__)
 
@@ -21,13 +21,6 @@ _USAGE = {}
 _LOCK = threading.Lock()
 # Seconds before a job retries once the org's daily API allowance is exhausted.
 DAILY_LIMIT_WAIT = 3600.0
-LINE_FIELDS = (
-    "Id,Name,Quantity,UnitPrice,TotalPrice,Product2Id,Product2.ProductCode,Description,SortOrder"
-)
-ACCOUNT_FIELDS = (
-    "Account.Id,Account.Name,Account.Phone,Account.Website,Account.BillingStreet,"
-    "Account.BillingCity,Account.BillingPostalCode,Account.BillingCountryCode"
-)
 
 
 class Q2cSystem(models.Model):
@@ -213,62 +206,20 @@ class Q2cSystem(models.Model):
         return records
 
     def _salesforce_fetch_opportunity(self, opportunity_id, event=None):
-        if not opportunity_id.isalnum():
+        """The opportunity with its account, owner, lines and contact roles, as the query
+        resource returns it, for `mapping.map_opportunity`."""
+        if not mapping.is_salesforce_id(opportunity_id):
             raise PermanentError(_("Not a Salesforce id: %s", opportunity_id))
-        extra = [f for f in (self.salesforce_billing_model_field,
-                             self.salesforce_start_date_field) if f]  # fmt: skip
-        if self.salesforce_multi_currency:
-            extra.append("CurrencyIsoCode")
-        soql = (
-            f"SELECT Id,Name,StageName,IsWon,Amount,CloseDate,OwnerId,Owner.Email,"
-            f"{ACCOUNT_FIELDS},{','.join(extra) + ',' if extra else ''}"
-            f"(SELECT {LINE_FIELDS} FROM OpportunityLineItems ORDER BY SortOrder),"
-            f"(SELECT ContactId,Contact.Name,Contact.Email,Contact.Phone FROM "
-            f"OpportunityContactRoles) FROM Opportunity WHERE Id='{opportunity_id}'"
+        extra = mapping.opportunity_fields(
+            self.salesforce_billing_model_field,
+            self.salesforce_start_date_field,
+            self.salesforce_multi_currency,
         )
+        soql = mapping.opportunity_soql(opportunity_id, extra)
         records = self._salesforce_query(soql, event)
         if not records:
             raise PermanentError(_("Opportunity %s not found in Salesforce.", opportunity_id))
-        return self._salesforce_map_opportunity(records[0])
-
-    def _salesforce_map_opportunity(self, opp):
-        """Salesforce Opportunity -> the neutral deal of q2c_crm."""
-        account = opp.get("Account") or {}
-        owner = opp.get("Owner") or {}
-        won_stage = self.crm_won_stage or "Closed Won"
-        amount = opp.get("Amount")
-        return {
-            "id": opp["Id"],
-            "name": opp.get("Name"),
-            "won": bool(opp.get("IsWon")) or opp.get("StageName") == won_stage,
-            "amount": None if amount is None else str(amount),
-            "currency": opp.get("CurrencyIsoCode"),
-            "billing_model": opp.get(self.salesforce_billing_model_field or "")
-            or self.crm_default_billing_model,
-            "start_date": opp.get(self.salesforce_start_date_field or "") or opp.get("CloseDate"),
-            "owner": {"id": opp.get("OwnerId"), "email": owner.get("Email")}
-            if opp.get("OwnerId") else {},
-            "account": {
-                "id": account.get("Id"), "name": account.get("Name"),
-                "phone": account.get("Phone"), "website": account.get("Website"),
-                "street": account.get("BillingStreet"), "city": account.get("BillingCity"),
-                "zip": account.get("BillingPostalCode"),
-                "country_code": account.get("BillingCountryCode"),
-            },
-            "contacts": [
-                {"id": role.get("ContactId"), "name": (role.get("Contact") or {}).get("Name"),
-                 "email": (role.get("Contact") or {}).get("Email"),
-                 "phone": (role.get("Contact") or {}).get("Phone")}
-                for role in (opp.get("OpportunityContactRoles") or {}).get("records", [])
-            ],
-            "lines": [
-                {"id": line["Id"], "name": line.get("Name"), "quantity": line.get("Quantity"),
-                 "price": line.get("UnitPrice"), "amount": line.get("TotalPrice"),
-                 "sku": (line.get("Product2") or {}).get("ProductCode"),
-                 "product_id": line.get("Product2Id")}
-                for line in (opp.get("OpportunityLineItems") or {}).get("records", [])
-            ],
-        }  # fmt: skip
+        return records[0]
 
     def _crm_write_back_salesforce(self, deal, contract, event):
         """PATCH of one field: writing the same reference twice changes nothing."""
