@@ -4,4 +4,5 @@ from . import (
     test_change_order_lifecycle,
     test_change_order_revision,
     test_change_order_security,
+    test_change_order_state_machine,
 )

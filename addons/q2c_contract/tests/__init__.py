@@ -8,4 +8,5 @@ from . import (
     test_rate_resolution,
     test_retainage,
     test_retainer,
+    test_state_machine,
 )
