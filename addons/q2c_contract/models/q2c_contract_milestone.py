@@ -86,6 +86,10 @@ class Q2cContractMilestone(models.Model):
     billed_amount = fields.Monetary(
         readonly=True, copy=False, help="Billed to date on this milestone; kept by billing."
     )
+    pricing_locked = fields.Boolean(
+        compute="_compute_pricing_locked",
+        help="Accepted or billed: the amount is never recomputed.",
+    )
     # Which buttons show, read from TRANSITIONS.
     can_submit = fields.Boolean(compute="_compute_allowed_actions")
     can_accept = fields.Boolean(compute="_compute_allowed_actions")
@@ -108,6 +112,16 @@ class Q2cContractMilestone(models.Model):
             for milestone in self.filtered(lambda m, c=contract: m.contract_id == c):
                 milestone.amount = amounts.get(milestone, 0.0)
         (self - self.filtered("contract_id")).amount = 0.0
+
+    @api.depends("state", "billed_amount")
+    def _compute_pricing_locked(self):
+        for milestone in self:
+            locked = bool(milestone.currency_id) and milestone._is_pricing_locked()
+            milestone.pricing_locked = locked
+
+    def _is_pricing_locked(self):
+        self.ensure_one()
+        return self.state in ACCEPTED_STATES or not self.currency_id.is_zero(self.billed_amount)
 
     @api.depends("state")
     def _compute_allowed_actions(self):
@@ -137,9 +151,7 @@ class Q2cContractMilestone(models.Model):
 
     def write(self, vals):
         if PRICING_FIELDS.intersection(vals):
-            frozen = self.filtered(
-                lambda m: m.state in ACCEPTED_STATES or not m.currency_id.is_zero(m.billed_amount)
-            )
+            frozen = self.filtered(lambda m: m._is_pricing_locked())
             if frozen:
                 raise UserError(
                     _(
