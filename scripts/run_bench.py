@@ -42,9 +42,19 @@ def prepare_db(conf):
     print(f"==> Benchmark database {BENCH_DB}: {mode} {addons}", flush=True)
     log = STATE / "logs" / "bench-install.log"
     cmd = [
-        sys.executable, ODOO_BIN, "-c", conf, "-d", BENCH_DB, mode, addons,
-        "--without-demo=all", "--stop-after-init", "--no-http", f"--logfile={log}",
-    ]  # fmt: skip
+        sys.executable,
+        ODOO_BIN,
+        "-c",
+        conf,
+        "-d",
+        BENCH_DB,
+        mode,
+        addons,
+        "--without-demo=all",
+        "--stop-after-init",
+        "--no-http",
+        f"--logfile={log}",
+    ]
     if subprocess.call(cmd):
         sys.exit(f"q2c: installing q2c_suite in {BENCH_DB} failed; see {log}")
 

@@ -6,7 +6,8 @@ Python and Q2C_ODOO_CONF, Q2C_ROOT and Q2C_STATE set. Stages:
 1. Odoo's own test runner (`--test-enable`) installs q2c_suite on a fresh database and runs the
    tests of every q2c addon; any ERROR or CRITICAL line in the log fails the run, as OCA's CI does.
 2. pytest-odoo runs the top-level `tests/` (benchmarks excluded) against that database.
-3. ruff and pylint-odoo's mandatory checks lint the code.
+3. ruff and pylint-odoo's mandatory checks lint the code, and every addon's README.rst must be
+   what scripts/gen_readme.py makes of its readme/ fragments (`make readme` regenerates them).
 
 The last line reads `N passed, N failed` (`, N skipped` when some were); the exit code is 1 when
 anything failed.
@@ -70,10 +71,19 @@ def run_odoo_tests(conf, db, addons):
     log_path = LOGS / f"{db}-odoo.log"
     tags = ",".join(f"/{name}" for name in addons)
     cmd = odoo_command(
-        conf, db, "-i", "q2c_suite", "--test-enable", f"--test-tags={tags}",
-        "--stop-after-init", f"--http-port={free_port()}", "--log-level=info",
-        "--workers=0", "--max-cron-threads=0", "--load=base,web",
-    )  # fmt: skip
+        conf,
+        db,
+        "-i",
+        "q2c_suite",
+        "--test-enable",
+        f"--test-tags={tags}",
+        "--stop-after-init",
+        f"--http-port={free_port()}",
+        "--log-level=info",
+        "--workers=0",
+        "--max-cron-threads=0",
+        "--load=base,web",
+    )
     print(f"    log: {log_path}", flush=True)
     error_lines, report = [], None
     with (
@@ -143,10 +153,19 @@ def run_pytest(conf, db):
     junit = LOGS / f"{db}-pytest.xml"
     conf = pytest_config(conf, db)
     cmd = [
-        PYTHON, "-c", PYTEST_BOOT, str(ROOT / "tests"), f"--ignore={ROOT / 'tests' / 'bench'}",
-        f"--odoo-config={conf}", f"--odoo-database={db}", "--odoo-log-level=warn",
-        f"--junitxml={junit}", "-q", "-p", "no:cacheprovider",
-    ]  # fmt: skip
+        PYTHON,
+        "-c",
+        PYTEST_BOOT,
+        str(ROOT / "tests"),
+        f"--ignore={ROOT / 'tests' / 'bench'}",
+        f"--odoo-config={conf}",
+        f"--odoo-database={db}",
+        "--odoo-log-level=warn",
+        f"--junitxml={junit}",
+        "-q",
+        "-p",
+        "no:cacheprovider",
+    ]
     junit.unlink(missing_ok=True)
     error_lines = []
     with subprocess.Popen(
@@ -190,10 +209,14 @@ def run_lint():
         "ruff check": [PYTHON, "-m", "ruff", "check", *targets],
         "ruff format": [PYTHON, "-m", "ruff", "format", "--check", *targets],
         "pylint-odoo (mandatory)": [
-            PYTHON, "-m", "pylint", f"--rcfile={ROOT / '.pylintrc-mandatory'}",
+            PYTHON,
+            "-m",
+            "pylint",
+            f"--rcfile={ROOT / '.pylintrc-mandatory'}",
             *sorted(str(p.parent) for p in (ROOT / "addons").glob("*/__manifest__.py")),
         ],
-    }  # fmt: skip
+        "README.rst from readme/": [PYTHON, str(ROOT / "scripts" / "gen_readme.py"), "--check"],
+    }
     for name, cmd in checks.items():
         code = subprocess.call(cmd, cwd=ROOT)
         if code:
@@ -228,8 +251,11 @@ def main():
     addons = q2c_addons()
     started = time.monotonic()
     stages = []
-    print(f"==> Test database {db}: installing q2c_suite and running the tests of "
-          f"{', '.join(addons)}", flush=True)  # fmt: skip
+    print(
+        f"==> Test database {db}: installing q2c_suite and running the tests of "
+        f"{', '.join(addons)}",
+        flush=True,
+    )
     try:
         stages.append(run_odoo_tests(conf, db, addons))
         print("==> pytest-odoo: tests/", flush=True)
@@ -238,13 +264,15 @@ def main():
         if not args.keep_db:
             psql("-c", f'DROP DATABASE IF EXISTS "{db}"')
     if not args.skip_lint:
-        print("==> Lint: ruff, pylint-odoo", flush=True)
+        print("==> Lint: ruff, pylint-odoo, README.rst", flush=True)
         stages.append(run_lint())
 
     print(f"\n==> Results ({time.monotonic() - started:.0f} s)")
     for stage in stages:
-        print(f"    {stage.name}: {stage.passed} passed, {stage.failed} failed"
-              + (f", {stage.skipped} skipped" if stage.skipped else ""))  # fmt: skip
+        print(
+            f"    {stage.name}: {stage.passed} passed, {stage.failed} failed"
+            + (f", {stage.skipped} skipped" if stage.skipped else "")
+        )
         for note in stage.notes:
             print(f"      - {note}")
     passed = sum(s.passed for s in stages)

@@ -25,12 +25,21 @@ def start_odoo(conf, db, port, log, runner=False, workers=2, timeout=120, env=No
     (without queue_job among the server-wide modules, none starts); `env` adds environment
     variables (ODOO_QUEUE_JOB_CHANNELS, say). Returns the process."""
     cmd = [
-        sys.executable, os.path.join(os.environ["ODOO_SRC"], "odoo-bin"), "-c", conf,
-        "-d", db, f"--db-filter=^{db}$", f"--http-port={port}",
-        f"--gevent-port={free_port()}", f"--workers={workers}", "--max-cron-threads=0",
-        f"--logfile={log}", "--log-level=warn",
+        sys.executable,
+        os.path.join(os.environ["ODOO_SRC"], "odoo-bin"),
+        "-c",
+        conf,
+        "-d",
+        db,
+        f"--db-filter=^{db}$",
+        f"--http-port={port}",
+        f"--gevent-port={free_port()}",
+        f"--workers={workers}",
+        "--max-cron-threads=0",
+        f"--logfile={log}",
+        "--log-level=warn",
         "--load=base,web,queue_job" if runner else "--load=base,web",
-    ]  # fmt: skip
+    ]
     proc = subprocess.Popen(cmd, start_new_session=True, env={**os.environ, **(env or {})})
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

@@ -2,6 +2,7 @@
 
 import ast
 import re
+import tomllib
 from pathlib import Path
 
 from odoo.tests import TransactionCase, tagged
@@ -35,6 +36,18 @@ class TestAddonLayout(TransactionCase):
                 fragment = ADDONS / name / "readme" / "DESCRIPTION.md"
                 self.assertTrue(fragment.is_file(), f"{fragment} is missing")
                 self.assertTrue(fragment.read_text().strip())
+
+    def test_every_addon_has_a_whool_pyproject(self):
+        """OCA's 18.0 packaging: the whool build backend reads the version from the manifest."""
+        for name, _manifest in manifests():
+            with self.subTest(addon=name):
+                path = ADDONS / name / "pyproject.toml"
+                self.assertTrue(path.is_file(), f"{path} is missing")
+                pyproject = tomllib.loads(path.read_text())
+                self.assertEqual(pyproject["project"]["name"], f"odoo-addon-{name}")
+                self.assertEqual(pyproject["project"]["dynamic"], ["version"])
+                self.assertEqual(pyproject["build-system"]["requires"], ["whool"])
+                self.assertEqual(pyproject["build-system"]["build-backend"], "whool.buildapi")
 
     def test_manifest_versions_match_the_installed_modules(self):
         modules = self.env["ir.module.module"].search([("name", "=like", "q2c\\_%")])

@@ -13,7 +13,7 @@ import threading
 import requests
 
 import odoo
-from odoo import SUPERUSER_ID, api
+from odoo import SUPERUSER_ID, Command, api
 from odoo.addons.q2c_base import signatures
 from odoo.tools import config
 from tests.odoo_server import free_port, start_odoo, stop_odoo
@@ -23,18 +23,18 @@ def committed_system(db, secret):
     registry = odoo.modules.registry.Registry(db)
     with registry.cursor() as cr:
         env = api.Environment(cr, SUPERUSER_ID, {})
+        groups = env.ref("base.group_user") | env.ref("q2c_base.group_integration_user")
+        login = f"race.{secrets.token_hex(4)}"
         user = env["res.users"].create(
-            {"name": "race", "login": f"race.{secrets.token_hex(4)}",
-             "groups_id": [(6, 0, [env.ref("base.group_user").id,
-                                   env.ref("q2c_base.group_integration_user").id])]}
-        )  # fmt: skip
+            {"name": "race", "login": login, "groups_id": [Command.set(groups.ids)]}
+        )
         system = env["q2c.system"].create(
             {
                 "name": "race",
                 "system_type": "generic",
                 "user_id": user.id,
                 "webhook_secret": secret,
-            }  # fmt: skip
+            }
         )
         cr.commit()
         return system.id, system.inbound_key
@@ -53,14 +53,17 @@ def test_concurrent_copies_on_two_workers_are_stored_once(tmp_path):
         answers = []
 
         def deliver(body):
-            headers = {"Content-Type": "application/json",
-                       "X-Q2C-Signature": signatures.sign(secret, body)}  # fmt: skip
+            headers = {
+                "Content-Type": "application/json",
+                "X-Q2C-Signature": signatures.sign(secret, body),
+            }
             barrier.wait()
             answer = requests.post(url, data=body, headers=headers, timeout=60)
             answers.append((body, answer.status_code, answer.json()))
 
-        threads = [threading.Thread(target=deliver, args=(body,))
-                   for body in bodies for _copy in range(8)]  # fmt: skip
+        threads = [
+            threading.Thread(target=deliver, args=(body,)) for body in bodies for _copy in range(8)
+        ]
         for thread in threads:
             thread.start()
         for thread in threads:
@@ -70,8 +73,9 @@ def test_concurrent_copies_on_two_workers_are_stored_once(tmp_path):
     assert len(answers) == 24
     assert {status for _body, status, _json in answers} == {200}
     for body in bodies:
-        firsts = [json_ for b, _s, json_ in answers
-                  if b == body and not json_["events"][0]["duplicate"]]  # fmt: skip
+        firsts = [
+            json_ for b, _s, json_ in answers if b == body and not json_["events"][0]["duplicate"]
+        ]
         assert len(firsts) == 1, firsts
     registry = odoo.modules.registry.Registry(db)
     with registry.cursor() as cr:

@@ -70,12 +70,23 @@ def setup(conf, db):
     tag = secrets.token_hex(3)
     with registry.cursor() as cr:
         env = api.Environment(cr, SUPERUSER_ID, {"tracking_disable": True})
-        groups = [env.ref(x).id for x in ("base.group_user", "q2c_base.group_integration_user",
-                                          "hr_timesheet.group_hr_timesheet_approver")]  # fmt: skip
+        groups = [
+            env.ref(x).id
+            for x in (
+                "base.group_user",
+                "q2c_base.group_integration_user",
+                "hr_timesheet.group_hr_timesheet_approver",
+            )
+        ]
         password = secrets.token_urlsafe(16)
-        user = env["res.users"].create({"name": f"Bench time {tag}", "login": f"bench.time.{tag}",
-                                        "password": password,
-                                        "groups_id": [Command.set(groups)]})  # fmt: skip
+        user = env["res.users"].create(
+            {
+                "name": f"Bench time {tag}",
+                "login": f"bench.time.{tag}",
+                "password": password,
+                "groups_id": [Command.set(groups)],
+            }
+        )
         role = env["hr.job"].create({"name": f"Bench role {tag}"})
         employees = env["hr.employee"].create(
             [{"name": f"Bench {tag} {n}", "job_id": role.id} for n in range(EMPLOYEES)]
@@ -86,43 +97,87 @@ def setup(conf, db):
         )
         usd = env.ref("base.USD")
         usd.active = True
-        card = env["q2c.rate.card"].create({
-            "name": f"Bench card {tag}", "scope": "contract", "currency_id": usd.id,
-            "line_ids": [Command.create({"role_id": role.id, "rate": 150.0,
-                                         "date_from": "2024-01-01"})]})  # fmt: skip
-        contract = env["q2c.contract"].create({
-            "name": f"Bench {tag}", "partner_id": customer.id, "currency_id": usd.id,
-            "billing_model": "time_and_materials", "rate_card_ids": [Command.set(card.ids)],
-            "project_ids": [Command.set(projects.ids)]})  # fmt: skip
+        card = env["q2c.rate.card"].create(
+            {
+                "name": f"Bench card {tag}",
+                "scope": "contract",
+                "currency_id": usd.id,
+                "line_ids": [
+                    Command.create({"role_id": role.id, "rate": 150.0, "date_from": "2024-01-01"})
+                ],
+            }
+        )
+        contract = env["q2c.contract"].create(
+            {
+                "name": f"Bench {tag}",
+                "partner_id": customer.id,
+                "currency_id": usd.id,
+                "billing_model": "time_and_materials",
+                "rate_card_ids": [Command.set(card.ids)],
+                "project_ids": [Command.set(projects.ids)],
+            }
+        )
         contract.action_activate()
-        push = env["q2c.system"].create({"name": f"Bench push {tag}", "system_type": "generic",
-                                         "user_id": user.id})  # fmt: skip
-        harvest = env["q2c.system"].create({
-            "name": f"Bench Harvest {tag}", "system_type": "harvest", "user_id": user.id,
-            "api_token": "bench", "harvest_account_id": "1", "time_page_size": HARVEST_PAGE,
-            "outbound_max_tries": 5})  # fmt: skip
+        push = env["q2c.system"].create(
+            {"name": f"Bench push {tag}", "system_type": "generic", "user_id": user.id}
+        )
+        harvest = env["q2c.system"].create(
+            {
+                "name": f"Bench Harvest {tag}",
+                "system_type": "harvest",
+                "user_id": user.id,
+                "api_token": "bench",
+                "harvest_account_id": "1",
+                "time_page_size": HARVEST_PAGE,
+                "outbound_max_tries": 5,
+            }
+        )
         refs = []
         for system in (push, harvest):
-            refs += [{"system_id": system.id, "object_type": "employee", "external_id": f"e{n}",
-                      "res_model": "hr.employee", "res_id": emp.id}
-                     for n, emp in enumerate(employees)]  # fmt: skip
-            refs += [{"system_id": system.id, "object_type": "project", "external_id": f"p{n}",
-                      "res_model": "project.project", "res_id": proj.id}
-                     for n, proj in enumerate(projects)]  # fmt: skip
+            refs += [
+                {
+                    "system_id": system.id,
+                    "object_type": "employee",
+                    "external_id": f"e{n}",
+                    "res_model": "hr.employee",
+                    "res_id": emp.id,
+                }
+                for n, emp in enumerate(employees)
+            ]
+            refs += [
+                {
+                    "system_id": system.id,
+                    "object_type": "project",
+                    "external_id": f"p{n}",
+                    "res_model": "project.project",
+                    "res_id": proj.id,
+                }
+                for n, proj in enumerate(projects)
+            ]
         env["q2c.external.ref"].create(refs)
         key = (
             env["res.users.apikeys"]
             .with_user(user)
             ._generate(None, "bench", odoo.fields.Datetime.now() + timedelta(days=1))
         )
-        ids = {"user": user.id, "key": key, "push": push.id, "harvest": harvest.id,
-               "employees": employees.ids, "projects": projects.ids}  # fmt: skip
+        ids = {
+            "user": user.id,
+            "key": key,
+            "push": push.id,
+            "harvest": harvest.id,
+            "employees": employees.ids,
+            "projects": projects.ids,
+        }
     return registry, ids
 
 
 def push_batch(session, base, key, rows, system_id):
-    response = session.post(f"{base}/q2c/api/v1/time-entries?system={system_id}", json=rows,
-                            timeout=600, headers={"Authorization": f"Bearer {key}"})  # fmt: skip
+    response = session.post(
+        f"{base}/q2c/api/v1/time-entries?system={system_id}",
+        json=rows,
+        timeout=600,
+        headers={"Authorization": f"Bearer {key}"},
+    )
     response.raise_for_status()
     return response.json()["summary"]
 
@@ -138,9 +193,22 @@ def xmlrpc_create(models, db, ids, rows):
     proj = {f"p{n}": i for n, i in enumerate(ids["projects"])}
     started = time.perf_counter()
     for r in rows:
-        models.execute_kw(db, ids["user"], ids["key"], "account.analytic.line", "create", [{
-            "employee_id": emp[r["employee"]], "project_id": proj[r["project"]],
-            "date": r["date"], "unit_amount": r["hours"], "name": r["description"]}])  # fmt: skip
+        models.execute_kw(
+            db,
+            ids["user"],
+            ids["key"],
+            "account.analytic.line",
+            "create",
+            [
+                {
+                    "employee_id": emp[r["employee"]],
+                    "project_id": proj[r["project"]],
+                    "date": r["date"],
+                    "unit_amount": r["hours"],
+                    "name": r["description"],
+                }
+            ],
+        )
     return time.perf_counter() - started
 
 
@@ -160,10 +228,18 @@ class NativeCreate:
 
     def batch(self, rows):
         started = time.perf_counter()
-        self.lines.create([{"employee_id": self.emp[r["employee"]],
-                            "project_id": self.proj[r["project"]], "date": r["date"],
-                            "unit_amount": r["hours"], "name": r["description"]}
-                           for r in rows])  # fmt: skip
+        self.lines.create(
+            [
+                {
+                    "employee_id": self.emp[r["employee"]],
+                    "project_id": self.proj[r["project"]],
+                    "date": r["date"],
+                    "unit_amount": r["hours"],
+                    "name": r["description"],
+                }
+                for r in rows
+            ]
+        )
         self.env.flush_all()
         elapsed = time.perf_counter() - started
         self.cr.rollback()
@@ -188,8 +264,7 @@ def measure_push(context, registry, ids):
     log = str(context["state"] / "logs" / "bench-timesheet-odoo.log")
     native = NativeCreate(registry, ids)
     proc = start_odoo(context["conf"], db, port, log)
-    result = {"native": 0.0, "push": 0.0, "xmlrpc": 0.0, "xmlrpc_n": 0, "first": {},
-              "again": {}}  # fmt: skip
+    result = {"native": 0.0, "push": 0.0, "xmlrpc": 0.0, "xmlrpc_n": 0, "first": {}, "again": {}}
     try:
         session = requests.Session()
         models = xmlrpc.client.ServerProxy(f"{base}/xmlrpc/2/object", allow_none=True)
@@ -232,15 +307,30 @@ def harvest_stand_in(all_rows):
             rows = [r for r in all_rows if low <= r["date"] <= high]
             pages = max(1, -(-len(rows) // HARVEST_PAGE))
             chunk = rows[(page - 1) * HARVEST_PAGE : page * HARVEST_PAGE]
-            body = json.dumps({
-                "time_entries": [{
-                    "id": r["id"], "spent_date": r["date"], "hours": r["hours"],
-                    "notes": r["description"], "billable": True, "is_running": False,
-                    "is_closed": True, "approval_status": "approved",
-                    "user": {"id": r["employee"]}, "project": {"id": r["project"]},
-                    "updated_at": "2025-07-01T00:00:00Z"} for r in chunk],
-                "per_page": HARVEST_PAGE, "total_pages": pages, "page": page,
-                "total_entries": len(rows)}).encode()  # fmt: skip
+            body = json.dumps(
+                {
+                    "time_entries": [
+                        {
+                            "id": r["id"],
+                            "spent_date": r["date"],
+                            "hours": r["hours"],
+                            "notes": r["description"],
+                            "billable": True,
+                            "is_running": False,
+                            "is_closed": True,
+                            "approval_status": "approved",
+                            "user": {"id": r["employee"]},
+                            "project": {"id": r["project"]},
+                            "updated_at": "2025-07-01T00:00:00Z",
+                        }
+                        for r in chunk
+                    ],
+                    "per_page": HARVEST_PAGE,
+                    "total_pages": pages,
+                    "page": page,
+                    "total_entries": len(rows),
+                }
+            ).encode()
             self.send_response(200)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(body)))
@@ -264,8 +354,14 @@ def harvest_pull(context, registry, ids, url):
 
     port = free_port()
     log = str(context["state"] / "logs" / "bench-timesheet-runner.log")
-    proc = start_odoo(context["conf"], context["db"], port, log, runner=True,
-                      env={"ODOO_QUEUE_JOB_CHANNELS": "root:1"})  # fmt: skip
+    proc = start_odoo(
+        context["conf"],
+        context["db"],
+        port,
+        log,
+        runner=True,
+        env={"ODOO_QUEUE_JOB_CHANNELS": "root:1"},
+    )
     pages = max(1, -(-TOTAL // HARVEST_PAGE))
     mem_half = None
     try:
@@ -287,8 +383,10 @@ def harvest_pull(context, registry, ids, url):
                 if run.state != "running":
                     break
             seconds = time.perf_counter() - started
-            counts = {state: sum(run.page_ids.mapped(f"{state}_count"))
-                      for state in ("created", "updated", "unchanged", "rejected")}  # fmt: skip
+            counts = {
+                state: sum(run.page_ids.mapped(f"{state}_count"))
+                for state in ("created", "updated", "unchanged", "rejected")
+            }
             state = run.state
         mem_full = peak_memory_mib(proc)
     finally:
@@ -305,8 +403,9 @@ def native_rate(registry, ids, rows):
     native = NativeCreate(registry, ids)
     try:
         native.batch(entries("warm-native-2", BATCH))
-        seconds = sum(native.batch(rows[start : start + BATCH])
-                      for start in range(0, len(rows), BATCH))  # fmt: skip
+        seconds = sum(
+            native.batch(rows[start : start + BATCH]) for start in range(0, len(rows), BATCH)
+        )
     finally:
         native.close()
     return rate(len(rows), seconds)
@@ -337,27 +436,94 @@ def run(context):
     pull_mem = pull_full / pull_half
     name = f"time entries x{TOTAL}"
     return [
-        (name, "push API entries/s vs native create", f"{push_rate:.0f}", f"{native:.0f}",
-         f"{push_rate / native:.2f}", ">= 0.80", push_rate / native >= 0.8),
-        (name, "push API entries/s vs XML-RPC per entry", f"{push_rate:.0f}", f"{xml:.1f}",
-         f"{push_rate / xml:.1f}", ">= 20", push_rate / xml >= 20),
-        (name, "(context) native create vs XML-RPC per entry", f"{native:.0f}", f"{xml:.1f}",
-         f"{native / xml:.1f}", "-", True),
-        (name, "push API created / again unchanged", f"{first.get('created', 0)}/"
-         f"{again.get('unchanged', 0)}", f"{TOTAL}", "-", f"= {TOTAL}",
-         first.get("created") == TOTAL and again.get("unchanged") == TOTAL),
-        (name, "push API again: time / first", f"{push['again_seconds']:.1f}s",
-         f"{push['push']:.1f}s", f"{repeat:.2f}", "<= 0.30", repeat <= 0.30),
-        (name, "push API worker peak MiB: all / half", f"{push['mem_full']:.1f}",
-         f"{push['mem_half']:.1f}", f"{mem:.2f}", "<= 1.10", mem <= 1.10),
-        (name, "Harvest pull entries/s vs native create", f"{pull_rate:.0f}",
-         f"{native_after:.0f}", f"{pull_rate / native_after:.2f}", ">= 0.80",
-         pull_rate / native_after >= 0.8),
-        (name, "Harvest pull created / again unchanged", f"{pulled['created']}/"
-         f"{repulled['unchanged']} ({pull_state})", f"{TOTAL}", "-", f"= {TOTAL}",
-         pulled["created"] == TOTAL and repulled["unchanged"] == TOTAL),
-        (name, "Harvest pull again: time / first", f"{repull_seconds:.1f}s",
-         f"{pull_seconds:.1f}s", f"{repull:.2f}", "<= 0.30", repull <= 0.30),
-        (name, "Harvest pull worker peak MiB: all / half", f"{pull_full:.1f}",
-         f"{pull_half:.1f}", f"{pull_mem:.2f}", "<= 1.10", pull_mem <= 1.10),
-    ]  # fmt: skip
+        (
+            name,
+            "push API entries/s vs native create",
+            f"{push_rate:.0f}",
+            f"{native:.0f}",
+            f"{push_rate / native:.2f}",
+            ">= 0.80",
+            push_rate / native >= 0.8,
+        ),
+        (
+            name,
+            "push API entries/s vs XML-RPC per entry",
+            f"{push_rate:.0f}",
+            f"{xml:.1f}",
+            f"{push_rate / xml:.1f}",
+            ">= 20",
+            push_rate / xml >= 20,
+        ),
+        (
+            name,
+            "(context) native create vs XML-RPC per entry",
+            f"{native:.0f}",
+            f"{xml:.1f}",
+            f"{native / xml:.1f}",
+            "-",
+            True,
+        ),
+        (
+            name,
+            "push API created / again unchanged",
+            f"{first.get('created', 0)}/" f"{again.get('unchanged', 0)}",
+            f"{TOTAL}",
+            "-",
+            f"= {TOTAL}",
+            first.get("created") == TOTAL and again.get("unchanged") == TOTAL,
+        ),
+        (
+            name,
+            "push API again: time / first",
+            f"{push['again_seconds']:.1f}s",
+            f"{push['push']:.1f}s",
+            f"{repeat:.2f}",
+            "<= 0.30",
+            repeat <= 0.30,
+        ),
+        (
+            name,
+            "push API worker peak MiB: all / half",
+            f"{push['mem_full']:.1f}",
+            f"{push['mem_half']:.1f}",
+            f"{mem:.2f}",
+            "<= 1.10",
+            mem <= 1.10,
+        ),
+        (
+            name,
+            "Harvest pull entries/s vs native create",
+            f"{pull_rate:.0f}",
+            f"{native_after:.0f}",
+            f"{pull_rate / native_after:.2f}",
+            ">= 0.80",
+            pull_rate / native_after >= 0.8,
+        ),
+        (
+            name,
+            "Harvest pull created / again unchanged",
+            f"{pulled['created']}/" f"{repulled['unchanged']} ({pull_state})",
+            f"{TOTAL}",
+            "-",
+            f"= {TOTAL}",
+            pulled["created"] == TOTAL and repulled["unchanged"] == TOTAL,
+        ),
+        (
+            name,
+            "Harvest pull again: time / first",
+            f"{repull_seconds:.1f}s",
+            f"{pull_seconds:.1f}s",
+            f"{repull:.2f}",
+            "<= 0.30",
+            repull <= 0.30,
+        ),
+        (
+            name,
+            "Harvest pull worker peak MiB: all / half",
+            f"{pull_full:.1f}",
+            f"{pull_half:.1f}",
+            f"{pull_mem:.2f}",
+            "<= 1.10",
+            pull_mem <= 1.10,
+        ),
+    ]

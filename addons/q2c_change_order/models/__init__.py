@@ -1,3 +1,7 @@
+# The effects mixin must be registered before the change order that inherits it.
+from . import q2c_change_order_effects
+
+# isort: split
 from . import (
     q2c_change_order,
     q2c_change_order_line,

@@ -1,8 +1,7 @@
 from markupsafe import Markup, escape
 
 from odoo import Command, _, api, fields, models
-from odoo.addons.q2c_contract.models.q2c_contract_sov_line import CHANGE_ORDER_EFFECT
-from odoo.addons.q2c_contract.money import markup_chain, round_half_up
+from odoo.addons.q2c_contract.workflow import Transition, check_table
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.osv import expression
 
@@ -15,6 +14,28 @@ STATES = [
     ("void", "Void"),
     ("superseded", "Superseded"),
 ]
+# The change order's state machine (billing-domain.md 3.2); rights are `_user_may`'s.
+TRANSITIONS = check_table(
+    STATES,
+    {
+        "submit": Transition(("draft",), "submitted"),
+        # Reached once every approval it needs is given: the project manager's, and Finance's
+        # above the company threshold; until then it stays submitted.
+        "approve": Transition(("submitted",), "approved"),
+        "reject": Transition(("submitted",), "rejected"),
+        # A new revision in draft; this one keeps its state until the new one is submitted.
+        "revise": Transition(("submitted", "rejected"), None),
+        "void": Transition(("draft", "submitted", "approved"), "void"),
+        # A newer revision of it was submitted.
+        "supersede": Transition(("submitted",), "superseded"),
+    },
+)
+# Decisions and revisions are taken on the latest revision only.
+LATEST_REVISION_ONLY = {"approve", "reject", "revise"}
+# Submitted and waiting for a decision: exposure, not yet in the contract value.
+PENDING_STATES = TRANSITIONS["approve"].sources
+# The states in which a change order's content (lines, amounts, markups) is edited.
+EDITABLE_STATES = ("draft",)
 TARGETS = [
     ("sov_new", "New schedule-of-values line"),
     ("sov_adjust", "Adjust a schedule-of-values line"),
@@ -57,7 +78,12 @@ FREE_FIELDS = {"billed_amount", "approval_document", "approval_document_name"}
 class Q2cChangeOrder(models.Model):
     _name = "q2c.change.order"
     _description = "Change Order"
-    _inherit = ["mail.thread", "mail.activity.mixin", "q2c.external.ref.mixin"]
+    _inherit = [
+        "mail.thread",
+        "mail.activity.mixin",
+        "q2c.external.ref.mixin",
+        "q2c.change.order.effects",
+    ]
     _order = "contract_id, number desc, revision desc"
     _check_company_auto = True
 
@@ -242,30 +268,17 @@ class Q2cChangeOrder(models.Model):
     @api.depends("state", "pm_approved_by_id", "finance_approved_by_id", "has_newer_revision")
     def _compute_permissions(self):
         for order in self:
-            manages = order._user_manages()
-            finance = self.env.user.has_group(FINANCE)
-            live = order.state == "submitted" and not order.has_newer_revision
-            order.can_submit = order.state == "draft" and (manages or finance)
-            order.can_approve = live and bool(order._approval_role(self.env.user))
-            order.can_reject = live and (order._is_project_manager() or finance)
-            order.can_revise = (
-                order.state in ("submitted", "rejected")
-                and not order.has_newer_revision
-                and (manages or finance)
-            )
-            order.can_void = order.state in ("draft", "submitted", "approved") and (
-                order._is_project_manager() or finance
-            )
+            order.can_submit = order._can("submit")
+            order.can_approve = order._can("approve")
+            order.can_reject = order._can("reject")
+            order.can_revise = order._can("revise")
+            order.can_void = order._can("void")
 
     @api.depends_context("uid")
     @api.depends("state", "pm_approved_by_id", "finance_approved_by_id", "has_newer_revision")
     def _compute_waiting_my_approval(self):
         for order in self:
-            order.waiting_my_approval = (
-                order.state == "submitted"
-                and not order.has_newer_revision
-                and bool(order._approval_role(self.env.user))
-            )
+            order.waiting_my_approval = order._can("approve")
 
     def _search_waiting_my_approval(self, operator, value):
         if operator not in ("=", "!=") or not isinstance(value, bool):
@@ -281,58 +294,13 @@ class Q2cChangeOrder(models.Model):
             ]
         domain = expression.AND(
             [
-                [("state", "=", "submitted"), ("has_newer_revision", "=", False)],
+                [("state", "in", PENDING_STATES), ("has_newer_revision", "=", False)],
                 expression.OR([as_manager, as_finance]),
             ]
         )
         if (operator == "=") != value:
             return ["!", *expression.normalize_domain(domain)]
         return domain
-
-    # ------------------------------------------------------------------ effects, computed
-
-    def _effect_groups(self, approved):
-        """The change's effects: one group per target (a new SOV line, an existing SOV line,
-        the contract value, a new milestone, the cap).
-
-        Markups (OH&P on the direct subtotal, then bond on the running subtotal, each rounded)
-        are applied per group, so that every SOV change carries its own markup and the sum of
-        the groups is the change order's amount exactly. The cap takes no markup. The bond
-        premium is a cost; OH&P is margin. `approved`: only approved lines at their approved
-        amounts (partial approval), else every line as requested.
-        """
-        self.ensure_one()
-        currency = self.currency_id or self.env.company.currency_id
-        groups = {}
-        for line in self.line_ids.sorted(lambda ln: (ln.sequence, ln.id or 0)):
-            if approved and line.decision == "rejected":
-                continue
-            key = f"{line.target}:{line.sov_line_id.id or 0}"
-            group = groups.setdefault(
-                key,
-                {
-                    "key": key,
-                    "target": line.target,
-                    "sov_line": line.sov_line_id,
-                    "lines": line,
-                    "direct": 0.0,
-                    "line_cost": 0.0,
-                },
-            )
-            group["lines"] |= line
-            group["direct"] += line.approved_amount if approved else line.amount
-            group["line_cost"] += line.cost_amount
-        for group in groups.values():
-            group["direct"] = round_half_up(currency, group["direct"])
-            if group["target"] == "nte_cap":
-                group.update(ohp=0.0, bond=0.0, total=group["direct"], cost=0.0)
-                continue
-            (ohp, bond), total = markup_chain(
-                currency, group["direct"], [self.ohp_percent, self.bond_percent]
-            )
-            cost = round_half_up(currency, group["line_cost"] + bond)
-            group.update(ohp=ohp, bond=bond, total=total, cost=cost)
-        return list(groups.values())
 
     # ------------------------------------------------------------------ CRUD
 
@@ -383,7 +351,7 @@ class Q2cChangeOrder(models.Model):
 
     def _check_editable(self):
         for order in self:
-            if order.state != "draft":
+            if order.state not in EDITABLE_STATES:
                 raise UserError(
                     _(
                         "%(order)s is %(state)s: it can no longer be edited. Create a revision "
@@ -396,7 +364,7 @@ class Q2cChangeOrder(models.Model):
     @api.ondelete(at_uninstall=False)
     def _unlink_only_drafts(self):
         for order in self:
-            if order.state != "draft":
+            if order.state not in EDITABLE_STATES:
                 raise UserError(
                     _(
                         "%(order)s was submitted: it is never deleted. Void it, or for an "
@@ -422,6 +390,18 @@ class Q2cChangeOrder(models.Model):
         self.ensure_one()
         user = self.env.user
         return self._is_project_manager() or user in (self.contract_id.user_id, self.user_id)
+
+    def _user_may(self, action):
+        """Whether the current user's role lets them take `action`, the state aside: the
+        buttons check it with `_check_transition`, the `can_*` fields with
+        `_transition_allowed`."""
+        self.ensure_one()
+        if action == "approve":
+            return bool(self._approval_role(self.env.user))
+        finance = self.env.user.has_group(FINANCE)
+        if action in ("submit", "revise"):
+            return self._user_manages() or finance
+        return self._is_project_manager() or finance
 
     def _approval_role(self, user):
         """The approval `user` may give now: 'project_manager', 'finance' or False.
@@ -484,10 +464,59 @@ class Q2cChangeOrder(models.Model):
 
     # ------------------------------------------------------------------ checks
 
+    def _transition_allowed(self, action):
+        """Whether this change order's state and revision allow `action` (TRANSITIONS); who
+        may take it is `_user_may`'s."""
+        self.ensure_one()
+        if self.state not in TRANSITIONS[action].sources:
+            return False
+        return not (action in LATEST_REVISION_ONLY and self.has_newer_revision)
+
+    def _can(self, action):
+        """Whether the current user may take `action` now: what shows its button."""
+        return self._transition_allowed(action) and self._user_may(action)
+
+    def _check_transition(self, action):
+        """Raise the UserError that says why the state or revision refuses `action`."""
+        self.ensure_one()
+        if not self._transition_allowed(action):
+            raise UserError(self._transition_refused_message(action))
+
+    def _transition_refused_message(self, action):
+        state = dict(STATES)[self.state].lower()
+        if action == "submit":
+            return _("%s is not a draft: it was submitted already.", self.display_name)
+        if action == "void":
+            return _(
+                "%(order)s is %(state)s: it cannot be voided.",
+                order=self.display_name,
+                state=state,
+            )
+        if action == "revise":
+            return _(
+                "%s cannot be revised: only the latest submitted or rejected revision can.",
+                self.display_name,
+            )
+        verb = _("approved") if action == "approve" else _("rejected")
+        if self.state not in TRANSITIONS[action].sources:
+            return _(
+                "%(order)s is %(state)s: only a submitted change order can be %(action)s.",
+                order=self.display_name,
+                state=state,
+                action=verb,
+            )
+        newer = self._revisions().filtered(lambda o: o.revision > self.revision)
+        return _(
+            "%(order)s has a newer revision (%(newer)s): only the latest revision can be "
+            "%(action)s.",
+            order=self.display_name,
+            newer=", ".join(newer.mapped("display_name")),
+            action=verb,
+        )
+
     def _check_submittable(self):
         self.ensure_one()
-        if self.state != "draft":
-            raise UserError(_("%s is not a draft: it was submitted already.", self.display_name))
+        self._check_transition("submit")
         self.contract_id._check_takes_change_orders(active_only=True)
         if not self.line_ids:
             raise UserError(_("%s has no lines: add what changes.", self.display_name))
@@ -527,28 +556,10 @@ class Q2cChangeOrder(models.Model):
         if any(line.currency_id.is_zero(line.amount) for line in self.line_ids):
             raise ValidationError(_("A line of %s has no amount.", self.display_name))
 
-    def _check_decidable(self, action_label):
+    def _check_decidable(self, action):
+        """`action` ("approve" or "reject") may be taken now on this revision and contract."""
         self.ensure_one()
-        if self.state != "submitted":
-            raise UserError(
-                _(
-                    "%(order)s is %(state)s: only a submitted change order can be %(action)s.",
-                    order=self.display_name,
-                    state=dict(STATES)[self.state].lower(),
-                    action=action_label,
-                )
-            )
-        if self.has_newer_revision:
-            newer = self._revisions().filtered(lambda o: o.revision > self.revision)
-            raise UserError(
-                _(
-                    "%(order)s has a newer revision (%(newer)s): only the latest revision can be "
-                    "%(action)s.",
-                    order=self.display_name,
-                    newer=", ".join(newer.mapped("display_name")),
-                    action=action_label,
-                )
-            )
+        self._check_transition(action)
         self.contract_id._check_takes_change_orders()
 
     # ------------------------------------------------------------------ transitions
@@ -556,7 +567,7 @@ class Q2cChangeOrder(models.Model):
     def action_submit(self):
         for order in self:
             order.check_access("write")
-            if not (order._user_manages() or self.env.user.has_group(FINANCE) or self.env.su):
+            if not (order._user_may("submit") or self.env.su):
                 raise AccessError(
                     _(
                         "Only the project manager, the contract manager, the requester or "
@@ -568,7 +579,7 @@ class Q2cChangeOrder(models.Model):
             superseded = order._supersede_previous_revisions()
             order._workflow_write(
                 {
-                    "state": "submitted",
+                    "state": TRANSITIONS["submit"].target,
                     "submitted_by_id": self.env.user.id,
                     "submitted_on": fields.Datetime.now(),
                     "finance_approval_required": order._needs_finance_approval(),
@@ -581,10 +592,12 @@ class Q2cChangeOrder(models.Model):
     def _supersede_previous_revisions(self):
         self.ensure_one()
         previous = self._revisions().filtered(
-            lambda o: o.revision < self.revision and o.state == "submitted"
+            lambda o: o.revision < self.revision and o._transition_allowed("supersede")
         )
         for old in previous:
-            old._workflow_write({"state": "superseded", "superseded_by_id": self.id})
+            old._workflow_write(
+                {"state": TRANSITIONS["supersede"].target, "superseded_by_id": self.id}
+            )
             old.activity_unlink(["mail.mail_activity_data_todo"])
             old.message_post(
                 body=_(
@@ -599,7 +612,7 @@ class Q2cChangeOrder(models.Model):
     def action_approve(self):
         for order in self:
             order.check_access("write")
-            order._check_decidable(_("approved"))
+            order._check_decidable("approve")
             role = order._approval_role(self.env.user)
             if not role:
                 raise AccessError(
@@ -646,7 +659,7 @@ class Q2cChangeOrder(models.Model):
         ).write({"decision": "approved"})
         self._workflow_write(
             {
-                "state": "approved",
+                "state": TRANSITIONS["approve"].target,
                 "date_approved": fields.Date.context_today(self),
             }
         )
@@ -658,8 +671,8 @@ class Q2cChangeOrder(models.Model):
         reason = self._check_reason(reason, _("reject"))
         for order in self:
             order.check_access("write")
-            order._check_decidable(_("rejected"))
-            if not (order._is_project_manager() or self.env.user.has_group(FINANCE)):
+            order._check_decidable("reject")
+            if not order._user_may("reject"):
                 raise AccessError(
                     _(
                         "Only the manager of project %(project)s or Finance may reject "
@@ -668,7 +681,9 @@ class Q2cChangeOrder(models.Model):
                         order=order.display_name,
                     )
                 )
-            order._workflow_write({"state": "rejected", "decision_reason": reason})
+            order._workflow_write(
+                {"state": TRANSITIONS["reject"].target, "decision_reason": reason}
+            )
             order.activity_unlink(["mail.mail_activity_data_todo"])
             order.message_post(
                 body=_(
@@ -685,15 +700,8 @@ class Q2cChangeOrder(models.Model):
         reason = self._check_reason(reason, _("void"))
         for order in self:
             order.check_access("write")
-            if order.state not in ("draft", "submitted", "approved"):
-                raise UserError(
-                    _(
-                        "%(order)s is %(state)s: it cannot be voided.",
-                        order=order.display_name,
-                        state=dict(STATES)[order.state].lower(),
-                    )
-                )
-            if not (order._is_project_manager() or self.env.user.has_group(FINANCE)):
+            order._check_transition("void")
+            if not order._user_may("void"):
                 raise AccessError(
                     _(
                         "Only the manager of project %(project)s or Finance may void %(order)s.",
@@ -702,7 +710,7 @@ class Q2cChangeOrder(models.Model):
                     )
                 )
             reversed_changes = order._reverse_effects() if order.state == "approved" else []
-            order._workflow_write({"state": "void", "decision_reason": reason})
+            order._workflow_write({"state": TRANSITIONS["void"].target, "decision_reason": reason})
             order.activity_unlink(["mail.mail_activity_data_todo"])
             if order.previous_revision_id:
                 order.previous_revision_id._workflow_write({"has_newer_revision": False})
@@ -714,14 +722,8 @@ class Q2cChangeOrder(models.Model):
         submitted (billing-domain.md 3.2)."""
         self.ensure_one()
         self.check_access("write")
-        if self.state not in ("submitted", "rejected") or self.has_newer_revision:
-            raise UserError(
-                _(
-                    "%s cannot be revised: only the latest submitted or rejected revision can.",
-                    self.display_name,
-                )
-            )
-        if not (self._user_manages() or self.env.user.has_group(FINANCE)):
+        self._check_transition("revise")
+        if not self._user_may("revise"):
             raise AccessError(_("You may not revise %s.", self.display_name))
         self.contract_id._check_takes_change_orders(active_only=True)
         new = self.copy(
@@ -767,247 +769,6 @@ class Q2cChangeOrder(models.Model):
             "default_action": self.env.context.get("q2c_reason_action", "reject"),
         }
         return action
-
-    # ------------------------------------------------------------------ effects, applied
-
-    def _lock(self):
-        """Lock the change order's row: two approvals or voids of it cannot interleave."""
-        self.flush_recordset()
-        self.env.cr.execute(
-            "SELECT effects_applied, effects_reversed FROM q2c_change_order "
-            "WHERE id = %s FOR UPDATE",
-            [self.id],
-        )
-        return self.env.cr.fetchone()
-
-    def _apply_effects(self):
-        """Apply the approved change once: contract value or cap, schedule of values, billing
-        schedule (new milestone), project budget. Returns the changes, for the audit message.
-
-        Exactly once: the row lock, the `effects_applied` flag, and the unique index on
-        (change order, effect, reversal) of the change entries; a second call does nothing.
-        """
-        self.ensure_one()
-        applied, _reversed = self._lock()
-        if applied:
-            return []
-        contract = self.contract_id
-        value_before = contract.current_value
-        running = {"value": contract.current_value, "nte": contract.nte_amount}
-        changes = []
-        entries = []
-        for group in self._effect_groups(approved=True):
-            entries += self._effect_entries(group, changes, running)
-        entries += self._budget_entries(changes)
-        self.env["q2c.contract.change.entry"].create(entries)
-        self._workflow_write({"effects_applied": True})
-        changes.insert(
-            0,
-            _(
-                "Contract value: %(before)s → %(after)s",
-                before=contract._fmt(value_before),
-                after=contract._fmt(contract.current_value),
-            ),
-        )
-        return changes
-
-    def _entry(self, group_key, kind, amount, before, **extra):
-        return {
-            "contract_id": self.contract_id.id,
-            "currency_id": self.currency_id.id,
-            "change_order_id": self.id,
-            "effect_key": f"{group_key}/{kind}",
-            "date": self.date_approved,
-            "name": f"{self.display_name}",
-            "kind": kind,
-            "amount": amount,
-            "amount_before": before,
-            "amount_after": self.currency_id.round(before + amount),
-            **extra,
-        }
-
-    def _effect_entries(self, group, changes, running):
-        """Entries (and the new SOV line or milestone) of one effect group.
-
-        `running` holds the contract value and cap as the entries of this change order move
-        them, so that each entry records its own before and after.
-        """
-        fmt = self.contract_id._fmt
-        total = group["total"]
-        target = group["target"]
-        key = group["key"]
-        if target == "nte_cap":
-            before = running["nte"]
-            running["nte"] += total
-            changes.append(
-                _("Not-to-exceed cap: %(b)s → %(a)s", b=fmt(before), a=fmt(running["nte"]))
-            )
-            return [self._entry(key, "nte", total, before)]
-        value_before = running["value"]
-        running["value"] += total
-        if target == "sov_new":
-            sov_line = self._create_sov_line(group)
-            changes.append(
-                _(
-                    "New schedule-of-values line %(line)s: %(amount)s",
-                    line=sov_line.display_name,
-                    amount=fmt(total),
-                )
-            )
-            return [self._entry(key, "value", total, 0.0, sov_line_id=sov_line.id)]
-        if target == "sov_adjust":
-            sov_line = group["sov_line"]
-            before = sov_line.scheduled_value
-            changes.append(
-                _(
-                    "Schedule-of-values line %(line)s: %(b)s → %(a)s",
-                    line=sov_line.display_name,
-                    b=fmt(before),
-                    a=fmt(before + total),
-                )
-            )
-            return [self._entry(key, "value", total, before, sov_line_id=sov_line.id)]
-        entry = self._entry(key, "value", total, value_before)
-        if target == "milestone":
-            # The value entry goes first: the new milestone must fit in the new contract value.
-            self.env["q2c.contract.change.entry"].create(entry)
-            milestone = self._create_milestone(total)
-            changes.append(
-                _("New milestone %(name)s: %(amount)s", name=milestone.name, amount=fmt(total))
-            )
-            return []
-        return [entry]
-
-    def _create_sov_line(self, group):
-        contract = self.contract_id
-        lines = contract.with_context(active_test=False).sov_line_ids
-        numbers = [int(n) for n in lines.mapped("item_no") if n and n.isdigit()]
-        cost_codes = group["lines"].filtered("cost_code").mapped("cost_code")
-        return (
-            self.env["q2c.contract.sov.line"]
-            .with_context(q2c_change_order_effect=CHANGE_ORDER_EFFECT)
-            .create(
-                {
-                    "contract_id": contract.id,
-                    "sequence": max(lines.mapped("sequence") or [0]) + 1,
-                    "item_no": str(max(numbers or [0]) + 1),
-                    "name": f"{self.name} {self.title}",
-                    "cost_code": cost_codes[0] if cost_codes else False,
-                    "original_value": 0.0,
-                    "change_order_id": self.id,
-                }
-            )
-        )
-
-    def _create_milestone(self, amount):
-        contract = self.contract_id
-        return self.env["q2c.contract.milestone"].create(
-            {
-                "contract_id": contract.id,
-                "sequence": max(contract.milestone_ids.mapped("sequence") or [0]) + 1,
-                "name": f"{self.name} {self.title}",
-                "basis": "amount",
-                "fixed_amount": amount,
-                "change_order_id": self.id,
-            }
-        )
-
-    def _budget_entries(self, changes):
-        """Revenue budget + the approved price, cost budget + the approved estimated cost."""
-        project = self.project_id
-        priced = [g for g in self._effect_groups(approved=True) if g["target"] != "nte_cap"]
-        if not project or not priced:
-            return []
-        revenue = self.currency_id.round(sum(g["total"] for g in priced))
-        cost = self.currency_id.round(sum(g["cost"] for g in priced))
-        to_project = project.currency_id or self.company_id.currency_id
-        if to_project != self.currency_id:
-            revenue, cost = (
-                self.currency_id._convert(a, to_project, self.company_id, self.date_approved)
-                for a in (revenue, cost)
-            )
-        entries = []
-        fmt = self.contract_id._fmt
-        for kind, amount, before in (
-            ("budget_revenue", revenue, project.q2c_revenue_budget_revised),
-            ("budget_cost", cost, project.q2c_cost_budget_revised),
-        ):
-            if to_project.is_zero(amount):
-                continue
-            entry = self._entry("budget", kind, amount, before, project_id=project.id)
-            entry["currency_id"] = to_project.id
-            entries.append(entry)
-            label = _("Revenue budget") if kind == "budget_revenue" else _("Cost budget")
-            changes.append(
-                _(
-                    "%(label)s of %(project)s: %(b)s → %(a)s",
-                    label=label,
-                    project=project.display_name,
-                    b=fmt(before),
-                    a=fmt(before + amount),
-                )
-            )
-        return entries
-
-    def _is_billed(self):
-        """Whether billing used this change: then it is never voided, only reversed by a new
-        change order. q2c_billing extends this with its invoice lines."""
-        self.ensure_one()
-        currency = self.currency_id
-        return (
-            not currency.is_zero(self.billed_amount)
-            or any(not currency.is_zero(line.billed_amount) for line in self.sov_line_ids)
-            or any(not currency.is_zero(m.billed_amount) for m in self.milestone_ids)
-        )
-
-    def _reverse_effects(self):
-        """Undo an approved, unbilled change with reversing entries; refuse a billed one."""
-        self.ensure_one()
-        applied, reversed_already = self._lock()
-        if not applied or reversed_already:
-            return []
-        if self._is_billed():
-            raise UserError(
-                _(
-                    "%(order)s was billed: voiding it would rewrite invoiced amounts. Create a "
-                    "change order that reverses it instead.",
-                    order=self.display_name,
-                )
-            )
-        contract = self.contract_id
-        value_before = contract.current_value
-        originals = self.change_entry_ids.filtered(lambda e: not e.is_reversal)
-        reversals = originals._reverse_values(_("Void of %s", self.display_name))
-        for values, original in zip(reversals, originals, strict=True):
-            values.update(
-                change_order_id=self.id,
-                effect_key=original.effect_key,
-                date=fields.Date.context_today(self),
-                amount_before=original.amount_after,
-                amount_after=original.amount_before,
-            )
-        self.env["q2c.contract.change.entry"].create(reversals)
-        self.sov_line_ids.with_context(q2c_change_order_effect=CHANGE_ORDER_EFFECT).write(
-            {"active": False}
-        )
-        self.milestone_ids.write({"active": False})
-        self._workflow_write({"effects_reversed": True})
-        return [
-            _(
-                "Contract value: %(before)s → %(after)s",
-                before=contract._fmt(value_before),
-                after=contract._fmt(contract.current_value),
-            ),
-            *(
-                _(
-                    "%(kind)s reversed: %(amount)s",
-                    kind=dict(e._fields["kind"]._description_selection(self.env))[e.kind],
-                    amount=contract._fmt(-e.amount),
-                )
-                for e in originals
-                if e.kind != "value"
-            ),
-        ]
 
     # ------------------------------------------------------------------ audit
 

@@ -2,7 +2,7 @@ from odoo import _, api, fields, models
 from odoo.addons.q2c_contract.money import line_amount
 from odoo.exceptions import AccessError, UserError
 
-from .q2c_change_order import DECISION_FIELDS, TARGETS, WORKFLOW
+from .q2c_change_order import DECISION_FIELDS, PENDING_STATES, TARGETS, WORKFLOW
 
 CATEGORIES = [
     ("labor", "Labor"),
@@ -110,7 +110,7 @@ class Q2cChangeOrderLine(models.Model):
     def _check_can_decide(self):
         """Per-line decisions (partial approval) belong to the approvers of a submitted order."""
         for order in self.change_order_id:
-            if order.state != "submitted":
+            if order.state not in PENDING_STATES:
                 raise UserError(
                     _("Lines of %s are decided only while it is submitted.", order.display_name)
                 )

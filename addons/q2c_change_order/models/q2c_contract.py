@@ -1,5 +1,8 @@
 from odoo import _, api, fields, models
+from odoo.addons.q2c_contract.models.q2c_contract import EDITABLE_STATES
 from odoo.exceptions import UserError
+
+from .q2c_change_order import PENDING_STATES
 
 
 class Q2cContract(models.Model):
@@ -18,7 +21,7 @@ class Q2cContract(models.Model):
         for contract in self:
             orders = contract.change_order_ids
             contract.change_order_count = len(orders)
-            pending = orders.filtered(lambda o: o.state == "submitted")
+            pending = orders.filtered(lambda o: o.state in PENDING_STATES)
             contract.pending_change_amount = sum(pending.mapped("amount_total"))
 
     def _check_takes_change_orders(self, active_only=False):
@@ -31,7 +34,7 @@ class Q2cContract(models.Model):
                         contract=contract.display_name,
                     )
                 )
-            if active_only and contract.state == "draft":
+            if active_only and contract.state in EDITABLE_STATES:
                 raise UserError(
                     _(
                         "Contract %(contract)s is a draft: edit it directly; change orders "

@@ -2,6 +2,7 @@ from . import (
     test_change_order_bad_input,
     test_change_order_effects,
     test_change_order_lifecycle,
+    test_change_order_revision,
     test_change_order_security,
-    test_gc10_change_order_revision,
+    test_change_order_state_machine,
 )

@@ -148,9 +148,10 @@ class TestChangeOrderSecurity(Q2cChangeOrderCase):
         self.pm_user.company_ids = [Command.link(company_b.id)]
         project_b = self._create_project("B (test)", self.pm_user, company_id=company_b.id)
         contract_b = self._create_progress_contract(
-            [("1", "Work", 1000.00)], company_id=company_b.id,
+            [("1", "Work", 1000.00)],
+            company_id=company_b.id,
             project_ids=[Command.set(project_b.ids)],
-        )  # fmt: skip
+        )
         contract_b.action_activate()
         order_b = self._sov_addition(100.00, contract=contract_b)
         in_a = self.ChangeOrder.with_user(self.pm_user).with_context(

@@ -9,6 +9,8 @@ from odoo.tools import float_compare, format_amount
 
 from ..money import line_amount, percent_of, prorate
 from ..rates import RateResolution
+from ..workflow import Transition, check_table
+from .q2c_retainer_bucket import DRAWABLE_STATES
 
 STATES = [
     ("draft", "Draft"),
@@ -54,14 +56,19 @@ ROLLOVER_POLICIES = [
 ]
 FINANCE = "q2c_contract.group_q2c_finance"
 PROJECT_MANAGER = "q2c_contract.group_q2c_project_manager"
-# Each button's transition: from-states, to-state, and the group allowed to make it.
-TRANSITIONS = {
-    "action_activate": (("draft",), "active", FINANCE),
-    "action_hold": (("active",), "on_hold", PROJECT_MANAGER),
-    "action_resume": (("on_hold",), "active", PROJECT_MANAGER),
-    "action_close": (("active", "on_hold"), "closed", FINANCE),
-    "action_reset_to_draft": (("active",), "draft", FINANCE),
-}
+# The contract's state machine: each button's transition and the group allowed to make it.
+TRANSITIONS = check_table(
+    STATES,
+    {
+        "activate": Transition(("draft",), "active", FINANCE),
+        "hold": Transition(("active",), "on_hold", PROJECT_MANAGER),
+        "resume": Transition(("on_hold",), "active", PROJECT_MANAGER),
+        "close": Transition(("active", "on_hold"), "closed", FINANCE),
+        "reset_to_draft": Transition(("active",), "draft", FINANCE),
+    },
+)
+# The states in which the commercial terms are edited directly: the contract is not signed.
+EDITABLE_STATES = ("draft",)
 # Commercial terms frozen once the contract is signed: changes go through change orders.
 SIGNED_FIELDS = {"original_value", "nte_original_amount", "currency_id", "partner_id"}
 
@@ -234,6 +241,13 @@ class Q2cContract(models.Model):
     )
     sov_total = fields.Monetary(string="Scheduled Value", compute="_compute_sov_total")
 
+    # Which buttons the current user sees, read from TRANSITIONS.
+    can_activate = fields.Boolean(compute="_compute_allowed_actions")
+    can_hold = fields.Boolean(compute="_compute_allowed_actions")
+    can_resume = fields.Boolean(compute="_compute_allowed_actions")
+    can_close = fields.Boolean(compute="_compute_allowed_actions")
+    can_reset_to_draft = fields.Boolean(compute="_compute_allowed_actions")
+
     _sql_constraints = [
         ("code_company_uniq", "unique(code, company_id)", "A contract reference is unique."),
     ]
@@ -295,7 +309,9 @@ class Q2cContract(models.Model):
     @api.depends("retainer_bucket_ids.balance")
     def _compute_retainer_balance(self):
         for contract in self:
-            open_buckets = contract.retainer_bucket_ids.filtered(lambda b: b.state == "open")
+            open_buckets = contract.retainer_bucket_ids.filtered(
+                lambda b: b.state in DRAWABLE_STATES
+            )
             contract.retainer_balance = sum(open_buckets.mapped("balance"))
 
     @api.depends("sov_line_ids.scheduled_value")
@@ -304,6 +320,16 @@ class Q2cContract(models.Model):
             contract.sov_total = contract.currency_id.round(
                 sum(contract.sov_line_ids.mapped("scheduled_value"))
             )
+
+    @api.depends_context("uid")
+    @api.depends("state")
+    def _compute_allowed_actions(self):
+        for contract in self:
+            contract.can_activate = contract._transition_allowed("activate")
+            contract.can_hold = contract._transition_allowed("hold")
+            contract.can_resume = contract._transition_allowed("resume")
+            contract.can_close = contract._transition_allowed("close")
+            contract.can_reset_to_draft = contract._transition_allowed("reset_to_draft")
 
     # ------------------------------------------------------------------ constraints
 
@@ -439,7 +465,7 @@ class Q2cContract(models.Model):
 
     def write(self, vals):
         if SIGNED_FIELDS.intersection(vals):
-            signed = self.filtered(lambda c: c.state != "draft")
+            signed = self.filtered(lambda c: c.state not in EDITABLE_STATES)
             if signed:
                 raise UserError(
                     _(
@@ -453,7 +479,7 @@ class Q2cContract(models.Model):
     @api.ondelete(at_uninstall=False)
     def _unlink_except_signed(self):
         for contract in self:
-            if contract.state != "draft":
+            if contract.state not in EDITABLE_STATES:
                 raise UserError(
                     _(
                         "Contract %(contract)s is not a draft: close it instead of deleting it.",
@@ -467,42 +493,56 @@ class Q2cContract(models.Model):
 
     # ------------------------------------------------------------------ state
 
-    def _transition(self, method):
-        from_states, to_state, group = TRANSITIONS[method]
-        if not self.env.su and not self.env.user.has_group(group):
+    def _transition_allowed(self, action):
+        """Whether the current user may take `action` on this contract now (TRANSITIONS)."""
+        self.ensure_one()
+        transition = TRANSITIONS[action]
+        return self.state in transition.sources and self._may_transition(transition)
+
+    def _may_transition(self, transition):
+        return self.env.su or self.env.user.has_group(transition.group)
+
+    def _check_transition(self, action):
+        """Raise why `action` is refused: the user's group first, then each contract's state."""
+        transition = TRANSITIONS[action]
+        if not self._may_transition(transition):
             raise AccessError(
                 _(
                     "Only %(group)s users may do this on a contract.",
-                    group=self.env.ref(group).name,
+                    group=self.env.ref(transition.group).name,
                 )
             )
+        labels = dict(STATES)
         for contract in self:
-            if contract.state not in from_states:
+            if contract.state not in transition.sources:
                 raise UserError(
                     _(
                         "Contract %(contract)s is %(state)s; this action needs it to be "
                         "%(expected)s.",
                         contract=contract.display_name,
-                        state=dict(STATES)[contract.state],
-                        expected=" / ".join(dict(STATES)[s] for s in from_states),
+                        state=labels[contract.state],
+                        expected=" / ".join(labels[s] for s in transition.sources),
                     )
                 )
-        self.write({"state": to_state})
+
+    def _transition(self, action):
+        self._check_transition(action)
+        self.write({"state": TRANSITIONS[action].target})
         return True
 
     def action_activate(self):
         for contract in self:
             contract._check_ready_to_activate()
-        return self._transition("action_activate")
+        return self._transition("activate")
 
     def action_hold(self):
-        return self._transition("action_hold")
+        return self._transition("hold")
 
     def action_resume(self):
-        return self._transition("action_resume")
+        return self._transition("resume")
 
     def action_close(self):
-        return self._transition("action_close")
+        return self._transition("close")
 
     def action_reset_to_draft(self):
         for contract in self:
@@ -513,7 +553,7 @@ class Q2cContract(models.Model):
                         contract=contract.display_name,
                     )
                 )
-        return self._transition("action_reset_to_draft")
+        return self._transition("reset_to_draft")
 
     def _check_ready_to_activate(self):
         """What a contract needs before it is billed, by billing model; override to add checks."""
@@ -835,7 +875,7 @@ class Q2cContract(models.Model):
 
     def _check_sov_editable(self):
         """After signature the schedule of values changes only through change orders."""
-        signed = self.filtered(lambda c: c.state != "draft")
+        signed = self.filtered(lambda c: c.state not in EDITABLE_STATES)
         if signed:
             raise UserError(
                 _(
@@ -920,7 +960,7 @@ class Q2cContract(models.Model):
         currency = self.currency_id
         remaining = currency.round(amount)
         buckets = self.retainer_bucket_ids.filtered(
-            lambda b: b.state == "open"
+            lambda b: b.state in DRAWABLE_STATES
             and b.valid_from <= day
             and (not b.expiry or b.expiry >= day)
             and currency.compare_amounts(b.balance, 0.0) > 0

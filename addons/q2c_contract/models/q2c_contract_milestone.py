@@ -5,6 +5,7 @@ from odoo.exceptions import UserError, ValidationError
 from odoo.tools import float_compare
 
 from ..money import percent_of
+from ..workflow import Transition, check_table
 
 ACCEPTANCE_STATES = [
     ("pending", "Pending"),
@@ -13,6 +14,20 @@ ACCEPTANCE_STATES = [
     ("accepted", "Accepted"),
     ("rejected", "Rejected"),
 ]
+# The acceptance state machine. An acceptance at 100% leads to "accepted", below it to
+# "partially_accepted" (billing-domain.md 1.3).
+TRANSITIONS = check_table(
+    ACCEPTANCE_STATES,
+    {
+        "submit": Transition(("pending", "rejected"), "submitted"),
+        "accept": Transition(("submitted", "partially_accepted"), "accepted"),
+        "reject": Transition(("submitted",), "rejected"),
+        # The contract's window passed with no answer (the daily cron, or billing's cut-off).
+        "deem_accepted": Transition(("submitted",), "accepted"),
+    },
+)
+# Accepted, fully or in part: the amount is frozen and billing may invoice it.
+ACCEPTED_STATES = ("partially_accepted", "accepted")
 # Fields that price a milestone: frozen once it is accepted or billed.
 PRICING_FIELDS = {"basis", "percent", "fixed_amount", "contract_id"}
 
@@ -71,6 +86,14 @@ class Q2cContractMilestone(models.Model):
     billed_amount = fields.Monetary(
         readonly=True, copy=False, help="Billed to date on this milestone; kept by billing."
     )
+    pricing_locked = fields.Boolean(
+        compute="_compute_pricing_locked",
+        help="Accepted or billed: the amount is never recomputed.",
+    )
+    # Which buttons show, read from TRANSITIONS.
+    can_submit = fields.Boolean(compute="_compute_allowed_actions")
+    can_accept = fields.Boolean(compute="_compute_allowed_actions")
+    can_reject = fields.Boolean(compute="_compute_allowed_actions")
 
     @api.depends(
         "basis",
@@ -89,6 +112,23 @@ class Q2cContractMilestone(models.Model):
             for milestone in self.filtered(lambda m, c=contract: m.contract_id == c):
                 milestone.amount = amounts.get(milestone, 0.0)
         (self - self.filtered("contract_id")).amount = 0.0
+
+    @api.depends("state", "billed_amount")
+    def _compute_pricing_locked(self):
+        for milestone in self:
+            locked = bool(milestone.currency_id) and milestone._is_pricing_locked()
+            milestone.pricing_locked = locked
+
+    def _is_pricing_locked(self):
+        self.ensure_one()
+        return self.state in ACCEPTED_STATES or not self.currency_id.is_zero(self.billed_amount)
+
+    @api.depends("state")
+    def _compute_allowed_actions(self):
+        for milestone in self:
+            milestone.can_submit = milestone._transition_allowed("submit")
+            milestone.can_accept = milestone._transition_allowed("accept")
+            milestone.can_reject = milestone._transition_allowed("reject")
 
     # ------------------------------------------------------------------ constraints
 
@@ -111,10 +151,7 @@ class Q2cContractMilestone(models.Model):
 
     def write(self, vals):
         if PRICING_FIELDS.intersection(vals):
-            frozen = self.filtered(
-                lambda m: m.state in ("accepted", "partially_accepted")
-                or not m.currency_id.is_zero(m.billed_amount)
-            )
+            frozen = self.filtered(lambda m: m._is_pricing_locked())
             if frozen:
                 raise UserError(
                     _(
@@ -138,20 +175,30 @@ class Q2cContractMilestone(models.Model):
 
     # ------------------------------------------------------------------ acceptance
 
+    def _transition_allowed(self, action):
+        """Whether this milestone's state allows `action` (see TRANSITIONS)."""
+        self.ensure_one()
+        return self.state in TRANSITIONS[action].sources
+
+    def _check_transition(self, action):
+        """Raise, for the first milestone whose state refuses `action`, why."""
+        messages = {
+            "submit": _("Milestone %(milestone)s is already submitted or accepted."),
+            "accept": _("Milestone %(milestone)s must be submitted before it is accepted."),
+            "reject": _("Only a submitted milestone can be rejected (%(milestone)s)."),
+        }
+        for milestone in self:
+            if not milestone._transition_allowed(action):
+                raise UserError(messages[action] % {"milestone": milestone.name})
+
     def action_submit(self):
         today = fields.Date.context_today(self)
         for milestone in self:
-            if milestone.state not in ("pending", "rejected"):
-                raise UserError(
-                    _(
-                        "Milestone %(milestone)s is already submitted or accepted.",
-                        milestone=milestone.name,
-                    )
-                )
+            milestone._check_transition("submit")
             # A resubmission restarts the deemed-acceptance clock.
             milestone.write(
                 {
-                    "state": "submitted",
+                    "state": TRANSITIONS["submit"].target,
                     "submitted_date": today,
                 }
             )
@@ -168,13 +215,7 @@ class Q2cContractMilestone(models.Model):
 
     def _accept(self, share, day, deemed=False):
         self.ensure_one()
-        if self.state not in ("submitted", "partially_accepted"):
-            raise UserError(
-                _(
-                    "Milestone %(milestone)s must be submitted before it is accepted.",
-                    milestone=self.name,
-                )
-            )
+        self._check_transition("accept")
         if (
             self.state == "partially_accepted"
             and share < self.accepted_share
@@ -202,21 +243,14 @@ class Q2cContractMilestone(models.Model):
             self.project_milestone_id.is_reached = True
 
     def action_reject(self):
-        for milestone in self:
-            if milestone.state != "submitted":
-                raise UserError(
-                    _(
-                        "Only a submitted milestone can be rejected (%(milestone)s).",
-                        milestone=milestone.name,
-                    )
-                )
-        self.write({"state": "rejected", "deemed": False})
+        self._check_transition("reject")
+        self.write({"state": TRANSITIONS["reject"].target, "deemed": False})
         return True
 
     def _deemed_acceptance_date(self):
         self.ensure_one()
         days = self.contract_id.deemed_acceptance_days
-        if self.state != "submitted" or not days or not self.submitted_date:
+        if not self._transition_allowed("deem_accepted") or not days or not self.submitted_date:
             return False
         return self.submitted_date + timedelta(days=days)
 
@@ -224,7 +258,8 @@ class Q2cContractMilestone(models.Model):
     def _cron_deemed_acceptance(self, today=None):
         """Accept the submitted milestones whose window passed with no rejection."""
         today = fields.Date.to_date(today) if today else fields.Date.context_today(self)
-        for milestone in self.search([("state", "=", "submitted")]):
+        waiting = TRANSITIONS["deem_accepted"].sources
+        for milestone in self.search([("state", "in", waiting)]):
             deemed_date = milestone._deemed_acceptance_date()
             if deemed_date and deemed_date <= today:
                 milestone._accept(100.0, deemed_date, deemed=True)
@@ -241,7 +276,7 @@ class Q2cContractMilestone(models.Model):
     def _acceptance_at(self, cutoff):
         """(share %, acceptance date) as seen at `cutoff`, deemed acceptance included."""
         self.ensure_one()
-        if self.state in ("accepted", "partially_accepted") and self.accepted_date <= cutoff:
+        if self.state in ACCEPTED_STATES and self.accepted_date <= cutoff:
             return self.accepted_share, self.accepted_date
         deemed_date = self._deemed_acceptance_date()
         if deemed_date and deemed_date <= cutoff:

@@ -1,8 +1,15 @@
 from datetime import timedelta
 
 from odoo import _, api, fields, models
-from odoo.exceptions import ValidationError
+from odoo.exceptions import UserError, ValidationError
 
+from ..workflow import Transition, check_table
+
+STATES = [("open", "Open"), ("expired", "Expired")]
+# The funds' state machine: expiry closes them (rolled over or released as breakage).
+TRANSITIONS = check_table(STATES, {"expire": Transition(("open",), "expired")})
+# Funds that usage may draw from and that count in the retainer balance: the unexpired ones.
+DRAWABLE_STATES = TRANSITIONS["expire"].sources
 BUCKET_KINDS = [("period", "Retainer period"), ("top_up", "Top-up"), ("rollover", "Rollover")]
 
 
@@ -31,7 +38,7 @@ class Q2cRetainerBucket(models.Model):
     drawdown_ids = fields.One2many("q2c.retainer.drawdown", "bucket_id", readonly=True)
     consumed_amount = fields.Monetary(compute="_compute_balance", store=True)
     balance = fields.Monetary(compute="_compute_balance", store=True)
-    state = fields.Selection([("open", "Open"), ("expired", "Expired")], default="open")
+    state = fields.Selection(STATES, default="open")
     rolled_over_amount = fields.Monetary(readonly=True)
     breakage_amount = fields.Monetary(
         readonly=True, help="Released to revenue at expiry (by an entry, not an invoice)."
@@ -66,13 +73,19 @@ class Q2cRetainerBucket(models.Model):
 
     def _expire(self, today):
         """Close the buckets whose expiry is before `today`: roll over or release the rest."""
-        buckets = self.search([("state", "=", "open"), ("expiry", "<", today)])
+        buckets = self.search([("state", "in", DRAWABLE_STATES), ("expiry", "<", today)])
         for bucket in buckets:
             bucket._expire_one()
         return buckets
 
+    def _check_transition(self, action):
+        for bucket in self:
+            if bucket.state not in TRANSITIONS[action].sources:
+                raise UserError(_("Retainer funds %s have expired already.", bucket.name))
+
     def _expire_one(self):
         self.ensure_one()
+        self._check_transition("expire")
         contract = self.contract_id
         currency = self.currency_id
         remaining = self.balance
@@ -85,7 +98,11 @@ class Q2cRetainerBucket(models.Model):
                 rollover = min(remaining, contract.retainer_rollover_cap)
         breakage = currency.round(remaining - rollover)
         self.write(
-            {"state": "expired", "rolled_over_amount": rollover, "breakage_amount": breakage}
+            {
+                "state": TRANSITIONS["expire"].target,
+                "rolled_over_amount": rollover,
+                "breakage_amount": breakage,
+            }
         )
         if currency.compare_amounts(rollover, 0.0) > 0:
             start = self.expiry + timedelta(days=1)

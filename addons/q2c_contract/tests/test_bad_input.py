@@ -55,11 +55,11 @@ class TestBadInput(Q2cContractCase):
         card = self._create_rate_card("Keys")
         line = {"rate": 100.0, "date_from": "2025-01-01"}
         with self.assertRefused(ValidationError, "exactly one employee or one role"):
-            card.line_ids = [Command.create({**line, "employee_id": eve.id,
-                                             "role_id": self.role_senior.id})]  # fmt: skip
+            card.line_ids = [
+                Command.create({**line, "employee_id": eve.id, "role_id": self.role_senior.id})
+            ]
         with self.assertRefused(ValidationError, "must be positive"):
-            card.line_ids = [Command.create({**line, "role_id": self.role_senior.id,
-                                             "rate": 0.0})]  # fmt: skip
+            card.line_ids = [Command.create({**line, "role_id": self.role_senior.id, "rate": 0.0})]
         self.assertFalse(card.line_ids)
 
     def test_milestone_total_over_contract_value(self):
@@ -137,9 +137,14 @@ class TestBadInput(Q2cContractCase):
     def test_change_entries_are_append_only(self):
         contract = self._create_contract()
         entry = self.env["q2c.contract.change.entry"].create(
-            {"contract_id": contract.id, "currency_id": self.usd.id, "name": "x",
-             "kind": "value", "amount": 10.0}
-        )  # fmt: skip
+            {
+                "contract_id": contract.id,
+                "currency_id": self.usd.id,
+                "name": "x",
+                "kind": "value",
+                "amount": 10.0,
+            }
+        )
         with self.assertRefused(UserError, "never edited"):
             entry.amount = 20.0
         with self.assertRefused(UserError, "never deleted"):

@@ -15,8 +15,9 @@ class TestContractSecurity(Q2cContractCase):
         cls.foreign = cls._create_contract(
             name="Other PM's project", project_ids=[Command.link(cls.other_project.id)]
         )
-        cls.card = cls._create_rate_card("Card (test)", lines=[(cls.role_senior, 100.0,
-                                                                 "2025-01-01", None)])  # fmt: skip
+        cls.card = cls._create_rate_card(
+            "Card (test)", lines=[(cls.role_senior, 100.0, "2025-01-01", None)]
+        )
         company_b = cls.env["res.company"].create({"name": "q2c B (test)"})
         cls.finance_user.company_ids = [Command.link(company_b.id)]
         cls.company_b_contract = cls._create_contract(

@@ -12,10 +12,21 @@ class TestContractExternalRefs(Q2cContractCase):
         contract = self._create_contract()
         other = self._create_contract(project_ids=[])
         integration_user = self.env["res.users"].create(
-            {"name": "CRM integration", "login": "crm_integration_ref_test",
-             "groups_id": [(6, 0, [self.env.ref("base.group_user").id,
-                                   self.env.ref("q2c_base.group_integration_user").id])]}
-        )  # fmt: skip
+            {
+                "name": "CRM integration",
+                "login": "crm_integration_ref_test",
+                "groups_id": [
+                    (
+                        6,
+                        0,
+                        [
+                            self.env.ref("base.group_user").id,
+                            self.env.ref("q2c_base.group_integration_user").id,
+                        ],
+                    )
+                ],
+            }
+        )
         system = self.env["q2c.system"].create(
             {"name": "CRM", "system_type": "salesforce", "user_id": integration_user.id}
         )

@@ -42,9 +42,13 @@ class TestRateResolution(Q2cContractCase):
             }
         )
         cls.override_employee_contract = Override.create(
-            {"contract_id": cls.contract.id, "employee_id": cls.eve.id, "rate": 170.0,
-             "date_from": start}
-        )  # fmt: skip
+            {
+                "contract_id": cls.contract.id,
+                "employee_id": cls.eve.id,
+                "rate": 170.0,
+                "date_from": start,
+            }
+        )
         cls.override_employee_project = Override.create(
             {
                 "contract_id": cls.contract.id,
@@ -156,10 +160,15 @@ class TestRateResolution(Q2cContractCase):
         card = self._create_rate_card("Daily (test)")
         card.line_ids = [
             Command.create(
-                {"role_id": self.role_partner.id, "unit": "day", "hours_per_day": 7.5,
-                 "rate": 1200.0, "date_from": "2025-01-01"}
+                {
+                    "role_id": self.role_partner.id,
+                    "unit": "day",
+                    "hours_per_day": 7.5,
+                    "rate": 1200.0,
+                    "date_from": "2025-01-01",
+                }
             )
-        ]  # fmt: skip
+        ]
         carol = self._create_employee("Carol (test)", self.role_partner)
         contract = self._create_contract(project_ids=[], rate_card_ids=[Command.link(card.id)])
         lines = contract._price_time_entries(

@@ -6,7 +6,7 @@ from odoo.exceptions import UserError
 from .common import Q2cContractCase
 
 
-class TestGC03(Q2cContractCase):
+class TestMilestoneAcceptance(Q2cContractCase):
     """GC-03: fixed fee, milestones, partial acceptance and deemed acceptance."""
 
     @classmethod
@@ -24,12 +24,16 @@ class TestGC03(Q2cContractCase):
             milestone_ids=[
                 Command.create({"sequence": 1, "name": "M1 Discovery", "percent": 20}),
                 Command.create(
-                    {"sequence": 2, "name": "M2 Design", "percent": 30,
-                     "project_milestone_id": cls.design_milestone.id}
+                    {
+                        "sequence": 2,
+                        "name": "M2 Design",
+                        "percent": 30,
+                        "project_milestone_id": cls.design_milestone.id,
+                    }
                 ),
                 Command.create({"sequence": 3, "name": "M3 Delivery", "percent": 50}),
             ],
-        )  # fmt: skip
+        )
         cls.contract.action_activate()
         cls.m1, cls.m2, cls.m3 = cls.contract.milestone_ids.sorted("sequence")
 

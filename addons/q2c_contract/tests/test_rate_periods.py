@@ -3,7 +3,7 @@ from odoo import Command
 from .common import Q2cContractCase
 
 
-class TestGC01(Q2cContractCase):
+class TestRatePeriods(Q2cContractCase):
     """GC-01: T&M, two rate cards, a project override and a mid-month rate change."""
 
     @classmethod
@@ -43,12 +43,17 @@ class TestGC01(Q2cContractCase):
             }
         )
         hours = {
-            cls.alice: [("03-03", 8.00), ("03-10", 6.50), ("03-17", 2.00), ("03-18", 8.00),
-                        ("03-24", 4.25)],
+            cls.alice: [
+                ("03-03", 8.00),
+                ("03-10", 6.50),
+                ("03-17", 2.00),
+                ("03-18", 8.00),
+                ("03-24", 4.25),
+            ],
             cls.bob: [("03-05", 7.00), ("03-20", 7.50)],
             cls.carol: [("03-12", 2.00), ("03-26", 1.50)],
             cls.dana: [("03-14", 5.00), ("03-18", 3.00)],
-        }  # fmt: skip
+        }
         cls.entries = [
             {"date": f"2025-{day}", "employee": employee, "hours": qty, "project": cls.project}
             for employee, days in hours.items()

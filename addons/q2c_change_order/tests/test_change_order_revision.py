@@ -6,7 +6,7 @@ from odoo.exceptions import UserError
 from .common import Q2cChangeOrderCase
 
 
-class TestGC10(Q2cChangeOrderCase):
+class TestChangeOrderRevision(Q2cChangeOrderCase):
     """GC-10: a change order revised once, then approved, with OH&P then bond markups."""
 
     @classmethod
@@ -25,17 +25,29 @@ class TestGC10(Q2cChangeOrderCase):
     def _cor(self, labor_hours, ohp):
         return self._create_change_order(
             [
-                {"name": "Labor", "category": "labor", "target": "sov_new",
-                 "quantity": labor_hours, "unit_price": 95.00, "unit_cost": 58.00},
-                {"name": "Material", "category": "material", "target": "sov_new",
-                 "quantity": 24.0, "unit_price": 175.00, "unit_cost": 175.00},
+                {
+                    "name": "Labor",
+                    "category": "labor",
+                    "target": "sov_new",
+                    "quantity": labor_hours,
+                    "unit_price": 95.00,
+                    "unit_cost": 58.00,
+                },
+                {
+                    "name": "Material",
+                    "category": "material",
+                    "target": "sov_new",
+                    "quantity": 24.0,
+                    "unit_price": 175.00,
+                    "unit_cost": 175.00,
+                },
             ],
             contract=self.k1000,
             title="Additional data outlets",
             ohp_percent=ohp,
             bond_percent=1.0,
             date="2025-05-06",
-        )  # fmt: skip
+        )
 
     def test_revised_once_then_approved(self):
         rev0 = self._cor(80.0, 15.0)

@@ -4,7 +4,7 @@ from ..money import nte_adjustment
 from .common import Q2cContractCase
 
 
-class TestGC02(Q2cContractCase):
+class TestNotToExceedCap(Q2cContractCase):
     """GC-02: a not-to-exceed cap reached mid-period, then raised (mode `adjustment`)."""
 
     @classmethod
