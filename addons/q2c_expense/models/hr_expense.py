@@ -7,11 +7,13 @@ from odoo.addons.q2c_contract.money import line_amount
 from odoo.addons.q2c_sync.ingest import HeldEntry, InvalidEntry
 from odoo.exceptions import ValidationError
 from odoo.tools import float_compare
+from odoo.tools.translate import LazyTranslate
 
 from ..ingest import fingerprint, validate
 from ..pricing import Billing, allocate_day, bill
 
 _logger = logging.getLogger(__name__)
+_lt = LazyTranslate(__name__)
 
 # What the source system owns: a change re-prices the expense (when it is not billed).
 SOURCE_FIELDS = {
@@ -26,7 +28,8 @@ SOURCE_FIELDS = {
     "q2c_billable",
     "q2c_approval_state",
 }
-# Frozen once the expense is billed (billing-domain.md 0, immutability, and 1.9).
+# Frozen once the expense is billed (billing-domain.md 0, immutability, and 1.9), beside
+# the fields of q2c.ingested.mixin.
 BILLED_FIELDS = SOURCE_FIELDS | {
     "name",
     "total_amount",
@@ -81,6 +84,8 @@ class HrExpense(models.Model):
     _name = "hr.expense"
     _inherit = ["hr.expense", "q2c.ingested.mixin"]
     _q2c_hold_kind = "expense"
+    _q2c_noun = _lt("Expense")
+    _q2c_billed_fields = BILLED_FIELDS
     _q2c_result_id_key = "expense_id"
 
     q2c_approval_state = fields.Selection(
@@ -216,17 +221,6 @@ class HrExpense(models.Model):
         if reprice:
             self.filtered("q2c_system_id")._q2c_reprice(days_before)
         return result
-
-    @api.model
-    def _q2c_billed_fields(self):
-        return super()._q2c_billed_fields() | BILLED_FIELDS
-
-    def _q2c_billed_error(self):
-        return _(
-            "Expense %s is billed: it cannot be changed. An edit at the source creates a "
-            "correction (a reversal and a replacement).",
-            self.display_name,
-        )
 
     # ------------------------------------------------------------------ ingestion hooks
 

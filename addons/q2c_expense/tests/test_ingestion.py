@@ -237,6 +237,28 @@ class TestExpenseIngestion(Q2cExpenseCase):
         self.assertEqual(corrections.mapped("q2c_correction_kind"), ["reversal"])
         self.assertAmount(corrections.q2c_billed_value, -673.64)
 
+    def test_reversal_stands_for_an_expense_rejected_after_billing(self):
+        """Rejected after billing, the reversal stands for the expense: the same rejection
+        again reverses nothing more, and a later approval adds one replacement (the billed
+        expense is not reversed a second time)."""
+        rejected = self._expense("rr", amount=612.40, approval_state="rejected")
+        self._ingest_expenses([self._expense("rr", amount=612.40)])
+        billed = self._exp("rr")
+        billed._q2c_mark_billed("INV/3")
+        self._ingest_expenses([rejected])
+        self.assertEqual(self._ingest_expenses([rejected])[0]["status"], "unchanged")
+        self.assertEqual(self._corrections(billed).mapped("q2c_correction_kind"), ["reversal"])
+        result = self._ingest_expenses([self._expense("rr", amount=500.0)])[0]
+        reversal, replacement = self._corrections(billed)
+        self.assertEqual((result["status"], result["expense_id"]), ("updated", replacement.id))
+        self.assertEqual(replacement.q2c_correction_kind, "replacement")
+        self.assertEqual(replacement.q2c_billing_status, "to_bill")
+        self.assertAmount(replacement.q2c_billed_value, 550.0)
+        values = (billed | reversal | replacement).mapped(lambda e: e._q2c_value())
+        self.assertAmount(sum(values), 550.0)
+        again = self._ingest_expenses([self._expense("rr", amount=500.0)])
+        self.assertEqual(again[0]["status"], "unchanged")
+
     def test_imported_expense_stays_off_expense_reports(self):
         self._ingest_expenses([self._expense("rep")])
         expense = self._exp("rep")

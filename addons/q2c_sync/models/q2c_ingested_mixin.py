@@ -2,10 +2,12 @@ import logging
 
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
+from odoo.tools.translate import LazyTranslate
 
 from ..ingest import APPROVAL_STATES, HeldEntry, InvalidEntry, split_valid
 
 _logger = logging.getLogger(__name__)
+_lt = LazyTranslate(__name__)
 
 # The billing statuses every ingested record can have; a concrete model adds its own holds
 # (no rate, no policy, ...) with `selection_add`.
@@ -19,7 +21,9 @@ BILLING_STATUSES = [
 ]
 CORRECTION_KINDS = [("reversal", "Reversal"), ("replacement", "Replacement")]
 # The fields of the mixin that describe what was delivered: frozen once billed.
-BILLED_FIELDS = {"q2c_billable", "q2c_approval_state", "q2c_system_id", "q2c_external_id"}
+BILLED_FIELDS = frozenset(
+    {"q2c_billable", "q2c_approval_state", "q2c_system_id", "q2c_external_id"}
+)
 # Errors of one record's create or write that reject that record only (ValidationError is a
 # UserError); anything else is a bug and fails the whole batch.
 REFUSALS = (UserError, ValueError)
@@ -50,6 +54,12 @@ class Q2cIngestedMixin(models.AbstractModel):
     _q2c_hold_kind = None
     # The key of a result that carries the record's id (what the push API answers).
     _q2c_result_id_key = "record_id"
+    # What one record is called in messages ("Time entry", "Expense").
+    _q2c_noun = _lt("Record")
+    # The concrete model's fields frozen once a record is billed, beside the mixin's
+    # BILLED_FIELDS: a write of any of them on a billed record is refused outside a
+    # correction.
+    _q2c_billed_fields = frozenset()
 
     q2c_system_id = fields.Many2one(
         "q2c.system", string="Source System", index="btree_not_null", readonly=True, copy=False
@@ -86,25 +96,19 @@ class Q2cIngestedMixin(models.AbstractModel):
     # ------------------------------------------------------------------ guards
 
     def write(self, vals):
-        if not self.env.context.get("q2c_correction") and self._q2c_billed_fields() & set(vals):
+        frozen = BILLED_FIELDS | self._q2c_billed_fields
+        if not self.env.context.get("q2c_correction") and not frozen.isdisjoint(vals):
             billed = self.filtered(lambda record: record.q2c_billing_status == "billed")
             if billed:
-                raise UserError(billed[0]._q2c_billed_error())
+                raise UserError(
+                    _(
+                        "%(noun)s %(record)s is billed: it cannot be changed. An edit at the "
+                        "source creates a correction (a reversal and a replacement).",
+                        noun=self.env._(self._q2c_noun),
+                        record=billed[0].display_name,
+                    )
+                )
         return super().write(vals)
-
-    @api.model
-    def _q2c_billed_fields(self):
-        """Concrete (extend with super()): the fields frozen once a record is billed; a
-        write of any of them on a billed record is refused (outside a correction)."""
-        return BILLED_FIELDS
-
-    def _q2c_billed_error(self):
-        """Concrete: the message refusing a change of this billed record."""
-        return _(
-            "%s is billed: it cannot be changed. An edit at the source creates a correction "
-            "(a reversal and a replacement).",
-            self.display_name,
-        )
 
     # ------------------------------------------------------------------ hooks of a concrete model
 

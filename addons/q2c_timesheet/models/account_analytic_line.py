@@ -7,12 +7,15 @@ from odoo import _, api, fields, models
 from odoo.addons.q2c_sync.ingest import HeldEntry
 from odoo.exceptions import UserError
 from odoo.tools import float_compare
+from odoo.tools.translate import LazyTranslate
 
 from ..ingest import fingerprint, validate
 
 _logger = logging.getLogger(__name__)
+_lt = LazyTranslate(__name__)
 
-# Fields that describe the work: frozen once the line is billed (billing-domain.md 1.9).
+# Fields that describe the work: frozen once the line is billed (billing-domain.md 1.9),
+# beside the fields of q2c.ingested.mixin.
 BILLED_FIELDS = {
     "employee_id",
     "project_id",
@@ -46,6 +49,8 @@ class AccountAnalyticLine(models.Model):
     _name = "account.analytic.line"
     _inherit = ["account.analytic.line", "q2c.ingested.mixin"]
     _q2c_hold_kind = "time"
+    _q2c_noun = _lt("Time entry")
+    _q2c_billed_fields = BILLED_FIELDS
     _q2c_result_id_key = "line_id"
 
     q2c_approval_state = fields.Selection(default="approved")
@@ -102,17 +107,6 @@ class AccountAnalyticLine(models.Model):
                 deferred[line_id] = vals["amount"]
             return True
         return super().write(vals)
-
-    @api.model
-    def _q2c_billed_fields(self):
-        return super()._q2c_billed_fields() | BILLED_FIELDS
-
-    def _q2c_billed_error(self):
-        return _(
-            "Time entry %s is billed: it cannot be changed. An edit at the source creates a "
-            "correction (a reversal and a replacement).",
-            self.display_name,
-        )
 
     # ------------------------------------------------------------------ ingestion hooks
 
