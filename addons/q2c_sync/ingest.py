@@ -1,6 +1,6 @@
 """Records from outside: the checks every ingestion shares (no ORM here).
 
-Each ingestion (time entries, expenses, ...) normalises one entry with a `validate(entry)` of
+Each ingestion (one per kind of record) normalises one entry with a `validate(entry)` of
 its own, built from these readers; `split_valid` runs it over a batch and drops the ids sent
 twice. A reader raises `InvalidEntry` with a reason the sender can act on; the entry is then
 rejected and the entries beside it go on.

@@ -30,8 +30,8 @@ REFUSALS = (UserError, ValueError)
 
 
 class Q2cIngestedMixin(models.AbstractModel):
-    """A canonical record delivered by another system (a time entry, an expense, ...): the
-    fields every ingestion shares and the create / update / correct-after-billing cycle.
+    """A canonical record delivered by another system: the fields every ingestion shares and
+    the create / update / correct-after-billing cycle.
 
     `_q2c_ingest(system, entries)` is the one entry point (push API and pulls). Per chunk of
     `_q2c_chunk_size` entries: validate (`_q2c_validate`), read what the chunk refers to in
@@ -54,7 +54,7 @@ class Q2cIngestedMixin(models.AbstractModel):
     _q2c_hold_kind = None
     # The key of a result that carries the record's id (what the push API answers).
     _q2c_result_id_key = "record_id"
-    # What one record is called in messages ("Time entry", "Expense").
+    # What one record is called in messages.
     _q2c_noun = _lt("Record")
     # The concrete model's fields frozen once a record is billed, beside the mixin's
     # BILLED_FIELDS: a write of any of them on a billed record is refused outside a

@@ -9,9 +9,8 @@ class Q2cSyncHold(models.Model):
     """An entry that could not be imported yet (an unmapped employee, project, category...):
     kept with its reason, never dropped. The next delivery of the entry, once the mapping
     exists, imports it and releases the hold. `kind` tells the ingesting models apart (their
-    external ids may overlap within one system): each adds its own with `selection_add`
-    (q2c_timesheet `time`, q2c_expense `expense`) and passes it to `_hold` and `_release`
-    (see `q2c.ingested.mixin._q2c_hold_kind`)."""
+    external ids may overlap within one system): each ingesting addon adds its own with
+    `selection_add` and names it in its model's `_q2c_hold_kind` (q2c.ingested.mixin)."""
 
     _name = "q2c.sync.hold"
     _description = "Held Entry"
