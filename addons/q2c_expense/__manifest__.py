@@ -11,14 +11,15 @@
     "category": "Services/Expenses",
     # hr_expense: expenses are hr.expense records (billing-domain.md 4, design implications);
     # a separate addon keeps hr_expense optional for firms that do not re-bill expenses.
-    # q2c_timesheet: the ingestion helpers, held entries and the push API controller.
-    "depends": ["q2c_timesheet", "hr_expense"],
+    # q2c_sync: the ingestion base (q2c.ingested.mixin), its parsers and held entries;
+    # q2c_timesheet: the push API controller.
+    "depends": ["q2c_sync", "q2c_timesheet", "hr_expense"],
     "data": [
         "security/security.xml",
         "security/ir.model.access.csv",
         "views/q2c_contract_views.xml",
         "views/hr_expense_views.xml",
-        "views/q2c_time_hold_views.xml",
+        "views/q2c_sync_hold_views.xml",
     ],
     "demo": ["demo/q2c_expense_demo.xml"],
     "development_status": "Alpha",

@@ -15,34 +15,66 @@ EXPENSE = {
     "required": ["id", "employee", "project", "category", "date", "amount"],
     "properties": {
         "id": {"type": "string", "description": "Your id of the expense; unique per system."},
-        "employee": {"type": "string", "description": "Your id of the person (object type "
-                     "`employee` in External References)."},
-        "project": {"type": "string", "description": "Your id of the project (object type "
-                    "`project`); its active contract re-bills the expense."},
-        "category": {"type": "string", "description": "Your id of the expense category "
-                     "(object type `expense_category`, mapped to an Odoo expense product)."},
-        "date": {"type": "string", "format": "date", "description": "The expense date; it "
-                 "also dates the currency conversion."},
-        "amount": {"type": "number", "minimum": 0, "maximum": MAX_AMOUNT,
-                   "description": "The receipt total, in `currency`."},
-        "currency": {"type": "string", "pattern": "^[A-Z]{3}$", "description": "ISO 4217; "
-                     "default: the company currency. Must be active in Odoo."},
-        "quantity": {"type": "number", "exclusiveMinimum": 0, "default": 1,
-                     "description": "Units, e.g. miles for mileage (billed at the contract's "
-                     "unit rate)."},
-        "recoverable_tax": {"type": "number", "minimum": 0, "default": 0,
-                            "description": "Tax in `amount` that the firm reclaims: cost and "
-                            "markup are net of it."},
+        "employee": {
+            "type": "string",
+            "description": "Your id of the person (object type "
+            "`employee` in External References).",
+        },
+        "project": {
+            "type": "string",
+            "description": "Your id of the project (object type "
+            "`project`); its active contract re-bills the expense.",
+        },
+        "category": {
+            "type": "string",
+            "description": "Your id of the expense category "
+            "(object type `expense_category`, mapped to an Odoo expense product).",
+        },
+        "date": {
+            "type": "string",
+            "format": "date",
+            "description": "The expense date; it " "also dates the currency conversion.",
+        },
+        "amount": {
+            "type": "number",
+            "minimum": 0,
+            "maximum": MAX_AMOUNT,
+            "description": "The receipt total, in `currency`.",
+        },
+        "currency": {
+            "type": "string",
+            "pattern": "^[A-Z]{3}$",
+            "description": "ISO 4217; " "default: the company currency. Must be active in Odoo.",
+        },
+        "quantity": {
+            "type": "number",
+            "exclusiveMinimum": 0,
+            "default": 1,
+            "description": "Units, e.g. miles for mileage (billed at the contract's "
+            "unit rate).",
+        },
+        "recoverable_tax": {
+            "type": "number",
+            "minimum": 0,
+            "default": 0,
+            "description": "Tax in `amount` that the firm reclaims: cost and "
+            "markup are net of it.",
+        },
         "description": {"type": "string"},
-        "receipt": {"type": "string", "description": "The receipt's reference (number, file "
-                    "name or URL at your side)."},
+        "receipt": {
+            "type": "string",
+            "description": "The receipt's reference (number, file " "name or URL at your side).",
+        },
         "billable": {"type": "boolean", "default": True},
-        "approval_state": {"type": "string", "default": "approved",
-                           "enum": ["draft", "submitted", "approved", "rejected"]},
+        "approval_state": {
+            "type": "string",
+            "default": "approved",
+            "enum": ["draft", "submitted", "approved", "rejected"],
+        },
         "approved_at": {"type": "string", "format": "date-time"},
         "updated_at": {"type": "string", "format": "date-time"},
     },
-}  # fmt: skip
+}
 RESULT = {
     "type": "object",
     "required": ["id", "status"],
@@ -50,11 +82,14 @@ RESULT = {
         "id": {"type": "string"},
         "status": {"type": "string", "enum": ["created", "updated", "unchanged", "rejected"]},
         "reason": {"type": "string", "description": "Why an expense was rejected or held."},
-        "held": {"type": "boolean", "description": "Kept in Held Entries (unmapped employee, "
-                 "project or category); imported when sent again after mapping."},
+        "held": {
+            "type": "boolean",
+            "description": "Kept in Held Entries (unmapped employee, "
+            "project or category); imported when sent again after mapping.",
+        },
         "expense_id": {"type": "integer"},
     },
-}  # fmt: skip
+}
 
 
 def extend(document):

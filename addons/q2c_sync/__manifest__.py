@@ -10,7 +10,10 @@
     "website": "https://github.com/q2c/q2c",
     "category": "Services/Integration",
     "depends": ["q2c_base", "queue_job"],
-    "data": [],
+    "data": [
+        "security/ir.model.access.csv",
+        "views/q2c_sync_hold_views.xml",
+    ],
     "development_status": "Alpha",
     "maintainers": ["q2c"],
     "installable": True,

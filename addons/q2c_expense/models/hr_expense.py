@@ -4,38 +4,60 @@ from decimal import Decimal
 
 from odoo import Command, _, api, fields, models
 from odoo.addons.q2c_contract.money import line_amount
-from odoo.addons.q2c_timesheet.ingest import APPROVAL_STATES, split_valid
-from odoo.exceptions import UserError, ValidationError
+from odoo.addons.q2c_sync.ingest import HeldEntry, InvalidEntry
+from odoo.exceptions import ValidationError
 from odoo.tools import float_compare
+from odoo.tools.translate import LazyTranslate
 
 from ..ingest import fingerprint, validate
 from ..pricing import Billing, allocate_day, bill
 
 _logger = logging.getLogger(__name__)
+_lt = LazyTranslate(__name__)
 
-BILLING_STATUSES = [
-    ("pending_approval", "Held: awaiting approval"),
-    ("not_billable", "Not billable"),
-    ("no_contract", "Held: no contract"),
-    ("no_policy", "Held: no expense policy"),
-    ("no_rate", "Held: no exchange rate"),
-    ("to_bill", "To bill"),
-    ("billed", "Billed"),
-]
-CORRECTION_KINDS = [("reversal", "Reversal"), ("replacement", "Replacement")]
 # What the source system owns: a change re-prices the expense (when it is not billed).
 SOURCE_FIELDS = {
-    "employee_id", "product_id", "q2c_project_id", "date", "quantity", "total_amount_currency",
-    "currency_id", "q2c_recoverable_tax", "q2c_billable", "q2c_approval_state",
-}  # fmt: skip
-# Frozen once the expense is billed (billing-domain.md 0, immutability, and 1.9).
+    "employee_id",
+    "product_id",
+    "q2c_project_id",
+    "date",
+    "quantity",
+    "total_amount_currency",
+    "currency_id",
+    "q2c_recoverable_tax",
+    "q2c_billable",
+    "q2c_approval_state",
+}
+# Frozen once the expense is billed (billing-domain.md 0, immutability, and 1.9), beside
+# the fields of q2c.ingested.mixin.
 BILLED_FIELDS = SOURCE_FIELDS | {
-    "name", "total_amount", "q2c_receipt_ref", "q2c_contract_id", "q2c_policy_id",
-    "q2c_fx_rate", "q2c_cost", "q2c_contract_cost", "q2c_markup_percent", "q2c_unit_rate",
-    "q2c_billable_cost", "q2c_markup_amount", "q2c_billed_value", "q2c_non_billable_cost",
-    "q2c_system_id", "q2c_external_id",
-}  # fmt: skip
-CHUNK = 1000
+    "name",
+    "total_amount",
+    "q2c_receipt_ref",
+    "q2c_contract_id",
+    "q2c_policy_id",
+    "q2c_fx_rate",
+    "q2c_cost",
+    "q2c_contract_cost",
+    "q2c_markup_percent",
+    "q2c_unit_rate",
+    "q2c_billable_cost",
+    "q2c_markup_amount",
+    "q2c_billed_value",
+    "q2c_non_billable_cost",
+}
+# The amounts a reversal negates.
+REVERSED_AMOUNTS = (
+    "quantity",
+    "total_amount_currency",
+    "q2c_recoverable_tax",
+    "q2c_cost",
+    "q2c_contract_cost",
+    "q2c_billable_cost",
+    "q2c_markup_amount",
+    "q2c_billed_value",
+    "q2c_non_billable_cost",
+)
 # Reference object types of an expense and the Odoo model each must point to.
 REF_MODELS = {
     "employee": "hr.employee",
@@ -54,28 +76,34 @@ NO_BILLING = Billing(0.0, 0.0, 0.0, 0.0)
 
 
 class HrExpense(models.Model):
-    _inherit = "hr.expense"
+    """Expenses from other systems: a q2c.ingested.mixin re-billed at cost plus the
+    contract's expense policy. Only what differs from time entries is here: the receipt's
+    amounts and currency, the references (employee, project, expense category) and the
+    pricing (caps shared per day, mileage rates)."""
 
-    q2c_system_id = fields.Many2one(
-        "q2c.system", string="Source System", index="btree_not_null", readonly=True, copy=False
-    )
-    q2c_external_id = fields.Char(string="External ID", readonly=True, copy=False)
+    _name = "hr.expense"
+    _inherit = ["hr.expense", "q2c.ingested.mixin"]
+    _q2c_hold_kind = "expense"
+    _q2c_noun = _lt("Expense")
+    _q2c_billed_fields = BILLED_FIELDS
+    _q2c_result_id_key = "expense_id"
+
     q2c_approval_state = fields.Selection(
-        APPROVAL_STATES, string="Approval (q2c)", copy=False, index=True,
+        string="Approval (q2c)",
         help="The approval at the source system. Imported expenses stay outside Odoo's expense "
         "reports: they are reimbursed where they were entered.",
-    )  # fmt: skip
-    q2c_approved_at = fields.Datetime(
-        "Approved At",
-        copy=False,
-        help="When the expense was approved (the source's time, else when q2c first saw it "
-        "approved). A billing run takes expenses approved before its cut-off.",
     )
-    q2c_billable = fields.Boolean("Billable (q2c)", default=True)
+    q2c_approved_at = fields.Datetime(
+        help="When the expense was approved (the source's time, else when q2c first saw it "
+        "approved). A billing run takes expenses approved before its cut-off."
+    )
     q2c_project_id = fields.Many2one(
-        "project.project", string="Project", index="btree_not_null", check_company=True,
+        "project.project",
+        string="Project",
+        index="btree_not_null",
+        check_company=True,
         copy=False,
-    )  # fmt: skip
+    )
     q2c_contract_id = fields.Many2one("q2c.contract", string="Contract", copy=False, index=True)
     q2c_currency_id = fields.Many2one(
         related="q2c_contract_id.currency_id", string="Contract Currency"
@@ -89,54 +117,78 @@ class HrExpense(models.Model):
         "are net of it (billing-domain.md 1.5).",
     )
     q2c_policy_id = fields.Many2one(
-        "q2c.expense.policy", string="Expense Policy", copy=False, readonly=True,
+        "q2c.expense.policy",
+        string="Expense Policy",
+        copy=False,
+        readonly=True,
         ondelete="restrict",
-    )  # fmt: skip
+    )
     q2c_fx_rate = fields.Float(
-        "Rate at Expense Date", digits=(16, 9), copy=False, readonly=True,
+        "Rate at Expense Date",
+        digits=(16, 9),
+        copy=False,
+        readonly=True,
         help="Units of company currency per unit of the expense currency on the expense date.",
-    )  # fmt: skip
+    )
     q2c_cost = fields.Monetary(
-        "Cost", currency_field="company_currency_id", copy=False, readonly=True,
+        "Cost",
+        currency_field="company_currency_id",
+        copy=False,
+        readonly=True,
         help="round((amount - recoverable tax) x rate at the expense date), company currency.",
-    )  # fmt: skip
+    )
     q2c_contract_cost = fields.Monetary(
         "Cost (contract currency)", currency_field="q2c_currency_id", copy=False, readonly=True
     )
     q2c_markup_percent = fields.Float("Markup (%)", digits=(6, 4), copy=False, readonly=True)
     q2c_unit_rate = fields.Monetary(
-        "Unit Rate", currency_field="q2c_currency_id", copy=False, readonly=True,
+        "Unit Rate",
+        currency_field="q2c_currency_id",
+        copy=False,
+        readonly=True,
         help="Mileage: the contract's rate per unit, billed instead of the receipt amount.",
-    )  # fmt: skip
+    )
     q2c_billable_cost = fields.Monetary(
-        "Billable Cost", currency_field="q2c_currency_id", copy=False, readonly=True,
+        "Billable Cost",
+        currency_field="q2c_currency_id",
+        copy=False,
+        readonly=True,
         help="The cost after the contract's cap (or quantity x unit rate for mileage).",
-    )  # fmt: skip
+    )
     q2c_markup_amount = fields.Monetary(
         "Markup", currency_field="q2c_currency_id", copy=False, readonly=True
     )
     q2c_billed_value = fields.Monetary(
-        "Billed Value", currency_field="q2c_currency_id", copy=False, readonly=True,
+        "Billed Value",
+        currency_field="q2c_currency_id",
+        copy=False,
+        readonly=True,
         help="Billable cost + markup: what the invoice line bills.",
-    )  # fmt: skip
+    )
     q2c_non_billable_cost = fields.Monetary(
-        "Non-billable Cost", currency_field="q2c_currency_id", copy=False, readonly=True,
+        "Non-billable Cost",
+        currency_field="q2c_currency_id",
+        copy=False,
+        readonly=True,
         help="The part of the cost that is not re-billed: over a cap, or the whole cost of a "
         "non-billable expense.",
-    )  # fmt: skip
-    q2c_billing_status = fields.Selection(
-        BILLING_STATUSES, string="Billing Status", copy=False, index=True
     )
-    q2c_hold_reason = fields.Char("Hold Reason", copy=False)
-    q2c_billed_at = fields.Datetime("Billed At", copy=False, readonly=True)
-    q2c_billing_ref = fields.Char("Billing Reference", copy=False, readonly=True)
+    q2c_billing_status = fields.Selection(
+        selection_add=[
+            ("no_policy", "Held: no expense policy"),
+            ("no_rate", "Held: no exchange rate"),
+            ("to_bill",),
+        ],
+        ondelete={"no_policy": "set null", "no_rate": "set null"},
+    )
     q2c_origin_id = fields.Many2one(
-        "hr.expense", string="Corrects", copy=False, readonly=True, index="btree_not_null",
+        "hr.expense",
+        string="Corrects",
+        copy=False,
+        readonly=True,
+        index="btree_not_null",
         help="The billed expense this reversal or replacement corrects.",
-    )  # fmt: skip
-    q2c_correction_kind = fields.Selection(CORRECTION_KINDS, copy=False, readonly=True)
-    q2c_fingerprint = fields.Char(copy=False, readonly=True)
-    q2c_source_updated_at = fields.Datetime("Updated at Source", copy=False, readonly=True)
+    )
 
     _sql_constraints = [
         (
@@ -163,16 +215,6 @@ class HrExpense(models.Model):
                 )
 
     def write(self, vals):
-        if not self.env.context.get("q2c_correction") and BILLED_FIELDS & set(vals):
-            billed = self.filtered(lambda expense: expense.q2c_billing_status == "billed")
-            if billed:
-                raise UserError(
-                    _(
-                        "Expense %s is billed: it cannot be changed. An edit at the source "
-                        "creates a correction (a reversal and a replacement).",
-                        billed[0].display_name,
-                    )
-                )
         reprice = not self.env.context.get("q2c_pricing") and SOURCE_FIELDS & set(vals)
         days_before = self._q2c_day_keys() if reprice else set()
         result = super().write(vals)
@@ -180,67 +222,20 @@ class HrExpense(models.Model):
             self.filtered("q2c_system_id")._q2c_reprice(days_before)
         return result
 
-    # ------------------------------------------------------------------ ingestion
+    # ------------------------------------------------------------------ ingestion hooks
 
     @api.model
-    def _q2c_ingest(self, system, raw_entries):
-        """Write a batch of normalised expenses of `system`; one result dict per entry.
-
-        The same shape as the time ingestion (`account.analytic.line._q2c_ingest`): per chunk
-        one search of the references, one of the currencies, one of the existing expenses
-        and one `create(vals_list)`. Idempotent by (system, external id); invalid entries are
-        `rejected` one by one; unmapped ones are held (q2c.time.hold, kind `expense`) with an
-        exception for a person.
-        """
-        results = []
-        for start in range(0, len(raw_entries), CHUNK):
-            results.extend(self._q2c_ingest_chunk(system, raw_entries[start : start + CHUNK]))
-        return results
-
-    def _q2c_ingest_chunk(self, system, raw_entries):
-        entries, results = split_valid(
-            raw_entries, validate, lambda ext, reason: self._q2c_result(ext, "rejected", reason)
-        )
-        chunk = [entry for _i, entry in entries.values()]
-        refs = self._q2c_map_refs(system, chunk)
-        currencies = self._q2c_currencies(chunk)
-        current = self._q2c_current_expenses(system, list(entries))
-        to_create, holds = [], []
-        for ext, (index, entry) in entries.items():
-            reason, mapped = self._q2c_mapped(system, refs, currencies, entry)
-            if reason and mapped is None:
-                results[index] = self._q2c_result(ext, "rejected", reason)
-                continue
-            if reason:
-                holds.append((entry, reason))
-                results[index] = self._q2c_result(ext, "rejected", reason, held=True)
-                continue
-            expense = current.get(ext)
-            if not expense:
-                to_create.append((index, entry, mapped))
-            elif expense.q2c_fingerprint == mapped["fingerprint"]:
-                results[index] = self._q2c_result(ext, "unchanged", expense=expense)
-            else:
-                results[index] = self._q2c_update(system, expense, entry, mapped)
-        for index, result in self._q2c_create(system, to_create):
-            results[index] = result
-        Hold = self.env["q2c.time.hold"]
-        Hold._hold(system, holds, kind="expense")
-        imported = [ext for ext, (index, _e) in entries.items()
-                    if results[index]["status"] != "rejected"]  # fmt: skip
-        Hold._release(system, imported, kind="expense")
-        return results
+    def _q2c_validate(self, raw):
+        return validate(raw)
 
     @api.model
-    def _q2c_result(self, external_id, status, reason=None, expense=None, held=False):
-        result = {"id": external_id, "status": status}
-        if reason:
-            result["reason"] = reason
-        if held:
-            result["held"] = True
-        if expense:
-            result["expense_id"] = expense.id
-        return result
+    def _q2c_read_batch(self, system, entries):
+        """The chunk's references and currencies, one query each."""
+        return {
+            "company_currency_id": system.company_id.currency_id.id,
+            "refs": self._q2c_map_refs(system, entries),
+            "currencies": self._q2c_currencies(entries),
+        }
 
     def _q2c_map_refs(self, system, entries):
         """{(object type, external id): record id} of the chunk's references, one query."""
@@ -259,24 +254,26 @@ class HrExpense(models.Model):
         found = self.env["res.currency"].sudo().search([("name", "in", list(codes))])
         return {currency.name: currency.id for currency in found}
 
-    def _q2c_mapped(self, system, refs, currencies, entry):
-        """(reason or None, mapped ids with the fingerprint). A reason with mapped None is a
-        rejection (the sender must fix it); with mapped {} a hold (a mapping is missing)."""
-        currency_id = system.company_id.currency_id.id
+    @api.model
+    def _q2c_map_entry(self, batch, entry):
+        """An unknown currency is the sender's to fix (rejected); an unmapped reference a
+        mapping to add (held)."""
+        currency_id = batch["company_currency_id"]
         if entry["currency"]:
-            currency_id = currencies.get(entry["currency"])
+            currency_id = batch["currencies"].get(entry["currency"])
             if not currency_id:
-                return RESULT_MESSAGES["unknown_currency"] % entry["currency"], None
+                raise InvalidEntry(RESULT_MESSAGES["unknown_currency"] % entry["currency"])
+        refs = batch["refs"]
         employee_id = refs.get(("employee", entry["employee"]))
         if not employee_id:
-            return RESULT_MESSAGES["unmapped_employee"] % entry["employee"], {}
+            raise HeldEntry(RESULT_MESSAGES["unmapped_employee"] % entry["employee"])
         project_id = refs.get(("project", entry["project"]))
         if not project_id:
-            return RESULT_MESSAGES["unmapped_project"] % entry["project"], {}
+            raise HeldEntry(RESULT_MESSAGES["unmapped_project"] % entry["project"])
         product_id = refs.get(("expense_category", entry["category"]))
         if not product_id:
-            return RESULT_MESSAGES["unmapped_category"] % entry["category"], {}
-        return None, {
+            raise HeldEntry(RESULT_MESSAGES["unmapped_category"] % entry["category"])
+        return {
             "employee_id": employee_id,
             "project_id": project_id,
             "product_id": product_id,
@@ -284,27 +281,9 @@ class HrExpense(models.Model):
             "fingerprint": fingerprint(employee_id, project_id, product_id, currency_id, entry),
         }
 
-    def _q2c_current_expenses(self, system, external_ids):
-        """{external id: the expense that now stands for it}: the imported one, or its latest
-        replacement when it was corrected after billing."""
-        if not external_ids:
-            return {}
-        expenses = self.sudo().search(
-            [("q2c_system_id", "=", system.id), ("q2c_external_id", "in", external_ids)]
-        )
-        current = {expense.q2c_external_id: expense for expense in expenses}
-        billed = expenses.filtered(lambda expense: expense.q2c_billing_status == "billed")
-        if billed:
-            replacements = self.sudo().search(
-                [("q2c_origin_id", "in", billed.ids), ("q2c_correction_kind", "=", "replacement")],
-                order="id",
-            )
-            for replacement in replacements:
-                current[replacement.q2c_origin_id.q2c_external_id] = replacement
-        return {ext: expense.with_env(self.env) for ext, expense in current.items()}
-
-    def _q2c_values(self, system, entry, mapped):
-        """The expense's source values (pricing is added by `_q2c_price_new` or by the
+    @api.model
+    def _q2c_values(self, system, batch, entry, mapped):
+        """The expense's source values (pricing is added by `_q2c_create_records` or by the
         re-pricing that follows a write)."""
         approved_at = False
         if entry["approval_state"] == "approved":
@@ -316,7 +295,6 @@ class HrExpense(models.Model):
             "employee_id": mapped["employee_id"],
             "product_id": mapped["product_id"],
             "q2c_project_id": mapped["project_id"],
-            "company_id": system.company_id.id,
             "date": entry["date"],
             "quantity": entry["quantity"],
             "total_amount_currency": entry["amount"],
@@ -338,97 +316,25 @@ class HrExpense(models.Model):
             "q2c_source_updated_at": entry["updated_at"],
         }
 
-    def _q2c_create(self, system, to_create):
-        """Create the new expenses in one `create(vals_list)`; if the batch is refused (an
-        archived employee, an employee of another company), fall back to one savepoint per
-        entry so the valid ones land."""
-        if not to_create:
-            return []
-        vals_list = []
-        for _index, entry, mapped in to_create:
-            vals = self._q2c_values(system, entry, mapped)
-            vals.update(q2c_system_id=system.id, q2c_external_id=entry["external_id"])
-            vals_list.append(vals)
+    @api.model
+    def _q2c_create_records(self, system, vals_list):
+        """Priced (a per-day cap shared with the day's existing receipts) and created in the
+        system's company, without mail tracking."""
+        for vals in vals_list:
+            vals.setdefault("company_id", system.company_id.id)
         vals_list = self._q2c_price_new(vals_list)
         Expense = self.with_context(tracking_disable=True, mail_create_nosubscribe=True)
-        try:
-            with self.env.cr.savepoint():
-                expenses = Expense.create(vals_list)
-        except (UserError, ValidationError, ValueError) as error:
-            _logger.info("q2c: batch create of expenses refused (%s); one by one", error)
-            pairs = zip(to_create, vals_list, strict=True)
-            return [self._q2c_create_one(Expense, item, vals) for item, vals in pairs]
-        return [
-            (index, self._q2c_result(entry["external_id"], "created", expense=expense))
-            for (index, entry, _m), expense in zip(to_create, expenses, strict=True)
-        ]
+        return Expense.create(vals_list)
 
-    def _q2c_create_one(self, Expense, item, vals):
-        index, entry, _mapped = item
-        try:
-            with self.env.cr.savepoint():
-                expense = Expense.create(self._q2c_price_new([vals]))
-        except (UserError, ValidationError, ValueError) as error:
-            return index, self._q2c_result(entry["external_id"], "rejected", str(error)[:300])
-        return index, self._q2c_result(entry["external_id"], "created", expense=expense)
+    @api.model
+    def _q2c_correction_common(self, origin):
+        return {**super()._q2c_correction_common(origin), "company_id": origin.company_id.id}
 
-    def _q2c_update(self, system, expense, entry, mapped):
-        """An expense changed at the source. Unbilled: update in place (and re-price).
-        Billed: a correction."""
-        ext = entry["external_id"]
-        vals = self._q2c_values(system, entry, mapped)
-        vals.pop("company_id")
-        if (
-            expense.q2c_approval_state == "approved"
-            and expense.q2c_approved_at
-            and entry["approval_state"] == "approved"
-        ):
-            vals["q2c_approved_at"] = expense.q2c_approved_at
-        try:
-            with self.env.cr.savepoint():
-                if expense.q2c_billing_status == "billed":
-                    expense = expense._q2c_correct(vals)
-                else:
-                    expense.write(vals)
-        except (UserError, ValidationError, ValueError) as error:
-            return self._q2c_result(ext, "rejected", str(error)[:300])
-        return self._q2c_result(ext, "updated", expense=expense)
-
-    def _q2c_correct(self, vals):
-        """Billed history is immutable (billing-domain.md 1.9): add a reversal at the billed
-        values and, unless the expense was rejected, a replacement priced on its own.
-        Returns the replacement (or the reversal)."""
-        self.ensure_one()
-        origin = self.q2c_origin_id or self
-        common = {
-            "q2c_system_id": origin.q2c_system_id.id,
-            "q2c_external_id": False,
-            "q2c_origin_id": origin.id,
-        }
-        reversal = self.with_context(q2c_correction=True, tracking_disable=True).create(
-            [{**self._q2c_reversal_values(), **common}]
-        )
-        if vals["q2c_approval_state"] == "rejected":
-            return reversal
-        replacement = {
-            **vals,
-            **common,
-            "company_id": self.company_id.id,
-            "q2c_correction_kind": "replacement",
-        }
-        return self.with_context(tracking_disable=True).create(self._q2c_price_new([replacement]))
-
-    def _q2c_reversal_values(self):
+    def _q2c_create_reversal(self, vals):
         """The billed expense with every amount negated, at its billed values."""
         self.ensure_one()
-        negated = {
-            name: -self[name]
-            for name in ("quantity", "total_amount_currency", "q2c_recoverable_tax", "q2c_cost",
-                         "q2c_contract_cost", "q2c_billable_cost", "q2c_markup_amount",
-                         "q2c_billed_value", "q2c_non_billable_cost")
-        }  # fmt: skip
-        return {
-            **negated,
+        reversal = {
+            **{name: -self[name] for name in REVERSED_AMOUNTS},
             "name": _("Reversal: %s", self.name),
             "employee_id": self.employee_id.id,
             "product_id": self.product_id.id,
@@ -440,16 +346,15 @@ class HrExpense(models.Model):
             "analytic_distribution": self.analytic_distribution,
             "q2c_receipt_ref": self.q2c_receipt_ref,
             "q2c_billable": self.q2c_billable,
-            "q2c_approval_state": "approved",
-            "q2c_approved_at": fields.Datetime.now(),
             "q2c_contract_id": self.q2c_contract_id.id,
             "q2c_policy_id": self.q2c_policy_id.id,
             "q2c_fx_rate": self.q2c_fx_rate,
             "q2c_markup_percent": self.q2c_markup_percent,
             "q2c_unit_rate": self.q2c_unit_rate,
             "q2c_billing_status": "to_bill",
-            "q2c_correction_kind": "reversal",
+            **vals,
         }
+        return self.with_context(tracking_disable=True).create([reversal])
 
     # ------------------------------------------------------------------ pricing
 
@@ -551,13 +456,11 @@ class HrExpense(models.Model):
                 days[day].append(vals)
         members = self._q2c_day_members(days)
         for day, new in days.items():
-            line = self.env["q2c.expense.policy"].sudo().browse(day[1])
-            taken = sum((Decimal(repr(m.q2c_billable_cost)) for m in members.get(day, ())),
-                        Decimal(0))  # fmt: skip
-            policy = line._policy()
-            billings = allocate_day(line.currency_id, line.cap_amount, taken,
-                                    [(v["q2c_contract_cost"], v["quantity"], policy)
-                                     for v in new])  # fmt: skip
+            billings = self._q2c_allocate_day(
+                day,
+                members.get(day, ()),
+                [(vals["q2c_contract_cost"], vals["quantity"]) for vals in new],
+            )
             for vals, billing in zip(new, billings, strict=True):
                 vals.update(self._q2c_billing_values(billing))
         return vals_list
@@ -621,16 +524,27 @@ class HrExpense(models.Model):
         """Share each day's cap again: frozen receipts take theirs first, then the others by
         id (the order they arrived in)."""
         for day, members in self._q2c_day_members(days).items():
-            line = self.env["q2c.expense.policy"].sudo().browse(day[1])
             frozen = [m for m in members if m._q2c_frozen()]
             open_ = [m for m in members if not m._q2c_frozen()]
-            taken = sum((Decimal(repr(m.q2c_billable_cost)) for m in frozen), Decimal(0))
-            policy = line._policy()
-            billings = allocate_day(line.currency_id, line.cap_amount, taken,
-                                    [(m.q2c_contract_cost, m.quantity, policy)
-                                     for m in open_])  # fmt: skip
+            billings = self._q2c_allocate_day(
+                day, frozen, [(m.q2c_contract_cost, m.quantity) for m in open_]
+            )
             for expense, billing in zip(open_, billings, strict=True):
                 expense._q2c_write_changed(self._q2c_billing_values(billing))
+
+    @api.model
+    def _q2c_allocate_day(self, day, taken_by, items):
+        """The billings of `items` ((contract cost, quantity) pairs, in order) sharing the
+        per-day cap of `day` (a day key) after what the expenses `taken_by` already take."""
+        line = self.env["q2c.expense.policy"].sudo().browse(day[1])
+        taken = sum((Decimal(repr(m.q2c_billable_cost)) for m in taken_by), Decimal(0))
+        policy = line._policy()
+        return allocate_day(
+            line.currency_id,
+            line.cap_amount,
+            taken,
+            [(cost, quantity, policy) for cost, quantity in items],
+        )
 
     def _q2c_write_changed(self, vals):
         """Write only the values that differ (no write, no tracking, when nothing changed)."""
@@ -656,27 +570,12 @@ class HrExpense(models.Model):
         self._q2c_reprice(self._q2c_day_keys())
         return True
 
-    # ------------------------------------------------------------------ billing hooks
+    # ------------------------------------------------------------------ billing
 
-    @api.model
-    def _q2c_billable_domain(self, contract, cutoff):
-        """Expenses a billing run with cut-off `cutoff` takes: approved before the cut-off,
-        billable, not billed. A later approval waits for the next run (as for time, GC-12)."""
-        return [
-            ("q2c_contract_id", "=", contract.id),
-            ("q2c_billing_status", "=", "to_bill"),
-            ("q2c_approved_at", "<=", cutoff),
-        ]
-
-    def _q2c_mark_billed(self, reference):
-        """Freeze the expenses as billed by `reference` (the billing run's invoice)."""
-        return self.with_context(q2c_pricing=True).write(
-            {
-                "q2c_billing_status": "billed",
-                "q2c_billed_at": fields.Datetime.now(),
-                "q2c_billing_ref": reference,
-            }
-        )
+    def _q2c_value(self):
+        """The billed value (billable cost + markup) in the contract currency."""
+        self.ensure_one()
+        return self.q2c_billed_value
 
 
 class BatchPricer:
@@ -710,12 +609,15 @@ class BatchPricer:
                     self.env["res.currency.rate"]
                     .sudo()
                     .search(
-                        [("currency_id", "=", currency.id),
-                         ("company_id", "in", (False, company.root_id.id))],
-                        order="name", limit=1,
+                        [
+                            ("currency_id", "=", currency.id),
+                            ("company_id", "in", (False, company.root_id.id)),
+                        ],
+                        order="name",
+                        limit=1,
                     )
                     .name
-                )  # fmt: skip
+                )
             if not self.first_rates[key] or self.first_rates[key] > day:
                 missing.append(currency.name)
         return missing

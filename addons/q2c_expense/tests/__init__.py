@@ -1,1 +1,1 @@
-from . import test_gc05_expenses, test_ingestion, test_push_api, test_security
+from . import test_expense_policy_billing, test_ingestion, test_push_api, test_security

@@ -39,10 +39,19 @@ class Q2cExpenseCase(Q2cTimeCase):
         cls.eur.active = True
         Rate = cls.env["res.currency.rate"]
         Rate.search([("currency_id", "=", cls.eur.id)]).unlink()
-        for day, usd_per_eur in (("2025-03-01", 1.05), ("2025-03-12", 1.0874),
-                                 ("2025-03-13", 1.20)):  # fmt: skip
-            Rate.create({"currency_id": cls.eur.id, "name": day, "company_id": cls.company.id,
-                         "inverse_company_rate": usd_per_eur})  # fmt: skip
+        for day, usd_per_eur in (
+            ("2025-03-01", 1.05),
+            ("2025-03-12", 1.0874),
+            ("2025-03-13", 1.20),
+        ):
+            Rate.create(
+                {
+                    "currency_id": cls.eur.id,
+                    "name": day,
+                    "company_id": cls.company.id,
+                    "inverse_company_rate": usd_per_eur,
+                }
+            )
         cls.project_500 = cls.env["project.project"].create(
             {"name": "P-500 (test)", "partner_id": cls.customer.id}
         )
@@ -54,10 +63,15 @@ class Q2cExpenseCase(Q2cTimeCase):
         Ref = cls.env["q2c.external.ref"]
         for source_id, name, category in GC05_PRODUCTS:
             product = cls.env["product.product"].create(
-                {"name": f"{name} (q2c test)", "type": "service", "can_be_expensed": True,
-                 "standard_price": 0.0, "categ_id": cls.categories[category].id,
-                 "supplier_taxes_id": [Command.clear()]}
-            )  # fmt: skip
+                {
+                    "name": f"{name} (q2c test)",
+                    "type": "service",
+                    "can_be_expensed": True,
+                    "standard_price": 0.0,
+                    "categ_id": cls.categories[category].id,
+                    "supplier_taxes_id": [Command.clear()],
+                }
+            )
             cls.products[source_id] = product
             Ref._bind(cls.time_system, "expense_category", source_id, product)
         cls.contract_500 = cls.env["q2c.contract"].create(
@@ -79,8 +93,15 @@ class Q2cExpenseCase(Q2cTimeCase):
 
     @staticmethod
     def _expense(external_id, category="airfare", day="2025-03-04", amount=100.0, **values):
-        return {"id": external_id, "employee": "u-gina", "project": "p-500",
-                "category": category, "date": day, "amount": amount, **values}  # fmt: skip
+        return {
+            "id": external_id,
+            "employee": "u-gina",
+            "project": "p-500",
+            "category": category,
+            "date": day,
+            "amount": amount,
+            **values,
+        }
 
     def _ingest_expenses(self, expenses, system=None):
         """Ingest like the API does, as the integration user, with API field names."""
@@ -93,16 +114,20 @@ class Q2cExpenseCase(Q2cTimeCase):
         return self.url_open(
             f"/q2c/api/v1/expenses{params}",
             data=body,
-            headers={"Content-Type": "application/json",
-                     "Authorization": f"Bearer {key or self.api_key}"},
+            headers={
+                "Content-Type": "application/json",
+                "Authorization": f"Bearer {key or self.api_key}",
+            },
             timeout=60,
-        )  # fmt: skip
+        )
 
     def _exp(self, external_id, system=None):
         return self.env["hr.expense"].search(
-            [("q2c_system_id", "=", (system or self.time_system).id),
-             ("q2c_external_id", "=", external_id)]
-        )  # fmt: skip
+            [
+                ("q2c_system_id", "=", (system or self.time_system).id),
+                ("q2c_external_id", "=", external_id),
+            ]
+        )
 
     def _corrections(self, expense):
         return self.env["hr.expense"].search([("q2c_origin_id", "=", expense.id)], order="id")

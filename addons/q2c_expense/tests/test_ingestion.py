@@ -52,10 +52,18 @@ class TestExpenseIngestion(Q2cExpenseCase):
             (self._expense("x7", recoverable_tax=200.0), "recoverable_tax"),
             (self._expense("x8", approval_state="validated"), "approval_state"),
             (self._expense("x9", billable="yes"), "billable"),
-            ({"employee": "u-gina", "project": "p-500", "category": "airfare",
-              "date": "2025-03-04", "amount": 1.0}, "id"),
+            (
+                {
+                    "employee": "u-gina",
+                    "project": "p-500",
+                    "category": "airfare",
+                    "date": "2025-03-04",
+                    "amount": 1.0,
+                },
+                "id",
+            ),
             (self._expense("x10", category=None), "category"),
-        ]  # fmt: skip
+        ]
         results = self._ingest_expenses([entry for entry, _f in cases] + [self._expense("ok")])
         for (entry, field), result in zip(cases, results, strict=False):
             with self.subTest(entry=entry):
@@ -72,16 +80,18 @@ class TestExpenseIngestion(Q2cExpenseCase):
         self.assertAmount(self._exp("d").total_amount_currency, 100.0)
 
     def test_unmapped_references_are_held_with_an_exception(self):
-        results = self._ingest_expenses([
-            self._expense("u1", employee="u-nobody"),
-            self._expense("u2", employee="u-nobody"),
-            self._expense("u3", category="caviar"),
-            self._expense("u4", project="p-unknown"),
-        ])  # fmt: skip
+        results = self._ingest_expenses(
+            [
+                self._expense("u1", employee="u-nobody"),
+                self._expense("u2", employee="u-nobody"),
+                self._expense("u3", category="caviar"),
+                self._expense("u4", project="p-unknown"),
+            ]
+        )
         self.assertEqual({r["status"] for r in results}, {"rejected"})
         self.assertTrue(all(r["held"] for r in results))
         self.assertIn("caviar", results[2]["reason"])
-        holds = self.env["q2c.time.hold"].search(
+        holds = self.env["q2c.sync.hold"].search(
             [("system_id", "=", self.time_system.id), ("kind", "=", "expense")]
         )
         self.assertEqual(sorted(holds.mapped("external_id")), ["u1", "u2", "u3", "u4"])
@@ -91,15 +101,19 @@ class TestExpenseIngestion(Q2cExpenseCase):
         self.assertEqual(len(exceptions), 3)  # one per missing reference
         # A time entry may have the same id at the source: its hold is its own.
         self._ingest([self._entry("u1", employee="u-nobody")])
-        time_hold = self.env["q2c.time.hold"].search(
+        time_hold = self.env["q2c.sync.hold"].search(
             [("system_id", "=", self.time_system.id), ("external_id", "=", "u1")]
         )
         self.assertEqual(sorted(time_hold.mapped("kind")), ["expense", "time"])
         # Mapped later: the next delivery imports the expense and releases its hold only.
         caviar = self.env["product.product"].create(
-            {"name": "Caviar (test)", "can_be_expensed": True, "type": "service",
-             "categ_id": self.categories["Meals"].id}
-        )  # fmt: skip
+            {
+                "name": "Caviar (test)",
+                "can_be_expensed": True,
+                "type": "service",
+                "categ_id": self.categories["Meals"].id,
+            }
+        )
         self.env["q2c.external.ref"]._bind(self.time_system, "expense_category", "caviar", caviar)
         self.assertEqual(
             self._ingest_expenses([self._expense("u3", category="caviar")])[0]["status"],
@@ -135,12 +149,14 @@ class TestExpenseIngestion(Q2cExpenseCase):
             {"name": "Gift (test)", "can_be_expensed": True, "type": "service"}
         )
         self.env["q2c.external.ref"]._bind(self.time_system, "expense_category", "gift", gift)
-        self._ingest_expenses([
-            self._expense("orphan", project="p-none"),
-            self._expense("gift", category="gift"),
-            self._expense("free", billable=False),
-            self._expense("soft", category="software"),
-        ])  # fmt: skip
+        self._ingest_expenses(
+            [
+                self._expense("orphan", project="p-none"),
+                self._expense("gift", category="gift"),
+                self._expense("free", billable=False),
+                self._expense("soft", category="software"),
+            ]
+        )
         self.assertEqual(self._exp("orphan").q2c_billing_status, "no_contract")
         gift_expense = self._exp("gift")
         self.assertEqual(gift_expense.q2c_billing_status, "no_policy")
@@ -149,8 +165,9 @@ class TestExpenseIngestion(Q2cExpenseCase):
         self.assertAmount(self._exp("free").q2c_non_billable_cost, 100.0)
         self.assertEqual(self._exp("soft").q2c_billing_status, "not_billable")
         # A policy line added later: re-pricing (Finance's button) bills the held expense.
-        self.contract_500.expense_policy_ids = [(0, 0, {"product_id": gift.id,
-                                                        "markup_percent": 5.0})]  # fmt: skip
+        self.contract_500.expense_policy_ids = [
+            (0, 0, {"product_id": gift.id, "markup_percent": 5.0})
+        ]
         gift_expense.action_q2c_reprice()
         self.assertEqual(gift_expense.q2c_billing_status, "to_bill")
         self.assertAmount(gift_expense.q2c_billed_value, 105.0)
@@ -193,8 +210,9 @@ class TestExpenseIngestion(Q2cExpenseCase):
             [self._expense("b", category="meals", amount=60.0, day="2025-03-13")]
         )
         self.assertEqual(again[0]["status"], "unchanged")
-        self._ingest_expenses([self._expense("b", category="meals", amount=70.0,
-                                             day="2025-03-13")])  # fmt: skip
+        self._ingest_expenses(
+            [self._expense("b", category="meals", amount=70.0, day="2025-03-13")]
+        )
         self.assertAmount(replacement.q2c_billed_value, 70.0)
         self.assertEqual(len(self._corrections(original)), 2)
 
@@ -219,19 +237,50 @@ class TestExpenseIngestion(Q2cExpenseCase):
         self.assertEqual(corrections.mapped("q2c_correction_kind"), ["reversal"])
         self.assertAmount(corrections.q2c_billed_value, -673.64)
 
+    def test_reversal_stands_for_an_expense_rejected_after_billing(self):
+        """Rejected after billing, the reversal stands for the expense: the same rejection
+        again reverses nothing more, and a later approval adds one replacement (the billed
+        expense is not reversed a second time)."""
+        rejected = self._expense("rr", amount=612.40, approval_state="rejected")
+        self._ingest_expenses([self._expense("rr", amount=612.40)])
+        billed = self._exp("rr")
+        billed._q2c_mark_billed("INV/3")
+        self._ingest_expenses([rejected])
+        self.assertEqual(self._ingest_expenses([rejected])[0]["status"], "unchanged")
+        self.assertEqual(self._corrections(billed).mapped("q2c_correction_kind"), ["reversal"])
+        result = self._ingest_expenses([self._expense("rr", amount=500.0)])[0]
+        reversal, replacement = self._corrections(billed)
+        self.assertEqual((result["status"], result["expense_id"]), ("updated", replacement.id))
+        self.assertEqual(replacement.q2c_correction_kind, "replacement")
+        self.assertEqual(replacement.q2c_billing_status, "to_bill")
+        self.assertAmount(replacement.q2c_billed_value, 550.0)
+        values = (billed | reversal | replacement).mapped(lambda e: e._q2c_value())
+        self.assertAmount(sum(values), 550.0)
+        again = self._ingest_expenses([self._expense("rr", amount=500.0)])
+        self.assertEqual(again[0]["status"], "unchanged")
+
     def test_imported_expense_stays_off_expense_reports(self):
         self._ingest_expenses([self._expense("rep")])
         expense = self._exp("rep")
         with self.assertRaises(ValidationError):
             self.env["hr.expense.sheet"].create(
-                {"name": "Report (test)", "employee_id": self.gina.id,
-                 "expense_line_ids": [(6, 0, expense.ids)]}
-            )  # fmt: skip
+                {
+                    "name": "Report (test)",
+                    "employee_id": self.gina.id,
+                    "expense_line_ids": [(6, 0, expense.ids)],
+                }
+            )
 
     def test_chunk_writes_in_few_queries(self):
-        expenses = [self._expense(f"q-{n}", category=("airfare", "meals", "mileage")[n % 3],
-                                  day=f"2025-03-{1 + n % 28:02d}", quantity=10)
-                    for n in range(60)]  # fmt: skip
+        expenses = [
+            self._expense(
+                f"q-{n}",
+                category=("airfare", "meals", "mileage")[n % 3],
+                day=f"2025-03-{1 + n % 28:02d}",
+                quantity=10,
+            )
+            for n in range(60)
+        ]
         self._ingest_expenses(expenses[:1])  # warm caches
         self.env.invalidate_all()
         # Per chunk, not per expense: 59 expenses cost a few dozen queries.

@@ -43,11 +43,20 @@ class TestExpensePolicySecurity(Q2cExpenseCase):
         other = self.env["res.company"].create({"name": "Other company (q2c expense test)"})
         self.finance.write({"company_ids": [(4, other.id)]})
         contract = self.env["q2c.contract"].create(
-            {"name": "Other company contract", "partner_id": self.customer.id,
-             "company_id": other.id, "currency_id": self.usd.id,
-             "expense_policy_ids": [(0, 0, {"product_categ_id": self.categories["Travel"].id,
-                                            "markup_percent": 10.0})]}
-        )  # fmt: skip
+            {
+                "name": "Other company contract",
+                "partner_id": self.customer.id,
+                "company_id": other.id,
+                "currency_id": self.usd.id,
+                "expense_policy_ids": [
+                    (
+                        0,
+                        0,
+                        {"product_categ_id": self.categories["Travel"].id, "markup_percent": 10.0},
+                    )
+                ],
+            }
+        )
         Policy = self.env["q2c.expense.policy"].with_user(self.finance)
         in_main = Policy.with_context(allowed_company_ids=[self.company.id]).search(
             [("contract_id", "=", contract.id)]

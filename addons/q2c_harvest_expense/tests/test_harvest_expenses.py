@@ -136,7 +136,7 @@ class TestHarvestExpenses(Q2cExpenseCase):
         page = self._expense_pages(run)
         self.assertEqual((page.created_count, page.rejected_count), (1, 1))
         self.assertFalse(self._exp("9101", self.harvest))
-        hold = self.env["q2c.time.hold"].search(
+        hold = self.env["q2c.sync.hold"].search(
             [("system_id", "=", self.harvest.id), ("kind", "=", "expense")]
         )
         self.assertEqual((hold.external_id, hold.state), ("9101", "held"))

@@ -34,17 +34,29 @@ class TestIngestion(Q2cTimeCase):
         line ends with the amount Odoo's own create gives the same line."""
         self.gina.hourly_cost = 40.0
         self.hal.hourly_cost = 55.5
-        entries = [self._entry("c-1", hours=2.0), self._entry("c-2", hours=2.0),
-                   self._entry("c-3", hours=1.5, employee="u-hal"),
-                   self._entry("c-4", hours=0.0)]  # fmt: skip
+        entries = [
+            self._entry("c-1", hours=2.0),
+            self._entry("c-2", hours=2.0),
+            self._entry("c-3", hours=1.5, employee="u-hal"),
+            self._entry("c-4", hours=0.0),
+        ]
         self.assertEqual({r["status"] for r in self._ingest(entries)}, {"created"})
         Line = self.env["account.analytic.line"].with_user(self.time_user)
-        for ext, employee, hours in (("c-1", self.gina, 2.0), ("c-3", self.hal, 1.5),
-                                     ("c-4", self.gina, 0.0)):  # fmt: skip
+        for ext, employee, hours in (
+            ("c-1", self.gina, 2.0),
+            ("c-3", self.hal, 1.5),
+            ("c-4", self.gina, 0.0),
+        ):
             with self.subTest(ext=ext):
-                native = Line.create({"employee_id": employee.id, "project_id": self.project.id,
-                                      "date": "2025-03-27", "unit_amount": hours,
-                                      "name": "native"})  # fmt: skip
+                native = Line.create(
+                    {
+                        "employee_id": employee.id,
+                        "project_id": self.project.id,
+                        "date": "2025-03-27",
+                        "unit_amount": hours,
+                        "name": "native",
+                    }
+                )
                 self.assertAmount(self._line(ext).amount, native.amount)
                 self.assertAmount(self._line(ext).amount, -hours * employee.hourly_cost)
         self.assertAmount(self._line("c-2").amount, -80.0)
@@ -57,15 +69,16 @@ class TestIngestion(Q2cTimeCase):
 
     def test_invalid_entries_do_not_block_valid_ones(self):
         cases = [
-            ({"id": "x1", "employee": "u-gina", "project": "p-600", "date": "nope", "hours": 1},
-             "date"),
+            (
+                {"id": "x1", "employee": "u-gina", "project": "p-600", "date": "nope", "hours": 1},
+                "date",
+            ),
             (self._entry("x2", hours=-1), "hours"),
             (self._entry("x3", hours="7"), "hours"),
             (self._entry("x4", approval_state="validated"), "approval_state"),
-            ({"employee": "u-gina", "project": "p-600", "date": "2025-03-01", "hours": 1},
-             "id"),
+            ({"employee": "u-gina", "project": "p-600", "date": "2025-03-01", "hours": 1}, "id"),
             (self._entry("x5", billable="yes"), "billable"),
-        ]  # fmt: skip
+        ]
         results = self._ingest([entry for entry, _field in cases] + [self._entry("ok")])
         for (entry, field), result in zip(cases, results, strict=False):
             with self.subTest(entry=entry):
@@ -80,13 +93,17 @@ class TestIngestion(Q2cTimeCase):
         self.assertEqual(self._line("d").unit_amount, 6.0)
 
     def test_unmapped_employee_is_held_with_an_exception(self):
-        results = self._ingest([self._entry("u1", employee="u-nobody"),
-                                self._entry("u2", employee="u-nobody"),
-                                self._entry("u3", project="p-unknown")])  # fmt: skip
+        results = self._ingest(
+            [
+                self._entry("u1", employee="u-nobody"),
+                self._entry("u2", employee="u-nobody"),
+                self._entry("u3", project="p-unknown"),
+            ]
+        )
         self.assertEqual({r["status"] for r in results}, {"rejected"})
         self.assertTrue(all(r["held"] for r in results))
         self.assertIn("u-nobody", results[0]["reason"])
-        holds = self.env["q2c.time.hold"].search([("system_id", "=", self.time_system.id)])
+        holds = self.env["q2c.sync.hold"].search([("system_id", "=", self.time_system.id)])
         self.assertEqual(sorted(holds.mapped("external_id")), ["u1", "u2", "u3"])
         exceptions = self.env["q2c.exception"].search(
             [("system_id", "=", self.time_system.id), ("kind", "=", "missing_data")]
@@ -107,8 +124,9 @@ class TestIngestion(Q2cTimeCase):
         line = self._line("s")
         self.assertEqual(line.q2c_billing_status, "pending_approval")
         self.assertFalse(line.q2c_approved_at)
-        self._ingest([self._entry("s", approval_state="approved",
-                                  approved_at="2025-04-07T09:00:00Z")])  # fmt: skip
+        self._ingest(
+            [self._entry("s", approval_state="approved", approved_at="2025-04-07T09:00:00Z")]
+        )
         self.assertEqual(line.q2c_billing_status, "to_bill")
         self.assertEqual(line.q2c_approved_at, datetime(2025, 4, 7, 9, 0))
         self.assertAmount(line.q2c_rate, 160.0)
@@ -116,9 +134,13 @@ class TestIngestion(Q2cTimeCase):
     def test_no_rate_and_no_contract_hold_billing(self):
         other = self.env["project.project"].create({"name": "No contract (test)"})
         self.env["q2c.external.ref"]._bind(self.time_system, "project", "p-none", other)
-        self._ingest([self._entry("early", day="2024-12-31"),
-                      self._entry("orphan", project="p-none"),
-                      self._entry("free", billable=False)])  # fmt: skip
+        self._ingest(
+            [
+                self._entry("early", day="2024-12-31"),
+                self._entry("orphan", project="p-none"),
+                self._entry("free", billable=False),
+            ]
+        )
         self.assertEqual(self._line("early").q2c_billing_status, "no_rate")
         self.assertIn("No rate", self._line("early").q2c_hold_reason)
         self.assertEqual(self._line("orphan").q2c_billing_status, "no_contract")
@@ -126,12 +148,14 @@ class TestIngestion(Q2cTimeCase):
 
     def test_gc12_approval_after_cut_off(self):
         """GC-12: T2 approved after the March cut-off is billed in April at the March rate."""
-        self._ingest([
-            self._entry("T1", day="2025-03-27", hours=6.0, approved_at="2025-03-31T12:00:00Z"),
-            self._entry("T2", day="2025-03-31", hours=4.0, approved_at="2025-04-07T12:00:00Z"),
-            self._entry("T3", day="2025-04-10", hours=5.0, approved_at="2025-04-11T12:00:00Z"),
-            self._entry("T4", day="2025-04-29", hours=3.0, approved_at="2025-05-06T12:00:00Z"),
-        ])  # fmt: skip
+        self._ingest(
+            [
+                self._entry("T1", day="2025-03-27", hours=6.0, approved_at="2025-03-31T12:00:00Z"),
+                self._entry("T2", day="2025-03-31", hours=4.0, approved_at="2025-04-07T12:00:00Z"),
+                self._entry("T3", day="2025-04-10", hours=5.0, approved_at="2025-04-11T12:00:00Z"),
+                self._entry("T4", day="2025-04-29", hours=3.0, approved_at="2025-05-06T12:00:00Z"),
+            ]
+        )
         Line = self.env["account.analytic.line"]
         march = Line.search(Line._q2c_billable_domain(self.contract, datetime(2025, 4, 3, 10)))
         self.assertEqual(march.mapped("q2c_external_id"), ["T1"])
@@ -192,8 +216,9 @@ class TestIngestion(Q2cTimeCase):
         self.assertEqual(corrections.unit_amount, -2.0)
 
     def test_chunking_writes_in_few_queries(self):
-        entries = [self._entry(f"q-{n}", day=f"2025-03-{1 + n % 28:02d}", hours=1.0)
-                   for n in range(60)]  # fmt: skip
+        entries = [
+            self._entry(f"q-{n}", day=f"2025-03-{1 + n % 28:02d}", hours=1.0) for n in range(60)
+        ]
         self._ingest(entries[:1])  # warm caches
         self.env.invalidate_all()
         with self.assertQueryCount(__system__=200):
@@ -204,12 +229,16 @@ class TestIngestion(Q2cTimeCase):
         """Rates are looked up once per distinct answer; every entry still gets exactly what
         the contract's resolver gives for its own date, employee and project."""
         self.env["q2c.rate.override"].create(
-            {"contract_id": self.contract.id, "project_id": self.project.id,
-             "employee_id": self.hal.id, "rate": 200.0,
-             "date_from": "2025-03-15", "date_to": "2025-03-20"}
-        )  # fmt: skip
-        days = ["2025-03-14", "2025-03-15", "2025-03-20", "2025-03-21", "2025-03-31",
-                "2025-04-01"]  # fmt: skip
+            {
+                "contract_id": self.contract.id,
+                "project_id": self.project.id,
+                "employee_id": self.hal.id,
+                "rate": 200.0,
+                "date_from": "2025-03-15",
+                "date_to": "2025-03-20",
+            }
+        )
+        days = ["2025-03-14", "2025-03-15", "2025-03-20", "2025-03-21", "2025-03-31", "2025-04-01"]
         rows = [self._entry(f"h-{day}", day=day, employee="u-hal") for day in days]
         rows += [self._entry(f"g-{day}", day=day) for day in days]
         self._ingest(rows)

@@ -1,8 +1,8 @@
 from odoo import fields, models
 
 
-class Q2cTimeHold(models.Model):
-    _inherit = "q2c.time.hold"
+class Q2cSyncHold(models.Model):
+    _inherit = "q2c.sync.hold"
 
     kind = fields.Selection(
         selection_add=[("expense", "Expense")], ondelete={"expense": "cascade"}

@@ -1,0 +1,112 @@
+import json
+
+from odoo import _, api, fields, models
+
+HOLD_STATES = [("held", "Held"), ("released", "Released")]
+
+
+class Q2cSyncHold(models.Model):
+    """An entry that could not be imported yet (an unmapped employee, project, category...):
+    kept with its reason, never dropped. The next delivery of the entry, once the mapping
+    exists, imports it and releases the hold. `kind` tells the ingesting models apart (their
+    external ids may overlap within one system): each ingesting addon adds its own with
+    `selection_add` and names it in its model's `_q2c_hold_kind` (q2c.ingested.mixin)."""
+
+    _name = "q2c.sync.hold"
+    _description = "Held Entry"
+    _order = "id desc"
+    _rec_name = "external_id"
+
+    system_id = fields.Many2one("q2c.system", required=True, ondelete="cascade", index=True)
+    kind = fields.Selection([], required=True)
+    company_id = fields.Many2one(related="system_id.company_id", store=True)
+    external_id = fields.Char(required=True)
+    reason = fields.Char(required=True)
+    payload = fields.Text(help="The normalised entry as received.")
+    state = fields.Selection(HOLD_STATES, default="held", required=True, index=True)
+    exception_id = fields.Many2one("q2c.exception", ondelete="set null")
+
+    _sql_constraints = [
+        (
+            "entry_uniq",
+            "unique(system_id, kind, external_id)",
+            "An entry of a system is held once.",
+        ),
+    ]
+
+    @api.model
+    def _hold(self, system, holds, kind):
+        """Hold `holds` ((entry, reason) pairs) of `kind`: one upsert each, and one open
+        exception per distinct reason of the system (not one per entry)."""
+        if not holds:
+            return self.browse()
+        exceptions = self._hold_exceptions(system, {reason for _entry, reason in holds})
+        existing = {
+            hold.external_id: hold
+            for hold in self.sudo().search(
+                [
+                    ("system_id", "=", system.id),
+                    ("kind", "=", kind),
+                    ("external_id", "in", [entry["external_id"] for entry, _r in holds]),
+                ]
+            )
+        }
+        new_vals = []
+        for entry, reason in holds:
+            vals = {
+                "reason": reason,
+                "state": "held",
+                "exception_id": exceptions[reason],
+                "payload": json.dumps(entry, default=str),
+            }
+            hold = existing.get(entry["external_id"])
+            if not hold:
+                new_vals.append(
+                    {
+                        **vals,
+                        "system_id": system.id,
+                        "kind": kind,
+                        "external_id": entry["external_id"],
+                    }
+                )
+            elif (hold.reason, hold.state) != (reason, "held"):
+                hold.write(vals)
+        return self.sudo().create(new_vals)
+
+    @api.model
+    def _hold_exceptions(self, system, reasons):
+        """{reason: id of the open exception of `system` for it}, raised when missing."""
+        Exception_ = self.env["q2c.exception"].sudo()
+        exceptions = {}
+        for reason in reasons:
+            name = _("%(system)s: %(reason)s", system=system.name, reason=reason)
+            exception = Exception_.search(
+                [("system_id", "=", system.id), ("name", "=", name), ("state", "=", "open")],
+                limit=1,
+            )
+            if not exception:
+                exception = Exception_._raise(
+                    name,
+                    kind="missing_data",
+                    system=system,
+                    details=_(
+                        "Entries of this system are held until the reference is mapped "
+                        "(External References), then imported on their next delivery or pull."
+                    ),
+                )
+            exceptions[reason] = exception.id
+        return exceptions
+
+    @api.model
+    def _release(self, system, external_ids, kind):
+        """Entries now imported: their holds are released (one query)."""
+        if not external_ids:
+            return
+        self.sudo().search(
+            [
+                ("system_id", "=", system.id),
+                ("kind", "=", kind),
+                ("external_id", "in", external_ids),
+                ("state", "=", "held"),
+            ]
+        ).write({"state": "released"})
