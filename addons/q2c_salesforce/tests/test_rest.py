@@ -4,8 +4,9 @@ from odoo.tests import tagged
 from .common import SalesforceCase, fake_salesforce, message, opportunity
 
 OPP = "006000000000004AAA"
-CONCURRENT = [{"message": "ConcurrentPerOrgLongTxn Limit exceeded.",
-               "errorCode": "REQUEST_LIMIT_EXCEEDED"}]  # fmt: skip
+CONCURRENT = [
+    {"message": "ConcurrentPerOrgLongTxn Limit exceeded.", "errorCode": "REQUEST_LIMIT_EXCEEDED"}
+]
 DAILY = [{"message": "TotalRequests Limit exceeded.", "errorCode": "REQUEST_LIMIT_EXCEEDED"}]
 
 
@@ -62,8 +63,12 @@ class TestSalesforceRest(SalesforceCase):
         self.assertFalse([r for r in fake.seen if r["path"].endswith("/query")])
 
     def test_other_403_is_a_refusal(self):
-        refused = [{"message": "insufficient access rights on object id",
-                    "errorCode": "INSUFFICIENT_ACCESS_OR_READONLY"}]  # fmt: skip
+        refused = [
+            {
+                "message": "insufficient access rights on object id",
+                "errorCode": "INSUFFICIENT_ACCESS_OR_READONLY",
+            }
+        ]
         event, fake = self._provision(self._records(), before=[(403, {}, refused)])
         self.assertEqual(event.state, "dead")
         self.assertIn("INSUFFICIENT_ACCESS_OR_READONLY", event.error)
@@ -92,10 +97,14 @@ class TestSalesforceRest(SalesforceCase):
     def test_products_mapped_to_roles_become_a_contract_rate_card(self):
         role = self.env["hr.job"].create({"name": "Service manager (q2c test)"})
         product = self.env["product.product"].create(
-            {"name": "Service management", "type": "service", "q2c_role_id": role.id,
-             "uom_id": self.env.ref("uom.product_uom_day").id,
-             "uom_po_id": self.env.ref("uom.product_uom_day").id}
-        )  # fmt: skip
+            {
+                "name": "Service management",
+                "type": "service",
+                "q2c_role_id": role.id,
+                "uom_id": self.env.ref("uom.product_uom_day").id,
+                "uom_po_id": self.env.ref("uom.product_uom_day").id,
+            }
+        )
         records = self._records()
         first_line = records[OPP]["OpportunityLineItems"]["records"][0]
         first_line.update({"UnitPrice": 1100.0, "Quantity": 20.0, "TotalPrice": 22000.0})
