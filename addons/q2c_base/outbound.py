@@ -16,9 +16,18 @@ import requests
 
 INLINE_WAIT_MAX = 10.0  # seconds a worker may sleep inside one call
 SENSITIVE_QUERY_KEYS = {
-    "access_token", "api_key", "apikey", "key", "password", "secret", "sig", "signature",
-    "token", "client_secret", "refresh_token",
-}  # fmt: skip
+    "access_token",
+    "api_key",
+    "apikey",
+    "key",
+    "password",
+    "secret",
+    "sig",
+    "signature",
+    "token",
+    "client_secret",
+    "refresh_token",
+}
 
 _sessions = {}
 _rate_windows = {}
@@ -89,3 +98,30 @@ def rate_limit_wait(dbname, system_id, per_minute, now=None):
             window.append(now)
             return 0.0
         return 60 - (now - window[0])
+
+
+def json_or_none(response):
+    """The decoded JSON body of a `requests.Response`, or None when it has none."""
+    try:
+        return response.json()
+    except ValueError:
+        return None
+
+
+def connection_failure_cause(error):
+    """A few words on why a connection failed ("Connection refused", "timed out", "Name or
+    service not known"), read from the exception chain (requests wraps urllib3 wraps the
+    socket's OSError), not from the message text. Falls back on the exception's type name."""
+    seen, pending = set(), [error]
+    while pending:
+        current = pending.pop(0)
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        if isinstance(current, requests.Timeout | TimeoutError):
+            return "timed out"
+        if isinstance(current, OSError) and current.strerror:
+            return current.strerror
+        linked = (current.__cause__, current.__context__, getattr(current, "reason", None))
+        pending += [e for e in (*linked, *current.args) if isinstance(e, BaseException)]
+    return type(error).__name__

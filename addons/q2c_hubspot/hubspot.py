@@ -13,9 +13,19 @@ import re
 WINDOW_MS = 5 * 60 * 1000
 # Characters HubSpot decodes in the URI before signing v3 (validating-requests page).
 _DECODED = {
-    "%3A": ":", "%2F": "/", "%3F": "?", "%40": "@", "%21": "!", "%24": "$", "%27": "'",
-    "%28": "(", "%29": ")", "%2A": "*", "%2C": ",", "%3B": ";",
-}  # fmt: skip
+    "%3A": ":",
+    "%2F": "/",
+    "%3F": "?",
+    "%40": "@",
+    "%21": "!",
+    "%24": "$",
+    "%27": "'",
+    "%28": "(",
+    "%29": ")",
+    "%2A": "*",
+    "%2C": ",",
+    "%3B": ";",
+}
 _ENCODED = re.compile("|".join(_DECODED), re.IGNORECASE)
 
 

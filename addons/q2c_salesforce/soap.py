@@ -26,9 +26,14 @@ def _parser():
     # No DTD at all (so no entity can be declared or expanded), nothing from the network,
     # no huge-tree mode: the body is untrusted until its organization id matched.
     return etree.XMLParser(
-        resolve_entities=False, no_network=True, load_dtd=False, dtd_validation=False,
-        huge_tree=False, remove_comments=True, remove_pis=True,
-    )  # fmt: skip
+        resolve_entities=False,
+        no_network=True,
+        load_dtd=False,
+        dtd_validation=False,
+        huge_tree=False,
+        remove_comments=True,
+        remove_pis=True,
+    )
 
 
 def parse(body, max_bytes=MAX_BYTES):

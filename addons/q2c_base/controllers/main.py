@@ -61,23 +61,21 @@ def job_runner_alive(cr):
 class Q2cWebhookController(http.Controller):
     @http.route(
         "/q2c/webhook/<string:system_type>/<string:key>",
-        type="http", auth="public", methods=["POST"], csrf=False, save_session=False,
-    )  # fmt: skip
+        type="http",
+        auth="public",
+        methods=["POST"],
+        csrf=False,
+        save_session=False,
+    )
     def webhook(self, system_type, key, **_params):
         """Receive one delivery. The key in the URL finds the system; everything after
         that is decided by the system's hooks (see q2c.system)."""
-        system = (
-            request.env["q2c.system"]
-            .sudo()
-            .search(
-                [
-                    ("system_type", "=", system_type),
-                    ("inbound_key", "=", key),
-                    ("active", "=", True),
-                ],
-                limit=1,
-            )  # fmt: skip
-        )
+        domain = [
+            ("system_type", "=", system_type),
+            ("inbound_key", "=", key),
+            ("active", "=", True),
+        ]
+        system = request.env["q2c.system"].sudo().search(domain, limit=1)
         if not system:
             return reject(404)
         if request.httprequest.mimetype not in system._accepted_content_types():
@@ -91,8 +89,10 @@ class Q2cWebhookController(http.Controller):
         except VerificationFailed as error:
             _logger.warning(
                 "q2c: refused a delivery for system %s from %s: %s",
-                system.id, request.httprequest.remote_addr, error,
-            )  # fmt: skip
+                system.id,
+                request.httprequest.remote_addr,
+                error,
+            )
             return reject(401)
         except (crypto.SecretKeyMissing, crypto.SecretUndecryptable) as error:
             _logger.warning("q2c: cannot verify deliveries for system %s: %s", system.id, error)
@@ -161,16 +161,32 @@ class Q2cWebhookController(http.Controller):
 METRICS = [
     ("q2c_events_backlog", "gauge", "Events received and not yet processed.", "backlog"),
     ("q2c_events_received_24h", "gauge", "Events received in the last 24 hours.", "events_24h"),
-    ("q2c_events_failed_24h", "gauge", "Events of the last 24 h now failed or dead.",
-     "failed_24h"),
+    (
+        "q2c_events_failed_24h",
+        "gauge",
+        "Events of the last 24 h now failed or dead.",
+        "failed_24h",
+    ),
     ("q2c_events_dead", "gauge", "Events whose retries are exhausted.", "dead"),
-    ("q2c_oldest_pending_seconds", "gauge", "Age of the oldest unprocessed event.",
-     "oldest_pending_seconds"),
-    ("q2c_latency_p50_seconds", "gauge", "Median receipt-to-done latency, last 24 h.",
-     "latency_p50"),
-    ("q2c_latency_p95_seconds", "gauge", "95th percentile receipt-to-done latency, last 24 h.",
-     "latency_p95"),
-]  # fmt: skip
+    (
+        "q2c_oldest_pending_seconds",
+        "gauge",
+        "Age of the oldest unprocessed event.",
+        "oldest_pending_seconds",
+    ),
+    (
+        "q2c_latency_p50_seconds",
+        "gauge",
+        "Median receipt-to-done latency, last 24 h.",
+        "latency_p50",
+    ),
+    (
+        "q2c_latency_p95_seconds",
+        "gauge",
+        "95th percentile receipt-to-done latency, last 24 h.",
+        "latency_p95",
+    ),
+]
 
 
 def label(value):

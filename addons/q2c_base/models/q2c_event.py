@@ -37,10 +37,22 @@ PAYLOAD_GROUPS = "q2c_base.group_integration_manager,q2c_base.group_auditor"
 
 
 INSERT_COLUMNS = (
-    "system_id", "company_id", "external_id", "event_type", "system_type", "state",
-    "received_at", "attempts", "correlation_id", "payload", "headers",
-    "create_uid", "create_date", "write_uid", "write_date",
-)  # fmt: skip
+    "system_id",
+    "company_id",
+    "external_id",
+    "event_type",
+    "system_type",
+    "state",
+    "received_at",
+    "attempts",
+    "correlation_id",
+    "payload",
+    "headers",
+    "create_uid",
+    "create_date",
+    "write_uid",
+    "write_date",
+)
 
 
 def insert_event_rows(cr, rows, **execute_kwargs):
@@ -127,10 +139,24 @@ class Q2cEvent(models.Model):
             if isinstance(payload, bytes):
                 payload = payload.decode("utf-8", errors="replace")
             rows.append(
-                (system.id, system.company_id.id, item["external_id"], item["event_type"],
-                 system.system_type, "received", now, 0, correlation_id, payload, kept,
-                 uid, now, uid, now)
-            )  # fmt: skip
+                (
+                    system.id,
+                    system.company_id.id,
+                    item["external_id"],
+                    item["event_type"],
+                    system.system_type,
+                    "received",
+                    now,
+                    0,
+                    correlation_id,
+                    payload,
+                    kept,
+                    uid,
+                    now,
+                    uid,
+                    now,
+                )
+            )
         if not rows:
             return []
         self.env.flush_all()
@@ -176,14 +202,26 @@ class Q2cEvent(models.Model):
 
     # --- processing (the job) ----------------------------------------------------------------
 
-    @api.model
-    def _handlers(self):
-        """Map (system type, event type) to the name of an event method handling it.
+    def _get_handler(self):
+        """The bound method that applies this event, or None when no handler exists.
 
-        Connectors extend the dict with super(). A handler takes the event, applies it
-        idempotently as the current (integration) user and returns the records it touched.
+        Called by `_process` (the job) for one event, as the system's integration user.
+        Returns a method taking no argument that applies the event idempotently and returns
+        the records it touched (linked to the event); None marks the event `ignored` as
+        unhandled. Connectors override it for their own type:
+
+            if self.system_type == "x" and self.event_type in X_EVENTS:
+                return self._handle_x_thing
+            return super()._get_handler()
+
+        A handler raises TransientError (retried), PermanentError (dead, maybe with an
+        exception for a person), UserError / ValidationError / AccessError (dead); anything
+        else is a bug and fails the job loudly.
         """
-        return {("generic", "q2c.ping"): "_handle_ping"}
+        self.ensure_one()
+        if self.system_type == "generic" and self.event_type == "q2c.ping":
+            return self._handle_ping
+        return None
 
     def _handle_ping(self):
         """Connectivity check: a `q2c.ping` event is acknowledged and changes nothing."""
@@ -198,13 +236,13 @@ class Q2cEvent(models.Model):
         self.ensure_one()
         if self.state not in PROCESSABLE_STATES:
             return f"skipped: event is {self.state}"
-        method_name = self._handlers().get((self.system_type, self.event_type))
-        if not method_name:
+        handler = self._get_handler()
+        if handler is None:
             self._mark("ignored", error=UNHANDLED)
             return UNHANDLED
         try:
             with self.env.cr.savepoint():
-                touched = getattr(self, method_name)()
+                touched = handler()
         except self._retryable_exceptions() as error:
             reason = getattr(error, "reason", None) or str(error) or type(error).__name__
             # queue_job reschedules (RetryableJobError) or, after the last try, fails the
@@ -227,9 +265,13 @@ class Q2cEvent(models.Model):
             return
         record = error.record if error.record and error.record.exists() else None
         self.env["q2c.exception"]._raise(
-            error.reason, kind=kind, system=self.system_id, event=self,
-            details=error.details, record=record,
-        )  # fmt: skip
+            error.reason,
+            kind=kind,
+            system=self.system_id,
+            event=self,
+            details=error.details,
+            record=record,
+        )
 
     def _mark(self, state, error=False):
         vals = {"state": state, "error": error, "attempts": self.attempts + 1}

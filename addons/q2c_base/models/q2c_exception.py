@@ -45,7 +45,7 @@ class Q2cException(models.Model):
                 "event_id": event.id if event else False,
                 "res_model": record._name if record else False,
                 "res_id": record.id if record else False,
-            }  # fmt: skip
+            }
         )
         manager = self.env.ref("q2c_base.group_integration_manager").users.filtered(
             lambda u: u.active and not u.share and exception.company_id in u.company_ids

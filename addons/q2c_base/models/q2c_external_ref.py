@@ -36,9 +36,13 @@ class Q2cExternalRef(models.Model):
     def _find(self, system, object_type, external_id):
         """The record bound to an external id, or None."""
         ref = self.sudo().search(
-            [("system_id", "=", system.id), ("object_type", "=", object_type),
-             ("external_id", "=", str(external_id))], limit=1,
-        )  # fmt: skip
+            [
+                ("system_id", "=", system.id),
+                ("object_type", "=", object_type),
+                ("external_id", "=", str(external_id)),
+            ],
+            limit=1,
+        )
         if not ref:
             return None
         return self.env[ref.res_model].browse(ref.res_id).exists() or None
@@ -55,8 +59,13 @@ class Q2cExternalRef(models.Model):
             return {}
         domain = ["|"] * (len(wanted) - 1)
         for (object_type, model), ids in wanted.items():
-            domain += ["&", "&", ("object_type", "=", object_type), ("res_model", "=", model),
-                       ("external_id", "in", [str(ext) for ext in ids])]  # fmt: skip
+            domain += [
+                "&",
+                "&",
+                ("object_type", "=", object_type),
+                ("res_model", "=", model),
+                ("external_id", "in", [str(ext) for ext in ids]),
+            ]
         refs = self.sudo().search_read(
             [("system_id", "=", system.id), *domain], ["object_type", "external_id", "res_id"]
         )
@@ -65,9 +74,14 @@ class Q2cExternalRef(models.Model):
     @api.model
     def _find_external_id(self, system, object_type, record):
         ref = self.sudo().search(
-            [("system_id", "=", system.id), ("object_type", "=", object_type),
-             ("res_model", "=", record._name), ("res_id", "=", record.id)], limit=1,
-        )  # fmt: skip
+            [
+                ("system_id", "=", system.id),
+                ("object_type", "=", object_type),
+                ("res_model", "=", record._name),
+                ("res_id", "=", record.id),
+            ],
+            limit=1,
+        )
         return ref.external_id or None
 
     @api.model
@@ -87,9 +101,17 @@ class Q2cExternalRef(models.Model):
                     now() at time zone 'utc')
             ON CONFLICT DO NOTHING RETURNING id
             """,
-            (system.id, system.company_id.id, object_type, str(external_id), record._name,
-             record.id, self.env.uid, self.env.uid),
-        )  # fmt: skip
+            (
+                system.id,
+                system.company_id.id,
+                object_type,
+                str(external_id),
+                record._name,
+                record.id,
+                self.env.uid,
+                self.env.uid,
+            ),
+        )
         if self.env.cr.fetchone():
             return True
         bound = self._find(system, object_type, external_id)
@@ -104,7 +126,7 @@ class Q2cExternalRef(models.Model):
                 id=external_id,
                 system=system.name,
                 record=bound.display_name,
-            )  # fmt: skip
+            )
         )
 
     @api.model

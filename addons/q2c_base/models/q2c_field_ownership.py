@@ -13,14 +13,17 @@ class Q2cFieldOwnership(models.Model):
     model_id = fields.Many2one("ir.model", required=True, ondelete="cascade")
     model = fields.Char("Model Name", related="model_id.model", store=True, index=True)
     field_id = fields.Many2one(
-        "ir.model.fields", required=True, ondelete="cascade",
+        "ir.model.fields",
+        required=True,
+        ondelete="cascade",
         domain="[('model_id', '=', model_id)]",
-    )  # fmt: skip
+    )
     field_name = fields.Char(related="field_id.name", store=True)
     owner = fields.Selection(
-        [("odoo", "Odoo"), *SYSTEM_TYPES], required=True,
+        [("odoo", "Odoo"), *SYSTEM_TYPES],
+        required=True,
         help="Odoo: no connected system may write the field. Otherwise only that system may.",
-    )  # fmt: skip
+    )
 
     _sql_constraints = [
         ("field_uniq", "unique(field_id)", "A field has one owner."),

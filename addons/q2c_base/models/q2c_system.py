@@ -10,25 +10,19 @@ from odoo import _, api, fields, models
 from odoo.exceptions import UserError, ValidationError
 
 from .. import crypto, outbound, signatures
-from ..exceptions import PermanentError, RequestRejected, TransientError, VerificationFailed
+from ..exceptions import (
+    PermanentError,
+    Q2cError,
+    RequestRejected,
+    TransientError,
+    VerificationFailed,
+)
 
 _logger = logging.getLogger(__name__)
 
-SYSTEM_TYPES = [
-    ("salesforce", "Salesforce"),
-    ("hubspot", "HubSpot"),
-    ("stripe", "Stripe"),
-    ("chargebee", "Chargebee"),
-    ("paypal", "PayPal"),
-    ("zendesk", "Zendesk"),
-    ("freshdesk", "Freshdesk"),
-    ("procore", "Procore"),
-    ("harvest", "Harvest"),
-    ("toggl", "Toggl"),
-    ("clockify", "Clockify"),
-    ("tempo", "Tempo"),
-    ("generic", "Generic (signed JSON)"),
-]
+# Only the generic type lives here: each connector addon adds its own with `selection_add`
+# (and `ondelete={"<type>": "set generic"}`), see docs/connectors.md.
+SYSTEM_TYPES = [("generic", "Generic (signed JSON)")]
 # Write-only secret fields and the encrypted column behind each.
 SECRET_FIELDS = {
     "webhook_secret": "webhook_secret_enc",
@@ -36,6 +30,8 @@ SECRET_FIELDS = {
     "api_password": "api_password_enc",
 }
 DEFAULT_MAX_BODY_BYTES = 1024 * 1024
+# OAuth 2.0 token endpoint errors (RFC 6749 5.2) that mean the credentials were refused.
+OAUTH_CREDENTIAL_ERRORS = ("invalid_client", "invalid_grant", "unauthorized_client")
 
 
 class Q2cSystem(models.Model):
@@ -134,6 +130,15 @@ class Q2cSystem(models.Model):
         help="Tries of one event on transient errors before it is marked dead.",
     )
     event_ids = fields.One2many("q2c.event", "system_id", string="Events")
+    # Capabilities: computed from the type (see `_compute_feature_support_fields`).
+    supports_webhook = fields.Boolean(
+        compute="_compute_feature_support_fields",
+        help="The system sends events to the webhook URL (the Inbound settings apply).",
+    )
+    supports_test_connection = fields.Boolean(
+        compute="_compute_feature_support_fields",
+        help="The connector can check its credentials with a cheap call (Test Connection).",
+    )
     # Monitoring (not stored: computed on read with one aggregate query).
     backlog_count = fields.Integer(compute="_compute_kpis")
     failed_24h_count = fields.Integer("Failed/Dead (24 h)", compute="_compute_kpis")
@@ -265,45 +270,63 @@ class Q2cSystem(models.Model):
                 body=_("Inbound key regenerated: the previous webhook URL no longer works.")
             )
 
-    # --- inbound hooks: connectors override the `_<hook>_<system_type>` variants -------------
+    # --- capabilities ------------------------------------------------------------------------
 
-    def _dispatch(self, hook, *args):
-        method = getattr(self, f"{hook}_{self.system_type}", None)
-        if method is None:
-            return None
-        return method(*args)
+    @api.depends("system_type")
+    def _compute_feature_support_fields(self):
+        """Set the capability flags of each system from its type.
+
+        Every `supports_*` field shares this compute (as payment.provider does): the addon
+        that defines a flag sets its default after super(), a connector sets the flags of
+        its own type after super(). The views show sections by these flags, never by type.
+        """
+        self.update({"supports_webhook": False, "supports_test_connection": False})
+        self.filtered(lambda s: s.system_type == "generic").supports_webhook = True
+
+    # --- inbound hooks: a connector overrides them for its own system_type -------------------
+    # Pattern (as Odoo's payment providers do):
+    #     def _verify_request(self, body, headers):
+    #         if self.system_type != "x":
+    #             return super()._verify_request(body, headers)
+    #         ...
 
     def _accepted_content_types(self):
-        """Media types the webhook accepts from this system (others get 415)."""
-        return self._dispatch("_accepted_content_types") or ("application/json",)
+        """Media types the webhook accepts from this system; a request of any other type is
+        answered 415 before its body is read.
+
+        Called by the webhook controller once the URL's key found the system.
+        Returns a tuple of media types without parameters. Default: JSON only.
+        """
+        return ("application/json",)
 
     def _verify_request(self, body, headers):
-        """Verify an inbound request on its raw bytes; raise VerificationFailed.
+        """Verify an inbound request on its raw bytes, before anything is parsed or stored.
 
-        Runs before the body is parsed. A type without a verifier fails closed. Connectors
-        add `_verify_request_<system_type>(body, headers)`.
+        Called by the webhook controller with the body (bytes, already bounded by
+        `max_body_bytes`) and the request headers. Returns nothing when the request is
+        authentic. Raises VerificationFailed (answered 401, no detail) otherwise; the crypto
+        errors of an unusable secret are answered 401 too. The generic type checks the
+        `X-Q2C-Signature` HMAC; a type whose addon does not override this fails closed.
         """
         self.ensure_one()
-        if not hasattr(self, f"_verify_request_{self.system_type}"):
+        if self.system_type != "generic":
             raise VerificationFailed("no verifier for this system type")
-        self._dispatch("_verify_request", body, headers)
-
-    def _verify_request_generic(self, body, headers):
         if not signatures.verify(headers.get("X-Q2C-Signature"), body, self._webhook_secrets()):
             raise VerificationFailed("signature mismatch")
 
     def _parse_events(self, body, headers):
-        """Split a verified body into events: a list of dicts with `external_id`,
-        `event_type` and `payload` (the event's own text). Raise RequestRejected (400)
-        with a reason when the body is malformed. Connectors add
-        `_parse_events_<system_type>(body, headers)`."""
-        self.ensure_one()
-        events = self._dispatch("_parse_events", body, headers)
-        if events is None:
-            raise RequestRejected(_("This system type does not accept webhooks."))
-        return events
+        """Split a verified body into the events to store.
 
-    def _parse_events_generic(self, body, headers):
+        Called by the webhook controller after `_verify_request`, with the same body and
+        headers. Returns a list of dicts with `external_id` (unique per system: a repeat is
+        acknowledged and stored once), `event_type` (what `q2c.event._get_handler` reads)
+        and `payload` (the event's own text, kept for processing and replay). Raises
+        RequestRejected (400 with its reason) when the body is malformed; nothing is stored
+        then. A type that does not override this refuses every body.
+        """
+        self.ensure_one()
+        if self.system_type != "generic":
+            raise RequestRejected(_("This system type does not accept webhooks."))
         try:
             data = json.loads(body)
         except (ValueError, UnicodeDecodeError) as error:
@@ -319,12 +342,13 @@ class Q2cSystem(models.Model):
         return [{"external_id": str(event_id), "event_type": event_type, "payload": body}]
 
     def _webhook_response(self, results):
-        """Answer an accepted request: (status, content type, body). `results` lists
-        (external_id, event or None when it was a repeat). Connectors override
-        `_webhook_response_<system_type>` when the sender expects a given answer."""
-        answer = self._dispatch("_webhook_response", results)
-        if answer is not None:
-            return answer
+        """The answer to an accepted request, once its events are stored and queued.
+
+        Called by the webhook controller with `results`: [(external_id, event)] in the
+        order parsed, the event None when it was a repeat. Returns (HTTP status, content
+        type, body text). Default: 200 with a JSON list of the ids and whether each was a
+        repeat. Override it when the sender expects a given answer (a SOAP ack).
+        """
         body = {
             "status": "accepted",
             "events": [
@@ -333,30 +357,63 @@ class Q2cSystem(models.Model):
         }
         return 200, "application/json", json.dumps(body)
 
-    # --- outbound calls ----------------------------------------------------------------------
+    # --- outbound hooks ----------------------------------------------------------------------
 
     def _auth_headers(self):
-        """Credentials for this system's API. Default: a bearer token when one is set.
-        Connectors override `_auth_headers_<system_type>` for their scheme."""
-        headers = self._dispatch("_auth_headers")
-        if headers is not None:
-            return headers
+        """Credentials for one call of this system's API.
+
+        Called by `_call` before every try (a refreshed token is picked up). Returns a
+        dict of headers, merged over the caller's. Default: `Authorization: Bearer <API
+        Token>` when a token is set, else nothing. Raises UserError when a stored secret
+        cannot be decrypted.
+        """
         token = self._get_secret("api_token") if self.sudo().api_token_enc else ""
         return {"Authorization": f"Bearer {token}"} if token else {}
 
     def _idempotency_header(self):
-        """Header carrying an idempotency key, for APIs that support one (else None)."""
-        return self._dispatch("_idempotency_header") or "Idempotency-Key"
+        """Name of the header carrying `_call`'s `idempotency_key`.
 
-    def _call(self, method, path, *, event=None, idempotency_key=None, raise_for_status=True,
-              **kwargs):  # fmt: skip
+        Called by `_call` when the caller passes an idempotency key. Returns a header
+        name. Default: `Idempotency-Key`.
+        """
+        return "Idempotency-Key"
+
+    def _classify_response(self, response):
+        """Whether an answer of this system's API is worth trying again.
+
+        Called by `_call` after every answer, with the `requests.Response`. Returns
+        (transient, seconds to wait or None for the back-off). Default: HTTP 429 and 5xx
+        are transient, waiting what `Retry-After` says. Override it when the API signals
+        its limits otherwise (Salesforce: 403 REQUEST_LIMIT_EXCEEDED).
+        """
+        status = response.status_code
+        wait = outbound.parse_retry_after(response.headers.get("Retry-After"))
+        return status == 429 or status >= 500, wait
+
+    def _vendor_error_code(self, response):
+        """The vendor's own error code in an error answer, or None.
+
+        Called by `_call` for every answer it raises on (HTTP 4xx, or transient), and by
+        connectors raising on answers they read themselves; the code becomes the
+        `vendor_code` of the TransientError / PermanentError, which callers read instead of
+        the message. Default: the `error` string of an OAuth 2.0 error answer (RFC 6749
+        5.2: `invalid_client`, `invalid_grant`, ...). Never raises on a body it cannot read.
+        """
+        data = outbound.json_or_none(response)
+        code = data.get("error") if isinstance(data, dict) else None
+        return code if isinstance(code, str) else None
+
+    def _call(
+        self, method, path, *, event=None, idempotency_key=None, raise_for_status=True, **kwargs
+    ):
         """Call this system's API; return the `requests.Response`.
 
         Timeouts are always set; HTTP 429/5xx (see `_classify_response`) and connection
         errors are tried `outbound_max_tries` times honouring Retry-After, then raised as
-        TransientError (the job retries later). Other 4xx raise PermanentError unless
-        `raise_for_status` is False. Every try is written to the outbound log, with the event
-        and correlation id.
+        TransientError (the job retries later; `status` None and the connection error as
+        `__cause__` when there was no answer). Other 4xx raise PermanentError with `status`
+        and `vendor_code` unless `raise_for_status` is False. Every try is written to the
+        outbound log, with the event and correlation id.
         """
         self.ensure_one()
         url = path if "://" in path else f"{(self.base_url or '').rstrip('/')}/{path.lstrip('/')}"
@@ -370,17 +427,19 @@ class Q2cSystem(models.Model):
             headers[self._idempotency_header()] = idempotency_key
         session = outbound.session_for(self.env.cr.dbname, self.id)
         tries = max(self.outbound_max_tries, 1)
-        log = {"method": method.upper(), "url": outbound.redact_url(url),
-               "correlation_id": correlation_id, "event_id": event.id if event else False,
-               "idempotency_key": idempotency_key}  # fmt: skip
+        timeout = (self.timeout_connect or 5.0, self.timeout_read or 30.0)
+        log = {
+            "method": method.upper(),
+            "url": outbound.redact_url(url),
+            "correlation_id": correlation_id,
+            "event_id": event.id if event else False,
+            "idempotency_key": idempotency_key,
+        }
         for attempt in range(1, tries + 1):
             self._respect_rate_limit()
             started = time.monotonic()
             try:
-                response = session.request(
-                    method, url, headers=headers,
-                    timeout=(self.timeout_connect or 5.0, self.timeout_read or 30.0), **kwargs,
-                )  # fmt: skip
+                response = session.request(method, url, headers=headers, timeout=timeout, **kwargs)
             except (requests.Timeout, requests.ConnectionError) as error:
                 self._log_call(log, attempt, started, 0, type(error).__name__)
                 if attempt == tries:
@@ -401,6 +460,7 @@ class Q2cSystem(models.Model):
                     _("%(system)s answered HTTP %(status)s", system=self.name, status=status),
                     retry_after=wait,
                     status=status,
+                    vendor_code=self._vendor_error_code(response),
                 )
             time.sleep(wait if wait is not None else outbound.backoff(attempt))
         if raise_for_status and 400 <= status < 500:
@@ -414,21 +474,9 @@ class Q2cSystem(models.Model):
                     body=response.text[:300],
                 ),
                 status=status,
+                vendor_code=self._vendor_error_code(response),
             )
         return response
-
-    def _classify_response(self, response):
-        """(transient, seconds to wait or None) for an answer of this system's API.
-
-        Transient: HTTP 429 and 5xx, waiting what `Retry-After` says (else the back-off).
-        Connectors whose API signals its limits otherwise add
-        `_classify_response_<system_type>(response)`, returning None for the default."""
-        answer = self._dispatch("_classify_response", response)
-        if answer is not None:
-            return answer
-        status = response.status_code
-        wait = outbound.parse_retry_after(response.headers.get("Retry-After"))
-        return status == 429 or status >= 500, wait
 
     def _respect_rate_limit(self):
         wait = outbound.rate_limit_wait(self.env.cr.dbname, self.id, self.rate_limit_per_minute)
@@ -441,9 +489,14 @@ class Q2cSystem(models.Model):
     def _log_call(self, log, attempt, started, status, error):
         """Write one outbound log line in its own transaction: a call that failed is kept
         even when the job's transaction is rolled back for a retry."""
-        vals = {**log, "system_id": self.id, "attempt": attempt, "status_code": status,
-                "error": error or False,
-                "duration_ms": int((time.monotonic() - started) * 1000)}  # fmt: skip
+        vals = {
+            **log,
+            "system_id": self.id,
+            "attempt": attempt,
+            "status_code": status,
+            "error": error or False,
+            "duration_ms": int((time.monotonic() - started) * 1000),
+        }
         with self.env.registry.cursor() as cr:
             self.env(cr=cr, su=True)["q2c.outbound.log"].create(vals)
 
@@ -453,6 +506,86 @@ class Q2cSystem(models.Model):
             for system in self:
                 outbound.drop_session(self.env.cr.dbname, system.id)
         return result
+
+    # --- test connection ---------------------------------------------------------------------
+
+    def _check_setup(self):
+        """Check what must be set in Odoo before the system can work.
+
+        Called by `action_test_connection` before `_test_connection`. Returns nothing.
+        Raises a Q2cError whose reason tells a person what to fix (shown as is). Default:
+        nothing to check; addons extend it with super().
+        """
+
+    def _test_connection(self):
+        """Make one cheap, read-only call of the system's API with the stored credentials.
+
+        Called by `action_test_connection` (Test Connection button, shown when
+        `supports_test_connection`). Returns nothing on success. Raises what `_call`
+        raises (TransientError, PermanentError with `status` and `vendor_code`); the
+        button turns it into a sentence (`_test_connection_failure`). A type that does not
+        override this has no test.
+        """
+        raise UserError(_("%s has no connection test.", self.name))
+
+    def _credentials_label(self):
+        """How the connector's form names its credentials, for the hint shown when the
+        test's call is refused (`_test_connection_failure`). Returns a translated phrase."""
+        return _("the API credentials")
+
+    def _credentials_refused(self, error):
+        """Whether `error` (a Q2cError raised by `_test_connection`) means the system
+        refused the credentials. Returns a bool, read from `status` and `vendor_code`:
+        HTTP 401 and 403, and an OAuth 2.0 token endpoint's 400 answers naming the client
+        or grant (RFC 6749 5.2)."""
+        status = getattr(error, "status", None)
+        vendor_code = getattr(error, "vendor_code", None)
+        return status in (401, 403) or (status == 400 and vendor_code in OAUTH_CREDENTIAL_ERRORS)
+
+    def action_test_connection(self):
+        """Check the set-up, then call a cheap read of the system's API with the stored
+        credentials; a failure is raised as a UserError saying what to check."""
+        self.ensure_one()
+        try:
+            self._check_setup()
+            self._test_connection()
+        except Q2cError as error:
+            raise UserError(self._test_connection_failure(error)) from error
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "title": self.name,
+                "message": _("Connection works."),
+                "type": "success",
+                "sticky": False,
+            },
+        }
+
+    def _test_connection_failure(self, error):
+        """What a person reads when the test fails: what happened, and what to check.
+
+        Read from the error's type and attributes (`status`, `vendor_code`, `__cause__`),
+        never from its message."""
+        if isinstance(error, TransientError) and error.status is None and error.__cause__:
+            return _(
+                "%(system)s: cannot reach %(url)s (%(cause)s). Check the API Base URL and that "
+                "this server may open connections to it.",
+                system=self.name,
+                url=self.base_url or _("the default API address"),
+                cause=outbound.connection_failure_cause(error.__cause__),
+            )
+        reason = getattr(error, "reason", None) or str(error)
+        status = getattr(error, "status", None)
+        if status is None:
+            return reason  # a set-up problem, written for a person
+        if self._credentials_refused(error):
+            hint = _("The credentials were refused: check %s.", self._credentials_label())
+        elif status == 404:
+            hint = _("Nothing at that address: check the API Base URL.")
+        else:
+            hint = ""
+        return f"{reason}\n{hint}" if hint else reason
 
     # --- monitoring --------------------------------------------------------------------------
 
@@ -487,8 +620,15 @@ class Q2cSystem(models.Model):
             """,
             params,
         )
-        keys = ("backlog", "events_24h", "failed_24h", "oldest_pending_seconds",
-                "latency_p50", "latency_p95", "dead")  # fmt: skip
+        keys = (
+            "backlog",
+            "events_24h",
+            "failed_24h",
+            "oldest_pending_seconds",
+            "latency_p50",
+            "latency_p95",
+            "dead",
+        )
         return {row[0]: dict(zip(keys, row[1:], strict=True)) for row in self.env.cr.fetchall()}
 
     def _compute_kpis(self):

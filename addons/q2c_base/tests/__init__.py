@@ -1,6 +1,7 @@
 from . import (
     test_concurrency,
     test_controller,
+    test_hooks,
     test_monitoring,
     test_outbound,
     test_processing,

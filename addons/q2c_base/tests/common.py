@@ -2,6 +2,7 @@ import json
 import threading
 import time
 from contextlib import contextmanager, suppress
+from functools import partial
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from unittest.mock import patch
 
@@ -127,17 +128,16 @@ class Q2cCase(HttpCase):
 
     @contextmanager
     def _handler(self, event_type, function):
-        """Register a handler for (generic, event_type) for the duration of a test."""
-        original = Q2cEvent._handlers
-        name = "_handle_test_" + event_type.replace(".", "_")
+        """Register `function(event)` as the handler of (generic, event_type) for the
+        duration of a test, the way a connector overrides `_get_handler`."""
+        original = Q2cEvent._get_handler
 
-        def handlers(model):
-            return {**original(model), ("generic", event_type): name}
+        def get_handler(event):
+            if event.system_type == "generic" and event.event_type == event_type:
+                return partial(function, event)
+            return original(event)
 
-        with (
-            patch.object(Q2cEvent, "_handlers", handlers),
-            patch.object(Q2cEvent, name, function, create=True),
-        ):
+        with patch.object(Q2cEvent, "_get_handler", get_handler):
             yield
 
 
@@ -150,10 +150,16 @@ class StandIn(BaseHTTPRequestHandler):
     def _answer(self):
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""
-        type(self).seen.append({"method": self.command, "path": self.path,
-                                "headers": dict(self.headers), "body": body})  # fmt: skip
-        status, headers, answer, delay = (type(self).script.pop(0) if type(self).script
-                                          else (200, {}, b"{}", 0))  # fmt: skip
+        type(self).seen.append(
+            {
+                "method": self.command,
+                "path": self.path,
+                "headers": dict(self.headers),
+                "body": body,
+            }
+        )
+        script = type(self).script
+        status, headers, answer, delay = script.pop(0) if script else (200, {}, b"{}", 0)
         if delay:
             time.sleep(delay)
         self.send_response(status)

@@ -42,9 +42,23 @@ class TestConcurrentDuplicates(TransactionCase):
                     with conn, conn.cursor() as cr:
                         if go_second:
                             first_in_flight.wait(10)
-                        row = (system_id, admin.company_id.id, "evt-race", "q2c.ping", "generic",
-                               "received", "2026-01-01", 0, name, "{}", "{}",
-                               admin.id, "2026-01-01", admin.id, "2026-01-01")  # fmt: skip
+                        row = (
+                            system_id,
+                            admin.company_id.id,
+                            "evt-race",
+                            "q2c.ping",
+                            "generic",
+                            "received",
+                            "2026-01-01",
+                            0,
+                            name,
+                            "{}",
+                            "{}",
+                            admin.id,
+                            "2026-01-01",
+                            admin.id,
+                            "2026-01-01",
+                        )
                         if go_second:
                             started = time.monotonic()
                             results[name] = insert_event_rows(cr, [row])
@@ -56,8 +70,10 @@ class TestConcurrentDuplicates(TransactionCase):
                 finally:
                     conn.close()
 
-            threads = [threading.Thread(target=worker, args=("first", False)),
-                       threading.Thread(target=worker, args=("second", True))]  # fmt: skip
+            threads = [
+                threading.Thread(target=worker, args=("first", False)),
+                threading.Thread(target=worker, args=("second", True)),
+            ]
             for thread in threads:
                 thread.start()
             for thread in threads:

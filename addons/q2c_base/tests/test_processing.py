@@ -87,9 +87,11 @@ class TestProcessing(Q2cCase):
         def handler(event):
             partner = event.env["res.partner"].create({"name": "rolled back"})
             raise PermanentError(
-                "deal has no currency", person_kind="missing_data",
-                details="set the currency in the CRM", record=partner,
-            )  # fmt: skip
+                "deal has no currency",
+                person_kind="missing_data",
+                details="set the currency in the CRM",
+                record=partner,
+            )
 
         with self._handler("test.person", handler):
             event = self._receive("pk1", "test.person")

@@ -33,7 +33,7 @@ class TestGroupRights(Q2cCase):
         system = systems.create(
             {
                 "name": "New",
-                "system_type": "stripe",
+                "system_type": "generic",
                 "user_id": self.integration_user.id,
                 "webhook_secret": "s",
             }

@@ -34,6 +34,9 @@ def duration_hours(text):
 class Q2cSystem(models.Model):
     _inherit = "q2c.system"
 
+    system_type = fields.Selection(
+        selection_add=[("clockify", "Clockify")], ondelete={"clockify": "set generic"}
+    )
     clockify_workspace_id = fields.Char("Clockify Workspace ID")
 
     def _auth_headers_clockify(self):

@@ -1,19 +1,16 @@
-import re
-
-from odoo import _, api, fields, models
-from odoo.addons.q2c_base.exceptions import Q2cError, TransientError
+from odoo import _, fields, models
 from odoo.addons.q2c_contract.models.q2c_contract import BILLING_MODELS
-from odoo.exceptions import UserError
 
 from ..exceptions import ProvisioningBlocked
-
-CRM_TYPES = ("hubspot", "salesforce")
 
 
 class Q2cSystem(models.Model):
     _inherit = "q2c.system"
 
-    is_crm = fields.Boolean(compute="_compute_is_crm")
+    supports_provisioning = fields.Boolean(
+        compute="_compute_feature_support_fields",
+        help="Won deals of this system become customers, contracts and projects.",
+    )
     crm_contract_state = fields.Selection(
         [("draft", "Draft"), ("active", "Active")],
         string="New Contracts",
@@ -37,23 +34,38 @@ class Q2cSystem(models.Model):
     )
     crm_won_stage = fields.Char(
         "Won Stage",
-        help="The deal stage that means won (HubSpot: closedwon; Salesforce: the opportunity's "
-        "IsWon flag is used, this value is the stage name fallback).",
+        help="The deal stage that means won. Empty: the connector's default (its "
+        "documentation says which, and whether the CRM's own won flag comes first).",
     )
     crm_write_back = fields.Boolean(
         "Write Odoo References Back",
         help="After provisioning, write the contract reference onto the CRM deal.",
     )
 
-    @api.depends("system_type")
-    def _compute_is_crm(self):
-        for system in self:
-            system.is_crm = system.system_type in CRM_TYPES
+    def _compute_feature_support_fields(self):
+        """`supports_provisioning`: won deals of this system become contracts (the CRM
+        Provisioning settings apply). False by default; a CRM connector sets it for its
+        type after super()."""
+        result = super()._compute_feature_support_fields()
+        self.update({"supports_provisioning": False})
+        return result
 
     def _crm_write_back(self, deal, contract, event):
-        """Write Odoo's reference onto the deal; connectors add `_crm_write_back_<type>`."""
-        if self.crm_write_back:
-            self._dispatch("_crm_write_back", deal, contract, event)
+        """Write Odoo's contract reference back onto the CRM deal.
+
+        Called once a deal is provisioned (and again on a replay), with the neutral deal
+        dict (its `id` is the CRM's), the q2c.contract and the q2c.event being processed.
+        Returns nothing. Raises what `_call` raises; a retry writes again, so the write must
+        be idempotent (a PATCH of one field). A connector overriding it writes only when
+        the system's `crm_write_back` is set. Default: nothing to write.
+        """
+
+    def _check_setup(self):
+        """A provisioning system needs an integration user with an e-mail (see
+        `_crm_check_user`)."""
+        if self.supports_provisioning:
+            self._crm_check_user()
+        return super()._check_setup()
 
     def _crm_check_user(self):
         """Odoo posts the provisioning notes and notifies the people things are assigned to
@@ -61,61 +73,14 @@ class Q2cSystem(models.Model):
         user = self.user_id
         if user and not user.sudo().email:
             raise ProvisioningBlocked(
-                _("%(system)s: its integration user (%(user)s) has no e-mail address, and "
-                  "Odoo cannot post the provisioning notes in its name. Give it one in "
-                  "Settings > Users (e.g. integration@yourcompany.example); events refused "
-                  "for this can then be replayed.", user=user.name, system=self.name),
+                _(
+                    "%(system)s: its integration user (%(user)s) has no e-mail address, and "
+                    "Odoo cannot post the provisioning notes in its name. Give it one in "
+                    "Settings > Users (e.g. integration@yourcompany.example); events refused "
+                    "for this can then be replayed.",
+                    user=user.name,
+                    system=self.name,
+                ),
                 # No exception for a person: its to-do would be sent in the same user's name.
                 kind=None,
-            )  # fmt: skip
-
-    def action_test_connection(self):
-        """Check the set-up, then call a cheap read of the system's API with the stored
-        credentials."""
-        self.ensure_one()
-        try:
-            self._crm_check_user()
-            self._dispatch("_test_connection")
-        except Q2cError as error:
-            raise UserError(self._test_connection_failure(error)) from error
-        return {
-            "type": "ir.actions.client",
-            "tag": "display_notification",
-            "params": {
-                "title": self.name,
-                "message": _("Connection works."),
-                "type": "success",
-                "sticky": False,
-            },
-        }
-
-    def _test_connection_failure(self, error):
-        """What a person reads when the test fails: what happened, and what to check."""
-        reason = str(getattr(error, "reason", error))
-        if reason.startswith(f"{self.name}: "):
-            return reason
-        if reason.startswith(f"{self.name} "):  # "<system> refused ...", "<system> unreachable"
-            reason = reason[len(self.name) + 1 :]
-        status = re.search(r"HTTP (\d{3})", reason)
-        if isinstance(error, TransientError) and not status:
-            cause = re.search(r"\[Errno -?\d+\] ([^'\")]+)", reason) or re.search(
-                r"(timed out|Connection refused)", reason
             )
-            return _(
-                "%(system)s: cannot reach %(url)s (%(cause)s). Check the API Base URL and that "
-                "this server may open connections to it.",
-                system=self.name,
-                url=self.base_url or _("the default API address"),
-                cause=cause.group(1).strip() if cause else reason,
-            )
-        status = int(status.group(1)) if status else 0
-        if status in (400, 401, 403) and (status != 400 or "token" in reason):
-            hint = _(
-                "The credentials were refused: check %s.",
-                self._dispatch("_credentials_label") or _("the API credentials"),
-            )
-        elif status == 404:
-            hint = _("Nothing at that address: check the API Base URL.")
-        else:
-            hint = ""
-        return _("%(system)s: %(reason)s\n%(hint)s", system=self.name, reason=reason, hint=hint)

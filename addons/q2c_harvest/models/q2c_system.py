@@ -15,6 +15,9 @@ RECONCILE = "reconcile"
 class Q2cSystem(models.Model):
     _inherit = "q2c.system"
 
+    system_type = fields.Selection(
+        selection_add=[("harvest", "Harvest")], ondelete={"harvest": "set generic"}
+    )
     harvest_account_id = fields.Char(
         "Harvest Account ID", help="Sent as the Harvest-Account-Id header on every call."
     )

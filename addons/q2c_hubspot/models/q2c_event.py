@@ -4,16 +4,16 @@ from odoo import models
 
 from .. import mapping
 
+DEAL_EVENTS = ("deal.creation", "deal.propertyChange")
+
 
 class Q2cEvent(models.Model):
     _inherit = "q2c.event"
 
-    def _handlers(self):
-        return {
-            **super()._handlers(),
-            ("hubspot", "deal.creation"): "_handle_hubspot_deal",
-            ("hubspot", "deal.propertyChange"): "_handle_hubspot_deal",
-        }
+    def _get_handler(self):
+        if self.system_type == "hubspot" and self.event_type in DEAL_EVENTS:
+            return self._handle_hubspot_deal
+        return super()._get_handler()
 
     def _handle_hubspot_deal(self):
         """Re-read the deal (events arrive out of order), map it and hand it to q2c_crm's

@@ -3,6 +3,7 @@ import logging
 import time
 
 from odoo import _, fields, models
+from odoo.addons.q2c_base import outbound
 from odoo.addons.q2c_base.exceptions import PermanentError, RequestRejected, VerificationFailed
 
 from .. import hubspot, mapping
@@ -16,6 +17,9 @@ BATCH_SIZE = 100
 class Q2cSystem(models.Model):
     _inherit = "q2c.system"
 
+    system_type = fields.Selection(
+        selection_add=[("hubspot", "HubSpot")], ondelete={"hubspot": "set generic"}
+    )
     hubspot_portal_id = fields.Char(
         "HubSpot Portal ID",
         help="The HubSpot account (hub) id. When set, events of another portal are refused.",
@@ -42,10 +46,18 @@ class Q2cSystem(models.Model):
         help="Deal property receiving the Odoo contract reference (create it in HubSpot).",
     )
 
-    # --- inbound -------------------------------------------------------------------------
+    def _compute_feature_support_fields(self):
+        result = super()._compute_feature_support_fields()
+        self.filtered(lambda s: s.system_type == "hubspot").update(
+            {
+                "supports_webhook": True,
+                "supports_test_connection": True,
+                "supports_provisioning": True,
+            }
+        )
+        return result
 
-    def _accepted_content_types_hubspot(self):
-        return ("application/json",)
+    # --- inbound -------------------------------------------------------------------------
 
     def _hubspot_request_uri(self):
         """The URL HubSpot signed: the public webhook URL (not the host Odoo sees behind a
@@ -55,20 +67,30 @@ class Q2cSystem(models.Model):
         query = request.httprequest.query_string.decode() if request else ""
         return self.webhook_url + (f"?{query}" if query else "")
 
-    def _verify_request_hubspot(self, body, headers):
+    def _verify_request(self, body, headers):
+        """HubSpot signs v3 (timestamped HMAC of method, URI, body); v1/v2 only when allowed."""
+        if self.system_type != "hubspot":
+            return super()._verify_request(body, headers)
         from odoo.http import request
 
         method = request.httprequest.method if request else "POST"
         try:
             hubspot.verify(
-                headers, body, self._webhook_secrets(), method, self._hubspot_request_uri(),
-                int(time.time() * 1000), allow_legacy=self.hubspot_allow_legacy_signatures,
-            )  # fmt: skip
+                headers,
+                body,
+                self._webhook_secrets(),
+                method,
+                self._hubspot_request_uri(),
+                int(time.time() * 1000),
+                allow_legacy=self.hubspot_allow_legacy_signatures,
+            )
         except hubspot.SignatureError as error:
             raise VerificationFailed(str(error)) from error
 
-    def _parse_events_hubspot(self, body, headers):
+    def _parse_events(self, body, headers):
         """A JSON array of events; one q2c event per HubSpot eventId (per portal)."""
+        if self.system_type != "hubspot":
+            return super()._parse_events(body, headers)
         try:
             data = json.loads(body)
         except (ValueError, UnicodeDecodeError) as error:
@@ -95,6 +117,17 @@ class Q2cSystem(models.Model):
             )
         return events
 
+    # --- outbound ------------------------------------------------------------------------
+
+    def _vendor_error_code(self, response):
+        """HubSpot's error answers name a `category` (INVALID_AUTHENTICATION, RATE_LIMITS,
+        OBJECT_NOT_FOUND, VALIDATION_ERROR, ...)."""
+        if self.system_type != "hubspot":
+            return super()._vendor_error_code(response)
+        data = outbound.json_or_none(response)
+        category = data.get("category") if isinstance(data, dict) else None
+        return category if isinstance(category, str) else super()._vendor_error_code(response)
+
     # --- CRM v3 client -------------------------------------------------------------------
 
     def _hubspot_url(self, path):
@@ -120,9 +153,11 @@ class Q2cSystem(models.Model):
         while True:
             params = {"limit": 500, **({"after": after} if after else {})}
             page = self._hubspot_api(
-                "GET", f"/crm/v4/objects/deals/{deal_id}/associations/{to_type}",
-                event=event, params=params,
-            )  # fmt: skip
+                "GET",
+                f"/crm/v4/objects/deals/{deal_id}/associations/{to_type}",
+                event=event,
+                params=params,
+            )
             ids += [str(row["toObjectId"]) for row in page.get("results", [])]
             after = ((page.get("paging") or {}).get("next") or {}).get("after")
             if not after:
@@ -134,9 +169,11 @@ class Q2cSystem(models.Model):
         for start in range(0, len(ids), BATCH_SIZE):
             chunk = ids[start : start + BATCH_SIZE]
             answer = self._hubspot_api(
-                "POST", f"/crm/v3/objects/{object_type}/batch/read", event=event,
+                "POST",
+                f"/crm/v3/objects/{object_type}/batch/read",
+                event=event,
                 json={"properties": properties, "inputs": [{"id": i} for i in chunk]},
-            )  # fmt: skip
+            )
             found.update({str(row["id"]): row for row in answer.get("results", [])})
         return [found[i] for i in ids if i in found]
 
@@ -196,22 +233,35 @@ class Q2cSystem(models.Model):
                     owner=owner_id,
                     status=response.status_code,
                     body=response.text[:300],
-                )
+                ),
+                status=response.status_code,
+                vendor_code=self._vendor_error_code(response),
             )
         return response.json()
 
-    def _crm_write_back_hubspot(self, deal, contract, event):
+    def _crm_write_back(self, deal, contract, event):
         """PATCH is idempotent: writing the same reference twice changes nothing."""
-        if not self.hubspot_write_back_property:
+        if self.system_type != "hubspot":
+            return super()._crm_write_back(deal, contract, event)
+        if not (self.crm_write_back and self.hubspot_write_back_property):
             return
         self._hubspot_api(
-            "PATCH", f"/crm/v3/objects/deals/{deal['id']}", event=event,
+            "PATCH",
+            f"/crm/v3/objects/deals/{deal['id']}",
+            event=event,
             idempotency_key=f"q2c-deal-{deal['id']}-contract-{contract.id}",
             json={"properties": {self.hubspot_write_back_property: contract.code}},
-        )  # fmt: skip
+        )
 
-    def _credentials_label_hubspot(self):
+    # --- test connection -----------------------------------------------------------------
+
+    def _credentials_label(self):
+        if self.system_type != "hubspot":
+            return super()._credentials_label()
         return _("the Access Token (private app token) and its scopes")
 
-    def _test_connection_hubspot(self):
+    def _test_connection(self):
+        """One deal read: checks the token and its CRM scope."""
+        if self.system_type != "hubspot":
+            return super()._test_connection()
         self._hubspot_api("GET", "/crm/v3/objects/deals", params={"limit": 1})

@@ -43,21 +43,28 @@ class TestSignature(BaseCase):
 
     def test_window_and_versions(self):
         ts = 1700000000000
-        v3 = {"X-HubSpot-Signature-v3": hubspot.signature_v3(SECRET, "POST", URI, BODY, ts),
-              "X-HubSpot-Request-Timestamp": str(ts)}  # fmt: skip
+        v3 = {
+            "X-HubSpot-Signature-v3": hubspot.signature_v3(SECRET, "POST", URI, BODY, ts),
+            "X-HubSpot-Request-Timestamp": str(ts),
+        }
         self.assertTrue(hubspot.verify(v3, BODY, [SECRET], "POST", URI, ts + 299_000))
         cases = {
             "stale": (v3, ts + 301_000, False),
             "future": (v3, ts - 301_000, False),
             "tampered": ({**v3, "X-HubSpot-Request-Timestamp": str(ts + 1)}, ts, False),
-            "v1 not allowed": ({"X-HubSpot-Signature": hubspot.signature_v1(SECRET, BODY)}, ts,
-                               False),
-        }  # fmt: skip
+            "v1 not allowed": (
+                {"X-HubSpot-Signature": hubspot.signature_v1(SECRET, BODY)},
+                ts,
+                False,
+            ),
+        }
         for name, (headers, now, legacy) in cases.items():
             with self.subTest(name), self.assertRaises(hubspot.SignatureError):
                 hubspot.verify(headers, BODY, [SECRET], "POST", URI, now, allow_legacy=legacy)
-        v2 = {"X-HubSpot-Signature": hubspot.signature_v2(SECRET, "POST", URI, BODY),
-              "X-HubSpot-Signature-Version": "v2"}  # fmt: skip
+        v2 = {
+            "X-HubSpot-Signature": hubspot.signature_v2(SECRET, "POST", URI, BODY),
+            "X-HubSpot-Signature-Version": "v2",
+        }
         self.assertTrue(hubspot.verify(v2, BODY, ["old", SECRET], "POST", URI, ts, True))
         with self.assertRaises(hubspot.SignatureError):
             hubspot.verify(v2, BODY, [SECRET], "POST", URI + "?x=1", ts, True)

@@ -38,9 +38,11 @@ class TestHubSpotWebhook(HubSpotCase):
 
     def test_legacy_v1_only_when_allowed(self):
         body = json.dumps([self._event(3, "9001")]).encode()
-        headers = {"Content-Type": "application/json",
-                   "X-HubSpot-Signature": hubspot.signature_v1(CLIENT_SECRET, body),
-                   "X-HubSpot-Signature-Version": "v1"}  # fmt: skip
+        headers = {
+            "Content-Type": "application/json",
+            "X-HubSpot-Signature": hubspot.signature_v1(CLIENT_SECRET, body),
+            "X-HubSpot-Signature-Version": "v1",
+        }
         url = self._url(self.hubspot)
         self.assertEqual(self.url_open(url, data=body, headers=headers).status_code, 401)
         self.hubspot.hubspot_allow_legacy_signatures = True
@@ -58,8 +60,11 @@ class TestHubSpotWebhook(HubSpotCase):
         def post(event_id, signed_uri, query=""):
             body = json.dumps([self._event(event_id, "9001")]).encode()
             signature = hubspot.signature_v2(CLIENT_SECRET, "POST", signed_uri, body)
-            headers = {"Content-Type": "application/json", "X-HubSpot-Signature": signature,
-                       "X-HubSpot-Signature-Version": "v2"}  # fmt: skip
+            headers = {
+                "Content-Type": "application/json",
+                "X-HubSpot-Signature": signature,
+                "X-HubSpot-Signature-Version": "v2",
+            }
             return self.url_open(path + query, data=body, headers=headers)
 
         public = self.hubspot.webhook_url

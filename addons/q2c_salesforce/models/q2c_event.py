@@ -9,11 +9,10 @@ from .. import mapping
 class Q2cEvent(models.Model):
     _inherit = "q2c.event"
 
-    def _handlers(self):
-        return {
-            **super()._handlers(),
-            ("salesforce", "Opportunity"): "_handle_salesforce_opportunity",
-        }
+    def _get_handler(self):
+        if self.system_type == "salesforce" and self.event_type == "Opportunity":
+            return self._handle_salesforce_opportunity
+        return super()._get_handler()
 
     def _handle_salesforce_opportunity(self):
         """The message may carry old or partial data: re-read the opportunity with its

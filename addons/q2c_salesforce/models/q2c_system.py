@@ -3,6 +3,7 @@ import logging
 import threading
 
 from odoo import _, fields, models
+from odoo.addons.q2c_base import outbound
 from odoo.addons.q2c_base.exceptions import (
     PermanentError,
     RequestRejected,
@@ -21,11 +22,26 @@ _USAGE = {}
 _LOCK = threading.Lock()
 # Seconds before a job retries once the org's daily API allowance is exhausted.
 DAILY_LIMIT_WAIT = 3600.0
+REQUEST_LIMIT_EXCEEDED = "REQUEST_LIMIT_EXCEEDED"
+# OAuth errors of the token endpoint that mean the connected app or its user was refused
+# (Salesforce help: "OAuth 2.0 Client Credentials Flow", error codes).
+OAUTH_CREDENTIAL_ERRORS = (
+    "invalid_client_id",
+    "invalid_client",
+    "invalid_client_credentials",
+    "invalid_grant",
+    "inactive_user",
+    "inactive_org",
+    "unauthorized_client",
+)
 
 
 class Q2cSystem(models.Model):
     _inherit = "q2c.system"
 
+    system_type = fields.Selection(
+        selection_add=[("salesforce", "Salesforce")], ondelete={"salesforce": "set generic"}
+    )
     salesforce_org_id = fields.Char(
         "Salesforce Organization ID",
         help="18-character id (15 accepted). Outbound messages of any other org are refused; "
@@ -33,13 +49,15 @@ class Q2cSystem(models.Model):
     )
     salesforce_api_version = fields.Char("REST API Version", default="v62.0")
     salesforce_billing_model_field = fields.Char(
-        "Billing Model Field", default="Q2C_Billing_Model__c",
+        "Billing Model Field",
+        default="Q2C_Billing_Model__c",
         help="Opportunity field holding the billing model (API name).",
-    )  # fmt: skip
+    )
     salesforce_start_date_field = fields.Char(
-        "Start Date Field", default="Q2C_Start_Date__c",
+        "Start Date Field",
+        default="Q2C_Start_Date__c",
         help="Opportunity field holding the contract start; CloseDate when empty.",
-    )  # fmt: skip
+    )
     salesforce_write_back_field = fields.Char(
         "Contract Reference Field",
         default="Q2C_Contract_Ref__c",
@@ -57,15 +75,30 @@ class Q2cSystem(models.Model):
         "and the events retry later, leaving room for other integrations.",
     )
 
-    # --- inbound -------------------------------------------------------------------------
+    def _compute_feature_support_fields(self):
+        result = super()._compute_feature_support_fields()
+        self.filtered(lambda s: s.system_type == "salesforce").update(
+            {
+                "supports_webhook": True,
+                "supports_test_connection": True,
+                "supports_provisioning": True,
+            }
+        )
+        return result
 
-    def _accepted_content_types_salesforce(self):
+    # --- inbound (Outbound Messaging) ----------------------------------------------------
+
+    def _accepted_content_types(self):
+        if self.system_type != "salesforce":
+            return super()._accepted_content_types()
         return ("text/xml", "application/soap+xml")
 
-    def _verify_request_salesforce(self, body, headers):
+    def _verify_request(self, body, headers):
         """Salesforce does not sign: the URL key found this system, the organization id
         must be ours. A body that is not a well-formed message is left to the parser,
         which refuses it with 400 before anything is stored."""
+        if self.system_type != "salesforce":
+            return super()._verify_request(body, headers)
         if not self.salesforce_org_id:
             raise VerificationFailed("no organization id configured")
         try:
@@ -75,27 +108,31 @@ class Q2cSystem(models.Model):
         if not soap.same_org(message["organization_id"], self.salesforce_org_id):
             raise VerificationFailed("organization id mismatch")
 
-    def _parse_events_salesforce(self, body, headers):
+    def _parse_events(self, body, headers):
+        """One event per notification; the payload keeps the message's org and action ids."""
+        if self.system_type != "salesforce":
+            return super()._parse_events(body, headers)
         try:
             message = soap.parse(body, self.max_body_bytes)
         except soap.MessageError as error:
             raise RequestRejected(str(error)) from error
+        envelope = {
+            "organization_id": message["organization_id"],
+            "action_id": message["action_id"],
+        }
         return [
             {
                 "external_id": notification["id"],
                 "event_type": notification["object"] or "unknown",
-                "payload": json.dumps(
-                    {
-                        "organization_id": message["organization_id"],
-                        "action_id": message["action_id"],
-                        **notification,
-                    }
-                ),  # fmt: skip
+                "payload": json.dumps({**envelope, **notification}),
             }
             for notification in message["notifications"]
         ]
 
-    def _webhook_response_salesforce(self, results):
+    def _webhook_response(self, results):
+        """Salesforce resends a message until it reads a SOAP ack."""
+        if self.system_type != "salesforce":
+            return super()._webhook_response(results)
         # Reached only once every notification is stored (new or a repeat).
         return 200, "text/xml; charset=utf-8", soap.ack(True)
 
@@ -104,7 +141,10 @@ class Q2cSystem(models.Model):
     def _token_key(self):
         return (self.env.cr.dbname, self.id, self.base_url)
 
-    def _auth_headers_salesforce(self):
+    def _auth_headers(self):
+        """The OAuth access token held in memory (none for the token call itself)."""
+        if self.system_type != "salesforce":
+            return super()._auth_headers()
         if self.env.context.get("q2c_salesforce_token_call"):
             return {}
         token = _TOKENS.get(self._token_key())
@@ -116,11 +156,20 @@ class Q2cSystem(models.Model):
         key = self._token_key()
         if not refresh and key in _TOKENS:
             return _TOKENS[key]
-        answer = self.with_context(q2c_salesforce_token_call=True)._call(
-            "POST", "/services/oauth2/token", event=event,
-            data={"grant_type": "client_credentials", "client_id": self.api_username or "",
-                  "client_secret": self._get_secret("api_password")},
-        ).json()  # fmt: skip
+        answer = (
+            self.with_context(q2c_salesforce_token_call=True)
+            ._call(
+                "POST",
+                "/services/oauth2/token",
+                event=event,
+                data={
+                    "grant_type": "client_credentials",
+                    "client_id": self.api_username or "",
+                    "client_secret": self._get_secret("api_password"),
+                },
+            )
+            .json()
+        )
         if not answer.get("access_token"):
             raise PermanentError(_("Salesforce gave no access token."))
         token = (answer["access_token"], answer.get("instance_url") or self.base_url)
@@ -134,37 +183,62 @@ class Q2cSystem(models.Model):
         for refresh in (False, True):
             instance = self._salesforce_token(event, refresh=refresh)[1]
             response = self._call(
-                method, f"{instance.rstrip('/')}{path}", event=event, params=params,
-                raise_for_status=False, **kwargs,
-            )  # fmt: skip
+                method,
+                f"{instance.rstrip('/')}{path}",
+                event=event,
+                params=params,
+                raise_for_status=False,
+                **kwargs,
+            )
             self._salesforce_record_usage(response.headers.get("Sforce-Limit-Info"))
             if response.status_code != 401:
                 break
         if response.status_code >= 400:
             raise PermanentError(
-                _("Salesforce refused %(path)s: HTTP %(status)s %(body)s", path=path,
-                  status=response.status_code, body=response.text[:300])
-            )  # fmt: skip
+                _(
+                    "Salesforce refused %(path)s: HTTP %(status)s %(body)s",
+                    path=path,
+                    status=response.status_code,
+                    body=response.text[:300],
+                ),
+                status=response.status_code,
+                vendor_code=self._vendor_error_code(response),
+            )
         return response.json() if response.content else {}
 
-    def _classify_response_salesforce(self, response):
+    def _salesforce_errors(self, response):
+        """The error list of a REST answer: [{"errorCode", "message"}, ...] (else [])."""
+        errors = outbound.json_or_none(response)
+        if not isinstance(errors, list):
+            return []
+        return [e for e in errors if isinstance(e, dict)]
+
+    def _vendor_error_code(self, response):
+        """The `errorCode` of a REST error answer (REQUEST_LIMIT_EXCEEDED,
+        INVALID_SESSION_ID, ...); the OAuth token endpoint answers RFC 6749 errors."""
+        if self.system_type != "salesforce":
+            return super()._vendor_error_code(response)
+        codes = [e["errorCode"] for e in self._salesforce_errors(response) if e.get("errorCode")]
+        return codes[0] if codes else super()._vendor_error_code(response)
+
+    def _classify_response(self, response):
         """Salesforce signals its limits with HTTP 403 and the error code
-        REQUEST_LIMIT_EXCEEDED, never 429: transient, not a refusal. The concurrent
-        long-running request limit clears within seconds: tried again here with back-off.
-        The org's daily total (`TotalRequests Limit exceeded.`) clears over hours: the job
-        comes back in an hour."""
-        if response.status_code != 403:
-            return None
-        try:
-            errors = response.json()
-        except ValueError:
-            return None
-        errors = [e for e in errors if isinstance(e, dict)] if isinstance(errors, list) else []
-        limits = [e for e in errors if e.get("errorCode") == "REQUEST_LIMIT_EXCEEDED"]
+        REQUEST_LIMIT_EXCEEDED, never 429: transient, not a refusal (`_call` raises it with
+        that `vendor_code`). The concurrent long-running request limit clears within
+        seconds: tried again here with back-off. The org's daily total (`TotalRequests
+        Limit exceeded.`) clears over hours: the job comes back in an hour."""
+        if self.system_type != "salesforce" or response.status_code != 403:
+            return super()._classify_response(response)
+        limits = [
+            e
+            for e in self._salesforce_errors(response)
+            if e.get("errorCode") == REQUEST_LIMIT_EXCEEDED
+        ]
         if not limits:
-            return None
+            return super()._classify_response(response)
         # The answer is raised as a TransientError inside `_call`: read its usage here.
         self._salesforce_record_usage(response.headers.get("Sforce-Limit-Info"))
+        # Which limit is named only in the vendor's (English, untranslated) message.
         daily = any("TotalRequests" in str(e.get("message") or "") for e in limits)
         if daily:
             # Spent for today, whatever the last header said: the next events wait without
@@ -191,9 +265,13 @@ class Q2cSystem(models.Model):
         ceiling = self.salesforce_usage_ceiling or 100
         if limit and used * 100 >= limit * ceiling:
             raise TransientError(
-                _("Salesforce API usage at %(used)s of %(limit)s calls today; waiting.",
-                  used=used, limit=limit), retry_after=900,
-            )  # fmt: skip
+                _(
+                    "Salesforce API usage at %(used)s of %(limit)s calls today; waiting.",
+                    used=used,
+                    limit=limit,
+                ),
+                retry_after=900,
+            )
 
     def _salesforce_query(self, soql, event=None):
         """All records of a SOQL query, following nextRecordsUrl."""
@@ -221,19 +299,43 @@ class Q2cSystem(models.Model):
             raise PermanentError(_("Opportunity %s not found in Salesforce.", opportunity_id))
         return records[0]
 
-    def _crm_write_back_salesforce(self, deal, contract, event):
+    def _crm_write_back(self, deal, contract, event):
         """PATCH of one field: writing the same reference twice changes nothing."""
-        if not self.salesforce_write_back_field:
+        if self.system_type != "salesforce":
+            return super()._crm_write_back(deal, contract, event)
+        if not (self.crm_write_back and self.salesforce_write_back_field):
             return
         version = self.salesforce_api_version or "v62.0"
         self._salesforce_rest(
-            f"/services/data/{version}/sobjects/Opportunity/{deal['id']}", event,
-            method="PATCH", json={self.salesforce_write_back_field: contract.code},
-        )  # fmt: skip
+            f"/services/data/{version}/sobjects/Opportunity/{deal['id']}",
+            event,
+            method="PATCH",
+            json={self.salesforce_write_back_field: contract.code},
+        )
 
-    def _credentials_label_salesforce(self):
+    # --- test connection -----------------------------------------------------------------
+
+    def _credentials_label(self):
+        if self.system_type != "salesforce":
+            return super()._credentials_label()
         return _("the Consumer Key and Consumer Secret of the connected app")
 
-    def _test_connection_salesforce(self):
+    def _credentials_refused(self, error):
+        """The token endpoint refuses the connected app with HTTP 400 and its own OAuth
+        codes; a 403 REQUEST_LIMIT_EXCEEDED is a limit, not a refusal."""
+        if self.system_type != "salesforce":
+            return super()._credentials_refused(error)
+        vendor_code = getattr(error, "vendor_code", None)
+        if vendor_code == REQUEST_LIMIT_EXCEEDED:
+            return False
+        status = getattr(error, "status", None)
+        return super()._credentials_refused(error) or (
+            status == 400 and vendor_code in OAUTH_CREDENTIAL_ERRORS
+        )
+
+    def _test_connection(self):
+        """A token, then the org's limits: checks the connected app and the REST API."""
+        if self.system_type != "salesforce":
+            return super()._test_connection()
         version = self.salesforce_api_version or "v62.0"
         self._salesforce_rest(f"/services/data/{version}/limits")

@@ -9,20 +9,32 @@ OPP_A, OPP_B, OPP_C = "006000000000001AAA", "006000000000002AAA", "0060000000000
 @tagged("post_install", "-at_install")
 class TestOutboundMessaging(SalesforceCase):
     def _records(self):
-        incomplete = opportunity(OPP_C, "Soylent expansion", "001000000000003AAA",
-                                 "Soylent Corp", None)  # fmt: skip
+        incomplete = opportunity(
+            OPP_C, "Soylent expansion", "001000000000003AAA", "Soylent Corp", None
+        )
         return {
-            OPP_A: opportunity(OPP_A, "Globex migration", "001000000000001AAA",
-                               "Globex Corporation", 80000.0, ["Assessment", "Migration"]),
-            OPP_B: opportunity(OPP_B, "Umbrella audit", "001000000000002AAA",
-                               "Umbrella Holdings", 12500.5),
+            OPP_A: opportunity(
+                OPP_A,
+                "Globex migration",
+                "001000000000001AAA",
+                "Globex Corporation",
+                80000.0,
+                ["Assessment", "Migration"],
+            ),
+            OPP_B: opportunity(
+                OPP_B, "Umbrella audit", "001000000000002AAA", "Umbrella Holdings", 12500.5
+            ),
             OPP_C: incomplete,
-        }  # fmt: skip
+        }
 
     def test_three_notifications_one_incomplete(self):
-        body = message([("04l000000000001AAA", OPP_A, "80000.0"),
-                        ("04l000000000002AAA", OPP_B, "12500.5"),
-                        ("04l000000000003AAA", OPP_C, "")])  # fmt: skip
+        body = message(
+            [
+                ("04l000000000001AAA", OPP_A, "80000.0"),
+                ("04l000000000002AAA", OPP_B, "12500.5"),
+                ("04l000000000003AAA", OPP_C, ""),
+            ]
+        )
         response = self._post_soap(body)
         self.assertEqual(response.status_code, 200)
         self.assertTrue(response.headers["Content-Type"].startswith("text/xml"))
@@ -43,13 +55,19 @@ class TestOutboundMessaging(SalesforceCase):
         exception = self.env["q2c.exception"].search([("event_id", "=", failed.id)])
         self.assertEqual(exception.kind, "missing_data")
         contracts = self.env["q2c.contract"].search(
-            [("partner_id.name", "in", ["Globex Corporation", "Umbrella Holdings",
-                                         "Soylent Corp"])]
-        )  # fmt: skip
+            [
+                (
+                    "partner_id.name",
+                    "in",
+                    ["Globex Corporation", "Umbrella Holdings", "Soylent Corp"],
+                )
+            ]
+        )
         self.assertEqual(sorted(contracts.mapped("name")), ["Globex migration", "Umbrella audit"])
         globex = contracts.filtered(lambda c: c.name == "Globex migration")
-        self.assertEqual(sorted(globex.project_ids.task_ids.mapped("name")),
-                         ["Assessment", "Migration"])  # fmt: skip
+        self.assertEqual(
+            sorted(globex.project_ids.task_ids.mapped("name")), ["Assessment", "Migration"]
+        )
         self.assertEqual(globex.partner_id.country_id.code, "US")
         # One token for the whole run; every REST call carried it and is in the outbound log.
         self.assertEqual(fake.tokens, ["token-1"])
@@ -99,15 +117,21 @@ class TestOutboundMessaging(SalesforceCase):
         self.assertIn("API usage", waiting.error)
 
     def test_refused_bodies(self):
-        entity = (b'<?xml version="1.0"?><!DOCTYPE e [<!ENTITY x "boom">]>'
-                  b'<soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/">'
-                  b"<soapenv:Body>&x;</soapenv:Body></soapenv:Envelope>")  # fmt: skip
+        entity = (
+            b'<?xml version="1.0"?><!DOCTYPE e [<!ENTITY x "boom">]>'
+            b'<soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/">'
+            b"<soapenv:Body>&x;</soapenv:Body></soapenv:Envelope>"
+        )
         cases = [
             ("entity declaration", entity, None, 400),
-            ("other organization", message([("04l000000000021AAA", OPP_A, "1")],
-                                           org="00D000000000000AAA"), None, 401),
+            (
+                "other organization",
+                message([("04l000000000021AAA", OPP_A, "1")], org="00D000000000000AAA"),
+                None,
+                401,
+            ),
             ("wrong key", message([("04l000000000022AAA", OPP_A, "1")]), "nope", 404),
-        ]  # fmt: skip
+        ]
         for name, body, key, status in cases:
             with self.subTest(name):
                 self.assertEqual(self._post_soap(body, key=key).status_code, status)
@@ -122,8 +146,10 @@ class TestOutboundMessaging(SalesforceCase):
             self.salesforce.base_url = url
             action = self.salesforce.with_user(self.manager).action_test_connection()
         self.assertEqual(action["params"]["type"], "success")
-        self.assertEqual([r["path"] for r in fake.seen],
-                         ["/services/oauth2/token", "/services/data/v62.0/limits"])  # fmt: skip
+        self.assertEqual(
+            [r["path"] for r in fake.seen],
+            ["/services/oauth2/token", "/services/data/v62.0/limits"],
+        )
 
     def test_query_follows_next_records_url(self):
         with fake_salesforce({}) as (url, fake):

@@ -1,11 +1,14 @@
 from odoo import fields
+from odoo.addons.q2c_base.exceptions import TransientError
+from odoo.exceptions import UserError
 from odoo.tests import tagged
 
 from .common import SalesforceCase, fake_salesforce, message, opportunity
 
 OPP = "006000000000004AAA"
-CONCURRENT = [{"message": "ConcurrentPerOrgLongTxn Limit exceeded.",
-               "errorCode": "REQUEST_LIMIT_EXCEEDED"}]  # fmt: skip
+CONCURRENT = [
+    {"message": "ConcurrentPerOrgLongTxn Limit exceeded.", "errorCode": "REQUEST_LIMIT_EXCEEDED"}
+]
 DAILY = [{"message": "TotalRequests Limit exceeded.", "errorCode": "REQUEST_LIMIT_EXCEEDED"}]
 
 
@@ -62,8 +65,12 @@ class TestSalesforceRest(SalesforceCase):
         self.assertFalse([r for r in fake.seen if r["path"].endswith("/query")])
 
     def test_other_403_is_a_refusal(self):
-        refused = [{"message": "insufficient access rights on object id",
-                    "errorCode": "INSUFFICIENT_ACCESS_OR_READONLY"}]  # fmt: skip
+        refused = [
+            {
+                "message": "insufficient access rights on object id",
+                "errorCode": "INSUFFICIENT_ACCESS_OR_READONLY",
+            }
+        ]
         event, fake = self._provision(self._records(), before=[(403, {}, refused)])
         self.assertEqual(event.state, "dead")
         self.assertIn("INSUFFICIENT_ACCESS_OR_READONLY", event.error)
@@ -92,10 +99,14 @@ class TestSalesforceRest(SalesforceCase):
     def test_products_mapped_to_roles_become_a_contract_rate_card(self):
         role = self.env["hr.job"].create({"name": "Service manager (q2c test)"})
         product = self.env["product.product"].create(
-            {"name": "Service management", "type": "service", "q2c_role_id": role.id,
-             "uom_id": self.env.ref("uom.product_uom_day").id,
-             "uom_po_id": self.env.ref("uom.product_uom_day").id}
-        )  # fmt: skip
+            {
+                "name": "Service management",
+                "type": "service",
+                "q2c_role_id": role.id,
+                "uom_id": self.env.ref("uom.product_uom_day").id,
+                "uom_po_id": self.env.ref("uom.product_uom_day").id,
+            }
+        )
         records = self._records()
         first_line = records[OPP]["OpportunityLineItems"]["records"][0]
         first_line.update({"UnitPrice": 1100.0, "Quantity": 20.0, "TotalPrice": 22000.0})
@@ -116,3 +127,24 @@ class TestSalesforceRest(SalesforceCase):
         again, _fake = self._provision(records, notification="04l000000000042AAA")
         self.assertEqual(again.state, "done", again.error)
         self.assertEqual(self.env["q2c.rate.card"].search_count([]), cards)
+
+    def test_request_limit_is_a_transient_error_with_its_vendor_code(self):
+        with fake_salesforce({}, before=[(403, {}, DAILY)]) as (url, _fake):
+            self.salesforce.base_url = url
+            with self.assertRaises(TransientError) as caught:
+                self.salesforce._salesforce_rest("/services/data/v62.0/limits")
+        error = caught.exception
+        self.assertEqual((error.status, error.vendor_code), (403, "REQUEST_LIMIT_EXCEEDED"))
+        self.assertEqual(error.retry_after, 3600.0)
+        # A limit is not a refusal of the credentials.
+        self.assertFalse(self.salesforce._credentials_refused(error))
+
+    def test_test_connection_names_the_refused_credentials(self):
+        self.salesforce.api_password = "not-the-consumer-secret"
+        with fake_salesforce({}) as (url, fake):
+            self.salesforce.base_url = url
+            with self.assertRaisesRegex(UserError, "HTTP 400") as caught:
+                self.salesforce.with_user(self.manager).action_test_connection()
+        self.assertIn("Consumer Key and Consumer Secret", str(caught.exception))
+        self.assertEqual(caught.exception.__cause__.vendor_code, "invalid_client")
+        self.assertEqual([r["path"] for r in fake.seen], ["/services/oauth2/token"])

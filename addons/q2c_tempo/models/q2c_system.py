@@ -15,6 +15,9 @@ MAX_PERIOD_PAGES = 20
 class Q2cSystem(models.Model):
     _inherit = "q2c.system"
 
+    system_type = fields.Selection(
+        selection_add=[("tempo", "Tempo")], ondelete={"tempo": "set generic"}
+    )
     tempo_lookback_days = fields.Integer(
         "Approval Look-back (days)",
         default=31,

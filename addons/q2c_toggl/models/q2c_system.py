@@ -31,6 +31,9 @@ QUOTA_RESET_HEADER = "X-Toggl-Quota-Resets-In"
 class Q2cSystem(models.Model):
     _inherit = "q2c.system"
 
+    system_type = fields.Selection(
+        selection_add=[("toggl", "Toggl")], ondelete={"toggl": "set generic"}
+    )
     toggl_workspace_id = fields.Char(
         "Toggl Workspace ID", help="The workspace whose detailed report is pulled."
     )
