@@ -510,3 +510,9 @@ class Q2cSystem(models.Model):
         action["domain"] = [("system_id", "=", self.id)]
         action["context"] = {"search_default_group_state": 1}
         return action
+
+    @api.depends("system_type")
+    def _compute_feature_support_fields(self):
+        """Compute the capability flags (`supports_*`) of each system from its type, the way
+        Odoo's payment providers do: the addon defining a flag sets its default after
+        super(), a connector sets its own after that."""
