@@ -10,7 +10,12 @@
     "website": "https://github.com/q2c/q2c",
     "category": "Services/Integration",
     "depends": ["q2c_base", "queue_job"],
-    "data": [],
+    "data": [
+        "security/ir.model.access.csv",
+        "views/q2c_sync_views.xml",
+        "data/queue_job_data.xml",
+        "data/ir_cron_data.xml",
+    ],
     "development_status": "Alpha",
     "maintainers": ["q2c"],
     "installable": True,

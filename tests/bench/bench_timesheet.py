@@ -99,7 +99,7 @@ def setup(conf, db):
                                          "user_id": user.id})  # fmt: skip
         harvest = env["q2c.system"].create({
             "name": f"Bench Harvest {tag}", "system_type": "harvest", "user_id": user.id,
-            "api_token": "bench", "harvest_account_id": "1", "time_page_size": HARVEST_PAGE,
+            "api_token": "bench", "harvest_account_id": "1", "pull_page_size": HARVEST_PAGE,
             "outbound_max_tries": 5})  # fmt: skip
         refs = []
         for system in (push, harvest):
@@ -275,7 +275,7 @@ def harvest_pull(context, registry, ids, url):
             system = env["q2c.system"].browse(ids["harvest"])
             system.base_url = url
             started = time.perf_counter()
-            run = system._time_start_run()
+            run = system._sync_start_run()
             cr.commit()
             while True:
                 time.sleep(0.2)
