@@ -4,7 +4,6 @@ from datetime import datetime, timedelta
 from unittest.mock import patch
 from urllib.parse import parse_qs, urlsplit
 
-from odoo.addons.q2c_base.exceptions import MappingError
 from odoo.addons.q2c_base.tests.common import stand_in_server
 from odoo.addons.q2c_sync.models.q2c_system import Q2cSystem
 from odoo.tests import tagged
@@ -33,14 +32,12 @@ class TestSyncRuns(Q2cTimeCase):
         return entry
 
     @contextmanager
-    def _cursor_source(self, parse=None):
+    def _cursor_source(self):
         def request(system, run, page_no):
             return f"{system.base_url}/entries", {"page": page_no}
 
-        def cursor_parse(system, data):
+        def parse(system, data):
             return data["entries"], bool(data["next_cursor"])
-
-        parse = parse or cursor_parse
 
         def model(system, stream):
             return "account.analytic.line"
@@ -123,46 +120,3 @@ class TestSyncRuns(Q2cTimeCase):
         runs = self.time_system.sync_run_ids
         self.assertEqual(runs.mapped("state"), ["running", "done"])
         self.assertEqual(str(runs[0].updated_since), "2026-01-05 09:55:00")
-
-    def test_a_malformed_answer_makes_the_page_dead_and_the_job_done(self):
-        """A MappingError (bad data from outside) is an outcome: the page is dead with its
-        reason, its job is done, and the run ends partial."""
-
-        def parse(system, data):
-            raise MappingError("the source answered without an entries list")
-
-        with self._cursor_source(parse), stand_in_server([cursor_page([])]) as (url, _seen):
-            self.time_system.base_url = url
-            run = self.time_system._sync_start_run()
-            self._run_all(run)
-        page = run.page_ids
-        self.assertEqual(self._job(page).state, "done")
-        self.assertEqual(page.state, "dead")
-        self.assertEqual(page.error, "the source answered without an entries list")
-        self.assertEqual(run.state, "partial")
-
-    def test_a_parser_bug_fails_the_job_loudly(self):
-        """A programming error in a connector's parser (here a KeyError) is not a bad page
-        stepped over in silence: the job fails with the traceback, and queue_job's on_fail
-        hook marks the page dead with the error, so the run ends partial and says why."""
-
-        def parse(system, data):
-            return data["no such key"], False
-
-        script = [cursor_page([self._normalised("b1")])]
-        with self._cursor_source(parse), stand_in_server(script) as (url, _seen):
-            self.time_system.base_url = url
-            run = self.time_system._sync_start_run()
-            self._run_all(run)
-        page = run.page_ids
-        job = self._job(page)
-        self.assertEqual(job.state, "failed", "a bug fails the job")
-        self.assertIn("KeyError", job.exc_name)
-        self.assertIn("no such key", job.exc_info)
-        self.assertEqual(page.state, "dead")
-        self.assertIn("Processing crashed", page.error)
-        self.assertIn("no such key", page.error)
-        self.assertEqual(run.state, "partial")
-        self.assertIn("main page 1: Processing crashed", run.note)
-        self.assertFalse(self._line("b1"))
-        self.assertFalse(self.time_system.pull_watermark)
