@@ -13,6 +13,9 @@
     "data": [
         "security/ir.model.access.csv",
         "views/q2c_sync_hold_views.xml",
+        "views/q2c_sync_views.xml",
+        "data/queue_job_data.xml",
+        "data/ir_cron_data.xml",
     ],
     "development_status": "Alpha",
     "maintainers": ["q2c"],

@@ -14,8 +14,6 @@
     "data": [
         "security/ir.model.access.csv",
         "views/account_analytic_line_views.xml",
-        "views/q2c_time_sync_views.xml",
-        "data/ir_cron_data.xml",
     ],
     "development_status": "Alpha",
     "maintainers": ["q2c"],

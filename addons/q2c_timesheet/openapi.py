@@ -1,27 +1,35 @@
 """The OpenAPI 3 document of the time-entry push API (served at /q2c/api/v1/openapi.json)."""
 
-MAX_ENTRIES = 1000
+from odoo.addons.q2c_sync.controllers.main import MAX_ENTRIES
 
 ENTRY = {
     "type": "object",
     "required": ["id", "employee", "project", "date", "hours"],
     "properties": {
         "id": {"type": "string", "description": "Your id of the entry; unique per system."},
-        "employee": {"type": "string", "description": "Your id of the person (mapped in "
-                     "External References, object type `employee`)."},
-        "project": {"type": "string", "description": "Your id of the project (object type "
-                    "`project`)."},
+        "employee": {
+            "type": "string",
+            "description": "Your id of the person (mapped in External References, object type "
+            "`employee`).",
+        },
+        "project": {
+            "type": "string",
+            "description": "Your id of the project (object type `project`).",
+        },
         "task": {"type": "string", "description": "Optional; object type `task`."},
         "date": {"type": "string", "format": "date", "description": "The work date."},
         "hours": {"type": "number", "minimum": 0, "maximum": 24},
         "description": {"type": "string"},
         "billable": {"type": "boolean", "default": True},
-        "approval_state": {"type": "string", "default": "approved",
-                           "enum": ["draft", "submitted", "approved", "rejected"]},
+        "approval_state": {
+            "type": "string",
+            "default": "approved",
+            "enum": ["draft", "submitted", "approved", "rejected"],
+        },
         "approved_at": {"type": "string", "format": "date-time"},
         "updated_at": {"type": "string", "format": "date-time"},
     },
-}  # fmt: skip
+}
 RESULT = {
     "type": "object",
     "required": ["id", "status"],
@@ -29,18 +37,20 @@ RESULT = {
         "id": {"type": "string"},
         "status": {"type": "string", "enum": ["created", "updated", "unchanged", "rejected"]},
         "reason": {"type": "string", "description": "Why an entry was rejected or held."},
-        "held": {"type": "boolean", "description": "Kept in Held Time Entries (unmapped "
-                 "employee, project or task); imported when sent again after mapping."},
+        "held": {
+            "type": "boolean",
+            "description": "Kept in Held Time Entries (unmapped "
+            "employee, project or task); imported when sent again after mapping.",
+        },
         "line_id": {"type": "integer"},
     },
-}  # fmt: skip
+}
 ERROR = {"type": "object", "properties": {"error": {"type": "string"}}}
 
 
 def document(server_url=""):
     def error(text):
-        return {"description": text,
-                "content": {"application/json": {"schema": ERROR}}}  # fmt: skip
+        return {"description": text, "content": {"application/json": {"schema": ERROR}}}
 
     return {
         "openapi": "3.0.3",
@@ -62,7 +72,7 @@ def document(server_url=""):
                 }
             },
             "schemas": {"TimeEntry": ENTRY, "Result": RESULT, "Error": ERROR},
-        },  # fmt: skip
+        },
         "security": [{"apiKey": []}],
         "paths": {
             "/q2c/api/v1/time-entries": {
@@ -115,7 +125,7 @@ def document(server_url=""):
                         "403": error("The user is the integration user of no such system."),
                         "413": error(f"More than {MAX_ENTRIES} entries."),
                     },
-                }  # fmt: skip
+                }
             }
         },
     }

@@ -128,7 +128,7 @@ def setup(conf, db):
                 "user_id": user.id,
                 "api_token": "bench",
                 "harvest_account_id": "1",
-                "time_page_size": HARVEST_PAGE,
+                "pull_page_size": HARVEST_PAGE,
                 "outbound_max_tries": 5,
             }
         )
@@ -371,7 +371,7 @@ def harvest_pull(context, registry, ids, url):
             system = env["q2c.system"].browse(ids["harvest"])
             system.base_url = url
             started = time.perf_counter()
-            run = system._time_start_run()
+            run = system._sync_start_run()
             cr.commit()
             while True:
                 time.sleep(0.2)

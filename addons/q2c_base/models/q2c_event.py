@@ -11,6 +11,9 @@ from odoo.exceptions import AccessError, UserError, ValidationError
 
 from ..exceptions import PermanentError, TransientError
 
+# Imported first: the abstract model is defined before the models inheriting it.
+from .q2c_job_tracked import Q2cJobTracked  # noqa: F401
+
 _logger = logging.getLogger(__name__)
 
 STATES = [
@@ -75,10 +78,12 @@ def insert_event_rows(cr, rows, **execute_kwargs):
 class Q2cEvent(models.Model):
     _name = "q2c.event"
     _description = "Inbound Event"
-    _inherit = ["mail.thread"]
+    _inherit = ["mail.thread", "q2c.job.tracked"]
     _order = "received_at desc, id desc"
     _rec_name = "external_id"
     _check_company_auto = True
+    # A received event's job outcome is mirrored too (q2c.job.tracked).
+    _job_mirrored_states = PENDING_STATES
 
     system_id = fields.Many2one(
         "q2c.system", required=True, ondelete="restrict", index=True, readonly=True
@@ -295,26 +300,6 @@ class Q2cEvent(models.Model):
             [{"event_id": self.id, "res_model": r._name, "res_id": r.id} for r in records]
         )
 
-    def _sync_from_job(self, job_state, reason, tries, exhausted=True):
-        """Mirror the state queue_job gives the event's job (retry pending or failed).
-
-        A job fails either because its retries ran out or because the handler crashed on an
-        unexpected error (a bug): the reason says which."""
-        for event in self.filtered(lambda e: e.state in PENDING_STATES):
-            if job_state == "pending":
-                event.write({"state": "failed", "error": reason, "attempts": tries})
-            elif job_state == "failed":
-                error = (
-                    _("Retries exhausted: %(reason)s", reason=reason)
-                    if exhausted
-                    else _("Processing crashed: %(reason)s", reason=reason)
-                )
-                event.write(
-                    {"state": "dead", "attempts": max(tries, event.attempts), "error": error}
-                )
-            elif job_state == "cancelled":
-                event.write({"state": "dead", "error": _("Job cancelled: %s", reason)})
-
     # --- manual actions ----------------------------------------------------------------------
 
     def _check_manager(self):
@@ -404,26 +389,3 @@ class Q2cEvent(models.Model):
         )
         _logger.info("q2c: purged the payloads of %s done events", self.env.cr.rowcount)
         self.invalidate_model(["payload", "headers", "payload_purged"])
-
-    @api.model
-    def _cron_reconcile_jobs(self):
-        """Safety net: an event whose job ended outside the ORM (e.g. queue_job's dead-job
-        requeuer failing it by SQL) must not stay pending forever."""
-        self.env.cr.execute(
-            """
-            SELECT e.id, j.state, coalesce(j.exc_message, j.result, ''), j.retry
-              FROM q2c_event e
-              LEFT JOIN queue_job j ON j.uuid = e.job_uuid
-             WHERE e.state IN ('queued', 'failed')
-               AND (j.id IS NULL OR j.state IN ('failed', 'cancelled', 'done'))
-               AND e.write_date < now() at time zone 'utc' - interval '10 minutes'
-            """
-        )
-        for event_id, job_state, reason, tries in self.env.cr.fetchall():
-            event = self.browse(event_id)
-            if job_state in ("failed", "cancelled"):
-                event._sync_from_job(job_state, reason, tries or 0)
-            else:
-                event.write(
-                    {"state": "dead", "error": _("Its job is gone or ended without a result.")}
-                )

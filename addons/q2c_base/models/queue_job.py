@@ -1,28 +1,35 @@
 from odoo import models
 
-PROCESS_METHOD = "_process"
+from .q2c_job_tracked import ON_FAIL_METHOD
 
 
 class QueueJob(models.Model):
     _inherit = "queue.job"
 
     def write(self, vals):
-        """Mirror retries and give-ups of q2c event jobs onto their events.
-
-        queue_job records a retry (state back to pending, with the error as result) or a
-        final failure in its own transaction after rolling the job's back; updating the
-        event here keeps both in one commit, so no event stays `queued` behind a failed job.
-        """
+        """Mirror retries and cancellations of tracked jobs (`q2c.job.tracked`) onto their
+        records, in the transaction where queue_job records them (the job's own was rolled
+        back). Give-ups reach the records through queue_job's `on_fail` hook instead."""
         result = super().write(vals)
         state = vals.get("state")
-        if state in ("pending", "failed", "cancelled"):
-            for job in self.filtered(
-                lambda j: j.model_name == "q2c.event" and j.method_name == PROCESS_METHOD
-            ):
-                if state == "pending" and not job.retry:
-                    continue  # enqueued or requeued by hand, not a retry
-                reason = job.exc_message or job.result or job.exc_name or state
-                exhausted = bool(job.max_retries) and job.retry >= job.max_retries
-                events = self.env["q2c.event"].sudo().browse(job.records.ids).exists()
-                events._sync_from_job(state, reason, job.retry, exhausted=exhausted)
+        if state not in ("pending", "cancelled"):
+            return result
+        for job in self._q2c_tracked():
+            if state == "pending" and not job.retry:
+                continue  # enqueued or requeued by hand, not a retry
+            reason = job.exc_message or job.result or job.exc_name or state
+            records = self.env[job.model_name].sudo().browse(job.records.ids).exists()
+            if state == "pending":
+                records._job_retry(reason, job.retry)
+            else:
+                records._job_give_up(reason, job.retry, "cancelled")
         return result
+
+    def _q2c_tracked(self):
+        """The jobs whose function mirrors its outcome onto a `q2c.job.tracked` record: the
+        functions that name its `on_fail` hook (one queue.job.function per job method)."""
+        return self.filtered(
+            lambda job: job.job_function_id.on_fail_method == ON_FAIL_METHOD
+            and job.model_name in self.env
+            and isinstance(self.env[job.model_name], self.pool["q2c.job.tracked"])
+        )

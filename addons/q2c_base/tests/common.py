@@ -1,6 +1,7 @@
 import json
 import threading
 import time
+import traceback
 from contextlib import contextmanager, suppress
 from functools import partial
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -8,6 +9,7 @@ from unittest.mock import patch
 
 from odoo.addons.q2c_base import signatures
 from odoo.addons.q2c_base.models.q2c_event import Q2cEvent
+from odoo.addons.queue_job.controllers.main import RunJobController
 from odoo.addons.queue_job.exception import RetryableJobError
 from odoo.addons.queue_job.job import Job
 from odoo.tests import HttpCase, new_test_user, tagged
@@ -108,7 +110,8 @@ class Q2cCase(HttpCase):
         return self._job(event)
 
     def _perform_job(self, uuid):
-        """Perform one queue job and store its outcome as RunJobController._runjob does."""
+        """Perform one queue job and store its outcome as RunJobController._runjob does,
+        calling the job function's `on_fail` hook when it gives the job up."""
         job = Job.load(self.env, uuid)
         job.set_started()
         job.store()
@@ -122,8 +125,10 @@ class Q2cCase(HttpCase):
             job.set_pending(reset_retry=False)
             job.store()
         except Exception as error:  # FailedJobError or a crash, as the runner catches them
-            job.set_failed(exc_name=type(error).__name__, exc_message=str(error))
+            vals = RunJobController._get_failure_values(job, traceback.format_exc(), error)
+            job.set_failed(**vals)
             job.store()
+            job.on_fail(vals)
         self.env.invalidate_all()
 
     @contextmanager

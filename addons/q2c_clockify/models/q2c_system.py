@@ -3,8 +3,9 @@ import re
 from datetime import UTC, datetime
 
 from odoo import fields, models
-from odoo.addons.q2c_timesheet.ingest import parse_datetime
-from odoo.addons.q2c_timesheet.models.q2c_time_sync_run import MAIN_STREAM
+from odoo.addons.q2c_base.exceptions import MappingError
+from odoo.addons.q2c_sync.models.q2c_sync_run import MAIN_STREAM
+from odoo.addons.q2c_timesheet.ingest import InvalidEntry, parse_datetime
 
 CLOCKIFY_API = "https://api.clockify.me/api/v1"
 DURATION = re.compile(r"^P(?:(\d+)D)?T?(?:(\d+)H)?(?:(\d+)M)?(?:(\d+(?:\.\d+)?)S)?$")
@@ -20,6 +21,7 @@ APPROVAL_STATES = {
 # The stream reading approval requests of every state, newest update first: approvals
 # withdrawn or rejected after their entries were imported.
 CHANGES = "changes"
+TIME_MODEL = "account.analytic.line"
 
 
 def duration_hours(text):
@@ -39,13 +41,24 @@ class Q2cSystem(models.Model):
     )
     clockify_workspace_id = fields.Char("Clockify Workspace ID")
 
-    def _auth_headers_clockify(self):
+    def _compute_feature_support_fields(self):
+        result = super()._compute_feature_support_fields()
+        self.filtered(lambda s: s.system_type == "clockify").update({"supports_pull": True})
+        return result
+
+    def _auth_headers(self):
+        if self.system_type != "clockify":
+            return super()._auth_headers()
         token = self._get_secret("api_token") if self.sudo().api_token_enc else ""
         return {"X-Api-Key": token}
 
-    def _time_page_request_clockify(self, run, page_no):
+    # --- pull hooks -----------------------------------------------------------------------
+
+    def _sync_page_request(self, run, page_no):
         """Approved approval requests, newest update first (saas-specs.md 5.3). Clockify has
         no updated-since filter and no total: pages are chained until a short page."""
+        if self.system_type != "clockify":
+            return super()._sync_page_request(run, page_no)
         base = (self.base_url or CLOCKIFY_API).rstrip("/")
         path = f"{base}/workspaces/{self.clockify_workspace_id}/approval-requests"
         return path, {
@@ -53,19 +66,40 @@ class Q2cSystem(models.Model):
             "sort-column": "UPDATED_AT",
             "sort-order": "DESCENDING",
             "page": page_no,
-            "page-size": max(self.time_page_size, 1),
+            "page-size": max(self.pull_page_size, 1),
         }
 
-    def _time_extra_streams_clockify(self, run):
+    def _sync_parse_page(self, data):
+        if self.system_type != "clockify":
+            return super()._sync_parse_page(data)
+        return self._clockify_parse_page(data)
+
+    def _sync_stream_model(self, stream):
+        if self.system_type != "clockify":
+            return super()._sync_stream_model(stream)
+        return TIME_MODEL
+
+    def _sync_extra_streams(self, run):
+        if self.system_type != "clockify":
+            return super()._sync_extra_streams(run)
         return [CHANGES]
 
-    def _time_pages_addressable_clockify(self, stream):
+    def _sync_pages_addressable(self, stream):
         """Clockify pages by number (`page`): a page after a dead one of the main stream can
         still be asked. Not in `changes`: each of its pages relies on the entries the pages
         before it decided, so it stops at a dead page and the next run reads it again."""
+        if self.system_type != "clockify":
+            return super()._sync_pages_addressable(stream)
         return stream == MAIN_STREAM
 
-    def _time_fetch_clockify_changes(self, page):
+    def _sync_fetch_stream_page(self, page):
+        if self.system_type != "clockify" or page.stream != CHANGES:
+            return super()._sync_fetch_stream_page(page)
+        return self._clockify_fetch_changes(page)
+
+    # --- Clockify --------------------------------------------------------------------------
+
+    def _clockify_fetch_changes(self, page):
         """Approval requests of every state, newest update first, down to the run's window
         start (the watermark minus the overlap). The `status` filter is left out on
         purpose: it accepts only PENDING, APPROVED and WITHDRAWN_APPROVAL, and a request can
@@ -73,20 +107,23 @@ class Q2cSystem(models.Model):
         state is what counts. Only entries Odoo already holds are taken back (see
         `_clockify_taken_back`): this stream never imports new time."""
         base = (self.base_url or CLOCKIFY_API).rstrip("/")
-        size = max(self.time_page_size, 1)
-        data = self._call(
-            "GET", f"{base}/workspaces/{self.clockify_workspace_id}/approval-requests",
-            params={"sort-column": "UPDATED_AT", "sort-order": "DESCENDING",
-                    "page": page.page_no, "page-size": size},
-        ).json()  # fmt: skip
+        size = max(self.pull_page_size, 1)
+        params = {
+            "sort-column": "UPDATED_AT",
+            "sort-order": "DESCENDING",
+            "page": page.page_no,
+            "page-size": size,
+        }
+        path = f"{base}/workspaces/{self.clockify_workspace_id}/approval-requests"
+        data = self._call("GET", path, params=params).json()
         if not isinstance(data, list):
-            raise ValueError("Clockify answered without a list of approval requests")
+            raise MappingError("Clockify answered without a list of approval requests")
         since = page.run_id.updated_since
         decided = self._clockify_decided(page)
         earlier, kept, oldest = set(decided), [], None
         for item in data:
             status = (item.get("approvalRequest") or {}).get("status") or {}
-            updated = parse_datetime(status.get("updatedAt"))
+            updated = self._clockify_moment(status.get("updatedAt"))
             oldest = updated if oldest is None or (updated and updated < oldest) else oldest
             if since and updated and updated < since:
                 continue  # seen by an earlier run
@@ -97,7 +134,7 @@ class Q2cSystem(models.Model):
             if fresh and status.get("state") != "APPROVED":
                 kept.append({**item, "entries": fresh})
         page.sudo().listed_ids = json.dumps(sorted(decided - earlier))
-        entries, _more = self._time_parse_page_clockify(kept)
+        entries, _more = self._clockify_parse_page(kept)
         more = len(data) >= size and not (since and oldest and oldest < since)
         return self._clockify_taken_back(entries), more
 
@@ -119,7 +156,7 @@ class Q2cSystem(models.Model):
             line = current.get(ext)
             if not line:
                 continue
-            changed_at = parse_datetime(entry["updated_at"])
+            changed_at = self._clockify_moment(entry["updated_at"])
             if (
                 line.q2c_approval_state == "approved"
                 and line.q2c_approved_at
@@ -130,9 +167,11 @@ class Q2cSystem(models.Model):
             taken.append(entry)
         return taken
 
-    def _time_parse_page_clockify(self, data):
+    def _clockify_parse_page(self, data):
+        """(normalised stopped entries of the approval requests, whether a next page may
+        follow: a full page)."""
         if not isinstance(data, list):
-            raise ValueError("Clockify answered without a list of approval requests")
+            raise MappingError("Clockify answered without a list of approval requests")
         entries = []
         for item in data:
             request = item.get("approvalRequest") or {}
@@ -144,7 +183,7 @@ class Q2cSystem(models.Model):
                 if not interval.get("end"):
                     continue  # a running timer
                 entries.append(self._clockify_entry(entry, interval, user, state, updated))
-        return entries, len(data) >= max(self.time_page_size, 1)
+        return entries, len(data) >= max(self.pull_page_size, 1)
 
     def _clockify_entry(self, entry, interval, user, state, updated):
         approved = state == "APPROVED"
@@ -155,13 +194,29 @@ class Q2cSystem(models.Model):
             "employee": entry.get("userId") or user,
             "project": (entry.get("project") or {}).get("id") or entry.get("projectId"),
             "date": self._clockify_date(start),
-            "hours": duration_hours(interval.get("duration")),
+            "hours": self._clockify_hours(interval.get("duration")),
             "description": entry.get("description") or "",
             "billable": bool(entry.get("billable")),
             "approval_state": approval_state,
             "approved_at": updated if approved else None,
             "updated_at": updated,
         }
+
+    @staticmethod
+    def _clockify_moment(text):
+        """A timestamp of Clockify's answer; a malformed one is bad data."""
+        try:
+            return parse_datetime(text)
+        except InvalidEntry as error:
+            raise MappingError(f"Clockify sent a malformed timestamp: {text!r}") from error
+
+    @staticmethod
+    def _clockify_hours(duration):
+        """Hours of an entry's duration; a duration Clockify wrote malformed is bad data."""
+        try:
+            return duration_hours(duration)
+        except ValueError as error:
+            raise MappingError(f"Clockify sent a malformed duration: {duration!r}") from error
 
     def _clockify_date(self, start):
         """The work date: the start's date in UTC (Clockify sends UTC timestamps)."""

@@ -14,15 +14,26 @@ def approval(request_id, entries, state="APPROVED", updated="2025-03-31T10:00:00
     """An approval request as Clockify lists it (saas-specs.md 5.3)."""
     return {
         "approvalRequest": {
-            "id": request_id, "workspaceId": "ws1", "type": "TIMESHEET",
+            "id": request_id,
+            "workspaceId": "ws1",
+            "type": "TIMESHEET",
             "dateRange": {"start": "2025-03-24T00:00:00Z", "end": "2025-03-30T23:59:59Z"},
-            "owner": {"userId": "c-gina", "userName": "Gina", "timeZone": "UTC",
-                      "startOfWeek": "MONDAY"},
-            "status": {"state": state, "note": "", "updatedAt": updated,
-                       "updatedBy": "c-boss", "updatedByUserName": "Boss"},
+            "owner": {
+                "userId": "c-gina",
+                "userName": "Gina",
+                "timeZone": "UTC",
+                "startOfWeek": "MONDAY",
+            },
+            "status": {
+                "state": state,
+                "note": "",
+                "updatedAt": updated,
+                "updatedBy": "c-boss",
+                "updatedByUserName": "Boss",
+            },
         },
         "entries": entries,
-    }  # fmt: skip
+    }
 
 
 def answer(items):
@@ -35,11 +46,16 @@ def stamp(moment):
 
 def entry(entry_id, duration="PT1H30M", start="2025-03-27T09:00:00Z", end="x"):
     return {
-        "id": entry_id, "approvalRequestId": "r1", "description": "Workshop", "billable": True,
-        "isLocked": True, "project": {"id": "c-p600", "name": "P-600", "clientId": "c1"},
-        "task": None, "tags": [],
+        "id": entry_id,
+        "approvalRequestId": "r1",
+        "description": "Workshop",
+        "billable": True,
+        "isLocked": True,
+        "project": {"id": "c-p600", "name": "P-600", "clientId": "c1"},
+        "task": None,
+        "tags": [],
         "timeInterval": {"start": start, "end": end, "duration": duration},
-    }  # fmt: skip
+    }
 
 
 @tagged("post_install", "-at_install")
@@ -48,10 +64,15 @@ class TestClockifyPull(Q2cTimeCase):
     def setUpClass(cls):
         super().setUpClass()
         cls.clockify = cls._create_system(
-            name="Clockify (test)", system_type="clockify", user_id=cls.time_user.id,
-            api_token="clockify-key", clockify_workspace_id="ws1", time_page_size=2,
-            outbound_max_tries=2, time_page_max_retries=2,
-        )  # fmt: skip
+            name="Clockify (test)",
+            system_type="clockify",
+            user_id=cls.time_user.id,
+            api_token="clockify-key",
+            clockify_workspace_id="ws1",
+            pull_page_size=2,
+            outbound_max_tries=2,
+            pull_page_max_retries=2,
+        )
         Ref = cls.env["q2c.external.ref"]
         Ref._bind(cls.clockify, "employee", "c-gina", cls.gina)
         Ref._bind(cls.clockify, "project", "c-p600", cls.project)
@@ -74,7 +95,7 @@ class TestClockifyPull(Q2cTimeCase):
         ]
         with stand_in_server(script) as (url, seen):
             self.clockify.base_url = url
-            run = self.clockify._time_start_run()
+            run = self.clockify._sync_start_run()
             self._run_all(run)
         self.assertEqual(run.state, "done")
         main = run.page_ids.filtered(lambda p: p.stream == "main")
@@ -92,12 +113,12 @@ class TestClockifyPull(Q2cTimeCase):
         line = self._line("e3", self.clockify)
         self.assertEqual(str(line.date), "2025-04-02")
         self.assertEqual(line.q2c_billing_status, "to_bill")
-        self.assertEqual(self.clockify.time_watermark, run.started_at)
+        self.assertEqual(self.clockify.pull_watermark, run.started_at)
 
     def _pull(self, script):
         with stand_in_server(script) as (url, seen):
             self.clockify.base_url = url
-            run = self.clockify._time_start_run()
+            run = self.clockify._sync_start_run()
             self._run_all(run)
         return run, seen
 
@@ -107,8 +128,9 @@ class TestClockifyPull(Q2cTimeCase):
         self._pull([answer([approval("r1", [entry("e1")])]), answer([])])
         line = self._line("e1", self.clockify)
         self.assertEqual(line.unit_amount, 1.5)
-        run, _seen = self._pull([answer([approval("r1", [entry("e1", duration="PT2H")])]),
-                                 answer([])])  # fmt: skip
+        run, _seen = self._pull(
+            [answer([approval("r1", [entry("e1", duration="PT2H")])]), answer([])]
+        )
         self.assertEqual(sum(run.page_ids.mapped("updated_count")), 1)
         self.assertEqual(line.unit_amount, 2.0)
         line._q2c_mark_billed("INV-CLOCKIFY-1")
@@ -121,9 +143,12 @@ class TestClockifyPull(Q2cTimeCase):
         )
 
     def test_withdrawn_and_rejected_approvals_are_taken_back(self):
-        self.clockify.time_page_size = 4
-        first = [approval("r1", [entry("e1"), entry("e2")]), approval("r2", [entry("e3")]),
-                 approval("r5", [entry("e5")])]  # fmt: skip
+        self.clockify.pull_page_size = 4
+        first = [
+            approval("r1", [entry("e1"), entry("e2")]),
+            approval("r2", [entry("e3")]),
+            approval("r5", [entry("e5")]),
+        ]
         run, _seen = self._pull([answer(first), answer([])])
         self.assertEqual(run.state, "done")
         for ext in ("e2", "e3"):
@@ -136,15 +161,18 @@ class TestClockifyPull(Q2cTimeCase):
             approval("r1", [entry("e1"), entry("e2")], "WITHDRAWN_APPROVAL", stamp(now)),
             approval("r2", [entry("e3")], "REJECTED", stamp(now)),
             approval("r4", [entry("e5")], "WITHDRAWN_APPROVAL", stamp(now - timedelta(minutes=1))),
-        ]  # fmt: skip
+        ]
         older = [
             approval("r0", [entry("e9")]),
             approval("r6", [entry("e1")], "REJECTED"),
             approval("r7", [entry("e7")]),
             approval("r8", [entry("e8")], "PENDING"),
         ]
-        script = [answer([approval("r5", [entry("e5")], updated=stamp(now))]),
-                  answer(changes), answer(older)]  # fmt: skip
+        script = [
+            answer([approval("r5", [entry("e5")], updated=stamp(now))]),
+            answer(changes),
+            answer(older),
+        ]
         second, seen = self._pull(script)
         self.assertEqual(second.state, "done")
         self.assertEqual(len(seen), 3, "the changes stop at the first page older than the run")
@@ -178,10 +206,14 @@ class TestClockifyPull(Q2cTimeCase):
     def test_a_dead_page_is_stepped_over(self):
         """Page-number paging: page 2 of 3 keeps failing; page 3 is still written, the run
         ends partial with the reason, and the next run reads everything again."""
-        self.clockify.time_page_size = 1
+        self.clockify.pull_page_size = 1
         error = (500, {}, b'{"message": "boom"}', 0)
-        pages = [answer([approval("r1", [entry("e1")])]), answer([approval("r2", [entry("e2")])]),
-                 answer([approval("r3", [entry("e3")])]), answer([])]  # fmt: skip
+        pages = [
+            answer([approval("r1", [entry("e1")])]),
+            answer([approval("r2", [entry("e2")])]),
+            answer([approval("r3", [entry("e3")])]),
+            answer([]),
+        ]
         script = [pages[0], error, error, error, error, pages[2], pages[3], answer([])]
         run, seen = self._pull(script)
         self.assertEqual(len(seen), 8)
@@ -195,10 +227,10 @@ class TestClockifyPull(Q2cTimeCase):
         self.assertFalse(self._line("e2", self.clockify))
         self.assertEqual(run.state, "partial")
         self.assertIn("main page 2: Retries exhausted", run.note)
-        self.assertFalse(self.clockify.time_watermark)
+        self.assertFalse(self.clockify.pull_watermark)
         second, _seen = self._pull([*pages, answer([])])
         self.assertEqual(second.state, "done")
-        self.assertEqual(self.clockify.time_watermark, second.started_at)
+        self.assertEqual(self.clockify.pull_watermark, second.started_at)
         Line = self.env["account.analytic.line"]
         lines = Line.search([("q2c_system_id", "=", self.clockify.id)])
         self.assertEqual(sorted(lines.mapped("q2c_external_id")), ["e1", "e2", "e3"])

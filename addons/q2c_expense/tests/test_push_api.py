@@ -7,19 +7,21 @@ from .common import Q2cExpenseCase
 class TestExpensePushApi(Q2cExpenseCase):
     def test_push_per_expense_results(self):
         expenses = [
-            self._expense("p-1", amount=1250.0, currency="EUR", day="2025-03-12",
-                          category="translation"),
+            self._expense(
+                "p-1", amount=1250.0, currency="EUR", day="2025-03-12", category="translation"
+            ),
             self._expense("p-2", amount=float("inf")),
             self._expense("p-3", employee="u-ghost"),
             self._expense("p-4", currency="ZZZ"),
-        ]  # fmt: skip
+        ]
         # json.dumps writes `Infinity`, which Python's JSON reader accepts: the entry is
         # refused, the others go on.
         response = self._push_expenses(expenses)
         self.assertEqual(response.status_code, 200, response.text)
         body = response.json()
-        self.assertEqual([r["status"] for r in body["results"]],
-                         ["created", "rejected", "rejected", "rejected"])  # fmt: skip
+        self.assertEqual(
+            [r["status"] for r in body["results"]], ["created", "rejected", "rejected", "rejected"]
+        )
         self.assertIn("amount", body["results"][1]["reason"])
         self.assertTrue(body["results"][2]["held"])
         self.assertIn("currency", body["results"][3]["reason"])

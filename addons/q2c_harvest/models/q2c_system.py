@@ -2,7 +2,8 @@ import json
 from datetime import timedelta
 
 from odoo import _, fields, models
-from odoo.addons.q2c_timesheet.ingest import parse_datetime
+from odoo.addons.q2c_base.exceptions import MappingError
+from odoo.addons.q2c_timesheet.ingest import InvalidEntry, parse_datetime
 
 HARVEST_API = "https://api.harvestapp.com/v2"
 USER_AGENT = "q2c (https://github.com/q2c/q2c)"
@@ -10,6 +11,7 @@ USER_AGENT = "q2c (https://github.com/q2c/q2c)"
 HARVEST_MAX_PER_PAGE = 2000
 # The stream that reads the reconciliation window again in full (deleted entries).
 RECONCILE = "reconcile"
+TIME_MODEL = "account.analytic.line"
 
 
 class Q2cSystem(models.Model):
@@ -29,9 +31,16 @@ class Q2cSystem(models.Model):
         "Harvest no longer lists was deleted there. 0 turns the check off.",
     )
 
-    def _auth_headers_harvest(self):
+    def _compute_feature_support_fields(self):
+        result = super()._compute_feature_support_fields()
+        self.filtered(lambda s: s.system_type == "harvest").update({"supports_pull": True})
+        return result
+
+    def _auth_headers(self):
         """Harvest v2: a personal access token or OAuth2 token, the account id, and a
         User-Agent naming the app (Harvest refuses calls without one)."""
+        if self.system_type != "harvest":
+            return super()._auth_headers()
         token = self._get_secret("api_token") if self.sudo().api_token_enc else ""
         return {
             "Authorization": f"Bearer {token}",
@@ -39,13 +48,17 @@ class Q2cSystem(models.Model):
             "User-Agent": USER_AGENT,
         }
 
-    def _time_page_request_harvest(self, run, page_no):
+    # --- pull hooks -----------------------------------------------------------------------
+
+    def _sync_page_request(self, run, page_no):
         """GET /time_entries with `updated_since` and page-number paging: the first page
         tells `total_pages`, so the other pages are independent jobs (one that keeps failing
         does not stop the others)."""
+        if self.system_type != "harvest":
+            return super()._sync_page_request(run, page_no)
         params = {
             "page": page_no,
-            "per_page": min(max(self.time_page_size, 1), HARVEST_MAX_PER_PAGE),
+            "per_page": min(max(self.pull_page_size, 1), HARVEST_MAX_PER_PAGE),
             "is_running": "false",
         }
         if run.updated_since:
@@ -53,9 +66,22 @@ class Q2cSystem(models.Model):
         base = self.base_url or HARVEST_API
         return f"{base.rstrip('/')}/time_entries", params
 
-    def _time_extra_streams_harvest(self, run):
+    def _sync_parse_page(self, data):
+        if self.system_type != "harvest":
+            return super()._sync_parse_page(data)
+        return self._harvest_parse_time_entries(data)
+
+    def _sync_stream_model(self, stream):
+        """Every Harvest stream writes time entries (q2c_harvest_expense adds expenses)."""
+        if self.system_type != "harvest":
+            return super()._sync_stream_model(stream)
+        return TIME_MODEL
+
+    def _sync_extra_streams(self, run):
         """The deletion check reads after the main stream, and only when that went clean:
         deletions are never decided on a partial read."""
+        if self.system_type != "harvest":
+            return super()._sync_extra_streams(run)
         dead = "dead" in run.page_ids.mapped("state")
         return [RECONCILE] if self.harvest_reconcile_days > 0 and not dead else []
 
@@ -65,7 +91,26 @@ class Q2cSystem(models.Model):
         to = run.started_at.date()
         return to - timedelta(days=max(self.harvest_reconcile_days, 1) - 1), to
 
-    def _time_fetch_harvest_reconcile(self, page):
+    def _sync_fetch_stream_page(self, page):
+        if self.system_type != "harvest" or page.stream != RECONCILE:
+            return super()._sync_fetch_stream_page(page)
+        return self._harvest_fetch_reconcile(page)
+
+    def _sync_run_complete(self, run):
+        """Entries of the window Harvest no longer lists are deleted there (see
+        `q2c.sync.run._reconcile_deletions` for the guards)."""
+        if self.system_type != "harvest":
+            return super()._sync_run_complete(run)
+        if self.harvest_reconcile_days <= 0:
+            return
+        if RECONCILE not in run.page_ids.mapped("stream"):
+            run._add_note(_("Deletions not checked: the run has dead pages."))
+            return
+        run._reconcile_deletions(RECONCILE, *self._harvest_reconcile_window(run))
+
+    # --- Harvest ---------------------------------------------------------------------------
+
+    def _harvest_fetch_reconcile(self, page):
         """One page of every entry of the window, running timers included (a timer restarted
         on an entry does not delete it): the ids listed are kept on the page; the entries
         go through the ingestion like any page (mostly unchanged)."""
@@ -75,27 +120,18 @@ class Q2cSystem(models.Model):
             "from": date_from.isoformat(),
             "to": date_to.isoformat(),
             "page": page.page_no,
-            "per_page": min(max(self.time_page_size, 1), HARVEST_MAX_PER_PAGE),
+            "per_page": min(max(self.pull_page_size, 1), HARVEST_MAX_PER_PAGE),
         }
         data = self._call("GET", f"{base.rstrip('/')}/time_entries", params=params).json()
-        entries, total_pages = self._time_parse_page_harvest(data)
+        entries, total_pages = self._harvest_parse_time_entries(data)
         listed = [entry.get("id") for entry in data["time_entries"] if isinstance(entry, dict)]
         page.sudo().listed_ids = json.dumps([str(ext) for ext in listed if ext is not None])
         return entries, total_pages
 
-    def _time_run_complete_harvest(self, run):
-        """Entries of the window Harvest no longer lists are deleted there (see
-        `q2c.time.sync.run._reconcile_deletions` for the guards)."""
-        if self.harvest_reconcile_days <= 0:
-            return
-        if RECONCILE not in run.page_ids.mapped("stream"):
-            run._add_note(_("Deletions not checked: the run has dead pages."))
-            return
-        run._reconcile_deletions(RECONCILE, *self._harvest_reconcile_window(run))
-
-    def _time_parse_page_harvest(self, data):
+    def _harvest_parse_time_entries(self, data):
+        """(normalised time entries, total pages) of one answer of /time_entries."""
         if not isinstance(data, dict) or not isinstance(data.get("time_entries"), list):
-            raise ValueError("Harvest answered without a time_entries list")
+            raise MappingError("Harvest answered without a time_entries list")
         entries = [
             self._harvest_entry(entry)
             for entry in data["time_entries"]
@@ -127,5 +163,13 @@ class Q2cSystem(models.Model):
             "approval_state": state,
             # Harvest gives no approval time: an approval is the entry's last update.
             "approved_at": updated_at if state == "approved" else None,
-            "updated_at": parse_datetime(updated_at) if updated_at else None,
+            "updated_at": self._harvest_moment(updated_at),
         }
+
+    @staticmethod
+    def _harvest_moment(text):
+        """A timestamp of Harvest's answer (None when absent); a malformed one is bad data."""
+        try:
+            return parse_datetime(text) if text else None
+        except InvalidEntry as error:
+            raise MappingError(f"Harvest sent a malformed timestamp: {text!r}") from error

@@ -11,25 +11,40 @@ from odoo.tests import tagged
 def harvest_entry(entry_id, hours=2.0, day="2025-03-27", **values):
     """A time entry as Harvest v2 documents it (saas-specs.md 5.1), trimmed to what we read."""
     return {
-        "id": entry_id, "spent_date": day, "hours": hours, "rounded_hours": hours,
-        "notes": "Design review", "is_locked": True, "locked_reason": "approved",
-        "is_closed": False, "approval_status": "approved", "is_billed": False,
-        "is_running": False, "billable": True, "billable_rate": 150.0,
-        "user": {"id": 101, "name": "Gina"}, "project": {"id": 201, "name": "P-600"},
-        "client": {"id": 301, "name": "C-600 customer"}, "task": {"id": 401, "name": "Design"},
-        "created_at": "2025-03-27T17:00:00Z", "updated_at": "2025-03-31T12:00:00Z",
+        "id": entry_id,
+        "spent_date": day,
+        "hours": hours,
+        "rounded_hours": hours,
+        "notes": "Design review",
+        "is_locked": True,
+        "locked_reason": "approved",
+        "is_closed": False,
+        "approval_status": "approved",
+        "is_billed": False,
+        "is_running": False,
+        "billable": True,
+        "billable_rate": 150.0,
+        "user": {"id": 101, "name": "Gina"},
+        "project": {"id": 201, "name": "P-600"},
+        "client": {"id": 301, "name": "C-600 customer"},
+        "task": {"id": 401, "name": "Design"},
+        "created_at": "2025-03-27T17:00:00Z",
+        "updated_at": "2025-03-31T12:00:00Z",
         **values,
-    }  # fmt: skip
+    }
 
 
 def harvest_page(entries, page, total_pages, per_page=2):
     body = {
-        "time_entries": entries, "per_page": per_page, "total_pages": total_pages,
-        "total_entries": per_page * total_pages, "page": page,
+        "time_entries": entries,
+        "per_page": per_page,
+        "total_pages": total_pages,
+        "total_entries": per_page * total_pages,
+        "page": page,
         "next_page": page + 1 if page < total_pages else None,
         "previous_page": page - 1 if page > 1 else None,
         "links": {"first": "…", "next": None, "previous": None, "last": "…"},
-    }  # fmt: skip
+    }
     return (200, {}, json.dumps(body).encode(), 0)
 
 
@@ -39,10 +54,16 @@ class TestHarvestPull(Q2cTimeCase):
     def setUpClass(cls):
         super().setUpClass()
         cls.harvest = cls._create_system(
-            name="Harvest (test)", system_type="harvest", user_id=cls.time_user.id,
-            api_token="harvest-pat", harvest_account_id="987654", time_page_size=2,
-            outbound_max_tries=2, time_page_max_retries=2, harvest_reconcile_days=0,
-        )  # fmt: skip
+            name="Harvest (test)",
+            system_type="harvest",
+            user_id=cls.time_user.id,
+            api_token="harvest-pat",
+            harvest_account_id="987654",
+            pull_page_size=2,
+            outbound_max_tries=2,
+            pull_page_max_retries=2,
+            harvest_reconcile_days=0,
+        )
         Ref = cls.env["q2c.external.ref"]
         Ref._bind(cls.harvest, "employee", "101", cls.gina)
         Ref._bind(cls.harvest, "project", "201", cls.project)
@@ -51,17 +72,23 @@ class TestHarvestPull(Q2cTimeCase):
         script = [
             harvest_page([harvest_entry(1), harvest_entry(2, is_running=True)], 1, 2),
             (429, {"Retry-After": "0"}, b'{"message": "Too many requests"}', 0),
-            harvest_page([harvest_entry(3, hours=1.5),
-                          harvest_entry(4, approval_status="submitted", is_locked=False)], 2, 2),
-        ]  # fmt: skip
+            harvest_page(
+                [
+                    harvest_entry(3, hours=1.5),
+                    harvest_entry(4, approval_status="submitted", is_locked=False),
+                ],
+                2,
+                2,
+            ),
+        ]
         with stand_in_server(script) as (url, seen):
             self.harvest.base_url = url
-            run = self.harvest._time_start_run()
+            run = self.harvest._sync_start_run()
             self.assertEqual(run.page_ids.mapped("page_no"), [1])
             self.assertTrue(run.page_ids.job_uuid)
             self._run_all(run)
         self.assertEqual(run.state, "done")
-        self.assertEqual(self.harvest.time_watermark, run.started_at)
+        self.assertEqual(self.harvest.pull_watermark, run.started_at)
         self.assertEqual(sorted(run.page_ids.mapped("state")), ["done", "done"])
         first = seen[0]
         self.assertEqual(first["headers"]["Authorization"], "Bearer harvest-pat")
@@ -79,11 +106,19 @@ class TestHarvestPull(Q2cTimeCase):
         self.assertEqual(self._line("1", self.harvest).create_uid, self.time_user)
         # The entry is edited in Harvest after import: the next run pulls it from the
         # watermark minus the overlap and updates it; an unchanged one stays unchanged.
-        script = [harvest_page([harvest_entry(1, hours=2.5, updated_at="2025-04-02T08:00:00Z"),
-                                harvest_entry(3, hours=1.5)], 1, 1)]  # fmt: skip
+        script = [
+            harvest_page(
+                [
+                    harvest_entry(1, hours=2.5, updated_at="2025-04-02T08:00:00Z"),
+                    harvest_entry(3, hours=1.5),
+                ],
+                1,
+                1,
+            )
+        ]
         with stand_in_server(script) as (url, seen):
             self.harvest.base_url = url
-            second = self.harvest._time_start_run()
+            second = self.harvest._sync_start_run()
             self._run_all(second)
         query = parse_qs(urlsplit(seen[0]["path"]).query)
         self.assertIn("updated_since", query)
@@ -95,13 +130,15 @@ class TestHarvestPull(Q2cTimeCase):
         error = (500, {}, b'{"message": "boom"}', 0)
         script = [
             harvest_page([harvest_entry(11)], 1, 3, per_page=1),
-            error, error,  # page 2, first job try (two calls)
+            error,
+            error,  # page 2, first job try (two calls)
             harvest_page([harvest_entry(13)], 3, 3, per_page=1),
-            error, error,  # page 2, second and last job try
-        ]  # fmt: skip
+            error,
+            error,  # page 2, second and last job try
+        ]
         with stand_in_server(script) as (url, _seen):
             self.harvest.base_url = url
-            run = self.harvest._time_start_run()
+            run = self.harvest._sync_start_run()
             self._run_all(run)
         pages = {page.page_no: page for page in run.page_ids}
         self.assertEqual(pages[1].state, "done")
@@ -109,14 +146,14 @@ class TestHarvestPull(Q2cTimeCase):
         self.assertEqual(pages[2].state, "dead")
         self.assertIn("HTTP 500", pages[2].error)
         self.assertEqual(run.state, "partial")
-        self.assertFalse(self.harvest.time_watermark, "a dead page keeps the watermark")
+        self.assertFalse(self.harvest.pull_watermark, "a dead page keeps the watermark")
         self.assertTrue(self._line("13", self.harvest))
 
     def test_refused_answer_is_dead_at_once(self):
         script = [(401, {}, b'{"error": "invalid_token"}', 0)]
         with stand_in_server(script) as (url, seen):
             self.harvest.base_url = url
-            run = self.harvest._time_start_run()
+            run = self.harvest._sync_start_run()
             self._run_all(run)
         self.assertEqual(len(seen), 1)
         self.assertEqual(run.page_ids.state, "dead")
@@ -124,16 +161,16 @@ class TestHarvestPull(Q2cTimeCase):
         self.assertEqual(run.state, "partial")
 
     def test_cron_enqueues_as_the_integration_user(self):
-        self.harvest.time_pull_enabled = True
-        self.env["q2c.system"]._cron_pull_time()
-        run = self.harvest.time_sync_run_ids
+        self.harvest.pull_enabled = True
+        self.env["q2c.system"]._cron_pull()
+        run = self.harvest.sync_run_ids
         self.assertEqual(len(run), 1)
         job = self.env["queue.job"].search([("uuid", "=", run.page_ids.job_uuid)])
         self.assertEqual(job.user_id, self.time_user)
         self.assertEqual(job.channel, self.harvest.job_channel)
         # A run under way: the cron starts no second one.
-        self.env["q2c.system"]._cron_pull_time()
-        self.assertEqual(len(self.harvest.time_sync_run_ids), 1)
+        self.env["q2c.system"]._cron_pull()
+        self.assertEqual(len(self.harvest.sync_run_ids), 1)
 
     # --- deletions ---------------------------------------------------------------------------
 
@@ -143,18 +180,21 @@ class TestHarvestPull(Q2cTimeCase):
     def _pull(self, script):
         with stand_in_server(script) as (url, seen):
             self.harvest.base_url = url
-            run = self.harvest._time_start_run()
+            run = self.harvest._sync_start_run()
             self._run_all(run)
         return run, seen
 
     def test_deleted_entries_are_found_by_reading_the_window_again(self):
         self.harvest.harvest_reconcile_days = 7
-        entries = [harvest_entry(21, day=self._days_ago(1)),
-                   harvest_entry(22, day=self._days_ago(2), hours=2.5),
-                   harvest_entry(23, day=self._days_ago(3)),
-                   harvest_entry(29, day=self._days_ago(30))]  # fmt: skip
-        run, seen = self._pull([harvest_page(entries, 1, 1, per_page=4),
-                                harvest_page(entries[:3], 1, 1, per_page=3)])  # fmt: skip
+        entries = [
+            harvest_entry(21, day=self._days_ago(1)),
+            harvest_entry(22, day=self._days_ago(2), hours=2.5),
+            harvest_entry(23, day=self._days_ago(3)),
+            harvest_entry(29, day=self._days_ago(30)),
+        ]
+        run, seen = self._pull(
+            [harvest_page(entries, 1, 1, per_page=4), harvest_page(entries[:3], 1, 1, per_page=3)]
+        )
         self.assertEqual(run.state, "done")
         self.assertEqual(len(seen), 2)
         query = parse_qs(urlsplit(seen[1]["path"]).query)
@@ -166,8 +206,10 @@ class TestHarvestPull(Q2cTimeCase):
         billed._q2c_mark_billed("INV/H1")
         # 22 and 23 are deleted in Harvest; 24 runs (listed, not imported); 29 is older
         # than the window and not read again.
-        listing = [harvest_entry(21, day=self._days_ago(1)),
-                   harvest_entry(24, day=self._days_ago(0), is_running=True)]  # fmt: skip
+        listing = [
+            harvest_entry(21, day=self._days_ago(1)),
+            harvest_entry(24, day=self._days_ago(0), is_running=True),
+        ]
         second, seen = self._pull([harvest_page([], 1, 1), harvest_page(listing, 1, 1)])
         self.assertEqual(second.state, "done")
         self.assertIn("2 entries deleted at the source", second.note)
@@ -212,7 +254,7 @@ class TestHarvestPull(Q2cTimeCase):
         run, _seen = self._pull(script)
         self.assertEqual(run.state, "partial")
         self.assertIn("Deletions not checked", run.note)
-        self.assertFalse(self.harvest.time_watermark)
+        self.assertFalse(self.harvest.pull_watermark)
         self.assertEqual(set(self._lines().mapped("q2c_billing_status")), {"to_bill"})
         # A complete re-read that no longer lists most entries looks like a change of rights,
         # not deletions: refused, with an exception for a person.

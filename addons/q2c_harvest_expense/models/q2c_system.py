@@ -1,6 +1,7 @@
 from datetime import timedelta
 
 from odoo import _, api, fields, models
+from odoo.addons.q2c_base.exceptions import MappingError
 from odoo.addons.q2c_harvest.models.q2c_system import HARVEST_API, HARVEST_MAX_PER_PAGE
 from odoo.exceptions import ValidationError
 
@@ -16,7 +17,7 @@ class Q2cSystem(models.Model):
     # reading every expense (holding each one of an unmapped category) unasked.
     harvest_pull_expenses = fields.Boolean(
         "Pull Expenses",
-        help="Each pull run of this system (see Pull Time Entries) also reads the expenses "
+        help="Each pull run of this system (see Pull) also reads the expenses "
         "updated in Harvest and writes them as Odoo expenses, re-billed by the contract's "
         "expense policy. The integration user needs Expenses: All Approver.",
     )
@@ -58,18 +59,38 @@ class Q2cSystem(models.Model):
         self.check_access("write")
         self.sudo().harvest_expense_watermark = False
 
-    def _time_extra_streams_harvest(self, run):
+    # --- pull hooks (the Harvest connector's, extended) -----------------------------------
+
+    def _sync_extra_streams(self, run):
         """Expenses are read last: a dead expense page does not stop the time entries'
         deletion check, which is skipped after any dead page."""
-        streams = super()._time_extra_streams_harvest(run)
-        return [*streams, EXPENSES] if self.harvest_pull_expenses else streams
+        streams = super()._sync_extra_streams(run)
+        if self.system_type != "harvest" or not self.harvest_pull_expenses:
+            return streams
+        return [*streams, EXPENSES]
 
-    def _time_stream_model_harvest(self, stream):
+    def _sync_stream_model(self, stream):
         """The expenses stream is written by the expense ingestion (`q2c_expense`)."""
-        if stream == EXPENSES:
-            return "hr.expense"
-        parent = getattr(super(), "_time_stream_model_harvest", None)
-        return parent(stream) if parent else None
+        if self.system_type != "harvest" or stream != EXPENSES:
+            return super()._sync_stream_model(stream)
+        return "hr.expense"
+
+    def _sync_fetch_stream_page(self, page):
+        if self.system_type != "harvest" or page.stream != EXPENSES:
+            return super()._sync_fetch_stream_page(page)
+        return self._harvest_fetch_expenses(page)
+
+    def _sync_run_complete(self, run):
+        """Advance the expense watermark when the run read every expense page."""
+        result = super()._sync_run_complete(run)
+        if self.system_type != "harvest":
+            return result
+        pages = run.page_ids.filtered(lambda page: page.stream == EXPENSES)
+        if pages and set(pages.mapped("state")) == {"done"}:
+            self.sudo().harvest_expense_watermark = run.started_at
+        return result
+
+    # --- Harvest expenses ------------------------------------------------------------------
 
     def _harvest_expenses_since(self):
         """`updated_since` of the expense read: the expense watermark minus the overlap,
@@ -79,15 +100,15 @@ class Q2cSystem(models.Model):
         if not self.harvest_expense_watermark:
             return None
         return self.harvest_expense_watermark - timedelta(
-            minutes=max(self.time_overlap_minutes, 0)
+            minutes=max(self.pull_overlap_minutes, 0)
         )
 
-    def _time_fetch_harvest_expenses(self, page):
+    def _harvest_fetch_expenses(self, page):
         """GET /expenses with page-number paging: page 1 tells `total_pages`, and the other
         pages are independent jobs, as for time entries."""
         params = {
             "page": page.page_no,
-            "per_page": min(max(self.time_page_size, 1), HARVEST_MAX_PER_PAGE),
+            "per_page": min(max(self.pull_page_size, 1), HARVEST_MAX_PER_PAGE),
         }
         since = self._harvest_expenses_since()
         if since:
@@ -99,7 +120,7 @@ class Q2cSystem(models.Model):
     def _harvest_parse_expenses(self, data):
         """(normalised expenses of `q2c_expense.ingest.validate`, total pages)."""
         if not isinstance(data, dict) or not isinstance(data.get("expenses"), list):
-            raise ValueError("Harvest answered without an expenses list")
+            raise MappingError("Harvest answered without an expenses list")
         entries = [
             self._harvest_expense(item) for item in data["expenses"] if isinstance(item, dict)
         ]
@@ -129,11 +150,3 @@ class Q2cSystem(models.Model):
             "approved_at": updated_at if state == "approved" else None,
             "updated_at": updated_at,
         }
-
-    def _time_run_complete_harvest(self, run):
-        """Advance the expense watermark when the run read every expense page."""
-        result = super()._time_run_complete_harvest(run)
-        pages = run.page_ids.filtered(lambda page: page.stream == EXPENSES)
-        if pages and set(pages.mapped("state")) == {"done"}:
-            self.sudo().harvest_expense_watermark = run.started_at
-        return result

@@ -19,28 +19,43 @@ CAVIAR = {"id": 599, "name": "Caviar", "unit_name": None, "unit_price": None}
 def harvest_expense(expense_id, total_cost=100.0, category=None, **values):
     """An expense as Harvest v2 documents it (expenses-api/expenses), list answer."""
     return {
-        "id": expense_id, "notes": "Client visit", "total_cost": total_cost, "units": 1,
-        "is_closed": True, "is_locked": True, "is_billed": False, "locked_reason": "approved",
-        "spent_date": "2025-03-12", "created_at": "2025-03-12T18:00:00Z",
-        "updated_at": "2025-03-14T09:00:00Z", "billable": True,
-        "receipt": {"url": f"https://acme.harvestapp.com/expenses/{expense_id}/receipt/r.pdf",
-                    "file_name": "r.pdf", "file_size": 39410, "content_type": "application/pdf"},
+        "id": expense_id,
+        "notes": "Client visit",
+        "total_cost": total_cost,
+        "units": 1,
+        "is_closed": True,
+        "is_locked": True,
+        "is_billed": False,
+        "locked_reason": "approved",
+        "spent_date": "2025-03-12",
+        "created_at": "2025-03-12T18:00:00Z",
+        "updated_at": "2025-03-14T09:00:00Z",
+        "billable": True,
+        "receipt": {
+            "url": f"https://acme.harvestapp.com/expenses/{expense_id}/receipt/r.pdf",
+            "file_name": "r.pdf",
+            "file_size": 39410,
+            "content_type": "application/pdf",
+        },
         "user": {"id": 101, "name": "Gina"},
         "project": {"id": 202, "name": "P-500", "code": "P500"},
         "expense_category": category or AIRFARE,
         "client": {"id": 301, "name": "C-500 customer", "currency": "USD"},
         **values,
-    }  # fmt: skip
+    }
 
 
 def expense_page(expenses, page, total_pages, per_page=2):
     body = {
-        "expenses": expenses, "per_page": per_page, "total_pages": total_pages,
-        "total_entries": per_page * total_pages, "page": page,
+        "expenses": expenses,
+        "per_page": per_page,
+        "total_pages": total_pages,
+        "total_entries": per_page * total_pages,
+        "page": page,
         "next_page": page + 1 if page < total_pages else None,
         "previous_page": page - 1 if page > 1 else None,
         "links": {"first": "…", "next": None, "previous": None, "last": "…"},
-    }  # fmt: skip
+    }
     return (200, {}, json.dumps(body).encode(), 0)
 
 
@@ -50,11 +65,17 @@ class TestHarvestExpenses(Q2cExpenseCase):
     def setUpClass(cls):
         super().setUpClass()
         cls.harvest = cls._create_system(
-            name="Harvest (test)", system_type="harvest", user_id=cls.time_user.id,
-            api_token="harvest-pat", harvest_account_id="987654", time_page_size=2,
-            outbound_max_tries=2, time_page_max_retries=2, harvest_reconcile_days=0,
+            name="Harvest (test)",
+            system_type="harvest",
+            user_id=cls.time_user.id,
+            api_token="harvest-pat",
+            harvest_account_id="987654",
+            pull_page_size=2,
+            outbound_max_tries=2,
+            pull_page_max_retries=2,
+            harvest_reconcile_days=0,
             harvest_pull_expenses=True,
-        )  # fmt: skip
+        )
         Ref = cls.env["q2c.external.ref"]
         Ref._bind(cls.harvest, "employee", "101", cls.gina)
         Ref._bind(cls.harvest, "project", "201", cls.project)
@@ -65,7 +86,7 @@ class TestHarvestExpenses(Q2cExpenseCase):
     def _pull(self, script):
         with stand_in_server(script) as (url, seen):
             self.harvest.base_url = url
-            run = self.harvest._time_start_run()
+            run = self.harvest._sync_start_run()
             self._run_all(run)
         return run, seen
 
@@ -74,10 +95,12 @@ class TestHarvestExpenses(Q2cExpenseCase):
 
     def test_a_run_pulls_time_then_expenses_and_again_finds_them_unchanged(self):
         expenses = [
-            [harvest_expense(9001, total_cost=612.40),
-             harvest_expense(9002, total_cost=78.0, units=120, category=MILEAGE, receipt=None)],
+            [
+                harvest_expense(9001, total_cost=612.40),
+                harvest_expense(9002, total_cost=78.0, units=120, category=MILEAGE, receipt=None),
+            ],
             [harvest_expense(9003, is_closed=False, is_locked=False, locked_reason=None)],
-        ]  # fmt: skip
+        ]
         script = [
             harvest_page([harvest_entry(1)], 1, 1),
             expense_page(expenses[0], 1, 2),
@@ -85,7 +108,7 @@ class TestHarvestExpenses(Q2cExpenseCase):
         ]
         run, seen = self._pull(script)
         self.assertEqual(run.state, "done")
-        self.assertEqual(self.harvest.time_watermark, run.started_at)
+        self.assertEqual(self.harvest.pull_watermark, run.started_at)
         self.assertEqual(self.harvest.harvest_expense_watermark, run.started_at)
         self.assertEqual(self._line("1", self.harvest).unit_amount, 2.0)
         paths = [urlsplit(request["path"]) for request in seen]
@@ -107,8 +130,9 @@ class TestHarvestExpenses(Q2cExpenseCase):
         self.assertEqual(airfare.currency_id, self.company.currency_id)
         self.assertAmount(airfare.total_amount_currency, 612.40)
         self.assertAmount(airfare.q2c_billed_value, 673.64)  # 612.40 + 10 % markup
-        self.assertEqual(airfare.q2c_receipt_ref,
-                         "https://acme.harvestapp.com/expenses/9001/receipt/r.pdf")  # fmt: skip
+        self.assertEqual(
+            airfare.q2c_receipt_ref, "https://acme.harvestapp.com/expenses/9001/receipt/r.pdf"
+        )
         self.assertEqual(airfare.q2c_billing_status, "to_bill")
         self.assertEqual(airfare.create_uid, self.time_user)
         mileage = self._exp("9002", self.harvest)
@@ -147,9 +171,13 @@ class TestHarvestExpenses(Q2cExpenseCase):
         self.assertIn("expense category 599", exception.name)
         # Mapped later, not edited in Harvest since: reading every expense again imports it.
         product = self.env["product.product"].create(
-            {"name": "Caviar (q2c test)", "can_be_expensed": True, "type": "service",
-             "categ_id": self.categories["Meals"].id}
-        )  # fmt: skip
+            {
+                "name": "Caviar (q2c test)",
+                "can_be_expensed": True,
+                "type": "service",
+                "categ_id": self.categories["Meals"].id,
+            }
+        )
         self.env["q2c.external.ref"]._bind(self.harvest, "expense_category", "599", product)
         self.assertEqual(self.harvest.harvest_expense_watermark, run.started_at)
         self.harvest.action_harvest_reread_expenses()
@@ -176,8 +204,9 @@ class TestHarvestExpenses(Q2cExpenseCase):
         self.assertAmount(expense.q2c_cost, 108.74)  # 100 EUR x 1.0874 on 2025-03-12
 
     def test_expenses_are_opt_in_and_need_the_expense_rights(self):
-        plain = self._create_system(name="Harvest (plain)", system_type="harvest",
-                                    user_id=self.time_user.id)  # fmt: skip
+        plain = self._create_system(
+            name="Harvest (plain)", system_type="harvest", user_id=self.time_user.id
+        )
         self.assertFalse(plain.harvest_pull_expenses, "off by default")
         no_rights = new_test_user(self.env, login="q2c_int_no_exp", groups=TIME_GROUPS)
         plain.user_id = no_rights

@@ -1,7 +1,8 @@
 from datetime import timedelta
 
 from odoo import fields, models
-from odoo.addons.q2c_timesheet.models.q2c_time_sync_run import MAIN_STREAM
+from odoo.addons.q2c_base.exceptions import MappingError, PermanentError
+from odoo.addons.q2c_sync.models.q2c_sync_run import MAIN_STREAM
 
 TEMPO_API = "https://api.tempo.io/4"
 # Tempo answers at most 5,000 worklogs per page (saas-specs.md 5.4).
@@ -10,6 +11,7 @@ TEMPO_MAX_LIMIT = 5000
 APPROVALS = "approvals"
 # Pages of one author's period read in one job before giving up (5,000 worklogs each).
 MAX_PERIOD_PAGES = 20
+TIME_MODEL = "account.analytic.line"
 
 
 class Q2cSystem(models.Model):
@@ -27,23 +29,56 @@ class Q2cSystem(models.Model):
         "worklogs of the periods approved since. 0 turns it off.",
     )
 
+    def _compute_feature_support_fields(self):
+        result = super()._compute_feature_support_fields()
+        self.filtered(lambda s: s.system_type == "tempo").update({"supports_pull": True})
+        return result
+
     def _tempo_url(self, path):
         return f"{(self.base_url or TEMPO_API).rstrip('/')}/{path}"
 
-    def _time_page_request_tempo(self, run, page_no):
+    # --- pull hooks -----------------------------------------------------------------------
+
+    def _sync_page_request(self, run, page_no):
         """GET /worklogs with `updatedFrom` and offset paging; Tempo tells only whether a next
         page exists (`metadata.next`), so pages are chained."""
-        limit = min(max(self.time_page_size, 1), TEMPO_MAX_LIMIT)
+        if self.system_type != "tempo":
+            return super()._sync_page_request(run, page_no)
+        limit = min(max(self.pull_page_size, 1), TEMPO_MAX_LIMIT)
         params = {"offset": (page_no - 1) * limit, "limit": limit}
         if run.updated_since:
             params["updatedFrom"] = run.updated_since.strftime("%Y-%m-%dT%H:%M:%SZ")
         return self._tempo_url("worklogs"), params
 
-    def _time_pages_addressable_tempo(self, stream):
+    def _sync_pages_addressable(self, stream):
         """Offset paging: the main stream's page after a dead one is at a known offset."""
+        if self.system_type != "tempo":
+            return super()._sync_pages_addressable(stream)
         return stream == MAIN_STREAM
 
-    def _time_parse_page_tempo(self, data):
+    def _sync_stream_model(self, stream):
+        if self.system_type != "tempo":
+            return super()._sync_stream_model(stream)
+        return TIME_MODEL
+
+    def _sync_extra_streams(self, run):
+        """The approval sweep follows the main stream when the look-back window holds
+        unapproved worklogs (nothing to ask otherwise)."""
+        if self.system_type != "tempo":
+            return super()._sync_extra_streams(run)
+        if self.tempo_lookback_days <= 0:
+            return []
+        Line = self.env[TIME_MODEL].sudo()
+        return [APPROVALS] if Line.search_count(self._tempo_pending_domain(run), limit=1) else []
+
+    def _sync_fetch_stream_page(self, page):
+        if self.system_type != "tempo" or page.stream != APPROVALS:
+            return super()._sync_fetch_stream_page(page)
+        return self._tempo_fetch_approvals(page)
+
+    def _sync_parse_page(self, data):
+        if self.system_type != "tempo":
+            return super()._sync_parse_page(data)
         worklogs = self._tempo_results(data)
         approvals = self._tempo_approvals(worklogs)
         entries = [self._tempo_entry(w, approvals) for w in worklogs]
@@ -51,7 +86,7 @@ class Q2cSystem(models.Model):
 
     def _tempo_results(self, data):
         if not isinstance(data, dict) or not isinstance(data.get("results"), list):
-            raise ValueError("Tempo answered without a results list")
+            raise MappingError("Tempo answered without a results list")
         return [w for w in data["results"] if isinstance(w, dict)]
 
     def _tempo_approvals(self, worklogs):
@@ -74,10 +109,8 @@ class Q2cSystem(models.Model):
         known = [p for p in periods.setdefault(author, []) if p[0] <= day <= p[1]]
         if known:
             return known[0]
-        answer = self._call(
-            "GET", self._tempo_url(f"timesheet-approvals/user/{author}"),
-            params={"from": day, "to": day},
-        ).json()  # fmt: skip
+        url = self._tempo_url(f"timesheet-approvals/user/{author}")
+        answer = self._call("GET", url, params={"from": day, "to": day}).json()
         period = answer.get("period") or {}
         status = (answer.get("status") or {}).get("key") or "OPEN"
         found = (period.get("from") or day, period.get("to") or day, status)
@@ -112,18 +145,14 @@ class Q2cSystem(models.Model):
 
     def _tempo_pending_domain(self, run):
         date_from, date_to = self._tempo_lookback_window(run)
-        return [("q2c_system_id", "=", self.id), ("q2c_approval_state", "!=", "approved"),
-                ("date", ">=", date_from), ("date", "<=", date_to)]  # fmt: skip
+        return [
+            ("q2c_system_id", "=", self.id),
+            ("q2c_approval_state", "!=", "approved"),
+            ("date", ">=", date_from),
+            ("date", "<=", date_to),
+        ]
 
-    def _time_extra_streams_tempo(self, run):
-        """The approval sweep follows the main stream when the look-back window holds
-        unapproved worklogs (nothing to ask otherwise)."""
-        if self.tempo_lookback_days <= 0:
-            return []
-        Line = self.env["account.analytic.line"].sudo()
-        return [APPROVALS] if Line.search_count(self._tempo_pending_domain(run), limit=1) else []
-
-    def _time_fetch_tempo_approvals(self, page):
+    def _tempo_fetch_approvals(self, page):
         """One page: for each author and period of the window holding unapproved worklogs,
         ask Tempo for the period's status (one call per period, not per date); read the
         worklogs of each period now APPROVED (`/worklogs/user/{accountId}`) and hand them to
@@ -149,11 +178,13 @@ class Q2cSystem(models.Model):
         Line = self.env["account.analytic.line"].sudo()
         groups = Line._read_group(self._tempo_pending_domain(run), ["employee_id", "date:day"])
         employees = {employee.id for employee, _day in groups}
-        refs = self.env["q2c.external.ref"].sudo().search_read(
-            [("system_id", "=", self.id), ("object_type", "=", "employee"),
-             ("res_model", "=", "hr.employee"), ("res_id", "in", list(employees))],
-            ["external_id", "res_id"],
-        )  # fmt: skip
+        domain = [
+            ("system_id", "=", self.id),
+            ("object_type", "=", "employee"),
+            ("res_model", "=", "hr.employee"),
+            ("res_id", "in", list(employees)),
+        ]
+        refs = self.env["q2c.external.ref"].sudo().search_read(domain, ["external_id", "res_id"])
         authors = {}
         for ref in refs:
             authors.setdefault(ref["res_id"], []).append(ref["external_id"])
@@ -165,14 +196,13 @@ class Q2cSystem(models.Model):
 
     def _tempo_user_worklogs(self, author, start, end):
         """Every worklog of `author` from `start` to `end`, following `metadata.next`."""
-        limit = min(max(self.time_page_size, 1), TEMPO_MAX_LIMIT)
+        limit = min(max(self.pull_page_size, 1), TEMPO_MAX_LIMIT)
         worklogs = []
         for number in range(MAX_PERIOD_PAGES):
-            data = self._call(
-                "GET", self._tempo_url(f"worklogs/user/{author}"),
-                params={"from": start, "to": end, "offset": number * limit, "limit": limit},
-            ).json()  # fmt: skip
+            params = {"from": start, "to": end, "offset": number * limit, "limit": limit}
+            url = self._tempo_url(f"worklogs/user/{author}")
+            data = self._call("GET", url, params=params).json()
             worklogs += self._tempo_results(data)
             if not (data.get("metadata") or {}).get("next"):
                 return worklogs
-        raise ValueError(f"Tempo: more than {MAX_PERIOD_PAGES} pages of worklogs for {author}")
+        raise PermanentError(f"Tempo: more than {MAX_PERIOD_PAGES} pages of worklogs for {author}")

@@ -11,25 +11,38 @@ from odoo.tests import tagged
 def worklog(worklog_id, seconds=7200, day="2025-03-27", author="t-gina", **values):
     """A Tempo v4 worklog (saas-specs.md 5.4)."""
     return {
-        "self": f"https://api.tempo.io/4/worklogs/{worklog_id}", "tempoWorklogId": worklog_id,
+        "self": f"https://api.tempo.io/4/worklogs/{worklog_id}",
+        "tempoWorklogId": worklog_id,
         "issue": {"self": "https://x.atlassian.net/rest/api/2/issue/10001", "id": 10001},
-        "timeSpentSeconds": seconds, "billableSeconds": seconds, "startDate": day,
-        "startTime": "09:00:00", "description": "Spec work",
-        "createdAt": "2025-03-27T17:00:00Z", "updatedAt": "2025-03-31T12:00:00Z",
-        "author": {"self": "…", "accountId": author}, "attributes": {"values": []},
+        "timeSpentSeconds": seconds,
+        "billableSeconds": seconds,
+        "startDate": day,
+        "startTime": "09:00:00",
+        "description": "Spec work",
+        "createdAt": "2025-03-27T17:00:00Z",
+        "updatedAt": "2025-03-31T12:00:00Z",
+        "author": {"self": "…", "accountId": author},
+        "attributes": {"values": []},
         **values,
-    }  # fmt: skip
+    }
 
 
 def page(results, next_url=None):
-    body = {"self": "…", "metadata": {"count": len(results), "offset": 0, "limit": 2,
-                                      "next": next_url}, "results": results}  # fmt: skip
+    body = {
+        "self": "…",
+        "metadata": {"count": len(results), "offset": 0, "limit": 2, "next": next_url},
+        "results": results,
+    }
     return (200, {}, json.dumps(body).encode(), 0)
 
 
 def approval(status, start="2025-03-24", end="2025-03-30"):
-    body = {"period": {"from": start, "to": end}, "requiredSeconds": 144000,
-            "timeSpentSeconds": 144000, "status": {"key": status}}  # fmt: skip
+    body = {
+        "period": {"from": start, "to": end},
+        "requiredSeconds": 144000,
+        "timeSpentSeconds": 144000,
+        "status": {"key": status},
+    }
     return (200, {}, json.dumps(body).encode(), 0)
 
 
@@ -39,10 +52,15 @@ class TestTempoPull(Q2cTimeCase):
     def setUpClass(cls):
         super().setUpClass()
         cls.tempo = cls._create_system(
-            name="Tempo (test)", system_type="tempo", user_id=cls.time_user.id,
-            api_token="tempo-token", time_page_size=2, outbound_max_tries=2,
-            time_page_max_retries=2, tempo_lookback_days=0,
-        )  # fmt: skip
+            name="Tempo (test)",
+            system_type="tempo",
+            user_id=cls.time_user.id,
+            api_token="tempo-token",
+            pull_page_size=2,
+            outbound_max_tries=2,
+            pull_page_max_retries=2,
+            tempo_lookback_days=0,
+        )
         Ref = cls.env["q2c.external.ref"]
         Ref._bind(cls.tempo, "employee", "t-gina", cls.gina)
         Ref._bind(cls.tempo, "issue", "10001", cls.project)
@@ -57,7 +75,7 @@ class TestTempoPull(Q2cTimeCase):
         ]
         with stand_in_server(script) as (url, seen):
             self.tempo.base_url = url
-            run = self.tempo._time_start_run()
+            run = self.tempo._sync_start_run()
             self._run_all(run)
         self.assertEqual(run.state, "done")
         self.assertEqual(len(seen), 5)
@@ -82,13 +100,13 @@ class TestTempoPull(Q2cTimeCase):
         replacement, the billed line untouched."""
         with stand_in_server([page([worklog(7)]), approval("APPROVED")]) as (url, _seen):
             self.tempo.base_url = url
-            self._run_all(self.tempo._time_start_run())
+            self._run_all(self.tempo._sync_start_run())
         line = self._line("7", self.tempo)
         self.assertEqual(line.unit_amount, 2.0)
         edited = page([worklog(7, seconds=9000, updatedAt="2025-04-02T12:00:00Z")])
         with stand_in_server([edited, approval("APPROVED")]) as (url, _seen):
             self.tempo.base_url = url
-            run = self.tempo._time_start_run()
+            run = self.tempo._sync_start_run()
             self._run_all(run)
         self.assertEqual(sum(run.page_ids.mapped("updated_count")), 1)
         self.assertEqual(line.unit_amount, 2.5)
@@ -96,7 +114,7 @@ class TestTempoPull(Q2cTimeCase):
         again = page([worklog(7, seconds=10800, updatedAt="2025-04-03T12:00:00Z")])
         with stand_in_server([again, approval("APPROVED")]) as (url, _seen):
             self.tempo.base_url = url
-            self._run_all(self.tempo._time_start_run())
+            self._run_all(self.tempo._sync_start_run())
         self.assertEqual(line.unit_amount, 2.5, "billed history is not edited")
         corrections = self.env["account.analytic.line"].search([("q2c_origin_id", "=", line.id)])
         self.assertEqual(
@@ -110,7 +128,7 @@ class TestTempoPull(Q2cTimeCase):
     def _pull(self, script):
         with stand_in_server(script) as (url, seen):
             self.tempo.base_url = url
-            run = self.tempo._time_start_run()
+            run = self.tempo._sync_start_run()
             self._run_all(run)
         return run, seen
 
@@ -119,14 +137,19 @@ class TestTempoPull(Q2cTimeCase):
         the periods that hold unapproved worklogs and reads those approved since."""
         self.tempo.tempo_lookback_days = 14
         start, end = self._days_ago(6), self._days_ago(0)
-        logs = [worklog(31, day=self._days_ago(3)), worklog(32, day=self._days_ago(2)),
-                worklog(33, day=self._days_ago(40))]  # fmt: skip
-        run, seen = self._pull([
-            page(logs),
-            approval("IN_REVIEW", start, end),
-            approval("OPEN", self._days_ago(44), self._days_ago(38)),
-            approval("IN_REVIEW", start, end),  # the look-back: still in review
-        ])  # fmt: skip
+        logs = [
+            worklog(31, day=self._days_ago(3)),
+            worklog(32, day=self._days_ago(2)),
+            worklog(33, day=self._days_ago(40)),
+        ]
+        run, seen = self._pull(
+            [
+                page(logs),
+                approval("IN_REVIEW", start, end),
+                approval("OPEN", self._days_ago(44), self._days_ago(38)),
+                approval("IN_REVIEW", start, end),  # the look-back: still in review
+            ]
+        )
         self.assertEqual(run.state, "done")
         self.assertEqual(len(seen), 4)
         self.assertEqual([p.stream for p in run.page_ids], ["main", "approvals"])
@@ -147,8 +170,9 @@ class TestTempoPull(Q2cTimeCase):
             self.assertEqual(line.q2c_billing_status, "to_bill")
             self.assertAmount(line.q2c_rate, 170.0)
             self.assertGreaterEqual(line.q2c_approved_at, second.started_at)
-        self.assertEqual(self._line("33", self.tempo).q2c_approval_state, "draft",
-                         "older than the look-back")  # fmt: skip
+        self.assertEqual(
+            self._line("33", self.tempo).q2c_approval_state, "draft", "older than the look-back"
+        )
         # Nothing unapproved left in the window: no look-back.
         third, seen = self._pull([page([])])
         self.assertEqual(len(seen), 1)
@@ -156,13 +180,18 @@ class TestTempoPull(Q2cTimeCase):
 
     def test_a_dead_page_is_stepped_over(self):
         """Offset paging: page 2 of 3 keeps failing; page 3 is still written."""
-        self.tempo.time_page_size = 1
+        self.tempo.pull_page_size = 1
         error = (500, {}, b"{}", 0)
         script = [
-            page([worklog(41)], next_url="https://next"), approval("APPROVED"),
-            error, error, error, error,
-            page([worklog(43)]), approval("APPROVED"),
-        ]  # fmt: skip
+            page([worklog(41)], next_url="https://next"),
+            approval("APPROVED"),
+            error,
+            error,
+            error,
+            error,
+            page([worklog(43)]),
+            approval("APPROVED"),
+        ]
         run, seen = self._pull(script)
         self.assertEqual(len(seen), 8)
         self.assertEqual(parse_qs(urlsplit(seen[6]["path"]).query)["offset"], ["2"])
@@ -172,19 +201,25 @@ class TestTempoPull(Q2cTimeCase):
         self.assertEqual(self._line("43", self.tempo).q2c_billing_status, "to_bill")
         self.assertEqual(run.state, "partial")
         self.assertIn("main page 2", run.note)
-        self.assertFalse(self.tempo.time_watermark)
+        self.assertFalse(self.tempo.pull_watermark)
 
     def test_a_dead_look_back_ends_the_run_partial(self):
         """The look-back is one page: when it keeps failing it is not stepped over."""
         self.tempo.tempo_lookback_days = 14
         start, end = self._days_ago(6), self._days_ago(0)
         error = (503, {}, b"{}", 0)
-        script = [page([worklog(51, day=self._days_ago(1))]), approval("IN_REVIEW", start, end),
-                  error, error, error, error]  # fmt: skip
+        script = [
+            page([worklog(51, day=self._days_ago(1))]),
+            approval("IN_REVIEW", start, end),
+            error,
+            error,
+            error,
+            error,
+        ]
         run, seen = self._pull(script)
         self.assertEqual(len(seen), 6)
         look_back = run.page_ids.filtered(lambda p: p.stream == "approvals")
         self.assertEqual((look_back.page_no, look_back.state), (1, "dead"))
         self.assertEqual(run.state, "partial")
         self.assertIn("approvals page 1: Retries exhausted", run.note)
-        self.assertFalse(self.tempo.time_watermark)
+        self.assertFalse(self.tempo.pull_watermark)

@@ -6,13 +6,17 @@ from .common import Q2cTimeCase
 @tagged("post_install", "-at_install")
 class TestPushApi(Q2cTimeCase):
     def test_push_per_entry_results(self):
-        entries = [self._entry("p-1"), self._entry("p-2", hours=99),
-                   self._entry("p-3", employee="u-ghost")]  # fmt: skip
+        entries = [
+            self._entry("p-1"),
+            self._entry("p-2", hours=99),
+            self._entry("p-3", employee="u-ghost"),
+        ]
         response = self._push(entries)
         self.assertEqual(response.status_code, 200, response.text)
         body = response.json()
-        self.assertEqual([r["status"] for r in body["results"]],
-                         ["created", "rejected", "rejected"])  # fmt: skip
+        self.assertEqual(
+            [r["status"] for r in body["results"]], ["created", "rejected", "rejected"]
+        )
         self.assertIn("hours", body["results"][1]["reason"])
         self.assertTrue(body["results"][2]["held"])
         self.assertEqual(body["summary"], {"created": 1, "rejected": 2})
@@ -67,7 +71,8 @@ class TestPushApi(Q2cTimeCase):
         document = response.json()
         self.assertTrue(document["openapi"].startswith("3."))
         post = document["paths"]["/q2c/api/v1/time-entries"]["post"]
-        self.assertEqual(post["requestBody"]["content"]["application/json"]["schema"]["maxItems"],
-                         1000)  # fmt: skip
+        self.assertEqual(
+            post["requestBody"]["content"]["application/json"]["schema"]["maxItems"], 1000
+        )
         statuses = document["components"]["schemas"]["Result"]["properties"]["status"]["enum"]
         self.assertEqual(statuses, ["created", "updated", "unchanged", "rejected"])

@@ -4,7 +4,7 @@ from datetime import timedelta
 
 from odoo import _, api, fields, models
 from odoo.addons.q2c_base import outbound
-from odoo.addons.q2c_base.exceptions import PermanentError, TransientError
+from odoo.addons.q2c_base.exceptions import MappingError, PermanentError, TransientError
 from odoo.exceptions import UserError, ValidationError
 
 TOGGL_API = "https://api.track.toggl.com"
@@ -26,6 +26,7 @@ APPROVAL_MODES = [
 QUOTA_EXCEEDED = 402
 QUOTA_WAIT_DEFAULT = 3600.0
 QUOTA_RESET_HEADER = "X-Toggl-Quota-Resets-In"
+TIME_MODEL = "account.analytic.line"
 
 
 class Q2cSystem(models.Model):
@@ -68,19 +69,28 @@ class Q2cSystem(models.Model):
             if system.toggl_lookback_days < 0:
                 raise ValidationError(_("The look-back cannot be negative."))
 
-    def _auth_headers_toggl(self):
+    def _compute_feature_support_fields(self):
+        result = super()._compute_feature_support_fields()
+        self.filtered(lambda s: s.system_type == "toggl").update({"supports_pull": True})
+        return result
+
+    def _auth_headers(self):
         """Toggl: HTTP Basic with the API token as user name and the word `api_token` as
         password (saas-specs.md 5.2)."""
+        if self.system_type != "toggl":
+            return super()._auth_headers()
         token = self._get_secret("api_token") if self.sudo().api_token_enc else ""
         basic = base64.b64encode(f"{token}:api_token".encode()).decode()
         return {"Authorization": f"Basic {basic}"}
 
     # --- one page ---------------------------------------------------------------------------
 
-    def _time_fetch_page_toggl(self, page):
+    def _sync_fetch_answer(self, page):
         """POST the detailed-report search. Page 1 builds the body from the run's window; a
         chained page reads the body its previous page stored as cursor (same window, plus
         first_id / first_row_number), so a retry reads the same page again."""
+        if self.system_type != "toggl":
+            return super()._sync_fetch_answer(page)
         self._toggl_check_setup()
         body = json.loads(page.cursor) if page.cursor else self._toggl_first_body(page.run_id)
         url = self._toggl_url(SEARCH_PATH.format(workspace=self.toggl_workspace_id))
@@ -89,10 +99,21 @@ class Q2cSystem(models.Model):
         headers = {key: response.headers.get(key) for key in CURSOR_HEADERS}
         return {"rows": response.json(), "body": body, "headers": headers}
 
-    def _time_parse_page_toggl(self, data):
+    def _sync_parse_page(self, data):
+        if self.system_type != "toggl":
+            return super()._sync_parse_page(data)
+        return self._toggl_parse_page(data)
+
+    def _sync_stream_model(self, stream):
+        if self.system_type != "toggl":
+            return super()._sync_stream_model(stream)
+        return TIME_MODEL
+
+    def _toggl_parse_page(self, data):
+        """(stopped time entries of the answer's rows, the next page's cursor or None)."""
         rows = data.get("rows")
         if not isinstance(rows, list):
-            raise ValueError("Toggl answered without a list of time entry rows")
+            raise MappingError("Toggl answered without a list of time entry rows")
         entries = []
         for row in rows:
             if not isinstance(row, dict):
@@ -138,7 +159,7 @@ class Q2cSystem(models.Model):
         return {
             "start_date": first.isoformat(),
             "end_date": last.isoformat(),
-            "page_size": max(self.time_page_size, 1),
+            "page_size": max(self.pull_page_size, 1),
             "grouped": False,
         }
 
@@ -151,10 +172,13 @@ class Q2cSystem(models.Model):
                 response.headers.get(QUOTA_RESET_HEADER) or response.headers.get("Retry-After")
             )
             raise TransientError(
-                _("%(system)s: Toggl's hourly request quota is used up (HTTP 402)",
-                  system=self.name),
+                _(
+                    "%(system)s: Toggl's hourly request quota is used up (HTTP 402)",
+                    system=self.name,
+                ),
                 retry_after=wait if wait is not None else QUOTA_WAIT_DEFAULT,
-            )  # fmt: skip
+                status=status,
+            )
         if 400 <= status < 500:
             raise PermanentError(
                 _(
@@ -163,7 +187,8 @@ class Q2cSystem(models.Model):
                     url=outbound.redact_url(url),
                     status=status,
                     body=response.text[:300],
-                )
+                ),
+                status=status,
             )
 
     def _toggl_next_cursor(self, data, has_rows):
@@ -179,7 +204,7 @@ class Q2cSystem(models.Model):
             if not value:
                 continue
             if not value.isdigit():
-                raise ValueError(f"Toggl sent a malformed {header} header: {value!r}")
+                raise MappingError(f"Toggl sent a malformed {header} header: {value!r}")
             body[key] = int(value)
         if body == data.get("body"):
             return None

@@ -3,6 +3,7 @@ import json
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
+from odoo.addons.q2c_base.exceptions import MappingError
 from odoo.addons.q2c_base.tests.common import stand_in_server
 from odoo.addons.q2c_timesheet.tests.common import Q2cTimeCase
 from odoo.tests import tagged
@@ -23,14 +24,29 @@ def toggl_row(
     """A row of Toggl's detailed report (Reports API v3, `grouped: false`): what the entries
     share, and the time entry itself (saas-specs.md 5.2)."""
     return {
-        "user_id": 9101, "username": "Gina", "project_id": 9201, "task_id": None,
-        "billable": True, "description": "Design review", "tag_ids": list(tags),
-        "billable_amount_in_cents": 30000, "hourly_rate_in_cents": 15000, "currency": "USD",
+        "user_id": 9101,
+        "username": "Gina",
+        "project_id": 9201,
+        "task_id": None,
+        "billable": True,
+        "description": "Design review",
+        "tag_ids": list(tags),
+        "billable_amount_in_cents": 30000,
+        "hourly_rate_in_cents": 15000,
+        "currency": "USD",
         "row_number": entry_id,
-        "time_entries": [{"id": entry_id, "seconds": seconds, "start": start, "stop": stop,
-                          "at": at, "at_tz": at}],
+        "time_entries": [
+            {
+                "id": entry_id,
+                "seconds": seconds,
+                "start": start,
+                "stop": stop,
+                "at": at,
+                "at_tz": at,
+            }
+        ],
         **values,
-    }  # fmt: skip
+    }
 
 
 def toggl_page(rows, next_id=None, next_row=None):
@@ -48,11 +64,17 @@ class TestTogglPull(Q2cTimeCase):
     def setUpClass(cls):
         super().setUpClass()
         cls.toggl = cls._create_system(
-            name="Toggl (test)", system_type="toggl", user_id=cls.time_user.id,
-            api_token="toggl-token", toggl_workspace_id="4567890",
-            toggl_approval_mode="tag", toggl_approval_tag_id=str(APPROVED_TAG),
-            time_page_size=2, outbound_max_tries=2, time_page_max_retries=2,
-        )  # fmt: skip
+            name="Toggl (test)",
+            system_type="toggl",
+            user_id=cls.time_user.id,
+            api_token="toggl-token",
+            toggl_workspace_id="4567890",
+            toggl_approval_mode="tag",
+            toggl_approval_tag_id=str(APPROVED_TAG),
+            pull_page_size=2,
+            outbound_max_tries=2,
+            pull_page_max_retries=2,
+        )
         Ref = cls.env["q2c.external.ref"]
         Ref._bind(cls.toggl, "employee", "9101", cls.gina)
         Ref._bind(cls.toggl, "project", "9201", cls.project)
@@ -61,7 +83,7 @@ class TestTogglPull(Q2cTimeCase):
         """One run against a stand-in Toggl serving `script`; (run, requests seen)."""
         with stand_in_server(script) as (url, seen):
             self.toggl.base_url = url
-            run = self.toggl._time_start_run()
+            run = self.toggl._sync_start_run()
             self._run_all(run)
         return run, seen
 
@@ -74,15 +96,21 @@ class TestTogglPull(Q2cTimeCase):
 
     def test_pull_chained_pages_with_auth_and_rate_limit(self):
         script = [
-            toggl_page([toggl_row(1), toggl_row(2, seconds=-1711530000, stop=None)],
-                       next_id=3, next_row=3),
+            toggl_page(
+                [toggl_row(1), toggl_row(2, seconds=-1711530000, stop=None)], next_id=3, next_row=3
+            ),
             (429, {"Retry-After": "0"}, b'{"message": "Too many requests"}', 0),
-            toggl_page([toggl_row(3, seconds=5400, start="2025-04-01T23:30:00-05:00"),
-                        toggl_row(4, tags=()), toggl_row(5, project_id=None)]),
-        ]  # fmt: skip
+            toggl_page(
+                [
+                    toggl_row(3, seconds=5400, start="2025-04-01T23:30:00-05:00"),
+                    toggl_row(4, tags=()),
+                    toggl_row(5, project_id=None),
+                ]
+            ),
+        ]
         run, seen = self._pull(script)
         self.assertEqual(run.state, "done", run.page_ids.mapped("error"))
-        self.assertEqual(self.toggl.time_watermark, run.started_at)
+        self.assertEqual(self.toggl.pull_watermark, run.started_at)
         self.assertEqual(run.page_ids.mapped("page_no"), [1, 2])
         self.assertEqual(len(seen), 3, "the rate-limited page is asked again")
         first = seen[0]
@@ -98,8 +126,7 @@ class TestTogglPull(Q2cTimeCase):
         self.assertNotIn("first_id", body)
         # Page 2 reads the same window from the cursor page 1's answer gave, also on retry.
         for request in seen[1:]:
-            self.assertEqual(self._body(request),
-                             {**body, "first_id": 3, "first_row_number": 3})  # fmt: skip
+            self.assertEqual(self._body(request), {**body, "first_id": 3, "first_row_number": 3})
         line = self._line("1", self.toggl)
         self.assertEqual(line.unit_amount, 2.0)
         self.assertEqual(line.employee_id, self.gina)
@@ -127,11 +154,13 @@ class TestTogglPull(Q2cTimeCase):
         self.assertEqual(run.page_ids.created_count, 2)
         billed = self._line("22", self.toggl)
         billed._q2c_mark_billed("INV-2025-0001")
-        since = self.toggl.time_watermark - timedelta(minutes=5)
+        since = self.toggl.pull_watermark - timedelta(minutes=5)
         # Both entries are edited in Toggl. The report filters by work date, so the next run
         # reads the look-back window before the watermark again and finds them changed.
-        edited = [toggl_row(21, seconds=9000, at="2025-04-02T08:00:00+00:00"),
-                  toggl_row(22, seconds=14400, at="2025-04-02T08:00:00+00:00")]  # fmt: skip
+        edited = [
+            toggl_row(21, seconds=9000, at="2025-04-02T08:00:00+00:00"),
+            toggl_row(22, seconds=14400, at="2025-04-02T08:00:00+00:00"),
+        ]
         second, seen = self._pull([toggl_page(edited)])
         self.assertEqual(second.updated_since, since)
         window_start = since.date() - timedelta(days=30)
@@ -157,13 +186,15 @@ class TestTogglPull(Q2cTimeCase):
 
     def test_dead_chained_page_ends_partial_and_next_run_reads_it_again(self):
         watermark = datetime(2025, 4, 10, 6, 0)
-        self.toggl.sudo().time_watermark = watermark
+        self.toggl.sudo().pull_watermark = watermark
         error = (500, {}, b'{"message": "boom"}', 0)
         script = [
             toggl_page([toggl_row(31), toggl_row(32)], next_id=33, next_row=3),
-            error, error,  # page 2, first job try (two calls)
-            error, error,  # page 2, second and last job try
-        ]  # fmt: skip
+            error,
+            error,  # page 2, first job try (two calls)
+            error,
+            error,  # page 2, second and last job try
+        ]
         run, seen = self._pull(script)
         pages = {page.page_no: page for page in run.page_ids}
         self.assertEqual(sorted(pages), [1, 2], run.page_ids.mapped("error"))
@@ -172,7 +203,7 @@ class TestTogglPull(Q2cTimeCase):
         self.assertIn("HTTP 500", pages[2].error)
         self.assertEqual(run.state, "partial")
         self.assertTrue(run.finished_at)
-        self.assertEqual(self.toggl.time_watermark, watermark, "a dead page keeps the watermark")
+        self.assertEqual(self.toggl.pull_watermark, watermark, "a dead page keeps the watermark")
         window = self._body(seen[0])
         # The next run starts from the same watermark: the same window, page 1 found
         # unchanged, and the rows behind the dead page imported this time.
@@ -187,7 +218,7 @@ class TestTogglPull(Q2cTimeCase):
         self.assertEqual(pages[1].unchanged_count, 2)
         self.assertEqual(pages[2].created_count, 1)
         self.assertTrue(self._line("33", self.toggl))
-        self.assertEqual(self.toggl.time_watermark, second.started_at)
+        self.assertEqual(self.toggl.pull_watermark, second.started_at)
 
     def test_long_retry_after_and_quota_postpone_the_page(self):
         script = [
@@ -195,10 +226,10 @@ class TestTogglPull(Q2cTimeCase):
             (402, {"X-Toggl-Quota-Resets-In": "900"}, b'"quota exceeded"', 0),
             toggl_page([toggl_row(41)]),
         ]
-        self.toggl.time_page_max_retries = 3
+        self.toggl.pull_page_max_retries = 3
         with stand_in_server(script) as (url, seen):
             self.toggl.base_url = url
-            run = self.toggl._time_start_run()
+            run = self.toggl._sync_start_run()
             page = run.page_ids
             for wait, reason in ((120, "HTTP 429"), (900, "402")):
                 before = datetime.now()
@@ -223,7 +254,7 @@ class TestTogglPull(Q2cTimeCase):
                 self.assertEqual(run.page_ids.state, "dead")
                 self.assertIn(f"HTTP {status}", run.page_ids.error)
                 self.assertEqual(run.state, "partial")
-                self.assertFalse(self.toggl.time_watermark)
+                self.assertFalse(self.toggl.pull_watermark)
 
     def test_approval_modes(self):
         self.toggl.toggl_approval_mode = "all"
@@ -239,26 +270,30 @@ class TestTogglPull(Q2cTimeCase):
     def test_next_cursor_ends_the_chain(self):
         body = {"start_date": "2025-03-01", "end_date": "2025-04-11", "page_size": 2}
         heads = {"X-Next-ID": "9", "X-Next-Row-Number": "3"}
-        parse = self.toggl._time_parse_page_toggl
+        parse = self.toggl._toggl_parse_page
         _entries, cursor = parse({"rows": [toggl_row(61)], "body": body, "headers": heads})
         self.assertEqual(json.loads(cursor), {**body, "first_id": 9, "first_row_number": 3})
         cases = [
             ("last page", [toggl_row(61)], body, {}),
             ("empty page", [], body, heads),
-            ("same cursor again", [toggl_row(61)],
-             {**body, "first_id": 9, "first_row_number": 3}, heads),
-        ]  # fmt: skip
+            (
+                "same cursor again",
+                [toggl_row(61)],
+                {**body, "first_id": 9, "first_row_number": 3},
+                heads,
+            ),
+        ]
         for name, rows, sent, headers in cases:
             with self.subTest(name):
                 answer = {"rows": rows, "body": sent, "headers": headers}
                 self.assertIsNone(parse(answer)[1])
-        with self.assertRaises(ValueError):
+        with self.assertRaises(MappingError):
             parse({"rows": {"error": "x"}, "body": body, "headers": {}})
 
     def test_cron_enqueues_as_the_integration_user(self):
-        self.toggl.time_pull_enabled = True
-        self.env["q2c.system"]._cron_pull_time()
-        run = self.toggl.time_sync_run_ids
+        self.toggl.pull_enabled = True
+        self.env["q2c.system"]._cron_pull()
+        run = self.toggl.sync_run_ids
         self.assertEqual(len(run), 1)
         job = self._job(run.page_ids)
         self.assertEqual(job.user_id, self.time_user)

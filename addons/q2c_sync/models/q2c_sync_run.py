@@ -9,21 +9,21 @@ PAGE_STATES = [
     ("done", "Done"),
     ("dead", "Dead"),
 ]
-# The stream every run reads first: entries updated since the watermark. Connectors may add
-# streams read after it (`q2c.system._time_extra_streams`).
+# The stream every run reads first: records updated since the watermark. Connectors may add
+# streams read after it (`q2c.system._sync_extra_streams`).
 MAIN_STREAM = "main"
-# A reconciliation that would mark more than this share of the window's entries deleted is
-# refused: a read that suddenly misses most entries is a permission or filter change at the
+# A reconciliation that would mark more than this share of the window's records deleted is
+# refused: a read that suddenly misses most records is a permission or filter change at the
 # source, not a mass deletion.
 RECONCILE_MAX_SHARE = 0.5
 RECONCILE_MIN_GUARDED = 10
 
 
-class Q2cTimeSyncRun(models.Model):
-    """One pull of a system's time entries updated since its watermark, page by page."""
+class Q2cSyncRun(models.Model):
+    """One pull of a system's records updated since its watermark, page by page."""
 
-    _name = "q2c.time.sync.run"
-    _description = "Time Sync Run"
+    _name = "q2c.sync.run"
+    _description = "Sync Run"
     _order = "id desc"
 
     system_id = fields.Many2one("q2c.system", required=True, ondelete="cascade", index=True)
@@ -36,9 +36,9 @@ class Q2cTimeSyncRun(models.Model):
         "Outcome",
         readonly=True,
         help="Why a run is partial (its dead pages, pages not read), and what a stream did "
-        "besides writing entries (entries found deleted at the source, checks skipped).",
+        "besides writing records (records found deleted at the source, checks skipped).",
     )
-    page_ids = fields.One2many("q2c.time.sync.page", "run_id", string="Pages")
+    page_ids = fields.One2many("q2c.sync.page", "run_id", string="Pages")
     page_count = fields.Integer(compute="_compute_counts")
     entry_count = fields.Integer("Entries", compute="_compute_counts")
 
@@ -53,31 +53,14 @@ class Q2cTimeSyncRun(models.Model):
         runs with the rights of who enqueued it: never from sudo). `start`: the cursor a
         chained page starts reading from."""
         self.ensure_one()
-        Page = self.env["q2c.time.sync.page"].sudo()
-        pages = Page.create(
-            [
-                {"run_id": self.id, "stream": stream, "page_no": number, "cursor": start}
-                for number in numbers
-            ]  # fmt: skip
-        )
-        system = self.system_id
+        Page = self.env["q2c.sync.page"].sudo()
+        vals = [
+            {"run_id": self.id, "stream": stream, "page_no": number, "cursor": start}
+            for number in numbers
+        ]
+        pages = Page.create(vals)
         for page in pages:
-            job = (
-                page.with_user(system.user_id)
-                .with_context(q2c_correlation_id=f"time-sync-{self.id}-{stream}-{page.page_no}")
-                .with_delay(
-                    channel=system.job_channel,
-                    max_retries=max(system.time_page_max_retries, 1),
-                    description=_(
-                        "%(system)s: time entries, %(stream)s page %(page)s",
-                        system=system.name,
-                        stream=stream,
-                        page=page.page_no,
-                    ),
-                )  # fmt: skip
-                ._run()
-            )
-            page.job_uuid = job.uuid
+            page.job_uuid = page._enqueue().uuid
         return pages
 
     def _add_note(self, text):
@@ -91,12 +74,11 @@ class Q2cTimeSyncRun(models.Model):
         under a row lock, so the watermark commits with that write or not at all.
 
         When the pages of a stream are all settled, the next stream the connector asks for
-        (`_time_extra_streams`) starts instead; the connector's `_time_run_complete` hook
+        (`_sync_extra_streams`) starts instead; the connector's `_sync_run_complete` hook
         runs once, just before the run closes."""
         self.ensure_one()
         self.env.flush_all()
-        self.env.cr.execute("SELECT id FROM q2c_time_sync_run WHERE id = %s FOR UPDATE",
-                            (self.id,))  # fmt: skip
+        self.env.cr.execute("SELECT id FROM q2c_sync_run WHERE id = %s FOR UPDATE", (self.id,))
         self.invalidate_recordset()
         self.page_ids.invalidate_recordset()
         if self.state != "running":
@@ -104,11 +86,11 @@ class Q2cTimeSyncRun(models.Model):
         if set(self.page_ids.mapped("state")) - {"done", "dead"}:
             return
         started = set(self.page_ids.mapped("stream"))
-        following = [s for s in self.system_id._time_extra_streams(self) if s not in started]
+        following = [s for s in self.system_id._sync_extra_streams(self) if s not in started]
         if following:
             self._add_pages([1], following[0])
             return
-        self.system_id._time_run_complete(self)
+        self.system_id._sync_run_complete(self)
         self.env.flush_all()
         self.page_ids.invalidate_recordset()
         clean = set(self.page_ids.mapped("state")) == {"done"}
@@ -118,7 +100,7 @@ class Q2cTimeSyncRun(models.Model):
             {"state": "done" if clean else "partial", "finished_at": fields.Datetime.now()}
         )
         if clean:
-            self.system_id.sudo().time_watermark = self.started_at
+            self.system_id.sudo().pull_watermark = self.started_at
 
     def _partial_reason(self):
         """The dead pages with their reasons, and what it means for the next run."""
@@ -126,8 +108,8 @@ class Q2cTimeSyncRun(models.Model):
         lines = [
             _(
                 "Dead pages: the watermark stays at %(mark)s, so the next run reads again from "
-                "it (entries already written are found unchanged).",
-                mark=system.time_watermark or _("the beginning"),
+                "it (records already written are found unchanged).",
+                mark=system.pull_watermark or _("the beginning"),
             )
         ]
         for page in self.page_ids.filtered(lambda p: p.state == "dead"):
@@ -137,7 +119,7 @@ class Q2cTimeSyncRun(models.Model):
                     stream=page.stream,
                     page=page.page_no,
                     error=page.error,
-                )  # fmt: skip
+                )
             )
             if page.chain_stopped:
                 lines.append(
@@ -153,40 +135,49 @@ class Q2cTimeSyncRun(models.Model):
     # --- reconciliation -----------------------------------------------------------------------
 
     def _reconcile_deletions(self, stream, date_from, date_to):
-        """Entries of the system that Odoo holds for work dates `date_from`..`date_to` but
-        that a complete re-read of that window (the pages of `stream`, each recording the
-        ids the source listed) no longer lists: deleted at the source.
+        """Records of the system that Odoo holds for dates `date_from`..`date_to` but that a
+        complete re-read of that window (the pages of `stream`, each recording the ids the
+        source listed) no longer lists: deleted at the source.
+
+        The records are those of the stream's model (`_sync_stream_model`), which answers
+        `_q2c_missing_at_source(system, date_from, date_to, listed_ids)` -> (count present,
+        records missing) and `records._q2c_mark_deleted_at_source(reason)`.
 
         Safe by construction: nothing happens unless every page of the stream is done (a
         dead or missing page means an incomplete read), and a result that would remove more
-        than half of the window's entries is refused with an exception for a person. Returns
-        the lines marked."""
+        than half of the window's records is refused with an exception for a person. Returns
+        the records marked."""
         self.ensure_one()
-        Line = self.env["account.analytic.line"]
+        system = self.system_id
+        Model = self.env[system._sync_stream_model(stream)]
         pages = self.page_ids.filtered(lambda p: p.stream == stream)
         if not pages or set(pages.mapped("state")) != {"done"}:
             self._add_note(_("Deletions not checked: the re-read of %s is incomplete.", stream))
-            return Line
+            return Model
         listed = set()
         for page in pages:
             listed.update(json.loads(page.listed_ids or "[]"))
-        system = self.system_id
-        present, missing = Line._q2c_missing_at_source(system, date_from, date_to, listed)
+        present, missing = Model._q2c_missing_at_source(system, date_from, date_to, listed)
         if not missing:
-            return Line
+            return Model
         if len(missing) >= RECONCILE_MIN_GUARDED and len(missing) > RECONCILE_MAX_SHARE * present:
             self._refuse_reconciliation(len(missing), present, date_from, date_to)
-            return Line
+            return Model
+        window = {"from": fields.Date.to_string(date_from), "to": fields.Date.to_string(date_to)}
         reason = _(
             "Deleted in %(system)s: not listed when %(from)s..%(to)s was read again on %(day)s.",
-            system=system.name, day=fields.Date.to_string(self.started_at.date()),
-            **{"from": fields.Date.to_string(date_from), "to": fields.Date.to_string(date_to)},
-        )  # fmt: skip
+            system=system.name,
+            day=fields.Date.to_string(self.started_at.date()),
+            **window,
+        )
         missing._q2c_mark_deleted_at_source(reason)
         self._add_note(
-            _("%(count)s entries deleted at the source (%(from)s..%(to)s).", count=len(missing),
-              **{"from": date_from, "to": date_to})
-        )  # fmt: skip
+            _(
+                "%(count)s entries deleted at the source (%(from)s..%(to)s).",
+                count=len(missing),
+                **{"from": date_from, "to": date_to},
+            )
+        )
         return missing
 
     def _refuse_reconciliation(self, missing, present, date_from, date_to):
@@ -194,10 +185,12 @@ class Q2cTimeSyncRun(models.Model):
             "Deletions not applied: %(missing)s of %(present)s entries of %(from)s..%(to)s are "
             "no longer listed by the source. That looks like a change of the token's rights or "
             "of a filter, not deletions; check the system, then the next run checks again.",
-            missing=missing, present=present, **{"from": date_from, "to": date_to},
-        )  # fmt: skip
+            missing=missing,
+            present=present,
+            **{"from": date_from, "to": date_to},
+        )
         self._add_note(text)
-        name = _("%s: time entries missing at the source", self.system_id.name)
+        name = _("%s: entries missing at the source", self.system_id.name)
         Exception_ = self.env["q2c.exception"].sudo()
         if not Exception_.search_count(
             [("system_id", "=", self.system_id.id), ("name", "=", name), ("state", "=", "open")]

@@ -1,0 +1,80 @@
+"""The push API's plumbing, shared by every push route (time entries, expenses, ...):
+authenticate (an Odoo API key: `auth="bearer"` on the route), find the system, parse and
+bound the JSON body, hand it to the ingestion model, answer one result per entry."""
+
+import json
+import logging
+from collections import Counter
+
+from odoo import http
+from odoo.http import request
+
+_logger = logging.getLogger(__name__)
+MAX_BODY_BYTES = 4 * 1024 * 1024
+MAX_ENTRIES = 1000
+# API field names that differ from the ingestion's.
+FIELD_NAMES = {"id": "external_id"}
+
+
+def answer(status, body):
+    return request.make_json_response(body, status=status)
+
+
+class Q2cPushController(http.Controller):
+    """No route of its own: a push route is a thin method calling `_push`, e.g.
+
+    @http.route("/q2c/api/v1/time-entries", type="http", auth="bearer",
+                methods=["POST"], csrf=False, save_session=False)
+    def push_time_entries(self, system=None, **_params):
+        return self._push(system, "account.analytic.line", "time entries")
+    """
+
+    def _push(self, system, model, label):
+        """One push request: authorise the system (`?system=<id>` when the API key's user
+        serves several), parse the JSON array of at most MAX_ENTRIES entries and hand it to
+        `<model>._q2c_ingest(system, entries)` as the API key's user, which answers one
+        result per entry. Answers 200 with {results, summary}, or 400 / 403 / 413 with
+        {error}; 401 (no or a bad key) is Odoo's, before this runs."""
+        systems = self._systems(system)
+        if len(systems) != 1:
+            reason = (
+                "the API key's user is the integration user of no active system"
+                if not systems
+                else "the user serves several systems: add ?system=<id>"
+            )
+            return answer(403, {"error": reason})
+        length = request.httprequest.content_length
+        if length is not None and length > MAX_BODY_BYTES:
+            return answer(413, {"error": "request body too large"})
+        try:
+            entries = json.loads(request.httprequest.get_data(cache=False) or b"null")
+        except (ValueError, UnicodeDecodeError):
+            return answer(400, {"error": "the body is not valid JSON"})
+        if not isinstance(entries, list):
+            return answer(400, {"error": f"the body must be a JSON array of {label}"})
+        if len(entries) > MAX_ENTRIES:
+            return answer(413, {"error": f"at most {MAX_ENTRIES} entries per request"})
+        normalised = [self._rename(entry) for entry in entries]
+        results = request.env[model]._q2c_ingest(systems, normalised)
+        summary = Counter(result["status"] for result in results)
+        _logger.info("q2c: %s pushed to system %s: %s", label, systems.id, dict(summary))
+        return answer(200, {"results": results, "summary": dict(summary)})
+
+    def _systems(self, system_id):
+        """The active systems pushing with the request's user (`supports_push`), narrowed to
+        `system_id` when given."""
+        domain = [("user_id", "=", request.env.uid), ("active", "=", True)]
+        if system_id:
+            if not str(system_id).isdigit():
+                return request.env["q2c.system"].browse()
+            domain.append(("id", "=", int(system_id)))
+        # The system record is configuration the integration user may read; sudo only to
+        # read it whatever its record rules, never to write.
+        systems = request.env["q2c.system"].sudo().search(domain).filtered("supports_push")
+        return systems.with_env(request.env)
+
+    @staticmethod
+    def _rename(entry):
+        if not isinstance(entry, dict):
+            return entry
+        return {FIELD_NAMES.get(key, key): value for key, value in entry.items()}
