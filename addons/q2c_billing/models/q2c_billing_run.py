@@ -101,10 +101,9 @@ class Q2cBillingRun(models.Model):
             invoices = run.line_ids.invoice_id
             run.invoice_ids = invoices
             run.invoice_count = len(invoices)
+            currency = run.currency_id
             run.amount_total = sum(
-                invoices.filtered(lambda m: m.currency_id == run.currency_id).mapped(
-                    "amount_total"
-                )
+                invoices.filtered(lambda m, c=currency: m.currency_id == c).mapped("amount_total")
             )
 
     @api.depends("line_ids.state")
@@ -270,7 +269,7 @@ class Q2cBillingRun(models.Model):
         for run in self:
             drafts = run.invoice_ids.filtered(lambda move: move.state == "draft")
             released = run.line_ids.filtered(
-                lambda line: not line.invoice_id or line.invoice_id in drafts
+                lambda line, d=drafts: not line.invoice_id or line.invoice_id in d
             )
             released.write({"state": "cancelled", "period_key": False})
             drafts.unlink()

@@ -161,14 +161,18 @@ class Q2cBillingRunLine(models.Model):
         contract = self.contract_id
         journal = self._check_billable()
         time, expenses = self._entries_to_bill()
-        specs = self._time_specs(time) + self._correction_specs(time) + self._expense_specs(
-            expenses
-        )
+        specs = [
+            *self._time_specs(time),
+            *self._correction_specs(time),
+            *self._expense_specs(expenses),
+        ]
         if not specs:
             self.write({"state": "done", "reason": _(MESSAGES["nothing"])})
             return
-        invoice = self.env["account.move"].with_company(self.company_id).create(
-            self._invoice_values(journal, specs)
+        invoice = (
+            self.env["account.move"]
+            .with_company(self.company_id)
+            .create(self._invoice_values(journal, specs))
         )
         if contract.currency_id.compare_amounts(invoice.amount_total, 0.0) < 0:
             raise BillingBlocked(
@@ -238,10 +242,11 @@ class Q2cBillingRunLine(models.Model):
         Time = self.env["account.analytic.line"].sudo()
         Expense = self.env["hr.expense"].sudo()
         self._check_rates(Time, Expense, reach)
-        time = Time.search(Time._q2c_billable_domain(contract, run.cutoff) + reach,
-                           order="date, id")  # fmt: skip
+        time = Time.search(
+            [*Time._q2c_billable_domain(contract, run.cutoff), *reach], order="date, id"
+        )
         expenses = Expense.search(
-            Expense._q2c_billable_domain(contract, run.cutoff) + reach, order="date, id"
+            [*Expense._q2c_billable_domain(contract, run.cutoff), *reach], order="date, id"
         )
         return time, expenses
 
@@ -249,9 +254,11 @@ class Q2cBillingRunLine(models.Model):
         contract, cutoff = self.contract_id, self.run_id.cutoff
         held = [("q2c_contract_id", "=", contract.id), ("q2c_approved_at", "<=", cutoff),
                 *reach]  # fmt: skip
-        no_rate = Time.search(held + ["|", ("q2c_billing_status", "=", "no_rate"), "&",
-                                      ("q2c_billing_status", "=", "to_bill"),
-                                      ("q2c_rate", "=", 0.0)], order="date, id")  # fmt: skip
+        no_rate = Time.search(
+            [*held, "|", ("q2c_billing_status", "=", "no_rate"),
+             "&", ("q2c_billing_status", "=", "to_bill"), ("q2c_rate", "=", 0.0)],
+            order="date, id",
+        )  # fmt: skip
         if no_rate:
             raise BillingBlocked(
                 _(
@@ -264,7 +271,7 @@ class Q2cBillingRunLine(models.Model):
                     ),
                 )
             )
-        no_fx = Expense.search(held + [("q2c_billing_status", "=", "no_rate")])
+        no_fx = Expense.search([*held, ("q2c_billing_status", "=", "no_rate")])
         if no_fx:
             raise BillingBlocked(
                 _(MESSAGES["expense_no_fx"], count=len(no_fx),
@@ -317,8 +324,8 @@ class Q2cBillingRunLine(models.Model):
                      kind=kind[line.q2c_correction_kind].lower())  # fmt: skip
             name += self._time_name(line.employee_id, line.employee_id.job_id, line.date,
                                     line.date)  # fmt: skip
-            specs.append(self._spec(name, line.unit_amount, line.q2c_rate, line,
-                                    line_amount(currency, line.unit_amount, line.q2c_rate)))  # fmt: skip
+            amount = line_amount(currency, line.unit_amount, line.q2c_rate)
+            specs.append(self._spec(name, line.unit_amount, line.q2c_rate, line, amount))
         return specs
 
     def _expense_specs(self, expenses):
@@ -339,8 +346,8 @@ class Q2cBillingRunLine(models.Model):
 
     @api.model
     def _time_name(self, employee, role, first, last):
-        """"Employee – Role, first..last": who, in which role, and the service dates."""
-        label = f"{employee.name} – {role.name}" if role else employee.name
+        """ "Employee - Role, first..last": who, in which role, and the service dates."""
+        label = f"{employee.name} - {role.name}" if role else employee.name
         dates = str(first) if first == last else f"{first}..{last}"
         return f"{label}, {dates}"
 

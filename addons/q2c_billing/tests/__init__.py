@@ -1,1 +1,8 @@
-from . import test_billing_tm, test_billing_expenses, test_exactly_once, test_blocked, test_security
+from . import (
+    test_billing_expenses,
+    test_billing_tm,
+    test_blocked,
+    test_exactly_once,
+    test_run_flow,
+    test_security,
+)

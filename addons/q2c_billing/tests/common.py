@@ -36,8 +36,8 @@ class Q2cBillingCase(AccountTestInvoicingCommon):
             **company,
         )  # fmt: skip
         cls.integration_user = new_test_user(
-            cls.env, login="q2c_bill_int", groups="base.group_user,q2c_base.group_integration_user",
-            **company,
+            cls.env, login="q2c_bill_int",
+            groups="base.group_user,q2c_base.group_integration_user", **company,
         )  # fmt: skip
         cls.system = cls.env["q2c.system"].create(
             {"name": "Time and expenses (billing test)", "system_type": "generic",

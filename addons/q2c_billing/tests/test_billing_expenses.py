@@ -53,7 +53,8 @@ class TestBillingExpenses(Q2cBillingCase):
         translation EUR 1,250.00 x 1.0874 = 1,359.25 + 15% 203.89 (203.8875) = 1,563.14;
         mileage 146 mi x 0.70 = 102.20 (qty 146.00 x 0.70); software non-billable, no line.
         Total 2,952.16 (billable cost 2,638.10 + markup 314.06)."""
-        rows = [("1", "airfare", "2025-03-04", 612.40, {}), ("2", "hotel", "2025-03-07", 489.25, {}),
+        rows = [("1", "airfare", "2025-03-04", 612.40, {}),
+                ("2", "hotel", "2025-03-07", 489.25, {}),
                 ("3", "meals", "2025-03-05", 92.30, {}),
                 ("4", "translation", "2025-03-12", 1250.0, {"currency": "EUR"}),
                 ("5", "mileage", "2025-03-18", 102.20, {"quantity": 146}),

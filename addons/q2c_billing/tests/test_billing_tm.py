@@ -49,14 +49,13 @@ class TestBillingTimeAndMaterials(Q2cBillingCase):
         1,120.00 (never 0.00). Dana, project override 170.00 beats RC-ACME: 8.00 h =
         1,360.00. Total 54.75 h, 9,777.63."""
         contract, _project, analytic = self._gc01_contract()
-        self._ingest_time("P-100", [
-            ("a1", "Alice", "2025-03-03", 8.0, APPROVED), ("a2", "Alice", "2025-03-10", 6.5, APPROVED),
-            ("a3", "Alice", "2025-03-17", 2.0, APPROVED), ("a4", "Alice", "2025-03-18", 8.0, APPROVED),
-            ("a5", "Alice", "2025-03-24", 4.25, APPROVED),
-            ("b1", "Bob", "2025-03-05", 7.0, APPROVED), ("b2", "Bob", "2025-03-20", 7.5, APPROVED),
-            ("c1", "Carol", "2025-03-12", 2.0, APPROVED), ("c2", "Carol", "2025-03-26", 1.5, APPROVED),
-            ("d1", "Dana", "2025-03-14", 5.0, APPROVED), ("d2", "Dana", "2025-03-18", 3.0, APPROVED),
-        ])  # fmt: skip
+        rows = [("a1", "Alice", "2025-03-03", 8.0), ("a2", "Alice", "2025-03-10", 6.5),
+                ("a3", "Alice", "2025-03-17", 2.0), ("a4", "Alice", "2025-03-18", 8.0),
+                ("a5", "Alice", "2025-03-24", 4.25),
+                ("b1", "Bob", "2025-03-05", 7.0), ("b2", "Bob", "2025-03-20", 7.5),
+                ("c1", "Carol", "2025-03-12", 2.0), ("c2", "Carol", "2025-03-26", 1.5),
+                ("d1", "Dana", "2025-03-14", 5.0), ("d2", "Dana", "2025-03-18", 3.0)]  # fmt: skip
+        self._ingest_time("P-100", [(*row, APPROVED) for row in rows])
         run = self._bill("2025-03-01", "2025-03-31", "2025-04-02 10:00:00", "2025-04-02",
                          contracts=contract)  # fmt: skip
         self.assertEqual(run.state, "invoiced")
@@ -65,11 +64,11 @@ class TestBillingTimeAndMaterials(Q2cBillingCase):
         invoice = result.invoice_id
         self.assertEqual((invoice.state, invoice.move_type), ("draft", "out_invoice"))
         self.assertInvoiceLines(invoice, [
-            ("Alice – Senior Consultant, 2025-03-03..2025-03-10", 14.5, 180.0, 2610.00),
-            ("Alice – Senior Consultant, 2025-03-17..2025-03-24", 14.25, 186.5, 2657.63),
-            ("Bob – Consultant, 2025-03-05..2025-03-20", 14.5, 140.0, 2030.00),
-            ("Carol – Partner, 2025-03-12..2025-03-26", 3.5, 320.0, 1120.00),
-            ("Dana – Senior Consultant, 2025-03-14..2025-03-18", 8.0, 170.0, 1360.00),
+            ("Alice - Senior Consultant, 2025-03-03..2025-03-10", 14.5, 180.0, 2610.00),
+            ("Alice - Senior Consultant, 2025-03-17..2025-03-24", 14.25, 186.5, 2657.63),
+            ("Bob - Consultant, 2025-03-05..2025-03-20", 14.5, 140.0, 2030.00),
+            ("Carol - Partner, 2025-03-12..2025-03-26", 3.5, 320.0, 1120.00),
+            ("Dana - Senior Consultant, 2025-03-14..2025-03-18", 8.0, 170.0, 1360.00),
         ])  # fmt: skip
         self.assertAmount(invoice.amount_untaxed, 9777.63)
         self.assertAmount(invoice.amount_total, 9777.63)
@@ -88,6 +87,10 @@ class TestBillingTimeAndMaterials(Q2cBillingCase):
         run.with_user(self.finance_user).action_post()
         self.assertEqual((run.state, invoice.state), ("posted", "posted"))
 
+    def _gc12_rates(self):
+        return [(self.consultant, 160.0, "2025-01-01", "2025-03-31"),
+                (self.consultant, 170.0, "2025-04-01", None)]  # fmt: skip
+
     def test_gc12_late_approval_goes_to_the_next_run(self):
         """GC-12: Gina, Consultant, 160.00 to 2025-03-31 then 170.00.
 
@@ -97,8 +100,7 @@ class TestBillingTimeAndMaterials(Q2cBillingCase):
         service date: 4.00 x 160.00 = 640.00; T3 (04-10, 5.00 h) 5.00 x 170.00 = 850.00;
         total 1,490.00. T4 (04-29) approved 05-06, after the April cut-off, waits for May
         (3.00 x 170.00 = 510.00)."""
-        card = self._card("C-600 card", [(self.consultant, 160.0, "2025-01-01", "2025-03-31"),
-                                         (self.consultant, 170.0, "2025-04-01", None)])  # fmt: skip
+        card = self._card("C-600 card", self._gc12_rates())
         contract = self._contract("C-600", self._project("P-600"), cards=card)
         self._ingest_time("P-600", [
             ("t1", "Gina", "2025-03-27", 6.0, "2025-03-31T12:00:00Z"),
@@ -109,7 +111,7 @@ class TestBillingTimeAndMaterials(Q2cBillingCase):
         march = self._bill("2025-03-01", "2025-03-31", "2025-04-03 10:00:00", "2025-04-03",
                            contracts=contract)  # fmt: skip
         self.assertInvoiceLines(march.invoice_ids, [
-            ("Gina – Consultant, 2025-03-27", 6.0, 160.0, 960.00),
+            ("Gina - Consultant, 2025-03-27", 6.0, 160.0, 960.00),
         ])  # fmt: skip
         self.assertAmount(march.invoice_ids.amount_total, 960.00)
         self.assertEqual(self._time("t2").q2c_billing_status, "to_bill")
@@ -117,8 +119,9 @@ class TestBillingTimeAndMaterials(Q2cBillingCase):
         april = self._bill("2025-04-01", "2025-04-30", "2025-05-05 10:00:00", "2025-05-05",
                            contracts=contract)  # fmt: skip
         self.assertInvoiceLines(april.invoice_ids, [
-            ("Gina – Consultant, 2025-03-31 (approved after the prior cut-off)", 4.0, 160.0, 640.00),
-            ("Gina – Consultant, 2025-04-10", 5.0, 170.0, 850.00),
+            ("Gina - Consultant, 2025-03-31 (approved after the prior cut-off)",
+             4.0, 160.0, 640.00),
+            ("Gina - Consultant, 2025-04-10", 5.0, 170.0, 850.00),
         ])  # fmt: skip
         self.assertAmount(april.invoice_ids.amount_total, 1490.00)
         t4 = self._time("t4")
@@ -131,23 +134,24 @@ class TestBillingTimeAndMaterials(Q2cBillingCase):
         reversal (-6.00 h x 160.00 = -960.00) and the replacement (4.00 h x 160.00 = 640.00),
         both naming the March invoice, next to April's own work (2.00 h x 170.00 = 340.00):
         total 20.00."""
-        card = self._card("C-610 card", [(self.consultant, 160.0, "2025-01-01", "2025-03-31"),
-                                         (self.consultant, 170.0, "2025-04-01", None)])  # fmt: skip
+        card = self._card("C-610 card", self._gc12_rates())
         contract = self._contract("C-610", self._project("P-610"), cards=card)
         self._ingest_time("P-610", [("e1", "Gina", "2025-03-27", 6.0, "2025-03-31T12:00:00Z")])
         march = self._bill("2025-03-01", "2025-03-31", "2025-04-03 10:00:00", "2025-04-03",
                            contracts=contract)  # fmt: skip
         march.with_user(self.finance_user).action_post()
         march_invoice = march.invoice_ids
-        self._ingest_time("P-610", [("e1", "Gina", "2025-03-27", 4.0, "2025-04-10T12:00:00Z"),
-                                    ("e2", "Gina", "2025-04-15", 2.0, "2025-04-16T12:00:00Z")])  # fmt: skip
+        self._ingest_time("P-610", [
+            ("e1", "Gina", "2025-03-27", 4.0, "2025-04-10T12:00:00Z"),
+            ("e2", "Gina", "2025-04-15", 2.0, "2025-04-16T12:00:00Z"),
+        ])  # fmt: skip
         # No cut-off given: the run takes the moment it is prepared (the reversal is
         # approved when the correction is made, today).
         april = self._bill("2025-04-01", "2025-04-30", False, "2025-05-05", contracts=contract)
         self.assertTrue(april.cutoff)
         invoice = april.invoice_ids
         self.assertInvoiceLines(invoice, [
-            ("Gina – Consultant, 2025-04-15", 2.0, 170.0, 340.00),
+            ("Gina - Consultant, 2025-04-15", 2.0, 170.0, 340.00),
             (f"Correction of {march_invoice.name}, reversal: Gina", -6.0, 160.0, -960.00),
             (f"Correction of {march_invoice.name}, replacement: Gina", 4.0, 160.0, 640.00),
         ])  # fmt: skip

@@ -79,9 +79,12 @@ class TestExactlyOnce(Q2cBillingCase):
         first, second = self._march(), self._march()
         first.with_user(self.finance_user).action_prepare()
         Line = self.env["q2c.billing.run.line"]
-        with mute_logger("odoo.sql_db"), self.assertRaises(psycopg2.IntegrityError):
-            with self.env.cr.savepoint():
-                Line.create({"run_id": second.id, "contract_id": self.contract.id,
+        with (
+            mute_logger("odoo.sql_db"),
+            self.assertRaises(psycopg2.IntegrityError),
+            self.env.cr.savepoint(),
+        ):
+            Line.create({"run_id": second.id, "contract_id": self.contract.id,
                              "period_key": first.line_ids.period_key})  # fmt: skip
         # The overlap search finds nothing (as in a race), the database still decides.
         original_search = type(Line).search
