@@ -85,9 +85,12 @@ class Q2cBillingRun(models.Model):
         copy=False,
     )
     line_ids = fields.One2many("q2c.billing.run.line", "run_id", string="Results", copy=False)
-    invoice_ids = fields.Many2many("account.move", compute="_compute_invoices")
-    invoice_count = fields.Integer(compute="_compute_invoices")
-    amount_total = fields.Monetary(compute="_compute_invoices", string="Invoiced")
+    # compute_sudo: the totals show on the run to whoever reads it (the Auditor too).
+    invoice_ids = fields.Many2many("account.move", compute="_compute_invoices", compute_sudo=True)
+    invoice_count = fields.Integer(compute="_compute_invoices", compute_sudo=True)
+    amount_total = fields.Monetary(
+        compute="_compute_invoices", string="Invoiced", compute_sudo=True
+    )
     currency_id = fields.Many2one(related="company_id.currency_id")
     line_todo_count = fields.Integer(compute="_compute_line_counts", string="To Do")
     line_blocked_count = fields.Integer(compute="_compute_line_counts", string="Blocked")

@@ -141,9 +141,9 @@ class Q2cBillingRunLine(models.Model):
     def _bill_contract(self):
         """Job: build this contract's draft invoice and mark what it billed, in one
         transaction. Guard: only a result still to do, of a run still preparing (a re-run
-        job, or one of a cancelled run, does nothing). A blocked contract or an error Odoo
-        raises (a locked period) is recorded on the result, its writes undone; anything else
-        fails the job for queue_job to retry."""
+        job, or one of a cancelled run, does nothing). A blocked contract, or an error Odoo
+        raises (a configuration it refuses), is recorded on the result, its writes undone;
+        anything else fails the job for queue_job to retry."""
         self.ensure_one()
         if self.state != "to_do" or self.run_id.state != "preparing":
             return _("Nothing to do: the contract's result is %s.", self.state)
@@ -302,7 +302,7 @@ class Q2cBillingRunLine(models.Model):
             group["last"] = max(group["last"], line.date)
         specs = []
         for group in groups.values():
-            quantity = float(group["hours"])
+            quantity = self._billed_quantity(group)
             name = self._time_name(group["employee"], group["role"], group["first"],
                                    group["last"])  # fmt: skip
             if group["last"] < self.run_id.date_from:
@@ -310,6 +310,22 @@ class Q2cBillingRunLine(models.Model):
             specs.append(self._spec(name, quantity, group["rate"], group["entries"],
                                     line_amount(currency, quantity, group["rate"])))  # fmt: skip
         return specs
+
+    def _billed_quantity(self, group):
+        """Hours, or for a day rate round(hours / hours per day, 2) days (billing-domain.md
+        1.1). Entries store their rate, not its unit: the unit is read from the rate the
+        contract resolves for the group, when that is still the stored rate."""
+        hours = float(group["hours"])
+        try:
+            resolution = self.contract_id._resolve_rate(
+                group["first"], group["employee"], role=group["role"],
+                project=group["entries"][:1].project_id,
+            )  # fmt: skip
+        except UserError:
+            return hours
+        if self.contract_id.currency_id.compare_amounts(resolution.rate, group["rate"]):
+            return hours
+        return resolution.quantity(hours)
 
     def _correction_specs(self, time):
         """Reversal and replacement entries (billing-domain.md 1.9) settle on this invoice as

@@ -1,3 +1,5 @@
+from odoo import Command
+from odoo.exceptions import UserError
 from odoo.tests import tagged
 
 from .common import Q2cBillingCase
@@ -51,3 +53,27 @@ class TestRunFlow(Q2cBillingCase):
         self.assertEqual(invoice.invoice_payment_term_id, self.pay_terms_b)
         self.assertEqual(str(invoice.invoice_date), "2025-04-03")
         self.assertAmount(invoice.amount_total, 160.00)
+
+    def test_posted_run_invoice_is_not_reset_to_draft(self):
+        run = self._march(self._contract_with_time("F4"))
+        run.with_user(self.finance_user).action_post()
+        with self.assertRaisesRegex(UserError, "credit note"):
+            run.invoice_ids.with_user(self.finance_user).button_draft()
+
+    def test_day_rate_bills_days(self):
+        """A day rate of 1,200.00 for 8 hours a day: 8.00 h + 4.00 h = 12.00 h = 1.50 days,
+        1.50 x 1,200.00 = 1,800.00 (billing-domain.md 1.1, round(hours / hours per day, 2))."""
+        card = self.env["q2c.rate.card"].create(
+            {"name": "Day card", "scope": "contract", "currency_id": self.currency.id,
+             "company_id": self.company.id,
+             "line_ids": [Command.create({"role_id": self.consultant.id, "rate": 1200.0,
+                                          "unit": "day", "hours_per_day": 8.0,
+                                          "date_from": "2025-01-01"})]}
+        )  # fmt: skip
+        contract = self._contract("F5", self._project("P-F5"), cards=card)
+        self._ingest_time("P-F5", [("d1", "Gina", "2025-03-03", 8.0, APPROVED),
+                                   ("d2", "Gina", "2025-03-04", 4.0, APPROVED)])  # fmt: skip
+        run = self._march(contract)
+        self.assertInvoiceLines(run.invoice_ids, [
+            ("Gina - Consultant, 2025-03-03..2025-03-04", 1.5, 1200.0, 1800.00),
+        ])  # fmt: skip

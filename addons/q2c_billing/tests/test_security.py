@@ -34,6 +34,10 @@ class TestBillingSecurity(Q2cBillingCase):
                                           contracts=self.contract))  # fmt: skip
         as_auditor = run.with_user(self.auditor_user)
         self.assertEqual(as_auditor.line_ids.state, "done")
+        self.assertAmount(as_auditor.amount_total, 160.00)
+        self.assertEqual(as_auditor.invoice_count, 1)
+        self.assertEqual(as_auditor.line_ids.invoice_id.with_user(self.auditor_user).state,
+                         "draft")  # fmt: skip
         with self.assertRaises(AccessError):
             as_auditor.write({"invoice_date": "2025-04-05"})
         with self.assertRaises(AccessError):
