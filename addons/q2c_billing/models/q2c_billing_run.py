@@ -41,6 +41,8 @@ MESSAGES = {
     "dates": "The billing period ends before it starts.",
     "group": "Only Finance users may prepare, post or cancel billing runs.",
     "state": "Billing run %(run)s is %(state)s; this action needs it to be %(expected)s.",
+    "auto_post": "Automatic posting was refused; post the invoices after fixing this: "
+    "%(error)s",
 }
 
 
@@ -250,7 +252,16 @@ class Q2cBillingRun(models.Model):
             "prebill_review_required"))  # fmt: skip
         self._transition("to_review" if review else "to_invoiced")
         if self.state == "invoiced" and self.company_id.q2c_billing_auto_post:
-            self.action_post()
+            self._auto_post()
+
+    def _auto_post(self):
+        """Post per the company setting. A refusal leaves the run invoiced, with Odoo's
+        message in its chatter for Finance: the invoices themselves are built and kept."""
+        try:
+            with self.env.cr.savepoint():
+                self.action_post()
+        except UserError as error:
+            self.message_post(body=_(MESSAGES["auto_post"], error=str(error)))
 
     # ------------------------------------------------------------------ review, post, cancel
 
