@@ -84,3 +84,10 @@ class TestBillingExpenses(Q2cBillingCase):
         self.assertEqual(set(billed.mapped("q2c_billing_status")), {"billed"})
         software = expenses - billed
         self.assertEqual(software.q2c_billing_status, "not_billable")
+
+        # Cancelling the run frees the expenses with their billed values unchanged.
+        run.with_user(self.finance_user).action_cancel()
+        self.assertFalse(invoice.exists())
+        self.assertEqual(set(billed.mapped("q2c_billing_status")), {"to_bill"})
+        self.assertFalse(billed.q2c_invoice_line_id)
+        self.assertAmount(sum(billed.mapped("q2c_billed_value")), 2952.16)

@@ -53,6 +53,18 @@ class TestBlockedContracts(Q2cBillingCase):
         self.assertEqual(run.line_ids.state, "blocked")
         self.assertIn("No exchange rate for CHF", run.line_ids.reason)
 
+    def test_company_without_sales_journal_blocks(self):
+        contract = self._contract("C-805", self._project("P-805"), cards=self.card)
+        self._ingest_time("P-805", [("j1", "Gina", "2025-03-27", 1.0, APPROVED)])
+        self.env["account.journal"].search(
+            [("type", "=", "sale"), ("company_id", "=", self.company.id)]
+        ).active = False
+        run = self._bill("2025-03-01", "2025-03-31", "2025-04-03 10:00:00", "2025-04-03",
+                         contracts=contract)  # fmt: skip
+        self.assertEqual(run.line_ids.state, "blocked")
+        self.assertIn("no sales journal", run.line_ids.reason)
+        self.assertEqual(self._time("j1").q2c_billing_status, "to_bill")
+
     def test_billing_model_not_billed_yet_is_blocked_by_name(self):
         contract = self._contract("C-803", self._project("P-803"), cards=self.card)
         contract.billing_model = "retainer"

@@ -29,6 +29,14 @@ class TestBillingSecurity(Q2cBillingCase):
         with self.assertRaises(AccessError):
             run.with_user(self.pm_user).read(["name"])
 
+    def test_finance_views_load(self):
+        Run = self.env["q2c.billing.run"].with_user(self.finance_user)
+        views = Run.get_views([(False, "list"), (False, "form"), (False, "search")])
+        self.assertIn("action_prepare", views["views"]["form"]["arch"])
+        menu = self.env.ref("q2c_billing.menu_q2c_billing_run")
+        visible = self.env["ir.ui.menu"].with_user(self.pm_user)._visible_menu_ids()
+        self.assertNotIn(menu.id, visible)
+
     def test_auditor_reads_only(self):
         run = self._prepare(self._new_run("2025-03-01", "2025-03-31", False, "2025-04-03",
                                           contracts=self.contract))  # fmt: skip
