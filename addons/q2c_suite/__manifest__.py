@@ -24,6 +24,7 @@
         "q2c_toggl",
         "q2c_clockify",
         "q2c_tempo",
+        "q2c_billing",
     ],
     "development_status": "Alpha",
     "maintainers": ["q2c"],

@@ -1,0 +1,31 @@
+from odoo import fields, models
+
+# What freeing an entry resets: it is to bill again, on no invoice.
+FREED = {
+    "q2c_billing_status": "to_bill",
+    "q2c_billed_at": False,
+    "q2c_billing_ref": False,
+    "q2c_invoice_line_id": False,
+}
+
+
+class AccountAnalyticLine(models.Model):
+    _inherit = "account.analytic.line"
+
+    q2c_invoice_line_id = fields.Many2one(
+        "account.move.line",
+        string="Billed on Invoice Line",
+        copy=False,
+        readonly=True,
+        index="btree_not_null",
+        ondelete="set null",
+        help="The customer invoice line that billed this time entry (q2c billing run).",
+    )
+    q2c_invoice_id = fields.Many2one(
+        related="q2c_invoice_line_id.move_id", string="Billed on Invoice"
+    )
+
+    def _q2c_billing_free(self):
+        """The draft invoice that billed these entries is deleted (its run was cancelled):
+        they are to bill again, by the next run."""
+        return self.write(FREED)

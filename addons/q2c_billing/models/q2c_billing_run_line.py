@@ -1,0 +1,427 @@
+import logging
+from decimal import Decimal
+
+import psycopg2
+
+from odoo import Command, _, api, fields, models
+from odoo.addons.q2c_contract.money import line_amount
+from odoo.exceptions import UserError, ValidationError
+from odoo.tools import mute_logger
+
+from ..exceptions import BillingBlocked
+
+_logger = logging.getLogger(__name__)
+
+STATES = [
+    ("to_do", "To Do"),
+    ("done", "Done"),
+    ("blocked", "Blocked"),
+    ("error", "Error"),
+    ("cancelled", "Cancelled"),
+]
+MESSAGES = {
+    "already_billed": "Already billed for an overlapping period by billing run %(run)s: a "
+    "contract is billed once per period.",
+    "claimed": "Another billing run claimed this contract for the same period at the same "
+    "time: a contract is billed once per period.",
+    "not_active": "Contract %(contract)s is %(state)s: only active contracts are billed.",
+    "model": "Contract %(contract)s is billed as %(model)s, which billing runs do not "
+    "invoice yet.",
+    "no_customer": "Contract %(contract)s has no customer to invoice.",
+    "no_journal": "Company %(company)s has no sales journal: add one in Accounting.",
+    "no_fx": "No exchange rate for %(currency)s on or before the invoice date %(date)s: add "
+    "one, then bill the contract in the next run.",
+    "no_rate": "%(count)s approved time entr%(plural)s without a rate (never billed at zero): "
+    "%(entries)s. Add the rate to the contract's rate cards, then bill the contract in the "
+    "next run.",
+    "expense_no_fx": "%(count)s approved expense(s) without an exchange rate at their date: "
+    "%(entries)s.",
+    "negative": "The corrections exceed this period's invoice (total %(total)s): the net is "
+    "a credit, which needs a credit note.",
+    "nothing": "Nothing to bill in this period.",
+    "late": " (approved after the prior cut-off)",
+    "correction": "Correction of %(invoice)s, %(kind)s: ",
+}
+
+
+class Q2cBillingRunLine(models.Model):
+    """What a billing run did for one contract: to do, done (with its invoice), blocked
+    (with the reason a person fixes), error, or cancelled with its run.
+
+    A line that holds its contract's period carries `period_key`; the unique constraint on
+    (contract, period_key) is what makes a contract billed at most once per period, whatever
+    runs or jobs race. Cancelled lines and duplicates carry none (NULLs never conflict)."""
+
+    _name = "q2c.billing.run.line"
+    _description = "Billing Run Result per Contract"
+    _order = "run_id desc, id"
+    _check_company_auto = True
+    _rec_name = "contract_id"
+
+    run_id = fields.Many2one("q2c.billing.run", required=True, ondelete="cascade", index=True)
+    company_id = fields.Many2one(related="run_id.company_id", store=True, index=True)
+    contract_id = fields.Many2one(
+        "q2c.contract", required=True, ondelete="restrict", index=True, check_company=True
+    )
+    partner_id = fields.Many2one(related="contract_id.partner_id", string="Customer")
+    date_from = fields.Date(related="run_id.date_from", store=True)
+    date_to = fields.Date(related="run_id.date_to", store=True)
+    period_key = fields.Char(
+        copy=False,
+        readonly=True,
+        help="The period this result holds for its contract (its first day); empty once "
+        "cancelled, or when another run holds the period.",
+    )
+    state = fields.Selection(STATES, default="to_do", required=True, readonly=True, index=True)
+    reason = fields.Text(readonly=True)
+    invoice_id = fields.Many2one("account.move", readonly=True, ondelete="set null")
+    invoice_state = fields.Selection(related="invoice_id.state", string="Invoice Status")
+    currency_id = fields.Many2one(related="contract_id.currency_id")
+    amount_untaxed = fields.Monetary(related="invoice_id.amount_untaxed")
+    amount_total = fields.Monetary(related="invoice_id.amount_total")
+    time_count = fields.Integer("Time Entries", readonly=True)
+    expense_count = fields.Integer("Expenses", readonly=True)
+    job_uuid = fields.Char("Job", readonly=True, copy=False)
+
+    _sql_constraints = [
+        (
+            "contract_period_uniq",
+            "unique(contract_id, period_key)",
+            "A contract is billed at most once per period.",
+        ),
+        ("run_contract_uniq", "unique(run_id, contract_id)", "A run bills a contract once."),
+    ]
+
+    # ------------------------------------------------------------------ claiming
+
+    @api.model
+    def _claim(self, run, contracts):
+        """One result per contract of `run`. A contract whose period overlaps one held by
+        another run is blocked at once with that run's name; two runs claiming the same
+        period at the same time are decided by the unique constraint (the loser's result is
+        blocked, nothing else of its run is undone)."""
+        lines = self.browse()
+        for contract in contracts:
+            vals = {"run_id": run.id, "contract_id": contract.id}
+            holder = self.search(
+                [("contract_id", "=", contract.id), ("period_key", "!=", False),
+                 ("date_from", "<=", run.date_to), ("date_to", ">=", run.date_from)],
+                limit=1,
+            )  # fmt: skip
+            if holder:
+                lines |= self.create(
+                    {**vals, "state": "blocked",
+                     "reason": _(MESSAGES["already_billed"], run=holder.run_id.name)}
+                )  # fmt: skip
+                continue
+            try:
+                with mute_logger("odoo.sql_db"), self.env.cr.savepoint():
+                    line = self.create({**vals, "period_key": fields.Date.to_string(
+                        run.date_from)})  # fmt: skip
+            except psycopg2.IntegrityError:
+                line = self.create({**vals, "state": "blocked", "reason": _(MESSAGES["claimed"])})
+            lines |= line
+        return lines
+
+    def _enqueue(self):
+        """One job per contract, as the Finance user who prepared the run (never sudo: the
+        job creates the invoice with that user's rights)."""
+        for line in self:
+            job = line.with_delay(
+                description=_(
+                    "Billing run %(run)s: invoice %(contract)s",
+                    run=line.run_id.name,
+                    contract=line.contract_id.display_name,
+                )
+            )._bill_contract()
+            line.job_uuid = job.uuid
+
+    # ------------------------------------------------------------------ the job
+
+    def _bill_contract(self):
+        """Job: build this contract's draft invoice and mark what it billed, in one
+        transaction. Guard: only a result still to do, of a run still preparing (a re-run
+        job, or one of a cancelled run, does nothing). A blocked contract, or an error Odoo
+        raises (a configuration it refuses), is recorded on the result, its writes undone;
+        anything else fails the job for queue_job to retry."""
+        self.ensure_one()
+        if self.state != "to_do" or self.run_id.state != "preparing":
+            return _("Nothing to do: the contract's result is %s.", self.state)
+        try:
+            with self.env.cr.savepoint():
+                self._build_invoice()
+        except BillingBlocked as error:
+            self.write({"state": "blocked", "reason": str(error)})
+        except (UserError, ValidationError) as error:
+            self.write({"state": "error", "reason": str(error)})
+        self.run_id._finish_if_complete()
+        return self.reason or self.invoice_id.display_name
+
+    def _build_invoice(self):
+        contract = self.contract_id
+        journal = self._check_billable()
+        time, expenses = self._entries_to_bill()
+        specs = [
+            *self._time_specs(time),
+            *self._correction_specs(time),
+            *self._expense_specs(expenses),
+        ]
+        if not specs:
+            self.write({"state": "done", "reason": _(MESSAGES["nothing"])})
+            return
+        invoice = (
+            self.env["account.move"]
+            .with_company(self.company_id)
+            .create(self._invoice_values(journal, specs))
+        )
+        if contract.currency_id.compare_amounts(invoice.amount_total, 0.0) < 0:
+            raise BillingBlocked(
+                _(MESSAGES["negative"], total=contract._fmt(invoice.amount_total))
+            )
+        self._link_entries(invoice, specs)
+        self.write(
+            {"state": "done", "reason": False, "invoice_id": invoice.id,
+             "time_count": len(time), "expense_count": len(expenses)}
+        )  # fmt: skip
+
+    # ------------------------------------------------------------------ checks
+
+    def _check_billable(self):
+        """Raise BillingBlocked with the reason, else return the sales journal."""
+        contract, company = self.contract_id, self.company_id
+        if contract.state != "active":
+            raise BillingBlocked(_(MESSAGES["not_active"], contract=contract.display_name,
+                                   state=contract.state))  # fmt: skip
+        if contract.billing_model not in self.env["q2c.billing.run"]._billed_models():
+            model = dict(contract._fields["billing_model"]._description_selection(self.env))
+            raise BillingBlocked(_(MESSAGES["model"], contract=contract.display_name,
+                                   model=model[contract.billing_model]))  # fmt: skip
+        if not contract.partner_id:
+            raise BillingBlocked(_(MESSAGES["no_customer"], contract=contract.display_name))
+        journal = self._sales_journal()
+        if not journal:
+            raise BillingBlocked(_(MESSAGES["no_journal"], company=company.name))
+        self._check_exchange_rate()
+        return journal
+
+    def _sales_journal(self):
+        """The company's first sales journal; override to choose another per contract."""
+        Journal = self.env["account.journal"]
+        return Journal.search(
+            [("type", "=", "sale"), *Journal._check_company_domain(self.company_id)], limit=1
+        )
+
+    def _check_exchange_rate(self):
+        """An invoice in another currency than the company's needs a rate on or before its
+        date; Odoo would otherwise convert at 1.0 or at a later rate."""
+        currency, company = self.contract_id.currency_id, self.company_id
+        if currency == company.currency_id:
+            return
+        rate = self.env["res.currency.rate"].sudo().search(
+            [("currency_id", "=", currency.id),
+             ("company_id", "in", (False, company.root_id.id)),
+             ("name", "<=", self.run_id.invoice_date)],
+            limit=1,
+        )  # fmt: skip
+        if not rate:
+            raise BillingBlocked(_(MESSAGES["no_fx"], currency=currency.name,
+                                   date=self.run_id.invoice_date))  # fmt: skip
+
+    # ------------------------------------------------------------------ entries
+
+    def _entries_to_bill(self):
+        """(time entries, expenses) the run takes for this contract: approved before the
+        cut-off, billable, not billed, work date in the period or earlier. Raises
+        BillingBlocked when an approved entry of the same reach has no rate.
+
+        Read as superuser: Finance bills the time and expenses of every employee, which
+        timesheet and expense record rules do not show it; the run's transition checks made
+        sure the user is Finance."""
+        contract, run = self.contract_id, self.run_id
+        reach = [("date", "<=", run.date_to)]
+        Time = self.env["account.analytic.line"].sudo()
+        Expense = self.env["hr.expense"].sudo()
+        self._check_rates(Time, Expense, reach)
+        time = Time.search(
+            [*Time._q2c_billable_domain(contract, run.cutoff), *reach], order="date, id"
+        )
+        expenses = Expense.search(
+            [*Expense._q2c_billable_domain(contract, run.cutoff), *reach], order="date, id"
+        )
+        return time, expenses
+
+    def _check_rates(self, Time, Expense, reach):
+        contract, cutoff = self.contract_id, self.run_id.cutoff
+        held = [("q2c_contract_id", "=", contract.id), ("q2c_approved_at", "<=", cutoff),
+                *reach]  # fmt: skip
+        no_rate = Time.search(
+            [*held, "|", ("q2c_billing_status", "=", "no_rate"),
+             "&", ("q2c_billing_status", "=", "to_bill"), ("q2c_rate", "=", 0.0)],
+            order="date, id",
+        )  # fmt: skip
+        if no_rate:
+            raise BillingBlocked(
+                _(
+                    MESSAGES["no_rate"],
+                    count=len(no_rate),
+                    plural="y" if len(no_rate) == 1 else "ies",
+                    entries="; ".join(
+                        f"{line.employee_id.name} {line.date} {line.unit_amount:.2f} h"
+                        for line in no_rate[:10]
+                    ),
+                )
+            )
+        no_fx = Expense.search([*held, ("q2c_billing_status", "=", "no_rate")])
+        if no_fx:
+            raise BillingBlocked(
+                _(MESSAGES["expense_no_fx"], count=len(no_fx),
+                  entries="; ".join(no_fx[:10].mapped("q2c_hold_reason")))
+            )  # fmt: skip
+
+    # ------------------------------------------------------------------ invoice lines
+
+    def _time_specs(self, time):
+        """T&M lines (billing-domain.md 1.1): entries grouped by employee, role, rate source,
+        stored rate and calendar month of the work date; quantity = the sum of the hours,
+        amount = round(quantity x rate) half-up, once per line. The name carries the
+        service dates."""
+        currency = self.contract_id.currency_id
+        groups = {}
+        regular = time.filtered(lambda line: not line.q2c_correction_kind)
+        for line in regular.sorted(lambda line: (line.employee_id.name or "", line.date, line.id)):
+            role = line.employee_id.job_id
+            key = (line.employee_id.id, role.id, line.q2c_rate_source, line.q2c_rate,
+                   line.date.year, line.date.month)  # fmt: skip
+            group = groups.setdefault(
+                key, {"entries": line.browse(), "hours": Decimal(0), "first": line.date,
+                      "last": line.date, "employee": line.employee_id, "role": role,
+                      "rate": line.q2c_rate}
+            )  # fmt: skip
+            group["entries"] |= line
+            group["hours"] += Decimal(repr(line.unit_amount))
+            group["last"] = max(group["last"], line.date)
+        specs = []
+        for group in groups.values():
+            quantity = self._billed_quantity(group)
+            name = self._time_name(group["employee"], group["role"], group["first"],
+                                   group["last"])  # fmt: skip
+            if group["last"] < self.run_id.date_from:
+                name += _(MESSAGES["late"])
+            specs.append(self._spec(name, quantity, group["rate"], group["entries"],
+                                    line_amount(currency, quantity, group["rate"])))  # fmt: skip
+        return specs
+
+    def _billed_quantity(self, group):
+        """Hours, or for a day rate round(hours / hours per day, 2) days (billing-domain.md
+        1.1). Entries store their rate, not its unit: the unit is read from the rate the
+        contract resolves for the group, when that is still the stored rate."""
+        hours = float(group["hours"])
+        try:
+            resolution = self.contract_id._resolve_rate(
+                group["first"], group["employee"], role=group["role"],
+                project=group["entries"][:1].project_id,
+            )  # fmt: skip
+        except UserError:
+            return hours
+        if self.contract_id.currency_id.compare_amounts(resolution.rate, group["rate"]):
+            return hours
+        return resolution.quantity(hours)
+
+    def _correction_specs(self, time):
+        """Reversal and replacement entries (billing-domain.md 1.9) settle on this invoice as
+        lines of their own, negative or positive, naming the invoice that billed the
+        original entry."""
+        currency = self.contract_id.currency_id
+        specs = []
+        corrections = time.filtered("q2c_correction_kind")
+        for line in corrections.sorted(lambda line: (line.date, line.id)):
+            kind = dict(line._fields["q2c_correction_kind"]._description_selection(self.env))
+            name = _(MESSAGES["correction"], invoice=self._origin_invoice_name(line),
+                     kind=kind[line.q2c_correction_kind].lower())  # fmt: skip
+            name += self._time_name(line.employee_id, line.employee_id.job_id, line.date,
+                                    line.date)  # fmt: skip
+            amount = line_amount(currency, line.unit_amount, line.q2c_rate)
+            specs.append(self._spec(name, line.unit_amount, line.q2c_rate, line, amount))
+        return specs
+
+    def _expense_specs(self, expenses):
+        """Re-billed expenses at their billed value, one line each (billing-domain.md 1.5),
+        as q2c_expense prices them; corrections name the original invoice."""
+        specs = []
+        for priced in self.contract_id._price_expenses(expenses):
+            expense = priced["expense"]
+            name = priced["description"]
+            if expense.q2c_correction_kind:
+                kind = dict(expense._fields["q2c_correction_kind"]._description_selection(
+                    self.env))  # fmt: skip
+                name = _(MESSAGES["correction"], invoice=self._origin_invoice_name(expense),
+                         kind=kind[expense.q2c_correction_kind].lower()) + name  # fmt: skip
+            specs.append(self._spec(name, priced["quantity"], priced["price_unit"], expense,
+                                    priced["amount"]))  # fmt: skip
+        return specs
+
+    @api.model
+    def _time_name(self, employee, role, first, last):
+        """ "Employee - Role, first..last": who, in which role, and the service dates."""
+        label = f"{employee.name} - {role.name}" if role else employee.name
+        dates = str(first) if first == last else f"{first}..{last}"
+        return f"{label}, {dates}"
+
+    @api.model
+    def _origin_invoice_name(self, entry):
+        origin = entry.q2c_origin_id
+        return origin.q2c_invoice_id.name or origin.q2c_billing_ref or origin.display_name
+
+    @api.model
+    def _spec(self, name, quantity, price_unit, entries, amount):
+        return {"name": name, "quantity": quantity, "price_unit": price_unit,
+                "entries": entries, "amount": amount}  # fmt: skip
+
+    # ------------------------------------------------------------------ the invoice
+
+    def _invoice_values(self, journal, specs):
+        """The draft invoice: the contract's customer, currency and analytic account, the
+        customer's payment terms and fiscal position, lines through `invoice_line_ids`
+        only (Odoo writes the journal items)."""
+        contract, company = self.contract_id, self.company_id
+        partner = contract.partner_id.with_company(company)
+        fiscal_position = self.env["account.fiscal.position"].with_company(
+            company)._get_fiscal_position(partner)  # fmt: skip
+        distribution = (
+            {str(contract.analytic_account_id.id): 100.0}
+            if contract.analytic_account_id
+            else False
+        )
+        lines = []
+        for sequence, spec in enumerate(specs, start=1):
+            vals = {"sequence": sequence * 10, "name": spec["name"],
+                    "quantity": spec["quantity"], "price_unit": spec["price_unit"]}  # fmt: skip
+            if distribution:
+                vals["analytic_distribution"] = distribution
+            lines.append(Command.create(vals))
+        return {
+            "move_type": "out_invoice",
+            "company_id": company.id,
+            "journal_id": journal.id,
+            "partner_id": partner.id,
+            "currency_id": contract.currency_id.id,
+            "invoice_date": self.run_id.invoice_date,
+            "invoice_payment_term_id": partner.property_payment_term_id.id,
+            "fiscal_position_id": fiscal_position.id,
+            "invoice_origin": f"{contract.display_name} ({self.run_id.name})",
+            "q2c_billing_line_id": self.id,
+            "q2c_contract_id": contract.id,
+            "invoice_line_ids": lines,
+        }
+
+    def _link_entries(self, invoice, specs):
+        """Each entry points to the invoice line that billed it, and is marked billed."""
+        invoice_lines = invoice.invoice_line_ids.sorted("sequence")
+        billed = {"account.analytic.line": [], "hr.expense": []}
+        for spec, invoice_line in zip(specs, invoice_lines, strict=True):
+            spec["entries"].write({"q2c_invoice_line_id": invoice_line.id})
+            billed[spec["entries"]._name].extend(spec["entries"].ids)
+        reference = f"{self.run_id.name} {self.contract_id.code}"
+        for model, ids in billed.items():
+            if ids:
+                self.env[model].sudo().browse(ids)._q2c_mark_billed(reference)

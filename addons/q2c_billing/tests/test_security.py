@@ -1,0 +1,62 @@
+from odoo.exceptions import AccessError
+from odoo.tests import tagged
+
+from .common import Q2cBillingCase
+
+
+@tagged("post_install", "-at_install")
+class TestBillingSecurity(Q2cBillingCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.consultant = cls._role("Consultant")
+        cls.gina = cls._employee("Gina", cls.consultant)
+        card = cls._card("C-900 card", [(cls.consultant, 160.0, "2025-01-01", None)])
+        cls.contract = cls._contract("C-900", cls._project("P-900"), cards=card)
+        cls._ingest_time("P-900", [("s1", "Gina", "2025-03-27", 1.0, "2025-03-31T12:00:00Z")])
+
+    def test_project_manager_cannot_create_prepare_or_post(self):
+        with self.assertRaises(AccessError):
+            self._new_run("2025-03-01", "2025-03-31", False, "2025-04-03",
+                          contracts=self.contract, user=self.pm_user)  # fmt: skip
+        run = self._new_run("2025-03-01", "2025-03-31", False, "2025-04-03",
+                            contracts=self.contract)  # fmt: skip
+        with self.assertRaises(AccessError):
+            run.with_user(self.pm_user).action_prepare()
+        self._prepare(run)
+        with self.assertRaises(AccessError):
+            run.with_user(self.pm_user).action_post()
+        with self.assertRaises(AccessError):
+            run.with_user(self.pm_user).read(["name"])
+
+    def test_finance_views_load(self):
+        Run = self.env["q2c.billing.run"].with_user(self.finance_user)
+        views = Run.get_views([(False, "list"), (False, "form"), (False, "search")])
+        self.assertIn("action_prepare", views["views"]["form"]["arch"])
+        menu = self.env.ref("q2c_billing.menu_q2c_billing_run")
+        visible = self.env["ir.ui.menu"].with_user(self.pm_user)._visible_menu_ids()
+        self.assertNotIn(menu.id, visible)
+
+    def test_auditor_reads_only(self):
+        run = self._prepare(self._new_run("2025-03-01", "2025-03-31", False, "2025-04-03",
+                                          contracts=self.contract))  # fmt: skip
+        as_auditor = run.with_user(self.auditor_user)
+        self.assertEqual(as_auditor.line_ids.state, "done")
+        self.assertAmount(as_auditor.amount_total, 160.00)
+        self.assertEqual(as_auditor.invoice_count, 1)
+        self.assertEqual(as_auditor.line_ids.invoice_id.with_user(self.auditor_user).state,
+                         "draft")  # fmt: skip
+        with self.assertRaises(AccessError):
+            as_auditor.write({"invoice_date": "2025-04-05"})
+        with self.assertRaises(AccessError):
+            as_auditor.action_post()
+
+    def test_other_company_runs_are_invisible(self):
+        run = self._new_run("2025-03-01", "2025-03-31", False, "2025-04-03",
+                            contracts=self.contract)  # fmt: skip
+        other = self.setup_other_company(name="q2c billing other")["company"]
+        stranger = self.finance_user.copy({"login": "q2c_bill_finance_2",
+                                           "company_id": other.id,
+                                           "company_ids": [(6, 0, other.ids)]})  # fmt: skip
+        Run = self.env["q2c.billing.run"].with_user(stranger)
+        self.assertFalse(Run.search([("id", "=", run.id)]))
