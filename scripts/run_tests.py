@@ -204,7 +204,9 @@ def run_pytest(conf, db):
 
 def run_lint():
     stage = Stage("lint")
-    targets = [str(ROOT / "addons"), str(ROOT / "tests"), str(ROOT / "scripts")]
+    # docs/skeleton: the connector skeletons a newcomer copies are linted like the addons.
+    skeletons = ROOT / "docs" / "skeleton"
+    targets = [str(ROOT / "addons"), str(skeletons), str(ROOT / "tests"), str(ROOT / "scripts")]
     checks = {
         "ruff check": [PYTHON, "-m", "ruff", "check", *targets],
         "ruff format": [PYTHON, "-m", "ruff", "format", "--check", *targets],
@@ -214,6 +216,7 @@ def run_lint():
             "pylint",
             f"--rcfile={ROOT / '.pylintrc-mandatory'}",
             *sorted(str(p.parent) for p in (ROOT / "addons").glob("*/__manifest__.py")),
+            *sorted(str(p.parent) for p in skeletons.glob("*/__manifest__.py")),
         ],
         "README.rst from readme/": [PYTHON, str(ROOT / "scripts" / "gen_readme.py"), "--check"],
     }
