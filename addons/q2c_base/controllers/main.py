@@ -76,7 +76,8 @@ class Q2cWebhookController(http.Controller):
             ("active", "=", True),
         ]
         system = request.env["q2c.system"].sudo().search(domain, limit=1)
-        if not system:
+        # A system whose connector receives no webhooks has no webhook URL either.
+        if not system or not system.supports_webhook:
             return reject(404)
         if request.httprequest.mimetype not in system._accepted_content_types():
             return reject(415)

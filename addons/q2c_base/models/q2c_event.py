@@ -128,6 +128,9 @@ class Q2cEvent(models.Model):
     def _store_inbound(self, system, parsed, headers, correlation_id=None):
         """Store parsed events of one request; return [(external_id, event or None)].
 
+        `parsed`: what `q2c.system._parse_events` returned; an `external_id` that is not text
+        is stored as its text, a `payload` that is neither text nor bytes as its JSON.
+
         One INSERT ... ON CONFLICT DO NOTHING: the unique (system, external id) index decides
         which delivery is first, also when copies arrive at once on different workers; a
         repeat comes back as None and is acknowledged without a second row.
@@ -138,11 +141,16 @@ class Q2cEvent(models.Model):
         # from this instant.
         now = datetime.now(UTC).replace(tzinfo=None)
         uid = self.env.uid
+        # Ids are text in the table: a connector's parser may give numbers (normalised here,
+        # or a number would never match the text read back and the event would be lost).
+        parsed = [{**item, "external_id": str(item["external_id"])} for item in parsed]
         rows = []
         for item in parsed:
             payload = item["payload"]
             if isinstance(payload, bytes):
                 payload = payload.decode("utf-8", errors="replace")
+            elif not isinstance(payload, str):
+                payload = json.dumps(payload)
             rows.append(
                 (
                     system.id,

@@ -88,8 +88,10 @@ class Q2cExternalRef(models.Model):
     def _bind(self, system, object_type, external_id, record):
         """Bind an external id to a record; idempotent, race-safe (the unique index decides).
 
-        Binding an id already bound to another record raises PermanentError; losing a race
-        against another worker raises TransientError so the job retries and finds the winner.
+        `external_id` is compared as text. Raises PermanentError when the id is already bound
+        to another record, or the record to another id of the same object type (one record,
+        one id per system and type); TransientError when a race against another worker was
+        lost, so the job retries and finds the winner.
         """
         record.ensure_one()
         self.env.flush_all()
@@ -118,6 +120,27 @@ class Q2cExternalRef(models.Model):
         if bound == record:
             return True
         if bound is None:
+            other = self.sudo().search(
+                [
+                    ("system_id", "=", system.id),
+                    ("object_type", "=", object_type),
+                    ("res_model", "=", record._name),
+                    ("res_id", "=", record.id),
+                ],
+                limit=1,
+            )
+            if other:
+                raise PermanentError(
+                    _(
+                        "%(record)s is already bound to %(type)s %(other)s of %(system)s; "
+                        "it cannot also be %(id)s.",
+                        record=record.display_name,
+                        type=object_type,
+                        other=other.external_id,
+                        system=system.name,
+                        id=external_id,
+                    )
+                )
             raise TransientError(_("Concurrent binding of %s; retrying.", external_id))
         raise PermanentError(
             _(

@@ -318,15 +318,21 @@ class Q2cSystem(models.Model):
         """Split a verified body into the events to store.
 
         Called by the webhook controller after `_verify_request`, with the same body and
-        headers. Returns a list of dicts with `external_id` (unique per system: a repeat is
-        acknowledged and stored once), `event_type` (what `q2c.event._get_handler` reads)
-        and `payload` (the event's own text, kept for processing and replay). Raises
-        RequestRejected (400 with its reason) when the body is malformed; nothing is stored
-        then. A type that does not override this refuses every body.
+        headers. Returns a list of dicts with `external_id` (a string, unique per system: a
+        repeat is acknowledged and stored once; a number is stored as its text),
+        `event_type` (a string, what `q2c.event._get_handler` reads) and `payload` (the
+        event's own text or bytes, kept for processing and replay; a dict is stored as its
+        JSON). Raises RequestRejected (400 with its reason) when the body is malformed;
+        nothing is stored then. A type that does not override this refuses every body.
         """
         self.ensure_one()
         if self.system_type != "generic":
-            raise RequestRejected(_("This system type does not accept webhooks."))
+            raise RequestRejected(
+                _(
+                    "The %(type)s connector has no event parser (q2c.system._parse_events).",
+                    type=self.system_type,
+                )
+            )
         try:
             data = json.loads(body)
         except (ValueError, UnicodeDecodeError) as error:

@@ -1,4 +1,5 @@
 import json
+from unittest.mock import patch
 
 import requests
 
@@ -29,9 +30,42 @@ class TestConnectorHooks(Q2cCase):
         )
         self.env.invalidate_all()
         url = f"/q2c/webhook/unverified/{self.system.inbound_key}"
-        response = self._post(json.dumps({"id": "evt_1"}).encode(), url=url)
+        System = type(self.env["q2c.system"])
+        compute = System._compute_feature_support_fields
+
+        def declares_webhooks(systems):
+            compute(systems)
+            systems.filtered(lambda s: s.system_type == "unverified").supports_webhook = True
+
+        with patch.object(System, "_compute_feature_support_fields", declares_webhooks):
+            response = self._post(json.dumps({"id": "evt_1"}).encode(), url=url)
         self.assertEqual(response.status_code, 401, response.text)
         self.assertFalse(self._events())
+
+    def test_a_type_that_receives_no_webhooks_has_no_webhook_url(self):
+        """`supports_webhook` gates the route: a delivery to a system whose connector
+        receives no webhooks is answered 404, like an unknown key, and nothing is stored."""
+        self.env.flush_all()
+        self.env.cr.execute(
+            "UPDATE q2c_system SET system_type = 'pullonly' WHERE id = %s", (self.system.id,)
+        )
+        self.env.invalidate_all()
+        url = f"/q2c/webhook/pullonly/{self.system.inbound_key}"
+        response = self._post(json.dumps({"id": "evt_1"}).encode(), url=url)
+        self.assertEqual(response.status_code, 404, response.text)
+        self.assertFalse(self._events())
+
+    def test_parsed_ids_and_payloads_are_stored_as_text(self):
+        """A parser that gives a number as the event id and a dict as the payload: the event
+        is new (not taken for a repeat), stored with the id's text and the payload's JSON."""
+        Event = self.env["q2c.event"].sudo()
+        parsed = [{"external_id": 42, "event_type": "q2c.ping", "payload": {"a": 1}}]
+        ((external_id, event),) = Event._store_inbound(self.system, parsed, {})
+        self.assertEqual(external_id, "42")
+        self.assertTrue(event)
+        self.assertEqual((event.external_id, json.loads(event.payload)), ("42", {"a": 1}))
+        ((_id, repeat),) = Event._store_inbound(self.system, parsed, {})
+        self.assertIsNone(repeat)
 
     def test_test_connection_failure_reads_the_error_attributes(self):
         system = self._create_system(name="Billing", base_url="http://127.0.0.1:9")

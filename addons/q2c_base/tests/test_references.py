@@ -39,6 +39,15 @@ class TestExternalReferences(Q2cCase):
             self.env["q2c.external.ref"].search_count([("external_id", "=", "X1")]), 2
         )
 
+    def test_a_record_has_one_id_per_system_and_type(self):
+        """A record bound to X1 cannot also be bound to X2 of the same type: refused at once
+        (PermanentError naming both ids), not taken for a lost race and retried."""
+        one = self.env["res.partner"].create({"name": "One", "is_company": True})
+        self.refs._bind(self.system, "Account", "X1", one)
+        with self.assertRaisesRegex(PermanentError, "already bound to Account X1.*X2"):
+            self.refs._bind(self.system, "Account", "X2", one)
+        self.refs._bind(self.system, "Contact", "C1", one)  # another type: fine
+
     def test_duplicate_candidates(self):
         Partner = self.env["res.partner"]
         vat = Partner.create(
