@@ -1,5 +1,3 @@
-import json
-
 from odoo import Command
 from odoo.addons.q2c_timesheet.tests.common import Q2cTimeCase
 from odoo.tests import tagged
@@ -104,30 +102,13 @@ class Q2cExpenseCase(Q2cTimeCase):
         }
 
     def _ingest_expenses(self, expenses, system=None):
-        """Ingest like the API does, as the integration user, with API field names."""
-        rows = [{("external_id" if k == "id" else k): v for k, v in e.items()} for e in expenses]
-        Expense = self.env["hr.expense"].with_user(self.time_user)
-        return Expense._q2c_ingest(system or self.time_system, rows)
+        return self._ingest_rows("hr.expense", expenses, system)
 
     def _push_expenses(self, expenses, key=None, params=""):
-        body = expenses if isinstance(expenses, bytes) else json.dumps(expenses).encode()
-        return self.url_open(
-            f"/q2c/api/v1/expenses{params}",
-            data=body,
-            headers={
-                "Content-Type": "application/json",
-                "Authorization": f"Bearer {key or self.api_key}",
-            },
-            timeout=60,
-        )
+        return self._post_rows("/q2c/api/v1/expenses", expenses, key=key, params=params)
 
     def _exp(self, external_id, system=None):
-        return self.env["hr.expense"].search(
-            [
-                ("q2c_system_id", "=", (system or self.time_system).id),
-                ("q2c_external_id", "=", external_id),
-            ]
-        )
+        return self._ingested("hr.expense", external_id, system)
 
     def _corrections(self, expense):
         return self.env["hr.expense"].search([("q2c_origin_id", "=", expense.id)], order="id")
