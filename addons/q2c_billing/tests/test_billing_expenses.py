@@ -1,23 +1,8 @@
 from odoo import Command
+from odoo.addons.q2c_expense.tests.common import GC05_POLICY, GC05_PRODUCTS
 from odoo.tests import tagged
 
 from .common import Q2cBillingCase
-
-GC05_POLICY = {
-    "Travel": {"markup_percent": 10.0},
-    "Meals": {"cap_basis": "per_day", "cap_amount": 75.0},
-    "Subcontracted services": {"markup_percent": 15.0},
-    "Mileage": {"unit_rate": 0.70},
-    "Software": {"billable": False},
-}
-GC05_PRODUCTS = [
-    ("airfare", "Travel"),
-    ("hotel", "Travel"),
-    ("meals", "Meals"),
-    ("translation", "Subcontracted services"),
-    ("mileage", "Mileage"),
-    ("software", "Software"),
-]
 
 
 @tagged("post_install", "-at_install")
@@ -42,7 +27,7 @@ class TestBillingExpenses(Q2cBillingCase):
             name: cls.env["product.category"].create({"name": f"{name} (billing)"})
             for name in GC05_POLICY
         }
-        for source_id, category in GC05_PRODUCTS:
+        for source_id, _name, category in GC05_PRODUCTS:
             product = cls.env["product.product"].create(
                 {
                     "name": f"{source_id} (billing test)",

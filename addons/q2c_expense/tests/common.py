@@ -72,21 +72,13 @@ class Q2cExpenseCase(Q2cTimeCase):
             )
             cls.products[source_id] = product
             Ref._bind(cls.time_system, "expense_category", source_id, product)
-        cls.contract_500 = cls.env["q2c.contract"].create(
-            {
-                "name": "C-500",
-                "partner_id": cls.customer.id,
-                "currency_id": cls.usd.id,
-                "billing_model": "time_and_materials",
-                "project_ids": [Command.link(cls.project_500.id)],
-                "rate_card_ids": [Command.link(cls.card.id)],
-                "expense_policy_ids": [
-                    Command.create({"product_categ_id": cls.categories[name].id, **values})
-                    for name, values in GC05_POLICY.items()
-                ],
-            }
+        policy = [
+            Command.create({"product_categ_id": cls.categories[name].id, **values})
+            for name, values in GC05_POLICY.items()
+        ]
+        cls.contract_500 = cls._create_tm_contract(
+            "C-500", cls.project_500, expense_policy_ids=policy
         )
-        cls.contract_500.sudo().action_activate()
         Ref._bind(cls.time_system, "project", "p-500", cls.project_500)
 
     @staticmethod

@@ -54,22 +54,30 @@ class Q2cTimeCase(Q2cSyncCase):
                 ],
             }
         )
-        cls.contract = cls.env["q2c.contract"].create(
-            {
-                "name": "C-600",
-                "partner_id": cls.customer.id,
-                "currency_id": cls.usd.id,
-                "billing_model": "time_and_materials",
-                "project_ids": [Command.link(cls.project.id)],
-                "rate_card_ids": [Command.link(cls.card.id)],
-            }
-        )
-        cls.contract.sudo().action_activate()
+        cls.contract = cls._create_tm_contract("C-600", cls.project)
         Ref = cls.env["q2c.external.ref"]
         Ref._bind(cls.time_system, "employee", "u-gina", cls.gina)
         Ref._bind(cls.time_system, "employee", "u-hal", cls.hal)
         Ref._bind(cls.time_system, "project", "p-600", cls.project)
         cls.api_key = cls._api_key(cls.time_user)
+
+    @classmethod
+    def _create_tm_contract(cls, name, project, **values):
+        """An active T&M contract in USD of the customer on `project`, priced by the case's
+        rate card."""
+        contract = cls.env["q2c.contract"].create(
+            {
+                "name": name,
+                "partner_id": cls.customer.id,
+                "currency_id": cls.usd.id,
+                "billing_model": "time_and_materials",
+                "project_ids": [Command.link(project.id)],
+                "rate_card_ids": [Command.link(cls.card.id)],
+                **values,
+            }
+        )
+        contract.sudo().action_activate()
+        return contract
 
     @classmethod
     def _create_time_source(cls, name, system_type, gina_id, project_id, refs=(), **values):
