@@ -1,5 +1,9 @@
 from odoo import Command
-from odoo.addons.q2c_expense.tests.common import GC05_POLICY, GC05_PRODUCTS
+from odoo.addons.q2c_expense.tests.common import (
+    GC05_POLICY,
+    create_gc05_products,
+    set_eur_rates,
+)
 from odoo.tests import tagged
 
 from .common import Q2cBillingCase
@@ -10,35 +14,8 @@ class TestBillingExpenses(Q2cBillingCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.eur = cls.env.ref("base.EUR")
-        cls.eur.active = True
-        Rate = cls.env["res.currency.rate"]
-        Rate.search([("currency_id", "=", cls.eur.id)]).unlink()
-        for day, per_eur in (("2025-03-01", 1.05), ("2025-03-12", 1.0874), ("2025-03-13", 1.2)):
-            Rate.create(
-                {
-                    "currency_id": cls.eur.id,
-                    "name": day,
-                    "company_id": cls.company.id,
-                    "inverse_company_rate": per_eur,
-                }
-            )
-        categories = {
-            name: cls.env["product.category"].create({"name": f"{name} (billing)"})
-            for name in GC05_POLICY
-        }
-        for source_id, _name, category in GC05_PRODUCTS:
-            product = cls.env["product.product"].create(
-                {
-                    "name": f"{source_id} (billing test)",
-                    "type": "service",
-                    "can_be_expensed": True,
-                    "standard_price": 0.0,
-                    "categ_id": categories[category].id,
-                    "supplier_taxes_id": [Command.clear()],
-                }
-            )
-            cls.env["q2c.external.ref"]._bind(cls.system, "expense_category", source_id, product)
+        cls.eur = set_eur_rates(cls.env, cls.company)
+        categories, _products = create_gc05_products(cls.env, cls.system, "billing test")
         cls.consultant = cls._role("Consultant")
         cls.gina = cls._employee("Gina", cls.consultant)
         card = cls._card("C-500 card", [(cls.consultant, 160.0, "2025-01-01", None)])
