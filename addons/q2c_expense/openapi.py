@@ -5,6 +5,8 @@ the same request limits, security and answer shape as the time-entry path."""
 
 import copy
 
+from odoo.addons.q2c_sync.openapi import INGESTED_PROPERTIES, result_schema
+
 from .ingest import MAX_AMOUNT
 
 TIME_PATH = "/q2c/api/v1/time-entries"
@@ -65,31 +67,15 @@ EXPENSE = {
             "type": "string",
             "description": "The receipt's reference (number, file " "name or URL at your side).",
         },
-        "billable": {"type": "boolean", "default": True},
-        "approval_state": {
-            "type": "string",
-            "default": "approved",
-            "enum": ["draft", "submitted", "approved", "rejected"],
-        },
-        "approved_at": {"type": "string", "format": "date-time"},
-        "updated_at": {"type": "string", "format": "date-time"},
+        **INGESTED_PROPERTIES,
     },
 }
-RESULT = {
-    "type": "object",
-    "required": ["id", "status"],
-    "properties": {
-        "id": {"type": "string"},
-        "status": {"type": "string", "enum": ["created", "updated", "unchanged", "rejected"]},
-        "reason": {"type": "string", "description": "Why an expense was rejected or held."},
-        "held": {
-            "type": "boolean",
-            "description": "Kept in Held Entries (unmapped employee, "
-            "project or category); imported when sent again after mapping.",
-        },
-        "expense_id": {"type": "integer"},
-    },
-}
+RESULT = result_schema(
+    reason="Why an expense was rejected or held.",
+    held="Kept in Held Entries (unmapped employee, project or category); imported when sent "
+    "again after mapping.",
+    id_key="expense_id",
+)
 
 
 def extend(document):

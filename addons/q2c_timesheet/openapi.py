@@ -1,6 +1,7 @@
 """The OpenAPI 3 document of the time-entry push API (served at /q2c/api/v1/openapi.json)."""
 
 from odoo.addons.q2c_sync.controllers.main import MAX_ENTRIES
+from odoo.addons.q2c_sync.openapi import INGESTED_PROPERTIES, result_schema
 
 ENTRY = {
     "type": "object",
@@ -20,31 +21,15 @@ ENTRY = {
         "date": {"type": "string", "format": "date", "description": "The work date."},
         "hours": {"type": "number", "minimum": 0, "maximum": 24},
         "description": {"type": "string"},
-        "billable": {"type": "boolean", "default": True},
-        "approval_state": {
-            "type": "string",
-            "default": "approved",
-            "enum": ["draft", "submitted", "approved", "rejected"],
-        },
-        "approved_at": {"type": "string", "format": "date-time"},
-        "updated_at": {"type": "string", "format": "date-time"},
+        **INGESTED_PROPERTIES,
     },
 }
-RESULT = {
-    "type": "object",
-    "required": ["id", "status"],
-    "properties": {
-        "id": {"type": "string"},
-        "status": {"type": "string", "enum": ["created", "updated", "unchanged", "rejected"]},
-        "reason": {"type": "string", "description": "Why an entry was rejected or held."},
-        "held": {
-            "type": "boolean",
-            "description": "Kept in Held Time Entries (unmapped "
-            "employee, project or task); imported when sent again after mapping.",
-        },
-        "line_id": {"type": "integer"},
-    },
-}
+RESULT = result_schema(
+    reason="Why an entry was rejected or held.",
+    held="Kept in Held Time Entries (unmapped employee, project or task); imported when sent "
+    "again after mapping.",
+    id_key="line_id",
+)
 ERROR = {"type": "object", "properties": {"error": {"type": "string"}}}
 
 

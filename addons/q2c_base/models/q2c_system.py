@@ -470,19 +470,29 @@ class Q2cSystem(models.Model):
                 )
             time.sleep(wait if wait is not None else outbound.backoff(attempt))
         if raise_for_status and 400 <= status < 500:
-            raise PermanentError(
-                _(
-                    "%(system)s refused %(method)s %(url)s: HTTP %(status)s %(body)s",
-                    system=self.name,
-                    method=log["method"],
-                    url=log["url"],
-                    status=status,
-                    body=response.text[:300],
-                ),
-                status=status,
-                vendor_code=self._vendor_error_code(response),
+            what = _(
+                "%(system)s refused %(method)s %(url)s",
+                system=self.name,
+                method=log["method"],
+                url=log["url"],
             )
+            raise self._refused(response, what)
         return response
+
+    def _refused(self, response, what):
+        """The PermanentError for an answer that refuses a call: `what` (a translated
+        phrase), the HTTP status and the start of the body, with `status` and the vendor's
+        error code (`_vendor_error_code`). Returned for the caller to raise."""
+        return PermanentError(
+            _(
+                "%(what)s: HTTP %(status)s %(body)s",
+                what=what,
+                status=response.status_code,
+                body=response.text[:300],
+            ),
+            status=response.status_code,
+            vendor_code=self._vendor_error_code(response),
+        )
 
     def _respect_rate_limit(self):
         wait = outbound.rate_limit_wait(self.env.cr.dbname, self.id, self.rate_limit_per_minute)

@@ -181,6 +181,28 @@ class StandIn(BaseHTTPRequestHandler):
         pass
 
 
+class FakeApi(BaseHTTPRequestHandler):
+    """Base of a local stand-in for a vendor's API that routes requests itself (`do_GET`
+    and the others): `_send` answers JSON with the headers of `_headers`."""
+
+    def _headers(self):
+        """The headers of every answer (a vendor's usage headers, say)."""
+        return {"Content-Type": "application/json"}
+
+    def _send(self, status, body, headers=None):
+        answer = json.dumps(body).encode()
+        self.send_response(status)
+        for key, value in {**self._headers(), **(headers or {})}.items():
+            self.send_header(key, value)
+        self.send_header("Content-Length", str(len(answer)))
+        self.end_headers()
+        with suppress(BrokenPipeError):
+            self.wfile.write(answer)
+
+    def log_message(self, *args):
+        pass
+
+
 @contextmanager
 def serve_locally(handler):
     """Serve a request handler class on 127.0.0.1 in a thread; yields the base URL."""

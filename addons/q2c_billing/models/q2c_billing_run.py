@@ -63,9 +63,11 @@ class Q2cBillingRun(models.Model):
     date_from = fields.Date(string="Period Start", required=True, tracking=True)
     date_to = fields.Date(string="Period End", required=True, tracking=True)
     invoice_date = fields.Date(
-        required=True, default=fields.Date.context_today, tracking=True,
+        required=True,
+        default=fields.Date.context_today,
+        tracking=True,
         help="The date of the invoices the run creates.",
-    )  # fmt: skip
+    )
     cutoff = fields.Datetime(
         string="Approval Cut-off",
         copy=False,
@@ -208,8 +210,9 @@ class Q2cBillingRun(models.Model):
         self.ensure_one()
         if self.selection == "manual":
             return self.contract_ids
-        return self._due_contracts(self.company_id, self.billing_cycle, self.date_from,
-                                   self.date_to)  # fmt: skip
+        return self._due_contracts(
+            self.company_id, self.billing_cycle, self.date_from, self.date_to
+        )
 
     @api.model
     def _billed_models(self):
@@ -225,11 +228,15 @@ class Q2cBillingRun(models.Model):
                 ("state", "=", "active"),
                 ("billing_cycle", "=", cycle),
                 ("billing_model", "in", self._billed_models()),
-                "|", ("date_start", "=", False), ("date_start", "<=", date_to),
-                "|", ("date_end", "=", False), ("date_end", ">=", date_from),
+                "|",
+                ("date_start", "=", False),
+                ("date_start", "<=", date_to),
+                "|",
+                ("date_end", "=", False),
+                ("date_end", ">=", date_from),
             ],
             order="code, id",
-        )  # fmt: skip
+        )
 
     def _finish_if_complete(self):
         """When no contract is left to do, the run moves on: to review when a contract asks
@@ -248,8 +255,9 @@ class Q2cBillingRun(models.Model):
         self.line_ids.invalidate_recordset(["state"])
         if self.line_ids.filtered(lambda line: line.state == "to_do"):
             return
-        review = any(self.line_ids.filtered("invoice_id").contract_id.mapped(
-            "prebill_review_required"))  # fmt: skip
+        review = any(
+            self.line_ids.filtered("invoice_id").contract_id.mapped("prebill_review_required")
+        )
         self._transition("to_review" if review else "to_invoiced")
         if self.state == "invoiced" and self.company_id.q2c_billing_auto_post:
             self._auto_post()
@@ -325,13 +333,23 @@ class Q2cBillingRun(models.Model):
                 if not self._due_contracts(company, cycle, date_from, date_to):
                     continue
                 if self.search_count(
-                    [("company_id", "=", company.id), ("billing_cycle", "=", cycle),
-                     ("date_from", "=", date_from), ("state", "!=", "cancelled")]
-                ):  # fmt: skip
+                    [
+                        ("company_id", "=", company.id),
+                        ("billing_cycle", "=", cycle),
+                        ("date_from", "=", date_from),
+                        ("state", "!=", "cancelled"),
+                    ]
+                ):
                     continue
                 created |= self.create(
-                    {"company_id": company.id, "billing_cycle": cycle, "selection": "due",
-                     "date_from": date_from, "date_to": date_to, "invoice_date": today}
-                )  # fmt: skip
+                    {
+                        "company_id": company.id,
+                        "billing_cycle": cycle,
+                        "selection": "due",
+                        "date_from": date_from,
+                        "date_to": date_to,
+                        "invoice_date": today,
+                    }
+                )
         _logger.info("q2c billing: %s due run(s) created", len(created))
         return created

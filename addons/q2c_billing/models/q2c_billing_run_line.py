@@ -104,20 +104,28 @@ class Q2cBillingRunLine(models.Model):
         for contract in contracts:
             vals = {"run_id": run.id, "contract_id": contract.id}
             holder = self.search(
-                [("contract_id", "=", contract.id), ("period_key", "!=", False),
-                 ("date_from", "<=", run.date_to), ("date_to", ">=", run.date_from)],
+                [
+                    ("contract_id", "=", contract.id),
+                    ("period_key", "!=", False),
+                    ("date_from", "<=", run.date_to),
+                    ("date_to", ">=", run.date_from),
+                ],
                 limit=1,
-            )  # fmt: skip
+            )
             if holder:
                 lines |= self.create(
-                    {**vals, "state": "blocked",
-                     "reason": _(MESSAGES["already_billed"], run=holder.run_id.name)}
-                )  # fmt: skip
+                    {
+                        **vals,
+                        "state": "blocked",
+                        "reason": _(MESSAGES["already_billed"], run=holder.run_id.name),
+                    }
+                )
                 continue
             try:
                 with mute_logger("odoo.sql_db"), self.env.cr.savepoint():
-                    line = self.create({**vals, "period_key": fields.Date.to_string(
-                        run.date_from)})  # fmt: skip
+                    line = self.create(
+                        {**vals, "period_key": fields.Date.to_string(run.date_from)}
+                    )
             except psycopg2.IntegrityError:
                 line = self.create({**vals, "state": "blocked", "reason": _(MESSAGES["claimed"])})
             lines |= line
@@ -180,9 +188,14 @@ class Q2cBillingRunLine(models.Model):
             )
         self._link_entries(invoice, specs)
         self.write(
-            {"state": "done", "reason": False, "invoice_id": invoice.id,
-             "time_count": len(time), "expense_count": len(expenses)}
-        )  # fmt: skip
+            {
+                "state": "done",
+                "reason": False,
+                "invoice_id": invoice.id,
+                "time_count": len(time),
+                "expense_count": len(expenses),
+            }
+        )
 
     # ------------------------------------------------------------------ checks
 
@@ -190,12 +203,18 @@ class Q2cBillingRunLine(models.Model):
         """Raise BillingBlocked with the reason, else return the sales journal."""
         contract, company = self.contract_id, self.company_id
         if contract.state != "active":
-            raise BillingBlocked(_(MESSAGES["not_active"], contract=contract.display_name,
-                                   state=contract.state))  # fmt: skip
+            raise BillingBlocked(
+                _(MESSAGES["not_active"], contract=contract.display_name, state=contract.state)
+            )
         if contract.billing_model not in self.env["q2c.billing.run"]._billed_models():
             model = dict(contract._fields["billing_model"]._description_selection(self.env))
-            raise BillingBlocked(_(MESSAGES["model"], contract=contract.display_name,
-                                   model=model[contract.billing_model]))  # fmt: skip
+            raise BillingBlocked(
+                _(
+                    MESSAGES["model"],
+                    contract=contract.display_name,
+                    model=model[contract.billing_model],
+                )
+            )
         if not contract.partner_id:
             raise BillingBlocked(_(MESSAGES["no_customer"], contract=contract.display_name))
         journal = self._sales_journal()
@@ -217,15 +236,22 @@ class Q2cBillingRunLine(models.Model):
         currency, company = self.contract_id.currency_id, self.company_id
         if currency == company.currency_id:
             return
-        rate = self.env["res.currency.rate"].sudo().search(
-            [("currency_id", "=", currency.id),
-             ("company_id", "in", (False, company.root_id.id)),
-             ("name", "<=", self.run_id.invoice_date)],
-            limit=1,
-        )  # fmt: skip
+        rate = (
+            self.env["res.currency.rate"]
+            .sudo()
+            .search(
+                [
+                    ("currency_id", "=", currency.id),
+                    ("company_id", "in", (False, company.root_id.id)),
+                    ("name", "<=", self.run_id.invoice_date),
+                ],
+                limit=1,
+            )
+        )
         if not rate:
-            raise BillingBlocked(_(MESSAGES["no_fx"], currency=currency.name,
-                                   date=self.run_id.invoice_date))  # fmt: skip
+            raise BillingBlocked(
+                _(MESSAGES["no_fx"], currency=currency.name, date=self.run_id.invoice_date)
+            )
 
     # ------------------------------------------------------------------ entries
 
@@ -252,13 +278,18 @@ class Q2cBillingRunLine(models.Model):
 
     def _check_rates(self, Time, Expense, reach):
         contract, cutoff = self.contract_id, self.run_id.cutoff
-        held = [("q2c_contract_id", "=", contract.id), ("q2c_approved_at", "<=", cutoff),
-                *reach]  # fmt: skip
+        held = [("q2c_contract_id", "=", contract.id), ("q2c_approved_at", "<=", cutoff), *reach]
         no_rate = Time.search(
-            [*held, "|", ("q2c_billing_status", "=", "no_rate"),
-             "&", ("q2c_billing_status", "=", "to_bill"), ("q2c_rate", "=", 0.0)],
+            [
+                *held,
+                "|",
+                ("q2c_billing_status", "=", "no_rate"),
+                "&",
+                ("q2c_billing_status", "=", "to_bill"),
+                ("q2c_rate", "=", 0.0),
+            ],
             order="date, id",
-        )  # fmt: skip
+        )
         if no_rate:
             raise BillingBlocked(
                 _(
@@ -274,9 +305,12 @@ class Q2cBillingRunLine(models.Model):
         no_fx = Expense.search([*held, ("q2c_billing_status", "=", "no_rate")])
         if no_fx:
             raise BillingBlocked(
-                _(MESSAGES["expense_no_fx"], count=len(no_fx),
-                  entries="; ".join(no_fx[:10].mapped("q2c_hold_reason")))
-            )  # fmt: skip
+                _(
+                    MESSAGES["expense_no_fx"],
+                    count=len(no_fx),
+                    entries="; ".join(no_fx[:10].mapped("q2c_hold_reason")),
+                )
+            )
 
     # ------------------------------------------------------------------ invoice lines
 
@@ -290,25 +324,44 @@ class Q2cBillingRunLine(models.Model):
         regular = time.filtered(lambda line: not line.q2c_correction_kind)
         for line in regular.sorted(lambda line: (line.employee_id.name or "", line.date, line.id)):
             role = line.employee_id.job_id
-            key = (line.employee_id.id, role.id, line.q2c_rate_source, line.q2c_rate,
-                   line.date.year, line.date.month)  # fmt: skip
+            key = (
+                line.employee_id.id,
+                role.id,
+                line.q2c_rate_source,
+                line.q2c_rate,
+                line.date.year,
+                line.date.month,
+            )
             group = groups.setdefault(
-                key, {"entries": line.browse(), "hours": Decimal(0), "first": line.date,
-                      "last": line.date, "employee": line.employee_id, "role": role,
-                      "rate": line.q2c_rate}
-            )  # fmt: skip
+                key,
+                {
+                    "entries": line.browse(),
+                    "hours": Decimal(0),
+                    "first": line.date,
+                    "last": line.date,
+                    "employee": line.employee_id,
+                    "role": role,
+                    "rate": line.q2c_rate,
+                },
+            )
             group["entries"] |= line
             group["hours"] += Decimal(repr(line.unit_amount))
             group["last"] = max(group["last"], line.date)
         specs = []
         for group in groups.values():
             quantity = self._billed_quantity(group)
-            name = self._time_name(group["employee"], group["role"], group["first"],
-                                   group["last"])  # fmt: skip
+            name = self._time_name(group["employee"], group["role"], group["first"], group["last"])
             if group["last"] < self.run_id.date_from:
                 name += _(MESSAGES["late"])
-            specs.append(self._spec(name, quantity, group["rate"], group["entries"],
-                                    line_amount(currency, quantity, group["rate"])))  # fmt: skip
+            specs.append(
+                self._spec(
+                    name,
+                    quantity,
+                    group["rate"],
+                    group["entries"],
+                    line_amount(currency, quantity, group["rate"]),
+                )
+            )
         return specs
 
     def _billed_quantity(self, group):
@@ -318,9 +371,11 @@ class Q2cBillingRunLine(models.Model):
         hours = float(group["hours"])
         try:
             resolution = self.contract_id._resolve_rate(
-                group["first"], group["employee"], role=group["role"],
+                group["first"],
+                group["employee"],
+                role=group["role"],
                 project=group["entries"][:1].project_id,
-            )  # fmt: skip
+            )
         except UserError:
             return hours
         if self.contract_id.currency_id.compare_amounts(resolution.rate, group["rate"]):
@@ -336,10 +391,14 @@ class Q2cBillingRunLine(models.Model):
         corrections = time.filtered("q2c_correction_kind")
         for line in corrections.sorted(lambda line: (line.date, line.id)):
             kind = dict(line._fields["q2c_correction_kind"]._description_selection(self.env))
-            name = _(MESSAGES["correction"], invoice=self._origin_invoice_name(line),
-                     kind=kind[line.q2c_correction_kind].lower())  # fmt: skip
-            name += self._time_name(line.employee_id, line.employee_id.job_id, line.date,
-                                    line.date)  # fmt: skip
+            name = _(
+                MESSAGES["correction"],
+                invoice=self._origin_invoice_name(line),
+                kind=kind[line.q2c_correction_kind].lower(),
+            )
+            name += self._time_name(
+                line.employee_id, line.employee_id.job_id, line.date, line.date
+            )
             amount = line_amount(currency, line.unit_amount, line.q2c_rate)
             specs.append(self._spec(name, line.unit_amount, line.q2c_rate, line, amount))
         return specs
@@ -352,12 +411,22 @@ class Q2cBillingRunLine(models.Model):
             expense = priced["expense"]
             name = priced["description"]
             if expense.q2c_correction_kind:
-                kind = dict(expense._fields["q2c_correction_kind"]._description_selection(
-                    self.env))  # fmt: skip
-                name = _(MESSAGES["correction"], invoice=self._origin_invoice_name(expense),
-                         kind=kind[expense.q2c_correction_kind].lower()) + name  # fmt: skip
-            specs.append(self._spec(name, priced["quantity"], priced["price_unit"], expense,
-                                    priced["amount"]))  # fmt: skip
+                kind = dict(
+                    expense._fields["q2c_correction_kind"]._description_selection(self.env)
+                )
+                name = (
+                    _(
+                        MESSAGES["correction"],
+                        invoice=self._origin_invoice_name(expense),
+                        kind=kind[expense.q2c_correction_kind].lower(),
+                    )
+                    + name
+                )
+            specs.append(
+                self._spec(
+                    name, priced["quantity"], priced["price_unit"], expense, priced["amount"]
+                )
+            )
         return specs
 
     @api.model
@@ -374,8 +443,13 @@ class Q2cBillingRunLine(models.Model):
 
     @api.model
     def _spec(self, name, quantity, price_unit, entries, amount):
-        return {"name": name, "quantity": quantity, "price_unit": price_unit,
-                "entries": entries, "amount": amount}  # fmt: skip
+        return {
+            "name": name,
+            "quantity": quantity,
+            "price_unit": price_unit,
+            "entries": entries,
+            "amount": amount,
+        }
 
     # ------------------------------------------------------------------ the invoice
 
@@ -385,8 +459,9 @@ class Q2cBillingRunLine(models.Model):
         only (Odoo writes the journal items)."""
         contract, company = self.contract_id, self.company_id
         partner = contract.partner_id.with_company(company)
-        fiscal_position = self.env["account.fiscal.position"].with_company(
-            company)._get_fiscal_position(partner)  # fmt: skip
+        fiscal_position = (
+            self.env["account.fiscal.position"].with_company(company)._get_fiscal_position(partner)
+        )
         distribution = (
             {str(contract.analytic_account_id.id): 100.0}
             if contract.analytic_account_id
@@ -394,8 +469,12 @@ class Q2cBillingRunLine(models.Model):
         )
         lines = []
         for sequence, spec in enumerate(specs, start=1):
-            vals = {"sequence": sequence * 10, "name": spec["name"],
-                    "quantity": spec["quantity"], "price_unit": spec["price_unit"]}  # fmt: skip
+            vals = {
+                "sequence": sequence * 10,
+                "name": spec["name"],
+                "quantity": spec["quantity"],
+                "price_unit": spec["price_unit"],
+            }
             if distribution:
                 vals["analytic_distribution"] = distribution
             lines.append(Command.create(vals))

@@ -28,25 +28,38 @@ class Q2cBillingCase(AccountTestInvoicingCommon):
             cls.env, login="q2c_bill_finance", groups="q2c_contract.group_q2c_finance", **company
         )
         cls.pm_user = new_test_user(
-            cls.env, login="q2c_bill_pm", groups="q2c_contract.group_q2c_project_manager",
+            cls.env,
+            login="q2c_bill_pm",
+            groups="q2c_contract.group_q2c_project_manager",
             **company,
-        )  # fmt: skip
+        )
         cls.auditor_user = new_test_user(
-            cls.env, login="q2c_bill_auditor", groups="base.group_user,q2c_base.group_auditor",
+            cls.env,
+            login="q2c_bill_auditor",
+            groups="base.group_user,q2c_base.group_auditor",
             **company,
-        )  # fmt: skip
+        )
         cls.integration_user = new_test_user(
-            cls.env, login="q2c_bill_int",
-            groups="base.group_user,q2c_base.group_integration_user", **company,
-        )  # fmt: skip
+            cls.env,
+            login="q2c_bill_int",
+            groups="base.group_user,q2c_base.group_integration_user",
+            **company,
+        )
         cls.system = cls.env["q2c.system"].create(
-            {"name": "Time and expenses (billing test)", "system_type": "generic",
-             "user_id": cls.integration_user.id, "company_id": cls.company.id}
-        )  # fmt: skip
+            {
+                "name": "Time and expenses (billing test)",
+                "system_type": "generic",
+                "user_id": cls.integration_user.id,
+                "company_id": cls.company.id,
+            }
+        )
         cls.customer = cls.env["res.partner"].create(
-            {"name": "Acme (billing test)", "is_company": True,
-             "property_payment_term_id": cls.pay_terms_b.id}
-        )  # fmt: skip
+            {
+                "name": "Acme (billing test)",
+                "is_company": True,
+                "property_payment_term_id": cls.pay_terms_b.id,
+            }
+        )
 
     # ------------------------------------------------------------------ factories
 
@@ -65,9 +78,12 @@ class Q2cBillingCase(AccountTestInvoicingCommon):
     @classmethod
     def _project(cls, key):
         project = cls.env["project.project"].create(
-            {"name": f"{key} (billing test)", "partner_id": cls.customer.id,
-             "company_id": cls.company.id}
-        )  # fmt: skip
+            {
+                "name": f"{key} (billing test)",
+                "partner_id": cls.customer.id,
+                "company_id": cls.company.id,
+            }
+        )
         cls.env["q2c.external.ref"]._bind(cls.system, "project", key, project)
         return project
 
@@ -75,24 +91,42 @@ class Q2cBillingCase(AccountTestInvoicingCommon):
     def _card(cls, name, lines, scope="contract"):
         """`lines`: (employee or role, rate, date_from, date_to or None)."""
         line_values = [
-            Command.create({"employee_id" if key._name == "hr.employee" else "role_id": key.id,
-                            "rate": rate, "date_from": date_from, "date_to": date_to})
+            Command.create(
+                {
+                    "employee_id" if key._name == "hr.employee" else "role_id": key.id,
+                    "rate": rate,
+                    "date_from": date_from,
+                    "date_to": date_to,
+                }
+            )
             for key, rate, date_from, date_to in lines
-        ]  # fmt: skip
+        ]
         return cls.env["q2c.rate.card"].create(
-            {"name": name, "scope": scope, "currency_id": cls.currency.id,
-             "company_id": cls.company.id, "line_ids": line_values}
-        )  # fmt: skip
+            {
+                "name": name,
+                "scope": scope,
+                "currency_id": cls.currency.id,
+                "company_id": cls.company.id,
+                "line_ids": line_values,
+            }
+        )
 
     @classmethod
     def _contract(cls, name, project, cards=(), **values):
         contract = cls.env["q2c.contract"].create(
-            {"name": name, "partner_id": cls.customer.id, "currency_id": cls.currency.id,
-             "company_id": cls.company.id, "billing_model": "time_and_materials",
-             "billing_cycle": "monthly", "prebill_review_required": False,
-             "project_ids": [Command.link(project.id)],
-             "rate_card_ids": [Command.set([card.id for card in cards])], **values}
-        )  # fmt: skip
+            {
+                "name": name,
+                "partner_id": cls.customer.id,
+                "currency_id": cls.currency.id,
+                "company_id": cls.company.id,
+                "billing_model": "time_and_materials",
+                "billing_cycle": "monthly",
+                "prebill_review_required": False,
+                "project_ids": [Command.link(project.id)],
+                "rate_card_ids": [Command.set([card.id for card in cards])],
+                **values,
+            }
+        )
         contract.action_activate()
         return contract
 
@@ -100,10 +134,17 @@ class Q2cBillingCase(AccountTestInvoicingCommon):
     def _ingest_time(cls, project_key, rows):
         """`rows`: (id, employee name, work date, hours, approved at)."""
         entries = [
-            {"external_id": ext, "employee": f"u-{who}", "project": project_key, "date": day,
-             "hours": hours, "description": "work", "approved_at": approved_at}
+            {
+                "external_id": ext,
+                "employee": f"u-{who}",
+                "project": project_key,
+                "date": day,
+                "hours": hours,
+                "description": "work",
+                "approved_at": approved_at,
+            }
             for ext, who, day, hours, approved_at in rows
-        ]  # fmt: skip
+        ]
         results = cls.env["account.analytic.line"].sudo()._q2c_ingest(cls.system, entries)
         assert all(r["status"] in ("created", "updated", "unchanged") for r in results), results
         return results
@@ -117,8 +158,13 @@ class Q2cBillingCase(AccountTestInvoicingCommon):
 
     def _new_run(self, date_from, date_to, cutoff, invoice_date, contracts=None, user=None):
         Run = self.env["q2c.billing.run"].with_user(user or self.finance_user)
-        values = {"date_from": date_from, "date_to": date_to, "cutoff": cutoff,
-                  "invoice_date": invoice_date, "company_id": self.company.id}  # fmt: skip
+        values = {
+            "date_from": date_from,
+            "date_to": date_to,
+            "cutoff": cutoff,
+            "invoice_date": invoice_date,
+            "company_id": self.company.id,
+        }
         if contracts is not None:
             values.update(selection="manual", contract_ids=[Command.set(contracts.ids)])
         return Run.create(values)
@@ -148,9 +194,10 @@ class Q2cBillingCase(AccountTestInvoicingCommon):
 
     def assertAmount(self, actual, expected, msg=None):
         self.assertEqual(
-            float_compare(actual, expected, precision_rounding=self.currency.rounding), 0,
+            float_compare(actual, expected, precision_rounding=self.currency.rounding),
+            0,
             msg or f"{actual:.2f} != {expected:.2f}",
-        )  # fmt: skip
+        )
 
     def assertInvoiceLines(self, invoice, expected):
         """`expected`: (name fragment, quantity, unit price, amount), in invoice order."""

@@ -1,19 +1,12 @@
 from odoo import Command
+from odoo.addons.q2c_expense.tests.common import (
+    GC05_POLICY,
+    create_gc05_products,
+    set_eur_rates,
+)
 from odoo.tests import tagged
 
 from .common import Q2cBillingCase
-
-GC05_POLICY = {
-    "Travel": {"markup_percent": 10.0},
-    "Meals": {"cap_basis": "per_day", "cap_amount": 75.0},
-    "Subcontracted services": {"markup_percent": 15.0},
-    "Mileage": {"unit_rate": 0.70},
-    "Software": {"billable": False},
-}
-GC05_PRODUCTS = [
-    ("airfare", "Travel"), ("hotel", "Travel"), ("meals", "Meals"),
-    ("translation", "Subcontracted services"), ("mileage", "Mileage"), ("software", "Software"),
-]  # fmt: skip
 
 
 @tagged("post_install", "-at_install")
@@ -21,30 +14,20 @@ class TestBillingExpenses(Q2cBillingCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.eur = cls.env.ref("base.EUR")
-        cls.eur.active = True
-        Rate = cls.env["res.currency.rate"]
-        Rate.search([("currency_id", "=", cls.eur.id)]).unlink()
-        for day, per_eur in (("2025-03-01", 1.05), ("2025-03-12", 1.0874), ("2025-03-13", 1.2)):
-            Rate.create({"currency_id": cls.eur.id, "name": day, "company_id": cls.company.id,
-                         "inverse_company_rate": per_eur})  # fmt: skip
-        categories = {name: cls.env["product.category"].create({"name": f"{name} (billing)"})
-                      for name in GC05_POLICY}  # fmt: skip
-        for source_id, category in GC05_PRODUCTS:
-            product = cls.env["product.product"].create(
-                {"name": f"{source_id} (billing test)", "type": "service", "can_be_expensed": True,
-                 "standard_price": 0.0, "categ_id": categories[category].id,
-                 "supplier_taxes_id": [Command.clear()]}
-            )  # fmt: skip
-            cls.env["q2c.external.ref"]._bind(cls.system, "expense_category", source_id, product)
+        cls.eur = set_eur_rates(cls.env, cls.company)
+        categories, _products = create_gc05_products(cls.env, cls.system, "billing test")
         cls.consultant = cls._role("Consultant")
         cls.gina = cls._employee("Gina", cls.consultant)
         card = cls._card("C-500 card", [(cls.consultant, 160.0, "2025-01-01", None)])
         cls.contract = cls._contract(
-            "C-500", cls._project("P-500"), cards=card,
-            expense_policy_ids=[Command.create({"product_categ_id": categories[name].id, **vals})
-                                for name, vals in GC05_POLICY.items()],
-        )  # fmt: skip
+            "C-500",
+            cls._project("P-500"),
+            cards=card,
+            expense_policy_ids=[
+                Command.create({"product_categ_id": categories[name].id, **vals})
+                for name, vals in GC05_POLICY.items()
+            ],
+        )
 
     def test_gc05_expenses_rebilled_through_a_run(self):
         """GC-05 (billing-domain.md 5) on the March invoice, at q2c_expense's billed values:
@@ -53,30 +36,55 @@ class TestBillingExpenses(Q2cBillingCase):
         translation EUR 1,250.00 x 1.0874 = 1,359.25 + 15% 203.89 (203.8875) = 1,563.14;
         mileage 146 mi x 0.70 = 102.20 (qty 146.00 x 0.70); software non-billable, no line.
         Total 2,952.16 (billable cost 2,638.10 + markup 314.06)."""
-        rows = [("1", "airfare", "2025-03-04", 612.40, {}),
-                ("2", "hotel", "2025-03-07", 489.25, {}),
-                ("3", "meals", "2025-03-05", 92.30, {}),
-                ("4", "translation", "2025-03-12", 1250.0, {"currency": "EUR"}),
-                ("5", "mileage", "2025-03-18", 102.20, {"quantity": 146}),
-                ("6", "software", "2025-03-20", 299.0, {})]  # fmt: skip
-        results = self.env["hr.expense"].sudo()._q2c_ingest(self.system, [
-            {"external_id": ext, "employee": "u-Gina", "project": "P-500", "category": category,
-             "date": day, "amount": amount, "approved_at": "2025-03-31T12:00:00Z", **extra}
-            for ext, category, day, amount, extra in rows
-        ])  # fmt: skip
+        rows = [
+            ("1", "airfare", "2025-03-04", 612.40, {}),
+            ("2", "hotel", "2025-03-07", 489.25, {}),
+            ("3", "meals", "2025-03-05", 92.30, {}),
+            ("4", "translation", "2025-03-12", 1250.0, {"currency": "EUR"}),
+            ("5", "mileage", "2025-03-18", 102.20, {"quantity": 146}),
+            ("6", "software", "2025-03-20", 299.0, {}),
+        ]
+        results = (
+            self.env["hr.expense"]
+            .sudo()
+            ._q2c_ingest(
+                self.system,
+                [
+                    {
+                        "external_id": ext,
+                        "employee": "u-Gina",
+                        "project": "P-500",
+                        "category": category,
+                        "date": day,
+                        "amount": amount,
+                        "approved_at": "2025-03-31T12:00:00Z",
+                        **extra,
+                    }
+                    for ext, category, day, amount, extra in rows
+                ],
+            )
+        )
         self.assertEqual({r["status"] for r in results}, {"created"}, results)
-        run = self._bill("2025-03-01", "2025-03-31", "2025-04-03 10:00:00", "2025-04-03",
-                         contracts=self.contract)  # fmt: skip
+        run = self._bill(
+            "2025-03-01",
+            "2025-03-31",
+            "2025-04-03 10:00:00",
+            "2025-04-03",
+            contracts=self.contract,
+        )
         result = run.line_ids
         self.assertEqual((result.state, result.expense_count), ("done", 5), result.reason)
         invoice = result.invoice_id
-        self.assertInvoiceLines(invoice, [
-            ("2025-03-04", 1.0, 673.64, 673.64),
-            ("2025-03-05", 1.0, 75.00, 75.00),
-            ("2025-03-07", 1.0, 538.18, 538.18),
-            ("2025-03-12", 1.0, 1563.14, 1563.14),
-            ("2025-03-18", 146.0, 0.70, 102.20),
-        ])  # fmt: skip
+        self.assertInvoiceLines(
+            invoice,
+            [
+                ("2025-03-04", 1.0, 673.64, 673.64),
+                ("2025-03-05", 1.0, 75.00, 75.00),
+                ("2025-03-07", 1.0, 538.18, 538.18),
+                ("2025-03-12", 1.0, 1563.14, 1563.14),
+                ("2025-03-18", 146.0, 0.70, 102.20),
+            ],
+        )
         self.assertAmount(invoice.amount_total, 2952.16)
         expenses = self.env["hr.expense"].search([("q2c_system_id", "=", self.system.id)])
         billed = expenses.filtered("q2c_invoice_line_id")

@@ -23,11 +23,17 @@ class TestBlockedContracts(Q2cBillingCase):
         good = self._contract("C-800", self._project("P-800"), cards=self.card)
         bad = self._contract("C-801", self._project("P-801"), cards=self.card)
         self._ingest_time("P-800", [("g1", "Gina", "2025-03-27", 6.0, APPROVED)])
-        self._ingest_time("P-801", [("g2", "Gina", "2025-03-27", 1.0, APPROVED),
-                                    ("c1", "Carol", "2025-03-12", 2.0, APPROVED)])  # fmt: skip
+        self._ingest_time(
+            "P-801",
+            [
+                ("g2", "Gina", "2025-03-27", 1.0, APPROVED),
+                ("c1", "Carol", "2025-03-12", 2.0, APPROVED),
+            ],
+        )
         self.assertEqual(self._time("c1").q2c_billing_status, "no_rate")
-        run = self._bill("2025-03-01", "2025-03-31", "2025-04-03 10:00:00", "2025-04-03",
-                         contracts=good | bad)  # fmt: skip
+        run = self._bill(
+            "2025-03-01", "2025-03-31", "2025-04-03 10:00:00", "2025-04-03", contracts=good | bad
+        )
         by_contract = {line.contract_id: line for line in run.line_ids}
         self.assertEqual(by_contract[good].state, "done")
         self.assertAmount(by_contract[good].invoice_id.amount_total, 960.00)
@@ -46,10 +52,12 @@ class TestBlockedContracts(Q2cBillingCase):
         other.active = True
         self.env["res.currency.rate"].search([("currency_id", "=", other.id)]).unlink()
         card = self.card.copy({"currency_id": other.id, "name": "CHF card"})
-        contract = self._contract("C-802", self._project("P-802"), cards=card,
-                                  currency_id=other.id)  # fmt: skip
-        run = self._bill("2025-03-01", "2025-03-31", "2025-04-03 10:00:00", "2025-04-03",
-                         contracts=contract)  # fmt: skip
+        contract = self._contract(
+            "C-802", self._project("P-802"), cards=card, currency_id=other.id
+        )
+        run = self._bill(
+            "2025-03-01", "2025-03-31", "2025-04-03 10:00:00", "2025-04-03", contracts=contract
+        )
         self.assertEqual(run.line_ids.state, "blocked")
         self.assertIn("No exchange rate for CHF", run.line_ids.reason)
 
@@ -59,8 +67,9 @@ class TestBlockedContracts(Q2cBillingCase):
         self.env["account.journal"].search(
             [("type", "=", "sale"), ("company_id", "=", self.company.id)]
         ).active = False
-        run = self._bill("2025-03-01", "2025-03-31", "2025-04-03 10:00:00", "2025-04-03",
-                         contracts=contract)  # fmt: skip
+        run = self._bill(
+            "2025-03-01", "2025-03-31", "2025-04-03 10:00:00", "2025-04-03", contracts=contract
+        )
         self.assertEqual(run.line_ids.state, "blocked")
         self.assertIn("no sales journal", run.line_ids.reason)
         self.assertEqual(self._time("j1").q2c_billing_status, "to_bill")
@@ -68,14 +77,16 @@ class TestBlockedContracts(Q2cBillingCase):
     def test_billing_model_not_billed_yet_is_blocked_by_name(self):
         contract = self._contract("C-803", self._project("P-803"), cards=self.card)
         contract.billing_model = "retainer"
-        run = self._bill("2025-03-01", "2025-03-31", "2025-04-03 10:00:00", "2025-04-03",
-                         contracts=contract)  # fmt: skip
+        run = self._bill(
+            "2025-03-01", "2025-03-31", "2025-04-03 10:00:00", "2025-04-03", contracts=contract
+        )
         self.assertEqual(run.line_ids.state, "blocked")
         self.assertIn("Retainer", run.line_ids.reason)
 
     def test_nothing_to_bill_is_done_without_invoice(self):
         contract = self._contract("C-804", self._project("P-804"), cards=self.card)
-        run = self._bill("2025-03-01", "2025-03-31", "2025-04-03 10:00:00", "2025-04-03",
-                         contracts=contract)  # fmt: skip
+        run = self._bill(
+            "2025-03-01", "2025-03-31", "2025-04-03 10:00:00", "2025-04-03", contracts=contract
+        )
         self.assertEqual((run.line_ids.state, run.line_ids.invoice_id.id), ("done", False))
         self.assertIn("Nothing to bill", run.line_ids.reason)

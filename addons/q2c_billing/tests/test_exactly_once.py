@@ -23,13 +23,19 @@ class TestExactlyOnce(Q2cBillingCase):
         card = cls._card("C-700 card", [(cls.consultant, 160.0, "2025-01-01", None)])
         cls.contract = cls._contract("C-700", cls._project("P-700"), cards=card)
         cls.other = cls._contract("C-701", cls._project("P-701"), cards=card)
-        cls._ingest_time("P-700", [("x1", "Gina", "2025-03-27", 6.0, APPROVED),
-                                   ("x2", "Gina", "2025-03-28", 2.0, APPROVED)])  # fmt: skip
+        cls._ingest_time(
+            "P-700",
+            [
+                ("x1", "Gina", "2025-03-27", 6.0, APPROVED),
+                ("x2", "Gina", "2025-03-28", 2.0, APPROVED),
+            ],
+        )
         cls._ingest_time("P-701", [("y1", "Gina", "2025-03-27", 1.0, APPROVED)])
 
     def _march(self, contracts=None):
-        return self._new_run("2025-03-01", "2025-03-31", CUTOFF, "2025-04-03",
-                             contracts=contracts or self.contract)  # fmt: skip
+        return self._new_run(
+            "2025-03-01", "2025-03-31", CUTOFF, "2025-04-03", contracts=contracts or self.contract
+        )
 
     def _invoices(self, contract):
         return self.env["account.move"].search([("q2c_contract_id", "=", contract.id)])
@@ -84,8 +90,13 @@ class TestExactlyOnce(Q2cBillingCase):
             self.assertRaises(psycopg2.IntegrityError),
             self.env.cr.savepoint(),
         ):
-            Line.create({"run_id": second.id, "contract_id": self.contract.id,
-                             "period_key": first.line_ids.period_key})  # fmt: skip
+            Line.create(
+                {
+                    "run_id": second.id,
+                    "contract_id": self.contract.id,
+                    "period_key": first.line_ids.period_key,
+                }
+            )
         # The overlap search finds nothing (as in a race), the database still decides.
         original_search = type(Line).search
 
@@ -128,8 +139,10 @@ class TestExactlyOnce(Q2cBillingCase):
         created = Run._cron_create_due_runs(today="2025-04-02")
         mine = created.filtered(lambda run: run.company_id == self.company)
         self.assertEqual(len(mine), 1)
-        self.assertEqual((str(mine.date_from), str(mine.date_to), mine.billing_cycle),
-                         ("2025-03-01", "2025-03-31", "monthly"))  # fmt: skip
+        self.assertEqual(
+            (str(mine.date_from), str(mine.date_to), mine.billing_cycle),
+            ("2025-03-01", "2025-03-31", "monthly"),
+        )
         self.assertEqual(mine.state, "draft")
         again = Run._cron_create_due_runs(today="2025-04-20")
         self.assertFalse(again.filtered(lambda run: run.company_id == self.company))

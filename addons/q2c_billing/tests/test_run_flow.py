@@ -64,16 +64,36 @@ class TestRunFlow(Q2cBillingCase):
         """A day rate of 1,200.00 for 8 hours a day: 8.00 h + 4.00 h = 12.00 h = 1.50 days,
         1.50 x 1,200.00 = 1,800.00 (billing-domain.md 1.1, round(hours / hours per day, 2))."""
         card = self.env["q2c.rate.card"].create(
-            {"name": "Day card", "scope": "contract", "currency_id": self.currency.id,
-             "company_id": self.company.id,
-             "line_ids": [Command.create({"role_id": self.consultant.id, "rate": 1200.0,
-                                          "unit": "day", "hours_per_day": 8.0,
-                                          "date_from": "2025-01-01"})]}
-        )  # fmt: skip
+            {
+                "name": "Day card",
+                "scope": "contract",
+                "currency_id": self.currency.id,
+                "company_id": self.company.id,
+                "line_ids": [
+                    Command.create(
+                        {
+                            "role_id": self.consultant.id,
+                            "rate": 1200.0,
+                            "unit": "day",
+                            "hours_per_day": 8.0,
+                            "date_from": "2025-01-01",
+                        }
+                    )
+                ],
+            }
+        )
         contract = self._contract("F5", self._project("P-F5"), cards=card)
-        self._ingest_time("P-F5", [("d1", "Gina", "2025-03-03", 8.0, APPROVED),
-                                   ("d2", "Gina", "2025-03-04", 4.0, APPROVED)])  # fmt: skip
+        self._ingest_time(
+            "P-F5",
+            [
+                ("d1", "Gina", "2025-03-03", 8.0, APPROVED),
+                ("d2", "Gina", "2025-03-04", 4.0, APPROVED),
+            ],
+        )
         run = self._march(contract)
-        self.assertInvoiceLines(run.invoice_ids, [
-            ("Gina - Consultant, 2025-03-03..2025-03-04", 1.5, 1200.0, 1800.00),
-        ])  # fmt: skip
+        self.assertInvoiceLines(
+            run.invoice_ids,
+            [
+                ("Gina - Consultant, 2025-03-03..2025-03-04", 1.5, 1200.0, 1800.00),
+            ],
+        )

@@ -17,10 +17,17 @@ class TestBillingSecurity(Q2cBillingCase):
 
     def test_project_manager_cannot_create_prepare_or_post(self):
         with self.assertRaises(AccessError):
-            self._new_run("2025-03-01", "2025-03-31", False, "2025-04-03",
-                          contracts=self.contract, user=self.pm_user)  # fmt: skip
-        run = self._new_run("2025-03-01", "2025-03-31", False, "2025-04-03",
-                            contracts=self.contract)  # fmt: skip
+            self._new_run(
+                "2025-03-01",
+                "2025-03-31",
+                False,
+                "2025-04-03",
+                contracts=self.contract,
+                user=self.pm_user,
+            )
+        run = self._new_run(
+            "2025-03-01", "2025-03-31", False, "2025-04-03", contracts=self.contract
+        )
         with self.assertRaises(AccessError):
             run.with_user(self.pm_user).action_prepare()
         self._prepare(run)
@@ -38,25 +45,32 @@ class TestBillingSecurity(Q2cBillingCase):
         self.assertNotIn(menu.id, visible)
 
     def test_auditor_reads_only(self):
-        run = self._prepare(self._new_run("2025-03-01", "2025-03-31", False, "2025-04-03",
-                                          contracts=self.contract))  # fmt: skip
+        run = self._prepare(
+            self._new_run("2025-03-01", "2025-03-31", False, "2025-04-03", contracts=self.contract)
+        )
         as_auditor = run.with_user(self.auditor_user)
         self.assertEqual(as_auditor.line_ids.state, "done")
         self.assertAmount(as_auditor.amount_total, 160.00)
         self.assertEqual(as_auditor.invoice_count, 1)
-        self.assertEqual(as_auditor.line_ids.invoice_id.with_user(self.auditor_user).state,
-                         "draft")  # fmt: skip
+        self.assertEqual(
+            as_auditor.line_ids.invoice_id.with_user(self.auditor_user).state, "draft"
+        )
         with self.assertRaises(AccessError):
             as_auditor.write({"invoice_date": "2025-04-05"})
         with self.assertRaises(AccessError):
             as_auditor.action_post()
 
     def test_other_company_runs_are_invisible(self):
-        run = self._new_run("2025-03-01", "2025-03-31", False, "2025-04-03",
-                            contracts=self.contract)  # fmt: skip
+        run = self._new_run(
+            "2025-03-01", "2025-03-31", False, "2025-04-03", contracts=self.contract
+        )
         other = self.setup_other_company(name="q2c billing other")["company"]
-        stranger = self.finance_user.copy({"login": "q2c_bill_finance_2",
-                                           "company_id": other.id,
-                                           "company_ids": [(6, 0, other.ids)]})  # fmt: skip
+        stranger = self.finance_user.copy(
+            {
+                "login": "q2c_bill_finance_2",
+                "company_id": other.id,
+                "company_ids": [(6, 0, other.ids)],
+            }
+        )
         Run = self.env["q2c.billing.run"].with_user(stranger)
         self.assertFalse(Run.search([("id", "=", run.id)]))

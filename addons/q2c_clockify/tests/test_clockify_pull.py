@@ -3,7 +3,6 @@ from datetime import timedelta
 from urllib.parse import parse_qs, urlsplit
 
 from odoo import fields
-from odoo.addons.q2c_base.tests.common import stand_in_server
 from odoo.addons.q2c_timesheet.tests.common import Q2cTimeCase
 from odoo.tests import tagged
 
@@ -63,19 +62,10 @@ class TestClockifyPull(Q2cTimeCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.clockify = cls._create_system(
-            name="Clockify (test)",
-            system_type="clockify",
-            user_id=cls.time_user.id,
-            api_token="clockify-key",
-            clockify_workspace_id="ws1",
-            pull_page_size=2,
-            outbound_max_tries=2,
-            pull_page_max_retries=2,
+        settings = {"api_token": "clockify-key", "clockify_workspace_id": "ws1"}
+        cls.clockify = cls.pull_system = cls._create_time_source(
+            "Clockify (test)", "clockify", "c-gina", "c-p600", **settings
         )
-        Ref = cls.env["q2c.external.ref"]
-        Ref._bind(cls.clockify, "employee", "c-gina", cls.gina)
-        Ref._bind(cls.clockify, "project", "c-p600", cls.project)
 
     def test_duration(self):
         for text, hours in (("PT1H30M", 1.5), ("PT45M", 0.75), ("PT2H", 2.0), ("PT90S", 0.025)):
@@ -93,10 +83,7 @@ class TestClockifyPull(Q2cTimeCase):
             (200, {}, json.dumps(page2).encode(), 0),
             answer([]),  # the stream of state changes: none
         ]
-        with stand_in_server(script) as (url, seen):
-            self.clockify.base_url = url
-            run = self.clockify._sync_start_run()
-            self._run_all(run)
+        run, seen = self._pull(script)
         self.assertEqual(run.state, "done")
         main = run.page_ids.filtered(lambda p: p.stream == "main")
         self.assertEqual(sorted(main.mapped("page_no")), [1, 2])
@@ -114,13 +101,6 @@ class TestClockifyPull(Q2cTimeCase):
         self.assertEqual(str(line.date), "2025-04-02")
         self.assertEqual(line.q2c_billing_status, "to_bill")
         self.assertEqual(self.clockify.pull_watermark, run.started_at)
-
-    def _pull(self, script):
-        with stand_in_server(script) as (url, seen):
-            self.clockify.base_url = url
-            run = self.clockify._sync_start_run()
-            self._run_all(run)
-        return run, seen
 
     def test_an_entry_edited_after_import(self):
         """Edited at the source: updated while unbilled; once billed, a reversal and a

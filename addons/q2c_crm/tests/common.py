@@ -13,18 +13,41 @@ def apply_deal(event):
 
 
 @tagged("post_install", "-at_install")
-class CrmCase(Q2cCase):
-    """q2c_crm on its own: a generic signed event carrying the neutral deal, through the
-    real webhook and job, so the rules hold whichever CRM sent it."""
+class CrmConnectorCase(Q2cCase):
+    """What the tests of every CRM share: an integration user that may provision contracts,
+    and the queued events of `crm_system` (the generic system by default) processed like
+    queue_job's runner does."""
+
+    crm_system = None
 
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
         for xmlid in CRM_GROUPS:
             cls.integration_user.groups_id |= cls.env.ref(xmlid)
-        cls.deal_owner = new_test_user(
-            cls.env, login="pm@hooli.example", groups="base.group_user", name="Hooli PM"
-        )
+
+    @classmethod
+    def _create_deal_owner(cls, login, name):
+        """The Odoo user a CRM's deal owner is matched to (by e-mail): an internal user."""
+        return new_test_user(cls.env, login=login, groups="base.group_user", name=name)
+
+    def _process_all(self):
+        """Run the jobs of the system's queued events, oldest first; those events."""
+        events = self._events(self.crm_system).filtered(lambda e: e.state == "queued")
+        for event in events.sorted("id"):
+            self._run_job_like_the_runner(event)
+        return events
+
+
+@tagged("post_install", "-at_install")
+class CrmCase(CrmConnectorCase):
+    """q2c_crm on its own: a generic signed event carrying the neutral deal, through the
+    real webhook and job, so the rules hold whichever CRM sent it."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.deal_owner = cls._create_deal_owner("pm@hooli.example", "Hooli PM")
 
     def _deal(self, **overrides):
         deal = {

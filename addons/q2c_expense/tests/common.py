@@ -1,5 +1,3 @@
-import json
-
 from odoo import Command
 from odoo.addons.q2c_timesheet.tests.common import Q2cTimeCase
 from odoo.tests import tagged
@@ -22,6 +20,49 @@ GC05_PRODUCTS = [
     ("software", "Software licence", "Software"),
 ]
 
+# 1 EUR in USD around GC-05's dates.
+EUR_RATES = (("2025-03-01", 1.05), ("2025-03-12", 1.0874), ("2025-03-13", 1.20))
+
+
+def set_eur_rates(env, company):
+    """EUR active, with EUR_RATES as its only rates in `company`; returns EUR."""
+    eur = env.ref("base.EUR")
+    eur.active = True
+    Rate = env["res.currency.rate"]
+    Rate.search([("currency_id", "=", eur.id)]).unlink()
+    for day, usd_per_eur in EUR_RATES:
+        Rate.create(
+            {
+                "currency_id": eur.id,
+                "name": day,
+                "company_id": company.id,
+                "inverse_company_rate": usd_per_eur,
+            }
+        )
+    return eur
+
+
+def create_gc05_products(env, system, label):
+    """GC-05's expense categories and products (names ending in `label`), each product
+    bound to its source id on `system`: (categories by name, products by source id)."""
+    categories = {
+        name: env["product.category"].create({"name": f"{name} ({label})"}) for name in GC05_POLICY
+    }
+    products = {}
+    for source_id, name, category in GC05_PRODUCTS:
+        products[source_id] = env["product.product"].create(
+            {
+                "name": f"{name} ({label})",
+                "type": "service",
+                "can_be_expensed": True,
+                "standard_price": 0.0,
+                "categ_id": categories[category].id,
+                "supplier_taxes_id": [Command.clear()],
+            }
+        )
+        env["q2c.external.ref"]._bind(system, "expense_category", source_id, products[source_id])
+    return categories, products
+
 
 @tagged("post_install", "-at_install")
 class Q2cExpenseCase(Q2cTimeCase):
@@ -35,61 +76,19 @@ class Q2cExpenseCase(Q2cTimeCase):
         expense_approver = cls.env.ref("hr_expense.group_hr_expense_user")
         cls.time_user.groups_id = [Command.link(expense_approver.id)]
         cls.company = cls.env.company
-        cls.eur = cls.env.ref("base.EUR")
-        cls.eur.active = True
-        Rate = cls.env["res.currency.rate"]
-        Rate.search([("currency_id", "=", cls.eur.id)]).unlink()
-        for day, usd_per_eur in (
-            ("2025-03-01", 1.05),
-            ("2025-03-12", 1.0874),
-            ("2025-03-13", 1.20),
-        ):
-            Rate.create(
-                {
-                    "currency_id": cls.eur.id,
-                    "name": day,
-                    "company_id": cls.company.id,
-                    "inverse_company_rate": usd_per_eur,
-                }
-            )
+        cls.eur = set_eur_rates(cls.env, cls.company)
         cls.project_500 = cls.env["project.project"].create(
             {"name": "P-500 (test)", "partner_id": cls.customer.id}
         )
-        cls.categories = {
-            name: cls.env["product.category"].create({"name": f"{name} (q2c test)"})
-            for name in GC05_POLICY
-        }
-        cls.products = {}
-        Ref = cls.env["q2c.external.ref"]
-        for source_id, name, category in GC05_PRODUCTS:
-            product = cls.env["product.product"].create(
-                {
-                    "name": f"{name} (q2c test)",
-                    "type": "service",
-                    "can_be_expensed": True,
-                    "standard_price": 0.0,
-                    "categ_id": cls.categories[category].id,
-                    "supplier_taxes_id": [Command.clear()],
-                }
-            )
-            cls.products[source_id] = product
-            Ref._bind(cls.time_system, "expense_category", source_id, product)
-        cls.contract_500 = cls.env["q2c.contract"].create(
-            {
-                "name": "C-500",
-                "partner_id": cls.customer.id,
-                "currency_id": cls.usd.id,
-                "billing_model": "time_and_materials",
-                "project_ids": [Command.link(cls.project_500.id)],
-                "rate_card_ids": [Command.link(cls.card.id)],
-                "expense_policy_ids": [
-                    Command.create({"product_categ_id": cls.categories[name].id, **values})
-                    for name, values in GC05_POLICY.items()
-                ],
-            }
+        cls.categories, cls.products = create_gc05_products(cls.env, cls.time_system, "q2c test")
+        policy = [
+            Command.create({"product_categ_id": cls.categories[name].id, **values})
+            for name, values in GC05_POLICY.items()
+        ]
+        cls.contract_500 = cls._create_tm_contract(
+            "C-500", cls.project_500, expense_policy_ids=policy
         )
-        cls.contract_500.sudo().action_activate()
-        Ref._bind(cls.time_system, "project", "p-500", cls.project_500)
+        cls.env["q2c.external.ref"]._bind(cls.time_system, "project", "p-500", cls.project_500)
 
     @staticmethod
     def _expense(external_id, category="airfare", day="2025-03-04", amount=100.0, **values):
@@ -104,30 +103,13 @@ class Q2cExpenseCase(Q2cTimeCase):
         }
 
     def _ingest_expenses(self, expenses, system=None):
-        """Ingest like the API does, as the integration user, with API field names."""
-        rows = [{("external_id" if k == "id" else k): v for k, v in e.items()} for e in expenses]
-        Expense = self.env["hr.expense"].with_user(self.time_user)
-        return Expense._q2c_ingest(system or self.time_system, rows)
+        return self._ingest_rows("hr.expense", expenses, system)
 
     def _push_expenses(self, expenses, key=None, params=""):
-        body = expenses if isinstance(expenses, bytes) else json.dumps(expenses).encode()
-        return self.url_open(
-            f"/q2c/api/v1/expenses{params}",
-            data=body,
-            headers={
-                "Content-Type": "application/json",
-                "Authorization": f"Bearer {key or self.api_key}",
-            },
-            timeout=60,
-        )
+        return self._post_rows("/q2c/api/v1/expenses", expenses, key=key, params=params)
 
     def _exp(self, external_id, system=None):
-        return self.env["hr.expense"].search(
-            [
-                ("q2c_system_id", "=", (system or self.time_system).id),
-                ("q2c_external_id", "=", external_id),
-            ]
-        )
+        return self._ingested("hr.expense", external_id, system)
 
     def _corrections(self, expense):
         return self.env["hr.expense"].search([("q2c_origin_id", "=", expense.id)], order="id")

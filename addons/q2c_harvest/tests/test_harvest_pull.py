@@ -1,9 +1,6 @@
 import json
-from datetime import timedelta
 from urllib.parse import parse_qs, urlsplit
 
-from odoo import fields
-from odoo.addons.q2c_base.tests.common import stand_in_server
 from odoo.addons.q2c_timesheet.tests.common import Q2cTimeCase
 from odoo.tests import tagged
 
@@ -34,9 +31,10 @@ def harvest_entry(entry_id, hours=2.0, day="2025-03-27", **values):
     }
 
 
-def harvest_page(entries, page, total_pages, per_page=2):
+def harvest_page(entries, page, total_pages, per_page=2, key="time_entries"):
+    """One page of a Harvest v2 list answer, the records under `key`."""
     body = {
-        "time_entries": entries,
+        key: entries,
         "per_page": per_page,
         "total_pages": total_pages,
         "total_entries": per_page * total_pages,
@@ -48,25 +46,22 @@ def harvest_page(entries, page, total_pages, per_page=2):
     return (200, {}, json.dumps(body).encode(), 0)
 
 
+# The settings of the test systems reading Harvest (time entries and expenses).
+HARVEST_SETTINGS = {
+    "api_token": "harvest-pat",
+    "harvest_account_id": "987654",
+    "harvest_reconcile_days": 0,
+}
+
+
 @tagged("post_install", "-at_install")
 class TestHarvestPull(Q2cTimeCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.harvest = cls._create_system(
-            name="Harvest (test)",
-            system_type="harvest",
-            user_id=cls.time_user.id,
-            api_token="harvest-pat",
-            harvest_account_id="987654",
-            pull_page_size=2,
-            outbound_max_tries=2,
-            pull_page_max_retries=2,
-            harvest_reconcile_days=0,
+        cls.harvest = cls.pull_system = cls._create_time_source(
+            "Harvest (test)", "harvest", "101", "201", **HARVEST_SETTINGS
         )
-        Ref = cls.env["q2c.external.ref"]
-        Ref._bind(cls.harvest, "employee", "101", cls.gina)
-        Ref._bind(cls.harvest, "project", "201", cls.project)
 
     def test_pull_pages_rate_limit_and_edit(self):
         script = [
@@ -81,8 +76,7 @@ class TestHarvestPull(Q2cTimeCase):
                 2,
             ),
         ]
-        with stand_in_server(script) as (url, seen):
-            self.harvest.base_url = url
+        with self._stand_in(script) as seen:
             run = self.harvest._sync_start_run()
             self.assertEqual(run.page_ids.mapped("page_no"), [1])
             self.assertTrue(run.page_ids.job_uuid)
@@ -116,10 +110,7 @@ class TestHarvestPull(Q2cTimeCase):
                 1,
             )
         ]
-        with stand_in_server(script) as (url, seen):
-            self.harvest.base_url = url
-            second = self.harvest._sync_start_run()
-            self._run_all(second)
+        second, seen = self._pull(script)
         query = parse_qs(urlsplit(seen[0]["path"]).query)
         self.assertIn("updated_since", query)
         page = second.page_ids
@@ -136,10 +127,7 @@ class TestHarvestPull(Q2cTimeCase):
             error,
             error,  # page 2, second and last job try
         ]
-        with stand_in_server(script) as (url, _seen):
-            self.harvest.base_url = url
-            run = self.harvest._sync_start_run()
-            self._run_all(run)
+        run, _seen = self._pull(script)
         pages = {page.page_no: page for page in run.page_ids}
         self.assertEqual(pages[1].state, "done")
         self.assertEqual(pages[3].state, "done")
@@ -151,21 +139,14 @@ class TestHarvestPull(Q2cTimeCase):
 
     def test_refused_answer_is_dead_at_once(self):
         script = [(401, {}, b'{"error": "invalid_token"}', 0)]
-        with stand_in_server(script) as (url, seen):
-            self.harvest.base_url = url
-            run = self.harvest._sync_start_run()
-            self._run_all(run)
+        run, seen = self._pull(script)
         self.assertEqual(len(seen), 1)
         self.assertEqual(run.page_ids.state, "dead")
         self.assertIn("401", run.page_ids.error)
         self.assertEqual(run.state, "partial")
 
     def test_cron_enqueues_as_the_integration_user(self):
-        self.harvest.pull_enabled = True
-        self.env["q2c.system"]._cron_pull()
-        run = self.harvest.sync_run_ids
-        self.assertEqual(len(run), 1)
-        job = self.env["queue.job"].search([("uuid", "=", run.page_ids.job_uuid)])
+        _run, job = self._cron_run()
         self.assertEqual(job.user_id, self.time_user)
         self.assertEqual(job.channel, self.harvest.job_channel)
         # A run under way: the cron starts no second one.
@@ -173,16 +154,6 @@ class TestHarvestPull(Q2cTimeCase):
         self.assertEqual(len(self.harvest.sync_run_ids), 1)
 
     # --- deletions ---------------------------------------------------------------------------
-
-    def _days_ago(self, days):
-        return (fields.Datetime.now().date() - timedelta(days=days)).isoformat()
-
-    def _pull(self, script):
-        with stand_in_server(script) as (url, seen):
-            self.harvest.base_url = url
-            run = self.harvest._sync_start_run()
-            self._run_all(run)
-        return run, seen
 
     def test_deleted_entries_are_found_by_reading_the_window_again(self):
         self.harvest.harvest_reconcile_days = 7

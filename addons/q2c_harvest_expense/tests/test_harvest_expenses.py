@@ -1,10 +1,12 @@
-import json
 from datetime import timedelta
 from urllib.parse import parse_qs, urlsplit
 
-from odoo.addons.q2c_base.tests.common import stand_in_server
 from odoo.addons.q2c_expense.tests.common import Q2cExpenseCase
-from odoo.addons.q2c_harvest.tests.test_harvest_pull import harvest_entry, harvest_page
+from odoo.addons.q2c_harvest.tests.test_harvest_pull import (
+    HARVEST_SETTINGS,
+    harvest_entry,
+    harvest_page,
+)
 from odoo.addons.q2c_timesheet.tests.common import TIME_GROUPS
 from odoo.exceptions import ValidationError
 from odoo.tests import new_test_user, tagged
@@ -46,17 +48,7 @@ def harvest_expense(expense_id, total_cost=100.0, category=None, **values):
 
 
 def expense_page(expenses, page, total_pages, per_page=2):
-    body = {
-        "expenses": expenses,
-        "per_page": per_page,
-        "total_pages": total_pages,
-        "total_entries": per_page * total_pages,
-        "page": page,
-        "next_page": page + 1 if page < total_pages else None,
-        "previous_page": page - 1 if page > 1 else None,
-        "links": {"first": "…", "next": None, "previous": None, "last": "…"},
-    }
-    return (200, {}, json.dumps(body).encode(), 0)
+    return harvest_page(expenses, page, total_pages, per_page, key="expenses")
 
 
 @tagged("post_install", "-at_install")
@@ -64,31 +56,15 @@ class TestHarvestExpenses(Q2cExpenseCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.harvest = cls._create_system(
-            name="Harvest (test)",
-            system_type="harvest",
-            user_id=cls.time_user.id,
-            api_token="harvest-pat",
-            harvest_account_id="987654",
-            pull_page_size=2,
-            outbound_max_tries=2,
-            pull_page_max_retries=2,
-            harvest_reconcile_days=0,
-            harvest_pull_expenses=True,
+        refs = [
+            ("project", "202", cls.project_500),
+            ("expense_category", "501", cls.products["airfare"]),
+            ("expense_category", "502", cls.products["mileage"]),
+        ]
+        settings = {**HARVEST_SETTINGS, "harvest_pull_expenses": True}
+        cls.harvest = cls.pull_system = cls._create_time_source(
+            "Harvest (test)", "harvest", "101", "201", refs=refs, **settings
         )
-        Ref = cls.env["q2c.external.ref"]
-        Ref._bind(cls.harvest, "employee", "101", cls.gina)
-        Ref._bind(cls.harvest, "project", "201", cls.project)
-        Ref._bind(cls.harvest, "project", "202", cls.project_500)
-        Ref._bind(cls.harvest, "expense_category", "501", cls.products["airfare"])
-        Ref._bind(cls.harvest, "expense_category", "502", cls.products["mileage"])
-
-    def _pull(self, script):
-        with stand_in_server(script) as (url, seen):
-            self.harvest.base_url = url
-            run = self.harvest._sync_start_run()
-            self._run_all(run)
-        return run, seen
 
     def _expense_pages(self, run):
         return run.page_ids.filtered(lambda page: page.stream == "expenses").sorted("page_no")

@@ -4,7 +4,7 @@ import time
 
 from odoo import _, fields, models
 from odoo.addons.q2c_base import outbound
-from odoo.addons.q2c_base.exceptions import PermanentError, RequestRejected, VerificationFailed
+from odoo.addons.q2c_base.exceptions import RequestRejected, VerificationFailed
 
 from .. import hubspot, mapping
 
@@ -227,16 +227,7 @@ class Q2cSystem(models.Model):
         if response.status_code == 404:
             return None
         if response.status_code >= 400:
-            raise PermanentError(
-                _(
-                    "HubSpot refused the owner %(owner)s: HTTP %(status)s %(body)s",
-                    owner=owner_id,
-                    status=response.status_code,
-                    body=response.text[:300],
-                ),
-                status=response.status_code,
-                vendor_code=self._vendor_error_code(response),
-            )
+            raise self._refused(response, _("HubSpot refused the owner %s", owner_id))
         return response.json()
 
     def _crm_write_back(self, deal, contract, event):

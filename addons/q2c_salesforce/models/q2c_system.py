@@ -194,16 +194,7 @@ class Q2cSystem(models.Model):
             if response.status_code != 401:
                 break
         if response.status_code >= 400:
-            raise PermanentError(
-                _(
-                    "Salesforce refused %(path)s: HTTP %(status)s %(body)s",
-                    path=path,
-                    status=response.status_code,
-                    body=response.text[:300],
-                ),
-                status=response.status_code,
-                vendor_code=self._vendor_error_code(response),
-            )
+            raise self._refused(response, _("Salesforce refused %s", path))
         return response.json() if response.content else {}
 
     def _salesforce_errors(self, response):

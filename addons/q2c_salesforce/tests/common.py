@@ -1,15 +1,14 @@
 import json
-from contextlib import contextmanager, suppress
-from http.server import BaseHTTPRequestHandler
+from contextlib import contextmanager
 from urllib.parse import parse_qs, urlparse
 
-from odoo.addons.q2c_base.tests.common import Q2cCase, serve_locally
+from odoo.addons.q2c_base.tests.common import FakeApi, serve_locally
+from odoo.addons.q2c_crm.tests.common import CrmConnectorCase
 from odoo.addons.q2c_salesforce.models.q2c_system import _TOKENS, _USAGE
-from odoo.tests import new_test_user, tagged
+from odoo.tests import tagged
 
 ORG = "00D5g000004AbCdEAK"
 OWNER_EMAIL = "dana.owner@globex-partner.example"
-CRM_GROUPS = ("project.group_project_manager", "q2c_contract.group_q2c_finance")
 
 
 def message(notifications, org=ORG):
@@ -41,23 +40,48 @@ def message(notifications, org=ORG):
 def opportunity(opp_id, name, account_id, account_name, amount, lines=()):
     return {
         "attributes": {"type": "Opportunity"},
-        "Id": opp_id, "Name": name, "StageName": "Closed Won", "IsWon": True,
-        "Amount": amount, "CloseDate": "2026-12-01", "CurrencyIsoCode": "USD",
-        "OwnerId": "005000000000001AAA", "Owner": {"Email": OWNER_EMAIL},
-        "Q2C_Billing_Model__c": "time_and_materials", "Q2C_Start_Date__c": None,
+        "Id": opp_id,
+        "Name": name,
+        "StageName": "Closed Won",
+        "IsWon": True,
+        "Amount": amount,
+        "CloseDate": "2026-12-01",
+        "CurrencyIsoCode": "USD",
+        "OwnerId": "005000000000001AAA",
+        "Owner": {"Email": OWNER_EMAIL},
+        "Q2C_Billing_Model__c": "time_and_materials",
+        "Q2C_Start_Date__c": None,
         "Account": {"Id": account_id, "Name": account_name, "BillingCountryCode": "US"},
-        "OpportunityLineItems": {"totalSize": len(lines), "done": True, "records": [
-            {"Id": f"00k{opp_id[3:]}{i}", "Name": line, "Quantity": 1.0, "UnitPrice": 10.0,
-             "TotalPrice": 10.0, "Product2Id": f"01t{opp_id[3:]}{i}",
-             "Product2": {"ProductCode": f"P{i}"}}
-            for i, line in enumerate(lines)]},
-        "OpportunityContactRoles": {"totalSize": 1, "done": True, "records": [
-            {"ContactId": f"003{opp_id[3:]}", "Contact": {
-                "Name": f"Buyer of {account_name}", "Email": "buyer@example.com"}}]},
-    }  # fmt: skip
+        "OpportunityLineItems": {
+            "totalSize": len(lines),
+            "done": True,
+            "records": [
+                {
+                    "Id": f"00k{opp_id[3:]}{i}",
+                    "Name": line,
+                    "Quantity": 1.0,
+                    "UnitPrice": 10.0,
+                    "TotalPrice": 10.0,
+                    "Product2Id": f"01t{opp_id[3:]}{i}",
+                    "Product2": {"ProductCode": f"P{i}"},
+                }
+                for i, line in enumerate(lines)
+            ],
+        },
+        "OpportunityContactRoles": {
+            "totalSize": 1,
+            "done": True,
+            "records": [
+                {
+                    "ContactId": f"003{opp_id[3:]}",
+                    "Contact": {"Name": f"Buyer of {account_name}", "Email": "buyer@example.com"},
+                }
+            ],
+        },
+    }
 
 
-class FakeSalesforce(BaseHTTPRequestHandler):
+class FakeSalesforce(FakeApi):
     """OAuth token endpoint and the REST query resource, in Salesforce's documented shapes
     (docs/saas-specs.md 3.5). `before` holds forced answers given first."""
 
@@ -67,25 +91,23 @@ class FakeSalesforce(BaseHTTPRequestHandler):
     tokens = []
     usage = "api-usage=18/15000"
 
-    def _send(self, status, body, headers=None):
-        answer = json.dumps(body).encode()
-        self.send_response(status)
-        headers = {"Content-Type": "application/json",
-                   "Sforce-Limit-Info": type(self).usage, **(headers or {})}  # fmt: skip
-        for key, value in headers.items():
-            self.send_header(key, value)
-        self.send_header("Content-Length", str(len(answer)))
-        self.end_headers()
-        with suppress(BrokenPipeError):
-            self.wfile.write(answer)
+    def _headers(self):
+        return {**super()._headers(), "Sforce-Limit-Info": type(self).usage}
 
     def _answer(self):  # noqa: PLR0911 - one return per route of the fake API
         length = int(self.headers.get("Content-Length") or 0)
         raw = self.rfile.read(length).decode() if length else ""
         url = urlparse(self.path)
         cls = type(self)
-        cls.seen.append({"method": self.command, "path": url.path, "body": raw,
-                         "query": parse_qs(url.query), "headers": dict(self.headers)})  # fmt: skip
+        cls.seen.append(
+            {
+                "method": self.command,
+                "path": url.path,
+                "body": raw,
+                "query": parse_qs(url.query),
+                "headers": dict(self.headers),
+            }
+        )
         if url.path == "/services/oauth2/token":
             form = parse_qs(raw)
             if form.get("client_secret") != ["sf-consumer-secret"]:
@@ -93,19 +115,25 @@ class FakeSalesforce(BaseHTTPRequestHandler):
             token = f"token-{len(cls.tokens) + 1}"
             cls.tokens.append(token)
             host = f"http://{self.headers['Host']}"
-            return self._send(200, {"access_token": token, "instance_url": host,
-                                    "token_type": "Bearer"})  # fmt: skip
+            return self._send(
+                200, {"access_token": token, "instance_url": host, "token_type": "Bearer"}
+            )
         if cls.before:
             status, headers, answer = cls.before.pop(0)
             return self._send(status, answer, headers)
         if self.headers.get("Authorization") != f"Bearer {cls.tokens[-1] if cls.tokens else ''}":
-            return self._send(401, [{"message": "Session expired or invalid",
-                                     "errorCode": "INVALID_SESSION_ID"}])  # fmt: skip
+            return self._send(
+                401, [{"message": "Session expired or invalid", "errorCode": "INVALID_SESSION_ID"}]
+            )
         if url.path.endswith("/query/01gPAGE-2000"):
             return self._send(200, {"totalSize": 2, "done": True, "records": [{"Id": "B"}]})
         if url.path.endswith("/query") and "WHERE IsWon" in parse_qs(url.query)["q"][0]:
-            page = {"totalSize": 2, "done": False, "records": [{"Id": "A"}],
-                    "nextRecordsUrl": "/services/data/v62.0/query/01gPAGE-2000"}  # fmt: skip
+            page = {
+                "totalSize": 2,
+                "done": False,
+                "records": [{"Id": "A"}],
+                "nextRecordsUrl": "/services/data/v62.0/query/01gPAGE-2000",
+            }
             return self._send(200, page)
         if url.path.endswith("/query"):
             soql = parse_qs(url.query)["q"][0]
@@ -125,9 +153,6 @@ class FakeSalesforce(BaseHTTPRequestHandler):
 
     do_GET = do_POST = do_PATCH = _answer
 
-    def log_message(self, *args):
-        pass
-
 
 @contextmanager
 def fake_salesforce(records, before=()):
@@ -138,21 +163,21 @@ def fake_salesforce(records, before=()):
 
 
 @tagged("post_install", "-at_install")
-class SalesforceCase(Q2cCase):
+class SalesforceCase(CrmConnectorCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        for xmlid in CRM_GROUPS:
-            cls.integration_user.groups_id |= cls.env.ref(xmlid)
         # The Odoo user of the opportunities' owner (matched by Owner.Email).
-        cls.deal_owner = new_test_user(
-            cls.env, login=OWNER_EMAIL, groups="base.group_user", name="Dana Owner"
+        cls.deal_owner = cls._create_deal_owner(OWNER_EMAIL, "Dana Owner")
+        cls.salesforce = cls.crm_system = cls._create_system(
+            name="Salesforce (test)",
+            system_type="salesforce",
+            webhook_secret=False,
+            salesforce_org_id=ORG,
+            api_username="sf-consumer-key",
+            api_password="sf-consumer-secret",
+            crm_won_stage="Closed Won",
         )
-        cls.salesforce = cls._create_system(
-            name="Salesforce (test)", system_type="salesforce", webhook_secret=False,
-            salesforce_org_id=ORG, api_username="sf-consumer-key",
-            api_password="sf-consumer-secret", crm_won_stage="Closed Won",
-        )  # fmt: skip
 
     def setUp(self):
         super().setUp()
@@ -164,12 +189,7 @@ class SalesforceCase(Q2cCase):
 
     def _post_soap(self, body, key=None):
         return self.url_open(
-            self._url(self.salesforce, key=key), data=body,
+            self._url(self.salesforce, key=key),
+            data=body,
             headers={"Content-Type": "text/xml; charset=utf-8", "SOAPAction": '""'},
-        )  # fmt: skip
-
-    def _process_all(self):
-        events = self._events(self.salesforce).filtered(lambda e: e.state == "queued")
-        for event in events.sorted("id"):
-            self._run_job_like_the_runner(event)
-        return events
+        )

@@ -20,11 +20,18 @@ def answer(status, body):
     return request.make_json_response(body, status=status)
 
 
+def push_route(path):
+    """The route of a push API at `path`: a POST authenticated by an Odoo API key (bearer),
+    without CSRF token or session, as every push route is."""
+    return http.route(
+        path, type="http", auth="bearer", methods=["POST"], csrf=False, save_session=False
+    )
+
+
 class Q2cPushController(http.Controller):
     """No route of its own: a push route is a thin method calling `_push`, e.g.
 
-    @http.route("/q2c/api/v1/time-entries", type="http", auth="bearer",
-                methods=["POST"], csrf=False, save_session=False)
+    @push_route("/q2c/api/v1/time-entries")
     def push_time_entries(self, system=None, **_params):
         return self._push(system, "account.analytic.line", "time entries")
     """

@@ -3,10 +3,10 @@ from contextlib import contextmanager
 from unittest.mock import patch
 
 from odoo.addons.q2c_base.exceptions import MappingError
-from odoo.addons.q2c_base.tests.common import Q2cCase, stand_in_server
 from odoo.tests import tagged
 
 from ..models.q2c_system import Q2cSystem
+from .common import Q2cSyncCase
 
 
 def page_answer(rows, more=False):
@@ -14,7 +14,7 @@ def page_answer(rows, more=False):
 
 
 @tagged("post_install", "-at_install")
-class TestPageJobs(Q2cCase):
+class TestPageJobs(Q2cSyncCase):
     """A page's job and what q2c.job.tracked mirrors of it, on a source whose pages are
     chained, without any ingestion model: the tests fail before anything is written."""
 
@@ -40,13 +40,8 @@ class TestPageJobs(Q2cCase):
 
     def _pull(self, script, parse):
         """Start a run and perform its page jobs like queue_job's runner until none waits."""
-        with self._source(parse), stand_in_server(script) as (url, _seen):
-            self.system.base_url = url
-            run = self.system._sync_start_run()
-            for _round in range(5):
-                pages = run.page_ids.filtered(lambda p: p.state in ("queued", "failed"))
-                for page in pages:
-                    self._perform_job(page.job_uuid)
+        with self._source(parse):
+            run, _seen = super()._pull(script, self.system)
         return run
 
     def test_flags(self):
@@ -82,8 +77,7 @@ class TestPageJobs(Q2cCase):
             raise AssertionError("never answered")
 
         error = (503, {}, b"{}", 0)
-        with self._source(parse), stand_in_server([error, error]) as (url, _seen):
-            self.system.base_url = url
+        with self._source(parse), self._stand_in([error, error], self.system):
             run = self.system._sync_start_run()
             page = run.page_ids
             self._perform_job(page.job_uuid)

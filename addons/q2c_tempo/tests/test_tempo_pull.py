@@ -1,9 +1,6 @@
 import json
-from datetime import timedelta
 from urllib.parse import parse_qs, urlsplit
 
-from odoo import fields
-from odoo.addons.q2c_base.tests.common import stand_in_server
 from odoo.addons.q2c_timesheet.tests.common import Q2cTimeCase
 from odoo.tests import tagged
 
@@ -51,19 +48,11 @@ class TestTempoPull(Q2cTimeCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.tempo = cls._create_system(
-            name="Tempo (test)",
-            system_type="tempo",
-            user_id=cls.time_user.id,
-            api_token="tempo-token",
-            pull_page_size=2,
-            outbound_max_tries=2,
-            pull_page_max_retries=2,
-            tempo_lookback_days=0,
+        refs = [("issue", "10001", cls.project)]
+        settings = {"api_token": "tempo-token", "tempo_lookback_days": 0}
+        cls.tempo = cls.pull_system = cls._create_time_source(
+            "Tempo (test)", "tempo", "t-gina", None, refs=refs, **settings
         )
-        Ref = cls.env["q2c.external.ref"]
-        Ref._bind(cls.tempo, "employee", "t-gina", cls.gina)
-        Ref._bind(cls.tempo, "issue", "10001", cls.project)
 
     def test_pull_with_period_approval(self):
         script = [
@@ -73,10 +62,7 @@ class TestTempoPull(Q2cTimeCase):
             page([worklog(3, seconds=5400, day="2025-04-01")]),
             approval("IN_REVIEW", "2025-03-31", "2025-04-06"),
         ]
-        with stand_in_server(script) as (url, seen):
-            self.tempo.base_url = url
-            run = self.tempo._sync_start_run()
-            self._run_all(run)
+        run, seen = self._pull(script)
         self.assertEqual(run.state, "done")
         self.assertEqual(len(seen), 5)
         self.assertEqual(seen[0]["headers"]["Authorization"], "Bearer tempo-token")
@@ -98,39 +84,22 @@ class TestTempoPull(Q2cTimeCase):
     def test_a_worklog_edited_after_import(self):
         """Edited in Tempo: updated while unbilled; once billed, a reversal and a
         replacement, the billed line untouched."""
-        with stand_in_server([page([worklog(7)]), approval("APPROVED")]) as (url, _seen):
-            self.tempo.base_url = url
-            self._run_all(self.tempo._sync_start_run())
+        self._pull([page([worklog(7)]), approval("APPROVED")])
         line = self._line("7", self.tempo)
         self.assertEqual(line.unit_amount, 2.0)
         edited = page([worklog(7, seconds=9000, updatedAt="2025-04-02T12:00:00Z")])
-        with stand_in_server([edited, approval("APPROVED")]) as (url, _seen):
-            self.tempo.base_url = url
-            run = self.tempo._sync_start_run()
-            self._run_all(run)
+        run, _seen = self._pull([edited, approval("APPROVED")])
         self.assertEqual(sum(run.page_ids.mapped("updated_count")), 1)
         self.assertEqual(line.unit_amount, 2.5)
         line._q2c_mark_billed("INV-TEMPO-1")
         again = page([worklog(7, seconds=10800, updatedAt="2025-04-03T12:00:00Z")])
-        with stand_in_server([again, approval("APPROVED")]) as (url, _seen):
-            self.tempo.base_url = url
-            self._run_all(self.tempo._sync_start_run())
+        self._pull([again, approval("APPROVED")])
         self.assertEqual(line.unit_amount, 2.5, "billed history is not edited")
         corrections = self.env["account.analytic.line"].search([("q2c_origin_id", "=", line.id)])
         self.assertEqual(
             sorted((c.q2c_correction_kind, c.unit_amount) for c in corrections),
             [("replacement", 3.0), ("reversal", -2.5)],
         )
-
-    def _days_ago(self, days):
-        return (fields.Datetime.now().date() - timedelta(days=days)).isoformat()
-
-    def _pull(self, script):
-        with stand_in_server(script) as (url, seen):
-            self.tempo.base_url = url
-            run = self.tempo._sync_start_run()
-            self._run_all(run)
-        return run, seen
 
     def test_a_period_approved_later_is_pulled(self):
         """Approving a period does not update its worklogs: the look-back asks again for

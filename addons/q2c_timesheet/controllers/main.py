@@ -1,21 +1,14 @@
 """HTTP only: the time-entry push API and the OpenAPI document, on q2c_sync's plumbing."""
 
 from odoo import http
-from odoo.addons.q2c_sync.controllers.main import Q2cPushController
+from odoo.addons.q2c_sync.controllers.main import Q2cPushController, push_route
 from odoo.http import request
 
 from .. import openapi
 
 
 class Q2cTimeEntryController(Q2cPushController):
-    @http.route(
-        "/q2c/api/v1/time-entries",
-        type="http",
-        auth="bearer",
-        methods=["POST"],
-        csrf=False,
-        save_session=False,
-    )
+    @push_route("/q2c/api/v1/time-entries")
     def push_time_entries(self, system=None, **_params):
         """Entries are written as the API key's user, which must be the integration user of
         the system: its rights (timesheet approver) bound what the API can do."""

@@ -31,28 +31,7 @@ class TestPushApi(Q2cTimeCase):
         self.assertEqual(line.unit_amount, 7.0)
 
     def test_refusals(self):
-        too_many = [self._entry(f"n-{n}") for n in range(1001)]
-        other_key = self._api_key(self.employee)
-        cases = [
-            ("no key", b"[]", "", None, 401),
-            ("bad key", b"[]", "", "not-a-key", 401),
-            ("not json", b"{oops", "", None, 400),
-            ("not an array", b'{"id": 1}', "", None, 400),
-            ("too many", too_many, "", None, 413),
-            ("user of no system", b"[]", "", other_key, 403),
-            ("unknown system", b"[]", "?system=999999", None, 403),
-        ]
-        for label, body, params, key, status in cases:
-            with self.subTest(label):
-                if label == "no key":
-                    response = self.url_open(
-                        "/q2c/api/v1/time-entries",
-                        data=body,
-                        headers={"Content-Type": "application/json"},
-                    )
-                else:
-                    response = self._push(body, key=key, params=params)
-                self.assertEqual(response.status_code, status, response.text)
+        self._check_push_refusals("/q2c/api/v1/time-entries", self._entry)
         self.assertFalse(self._line("n-0"))
 
     def test_several_systems_need_the_system_parameter(self):

@@ -4,7 +4,6 @@ from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
 from odoo.addons.q2c_base.exceptions import MappingError
-from odoo.addons.q2c_base.tests.common import stand_in_server
 from odoo.addons.q2c_timesheet.tests.common import Q2cTimeCase
 from odoo.tests import tagged
 
@@ -58,41 +57,26 @@ def toggl_page(rows, next_id=None, next_row=None):
     return (200, headers, json.dumps(rows).encode(), 0)
 
 
+TOGGL_SETTINGS = {
+    "api_token": "toggl-token",
+    "toggl_workspace_id": "4567890",
+    "toggl_approval_mode": "tag",
+    "toggl_approval_tag_id": str(APPROVED_TAG),
+}
+
+
 @tagged("post_install", "-at_install")
 class TestTogglPull(Q2cTimeCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.toggl = cls._create_system(
-            name="Toggl (test)",
-            system_type="toggl",
-            user_id=cls.time_user.id,
-            api_token="toggl-token",
-            toggl_workspace_id="4567890",
-            toggl_approval_mode="tag",
-            toggl_approval_tag_id=str(APPROVED_TAG),
-            pull_page_size=2,
-            outbound_max_tries=2,
-            pull_page_max_retries=2,
+        cls.toggl = cls.pull_system = cls._create_time_source(
+            "Toggl (test)", "toggl", "9101", "9201", **TOGGL_SETTINGS
         )
-        Ref = cls.env["q2c.external.ref"]
-        Ref._bind(cls.toggl, "employee", "9101", cls.gina)
-        Ref._bind(cls.toggl, "project", "9201", cls.project)
-
-    def _pull(self, script):
-        """One run against a stand-in Toggl serving `script`; (run, requests seen)."""
-        with stand_in_server(script) as (url, seen):
-            self.toggl.base_url = url
-            run = self.toggl._sync_start_run()
-            self._run_all(run)
-        return run, seen
 
     @staticmethod
     def _body(request):
         return json.loads(request["body"])
-
-    def _job(self, page):
-        return self.env["queue.job"].search([("uuid", "=", page.job_uuid)])
 
     def test_pull_chained_pages_with_auth_and_rate_limit(self):
         script = [
@@ -227,8 +211,7 @@ class TestTogglPull(Q2cTimeCase):
             toggl_page([toggl_row(41)]),
         ]
         self.toggl.pull_page_max_retries = 3
-        with stand_in_server(script) as (url, seen):
-            self.toggl.base_url = url
+        with self._stand_in(script) as seen:
             run = self.toggl._sync_start_run()
             page = run.page_ids
             for wait, reason in ((120, "HTTP 429"), (900, "402")):
@@ -291,10 +274,6 @@ class TestTogglPull(Q2cTimeCase):
             parse({"rows": {"error": "x"}, "body": body, "headers": {}})
 
     def test_cron_enqueues_as_the_integration_user(self):
-        self.toggl.pull_enabled = True
-        self.env["q2c.system"]._cron_pull()
-        run = self.toggl.sync_run_ids
-        self.assertEqual(len(run), 1)
-        job = self._job(run.page_ids)
+        _run, job = self._cron_run()
         self.assertEqual(job.user_id, self.time_user)
         self.assertEqual(job.channel, self.toggl.job_channel)
