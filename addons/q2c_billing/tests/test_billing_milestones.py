@@ -228,6 +228,27 @@ class TestBillingMilestones(Q2cBillingCase):
         self._billed(self.m1, M1, "billed")
         self._billed(self.m2, 17200.00, "partially_accepted")
 
+    def test_two_runs_prepared_before_their_jobs_bill_once(self):
+        """M1 accepted 04-10 (19,111.11). April's and May's runs are both prepared before
+        either job runs; May's job performs first and bills M1 (accepted in its period or
+        earlier), April's then finds nothing left: 19,111.11 billed once in all."""
+        self._submit(self.m1, "2025-04-01")
+        self._accept(self.m1, "2025-04-10")
+        april = self._new_run(
+            "2025-04-01", "2025-04-30", "2025-04-30 21:00:00", "2025-04-30", self.contract
+        )
+        may = self._new_run(
+            "2025-05-01", "2025-05-31", "2025-05-31 21:00:00", "2025-05-31", self.contract
+        )
+        (april | may).with_user(self.finance_user).action_prepare()
+        self._perform(may.line_ids.job_uuid)
+        self._perform(april.line_ids.job_uuid)
+        self.assertAmount(may.line_ids.invoice_id.amount_total, M1)
+        self.assertFalse(april.line_ids.invoice_id)
+        self.assertIn("Nothing to bill", april.line_ids.reason)
+        self._billed(self.m1, M1, "billed")
+        self.assertEqual(self.m1.billed_share_ids.invoice_id, may.line_ids.invoice_id)
+
     def test_a_line_removed_from_the_draft_frees_its_milestone(self):
         """The M1 line (19,111.11) deleted from the run's draft invoice: M1 is accepted and
         unbilled again, the next month's run bills it."""
