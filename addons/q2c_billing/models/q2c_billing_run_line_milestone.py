@@ -1,15 +1,11 @@
 from odoo import _, fields, models
 from odoo.tools import float_compare
 
-from ..exceptions import BillingBlocked
-
 MESSAGES = {
     "full": "%(label)s, accepted %(date)s",
     "deemed": "%(label)s, deemed accepted %(date)s",
     "share": "%(label)s - %(share)s%% accepted %(date)s",
     "balance": "%(label)s - balance, accepted %(date)s",
-    "total": "The milestones of %(contract)s total %(total)s, not its fee %(fee)s: fix them "
-    "before billing.",
 }
 
 
@@ -36,15 +32,6 @@ class Q2cBillingRunLine(models.Model):
         if contract.billing_model != "fixed_fee":
             return []
         currency = contract.currency_id
-        if currency.compare_amounts(contract.milestone_total, contract.current_value):
-            raise BillingBlocked(
-                _(
-                    MESSAGES["total"],
-                    contract=contract.display_name,
-                    total=contract._fmt(contract.milestone_total),
-                    fee=contract._fmt(contract.current_value),
-                )
-            )
         day = self._milestone_date()
         milestones = contract.milestone_ids.sorted(lambda m: (m.sequence, m.id))
         # Deemed acceptance is the contract's rule, not the Finance user's act: recorded as

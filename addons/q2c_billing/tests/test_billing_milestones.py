@@ -1,6 +1,7 @@
 from freezegun import freeze_time
 
 from odoo import Command
+from odoo.exceptions import AccessError
 from odoo.tests import tagged
 
 from .common import Q2cBillingCase
@@ -276,6 +277,18 @@ class TestBillingMilestones(Q2cBillingCase):
         self.assertEqual(march.line_ids.state, "done")
         self.assertInvoiceLines(march.invoice_ids, [("M1 Discovery", 1, M1, M1)])
         self.assertFalse(entry.q2c_invoice_line_id)
+
+    def test_billed_shares_are_read_by_finance_and_the_auditor(self):
+        """M1's share (19,111.11) is read by Finance and the Auditor, not by a project
+        manager (invoice lines are Accounting's)."""
+        self._submit(self.m1, "2025-03-20")
+        self._accept(self.m1, "2025-03-28")
+        self._march()
+        share = self.m1.billed_share_ids
+        for user in (self.finance_user, self.auditor_user):
+            self.assertAmount(share.with_user(user).amount, M1)
+        with self.assertRaises(AccessError):
+            share.with_user(self.pm_user).read(["amount"])
 
     def test_contracts_billed_on_milestone_acceptance_are_due_monthly(self):
         self.contract.billing_cycle = "milestone"
