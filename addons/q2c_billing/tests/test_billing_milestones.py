@@ -50,7 +50,7 @@ class TestBillingMilestones(Q2cBillingCase):
         milestone.action_accept()
 
     def _month(self, first, last):
-        """The month's run of C-300, cut-off at the month's end, invoice dated the next day."""
+        """The month's run of C-300, cut-off and invoice date at the month's end."""
         return self._bill(first, last, f"{last} 21:00:00", last, contracts=self.contract)
 
     def _march(self):
