@@ -2,8 +2,8 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
 {
     "name": "q2c Billing",
-    "summary": "Billing runs: approved time and expenses become draft, then posted, customer "
-    "invoices, exactly once per contract and period",
+    "summary": "Billing runs: approved time, expenses and accepted milestones become draft, "
+    "then posted, customer invoices, exactly once per contract and period",
     "version": "18.0.1.0.0",
     "license": "LGPL-3",
     "author": "q2c contributors",
@@ -17,6 +17,7 @@
         "security/ir.model.access.csv",
         "views/q2c_billing_run_views.xml",
         "views/account_move_views.xml",
+        "views/q2c_contract_milestone_views.xml",
         "views/res_config_settings_views.xml",
         "views/menus.xml",
         "data/ir_sequence_data.xml",

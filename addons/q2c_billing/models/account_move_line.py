@@ -1,4 +1,4 @@
-from odoo import fields, models
+from odoo import api, fields, models
 
 
 class AccountMoveLine(models.Model):
@@ -10,3 +10,13 @@ class AccountMoveLine(models.Model):
     q2c_expense_ids = fields.One2many(
         "hr.expense", "q2c_invoice_line_id", string="Billed Expenses"
     )
+    q2c_milestone_share_ids = fields.One2many(
+        "q2c.milestone.share", "invoice_line_id", string="Billed Milestone Shares"
+    )
+
+    @api.ondelete(at_uninstall=False)
+    def _unlink_q2c_free_milestone_shares(self):
+        """A deleted line of a draft invoice (the invoice deleted, or the line removed from
+        it) frees the milestone shares it billed: they are to bill again, by the next run.
+        Odoo refuses to delete the line of a posted invoice before this runs."""
+        self.sudo().q2c_milestone_share_ids._q2c_free()

@@ -17,11 +17,13 @@ STATES = [
     ("cancelled", "Cancelled"),
 ]
 SELECTIONS = [("due", "Contracts due by their billing cycle"), ("manual", "Contracts picked")]
-# Cycles a run covers (a milestone contract is billed on acceptance, not per period).
+# Cycles a run covers. A contract billed "on milestone acceptance" is covered by the monthly
+# runs: each month's run bills what was accepted by its end.
 RUN_CYCLES = [("weekly", "Weekly"), ("monthly", "Monthly"), ("quarterly", "Quarterly")]
-# Billing models the runs invoice today; the others (fixed fee, retainer, progress) are
-# blocked with a reason when picked by hand.
-BILLED_MODELS = ("time_and_materials",)
+CYCLES_COVERED = {"monthly": ("monthly", "milestone")}
+# Billing models the runs invoice today; the others (retainer, progress) are blocked with a
+# reason when picked by hand.
+BILLED_MODELS = ("time_and_materials", "fixed_fee")
 FINANCE = "q2c_contract.group_q2c_finance"
 # Each transition: from-states and to-state. Buttons and the jobs' completion use it alike;
 # every transition is Finance's (the jobs run as the Finance user who prepared the run).
@@ -226,7 +228,7 @@ class Q2cBillingRun(models.Model):
             [
                 ("company_id", "=", company.id),
                 ("state", "=", "active"),
-                ("billing_cycle", "=", cycle),
+                ("billing_cycle", "in", CYCLES_COVERED.get(cycle, (cycle,))),
                 ("billing_model", "in", self._billed_models()),
                 "|",
                 ("date_start", "=", False),

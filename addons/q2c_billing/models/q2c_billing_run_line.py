@@ -81,6 +81,7 @@ class Q2cBillingRunLine(models.Model):
     amount_total = fields.Monetary(related="invoice_id.amount_total")
     time_count = fields.Integer("Time Entries", readonly=True)
     expense_count = fields.Integer("Expenses", readonly=True)
+    milestone_count = fields.Integer("Milestone Shares", readonly=True)
     job_uuid = fields.Char("Job", readonly=True, copy=False)
 
     _sql_constraints = [
@@ -173,6 +174,7 @@ class Q2cBillingRunLine(models.Model):
             *self._time_specs(time),
             *self._correction_specs(time),
             *self._expense_specs(expenses),
+            *self._milestone_specs(),
         ]
         if not specs:
             self.write({"state": "done", "reason": _(MESSAGES["nothing"])})
@@ -194,6 +196,9 @@ class Q2cBillingRunLine(models.Model):
                 "invoice_id": invoice.id,
                 "time_count": len(time),
                 "expense_count": len(expenses),
+                "milestone_count": sum(
+                    spec["entries"]._name == "q2c.contract.milestone" for spec in specs
+                ),
             }
         )
 
@@ -268,9 +273,11 @@ class Q2cBillingRunLine(models.Model):
         Time = self.env["account.analytic.line"].sudo()
         Expense = self.env["hr.expense"].sudo()
         self._check_rates(Time, Expense, reach)
-        time = Time.search(
-            [*Time._q2c_billable_domain(contract, run.cutoff), *reach], order="date, id"
-        )
+        time = Time.browse()
+        if self._bills_time():
+            time = Time.search(
+                [*Time._q2c_billable_domain(contract, run.cutoff), *reach], order="date, id"
+            )
         expenses = Expense.search(
             [*Expense._q2c_billable_domain(contract, run.cutoff), *reach], order="date, id"
         )
@@ -279,17 +286,19 @@ class Q2cBillingRunLine(models.Model):
     def _check_rates(self, Time, Expense, reach):
         contract, cutoff = self.contract_id, self.run_id.cutoff
         held = [("q2c_contract_id", "=", contract.id), ("q2c_approved_at", "<=", cutoff), *reach]
-        no_rate = Time.search(
-            [
-                *held,
-                "|",
-                ("q2c_billing_status", "=", "no_rate"),
-                "&",
-                ("q2c_billing_status", "=", "to_bill"),
-                ("q2c_rate", "=", 0.0),
-            ],
-            order="date, id",
-        )
+        no_rate = Time.browse()
+        if self._bills_time():
+            no_rate = Time.search(
+                [
+                    *held,
+                    "|",
+                    ("q2c_billing_status", "=", "no_rate"),
+                    "&",
+                    ("q2c_billing_status", "=", "to_bill"),
+                    ("q2c_rate", "=", 0.0),
+                ],
+                order="date, id",
+            )
         if no_rate:
             raise BillingBlocked(
                 _(
@@ -311,6 +320,11 @@ class Q2cBillingRunLine(models.Model):
                     entries="; ".join(no_fx[:10].mapped("q2c_hold_reason")),
                 )
             )
+
+    def _bills_time(self):
+        """Whether this contract bills its time: time logged on a fixed-fee contract is
+        cost only (billing-domain.md 1.3), its milestones are what it bills."""
+        return self.contract_id.billing_model != "fixed_fee"
 
     # ------------------------------------------------------------------ invoice lines
 
@@ -498,6 +512,9 @@ class Q2cBillingRunLine(models.Model):
         invoice_lines = invoice.invoice_line_ids.sorted("sequence")
         billed = {"account.analytic.line": [], "hr.expense": []}
         for spec, invoice_line in zip(specs, invoice_lines, strict=True):
+            if spec["entries"]._name == "q2c.contract.milestone":
+                spec["entries"]._q2c_bill_share(invoice_line, spec)
+                continue
             spec["entries"].write({"q2c_invoice_line_id": invoice_line.id})
             billed[spec["entries"]._name].extend(spec["entries"].ids)
         reference = f"{self.run_id.name} {self.contract_id.code}"

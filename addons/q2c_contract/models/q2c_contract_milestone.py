@@ -13,9 +13,13 @@ ACCEPTANCE_STATES = [
     ("partially_accepted", "Partially Accepted"),
     ("accepted", "Accepted"),
     ("rejected", "Rejected"),
+    ("billed", "Billed"),
 ]
 # The acceptance state machine. An acceptance at 100% leads to "accepted", below it to
-# "partially_accepted" (billing-domain.md 1.3).
+# "partially_accepted" (billing-domain.md 1.3). Billing records what it invoiced through
+# "bill": a milestone fully accepted and fully billed is "billed", a share billed on a
+# partial acceptance keeps it "partially_accepted" (its billed amount says how much);
+# "unbill" undoes it when the invoice that billed it is deleted (its run cancelled).
 TRANSITIONS = check_table(
     ACCEPTANCE_STATES,
     {
@@ -24,10 +28,12 @@ TRANSITIONS = check_table(
         "reject": Transition(("submitted",), "rejected"),
         # The contract's window passed with no answer (the daily cron, or billing's cut-off).
         "deem_accepted": Transition(("submitted",), "accepted"),
+        "bill": Transition(("partially_accepted", "accepted"), "billed"),
+        "unbill": Transition(("partially_accepted", "accepted", "billed"), "accepted"),
     },
 )
-# Accepted, fully or in part: the amount is frozen and billing may invoice it.
-ACCEPTED_STATES = ("partially_accepted", "accepted")
+# Accepted, fully or in part (and billed, which is accepted in full): the amount is frozen.
+ACCEPTED_STATES = ("partially_accepted", "accepted", "billed")
 # Fields that price a milestone: frozen once it is accepted or billed.
 PRICING_FIELDS = {"basis", "percent", "fixed_amount", "contract_id"}
 
@@ -186,6 +192,8 @@ class Q2cContractMilestone(models.Model):
             "submit": _("Milestone %(milestone)s is already submitted or accepted."),
             "accept": _("Milestone %(milestone)s must be submitted before it is accepted."),
             "reject": _("Only a submitted milestone can be rejected (%(milestone)s)."),
+            "bill": _("Milestone %(milestone)s is not accepted, or already billed in full."),
+            "unbill": _("Milestone %(milestone)s is not billed."),
         }
         for milestone in self:
             if not milestone._transition_allowed(action):
@@ -259,9 +267,14 @@ class Q2cContractMilestone(models.Model):
         """Accept the submitted milestones whose window passed with no rejection."""
         today = fields.Date.to_date(today) if today else fields.Date.context_today(self)
         waiting = TRANSITIONS["deem_accepted"].sources
-        for milestone in self.search([("state", "in", waiting)]):
+        self.search([("state", "in", waiting)])._deem_accepted_by(today)
+
+    def _deem_accepted_by(self, day):
+        """Accept, as deemed, those of these milestones whose window passed on or before
+        `day` with no rejection (the daily cron, or a billing run at its cut-off)."""
+        for milestone in self:
             deemed_date = milestone._deemed_acceptance_date()
-            if deemed_date and deemed_date <= today:
+            if deemed_date and deemed_date <= day:
                 milestone._accept(100.0, deemed_date, deemed=True)
                 milestone.message_post(
                     body=_(
@@ -300,3 +313,45 @@ class Q2cContractMilestone(models.Model):
         else:
             due = currency.round(percent_of(currency, self.amount, share) - self.billed_amount)
         return max(due, 0.0)
+
+    # ------------------------------------------------------------------ billing
+
+    def _bill(self, amount):
+        """Billing invoiced `amount` on this milestone (the "bill" transition): its billed
+        amount grows, never past the milestone's amount; billed in full after a full
+        acceptance, the milestone is "billed". The caller (q2c_billing) keeps which invoice
+        line billed it."""
+        self.ensure_one()
+        self._check_transition("bill")
+        currency = self.currency_id
+        billed = currency.round(self.billed_amount + amount)
+        if currency.compare_amounts(amount, 0.0) <= 0 or (
+            currency.compare_amounts(billed, self.amount) > 0
+        ):
+            raise UserError(
+                _(
+                    "Milestone %(milestone)s: billing %(amount)s would bill %(billed)s of its "
+                    "%(total)s.",
+                    milestone=self.name,
+                    amount=self.contract_id._fmt(amount),
+                    billed=self.contract_id._fmt(billed),
+                    total=self.contract_id._fmt(self.amount),
+                )
+            )
+        values = {"billed_amount": billed}
+        if self.state == "accepted" and not currency.compare_amounts(billed, self.amount):
+            values["state"] = TRANSITIONS["bill"].target
+        self.write(values)
+
+    def _unbill(self, amount):
+        """The invoice that billed `amount` on this milestone is gone (the "unbill"
+        transition): the amount is to bill again, a milestone billed in full is accepted
+        again (a partial acceptance stays one)."""
+        self.ensure_one()
+        self._check_transition("unbill")
+        currency = self.currency_id
+        billed = currency.round(self.billed_amount - amount)
+        values = {"billed_amount": max(billed, 0.0)}
+        if self.state == "billed":
+            values["state"] = TRANSITIONS["unbill"].target
+        self.write(values)

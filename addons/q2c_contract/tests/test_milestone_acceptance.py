@@ -112,3 +112,27 @@ class TestMilestoneAcceptance(Q2cContractCase):
         with self.assertRaises(UserError):
             self.m1.percent = 25
         self.assertAmount(self.m1.amount, 19111.11)
+
+    def test_billing_goes_through_the_bill_and_unbill_transitions(self):
+        """M2 (28,666.67) accepted at 60%: billing 17,200.00 keeps it partially accepted;
+        accepted in full, the balance 11,466.67 makes it billed (28,666.67 in all); one cent
+        more is refused; unbilling the balance makes it accepted again, 17,200.00 billed."""
+        with self.assertRaisesRegex(UserError, "not accepted"):
+            self.m2._bill(100.00)
+        self._submit(self.m2, "2025-04-15")
+        self._accept(self.m2, "2025-04-22", share=60.0)
+        self.m2._bill(17200.00)
+        self.assertEqual(self.m2.state, "partially_accepted")
+        self._accept(self.m2, "2025-05-15")
+        with self.assertRaisesRegex(UserError, "would bill"):
+            self.m2._bill(11466.68)
+        self.m2._bill(11466.67)
+        self.assertEqual(self.m2.state, "billed")
+        self.assertAmount(self.m2.billed_amount, 28666.67)
+        self.assertAmount(self.m2._get_billable_amount("2025-05-31"), 0.0)
+        with self.assertRaisesRegex(UserError, "already billed in full"):
+            self.m2._bill(0.01)
+        self.m2._unbill(11466.67)
+        self.assertEqual(self.m2.state, "accepted")
+        self.assertAmount(self.m2.billed_amount, 17200.00)
+        self.assertAmount(self.m2._get_billable_amount("2025-05-31"), 11466.67)
