@@ -27,6 +27,37 @@ LINE_PROPERTIES = ["name", "quantity", "price", "amount", "hs_product_id", "hs_s
 RELEVANT_PROPERTIES = {"dealstage", "amount", "deal_currency_code", "hs_is_closed_won"}
 
 
+# The fields of a webhook event that name what happened, in the order of its key. HubSpot
+# documents `eventId` as "not guaranteed to be unique", so it is only one part; the others
+# are the same in every attempt of one event (`attemptNumber` is not, and is left out):
+# the object (or the two objects of an association change, or the merged ones), the
+# property changed and when.
+EVENT_KEY_FIELDS = (
+    "subscriptionType",
+    "objectId",
+    "fromObjectId",
+    "toObjectId",
+    "associationType",
+    "primaryObjectId",
+    "propertyName",
+    "occurredAt",
+    "eventId",
+)
+
+
+def event_key(webhook_event):
+    """The q2c external id of one webhook event (one item of HubSpot's batch): unique per
+    event by HubSpot's documentation, the same for every attempt of it.
+
+    E.g. `62515-deal.propertyChange-9876543210-dealstage-1731400500456-100`: portal,
+    subscription type, object, property, occurredAt (ms), eventId; fields an event type
+    does not carry are left out.
+    """
+    parts = [webhook_event.get("portalId")]
+    parts += [webhook_event.get(name) for name in EVENT_KEY_FIELDS]
+    return "-".join(str(part) for part in parts if part not in (None, ""))
+
+
 def deal_properties(billing_model_property=None, start_date_property=None):
     """The deal properties to read, with the system's own (empty ones left out)."""
     extra = [name for name in (billing_model_property, start_date_property) if name]

@@ -1,7 +1,12 @@
 """The OpenAPI 3 document of the time-entry push API (served at /q2c/api/v1/openapi.json)."""
 
-from odoo.addons.q2c_sync.controllers.main import MAX_ENTRIES
-from odoo.addons.q2c_sync.openapi import INGESTED_PROPERTIES, result_schema
+from odoo.addons.q2c_sync.controllers.main import MAX_BODY_BYTES, MAX_ENTRIES
+from odoo.addons.q2c_sync.openapi import (
+    ERROR_SCHEMA,
+    INGESTED_PROPERTIES,
+    error_responses,
+    result_schema,
+)
 
 ENTRY = {
     "type": "object",
@@ -30,13 +35,9 @@ RESULT = result_schema(
     "again after mapping.",
     id_key="line_id",
 )
-ERROR = {"type": "object", "properties": {"error": {"type": "string"}}}
 
 
 def document(server_url=""):
-    def error(text):
-        return {"description": text, "content": {"application/json": {"schema": ERROR}}}
-
     return {
         "openapi": "3.0.3",
         "info": {
@@ -56,7 +57,7 @@ def document(server_url=""):
                     "description": "An Odoo API key of the system's integration user.",
                 }
             },
-            "schemas": {"TimeEntry": ENTRY, "Result": RESULT, "Error": ERROR},
+            "schemas": {"TimeEntry": ENTRY, "Result": RESULT, "Error": ERROR_SCHEMA},
         },
         "security": [{"apiKey": []}],
         "paths": {
@@ -105,10 +106,7 @@ def document(server_url=""):
                                 }
                             },
                         },
-                        "400": error("The body is not a JSON array of objects."),
-                        "401": error("No or an invalid API key."),
-                        "403": error("The user is the integration user of no such system."),
-                        "413": error(f"More than {MAX_ENTRIES} entries."),
+                        **error_responses(MAX_ENTRIES, MAX_BODY_BYTES),
                     },
                 }
             }

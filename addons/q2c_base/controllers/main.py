@@ -7,14 +7,15 @@ from odoo import fields, http
 from odoo.addons.queue_job.jobrunner.runner import PG_ADVISORY_LOCK_ID
 from odoo.http import request
 
-from .. import crypto
+from .. import crypto, http_contract
 from ..exceptions import RequestRejected, VerificationFailed
 
 _logger = logging.getLogger(__name__)
 
+# The detail of each refusal; a 401 says nothing more (which check failed helps an attacker).
 MESSAGES = {
     404: "unknown webhook",
-    401: "unauthorized",
+    401: None,
     413: "request body too large",
     415: "unsupported content type",
 }
@@ -25,7 +26,8 @@ def json_response(status, body):
 
 
 def reject(status, reason=None):
-    return json_response(status, {"error": reason or MESSAGES[status]})
+    """An error answer of the q2c HTTP contract (q2c_base/http_contract.py)."""
+    return http_contract.error_response(status, reason or MESSAGES.get(status))
 
 
 def read_body(limit):
@@ -79,8 +81,9 @@ class Q2cWebhookController(http.Controller):
         # A system whose connector receives no webhooks has no webhook URL either.
         if not system or not system.supports_webhook:
             return reject(404)
-        if request.httprequest.mimetype not in system._accepted_content_types():
-            return reject(415)
+        accepted = system._accepted_content_types()
+        if not http_contract.accepts_media_type(accepted):
+            return reject(415, f"send {' or '.join(accepted)}")
         body = read_body(system.max_body_bytes)
         if body is None:
             return reject(413)
@@ -150,7 +153,7 @@ class Q2cWebhookController(http.Controller):
             user.has_group("q2c_base.group_integration_manager")
             or user.has_group("q2c_base.group_auditor")
         ):
-            return request.make_response("forbidden\n", status=403)
+            return reject(403, "an Integration Manager's or Auditor's API key is required")
         systems = request.env["q2c.system"].search([])
         rows = systems._kpi_rows(systems.ids)
         text = render_metrics(systems, rows, job_runner_alive(request.env.cr))

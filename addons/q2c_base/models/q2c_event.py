@@ -133,7 +133,9 @@ class Q2cEvent(models.Model):
 
         One INSERT ... ON CONFLICT DO NOTHING: the unique (system, external id) index decides
         which delivery is first, also when copies arrive at once on different workers; a
-        repeat comes back as None and is acknowledged without a second row.
+        repeat comes back as None and is acknowledged without a second row. An id given twice
+        in `parsed` is stored once and its second item comes back as None: the answer says
+        what was stored.
         """
         kept = json.dumps({k: headers[k] for k in KEPT_HEADERS if headers.get(k)})
         correlation_id = correlation_id or str(uuid.uuid4())
@@ -144,8 +146,13 @@ class Q2cEvent(models.Model):
         # Ids are text in the table: a connector's parser may give numbers (normalised here,
         # or a number would never match the text read back and the event would be lost).
         parsed = [{**item, "external_id": str(item["external_id"])} for item in parsed]
-        rows = []
+        rows, seen = [], set()
         for item in parsed:
+            # The same id twice in one request is one event sent twice: stored once, the
+            # second answered as a repeat (`first` below), never both as new.
+            if item["external_id"] in seen:
+                continue
+            seen.add(item["external_id"])
             payload = item["payload"]
             if isinstance(payload, bytes):
                 payload = payload.decode("utf-8", errors="replace")
@@ -176,12 +183,12 @@ class Q2cEvent(models.Model):
         # A serialization failure here is expected under concurrency and retried by Odoo:
         # not an ERROR for the log.
         inserted = insert_event_rows(self.env.cr, rows, log_exceptions=False)
-        return [
-            (item["external_id"], self.browse(inserted[item["external_id"]]))
-            if item["external_id"] in inserted
-            else (item["external_id"], None)
-            for item in parsed
-        ]
+        results = []
+        for item in parsed:
+            # Only the first item of an id stored just now is a new event.
+            event_id = inserted.pop(item["external_id"], None)
+            results.append((item["external_id"], self.browse(event_id) if event_id else None))
+        return results
 
     def _enqueue(self):
         """Queue processing jobs on each system's channel, as its integration user.

@@ -59,12 +59,13 @@ class TestWebhookController(Q2cCase):
         bad = self._post({"id": "evt_x"}, secret="wrong")
         stale = self._post({"id": "evt_x"}, timestamp=int(time.time()) - 3600)
         self.assertEqual(bad.json(), stale.json())
-        self.assertEqual(bad.json(), {"error": "unauthorized"})
+        self.assertEqual(bad.json(), {"error": "unauthorized", "detail": None})
 
     def test_400_says_why(self):
         response = self._post(b'{"type": "q2c.ping"}')
         self.assertEqual(response.status_code, 400)
-        self.assertIn("id", response.json()["error"])
+        self.assertEqual(response.json()["error"], "bad_request")
+        self.assertIn("id", response.json()["detail"])
 
     def test_accepted_event_is_stored_and_queued(self):
         response = self._post(

@@ -66,3 +66,5 @@ class TestExpensePushApi(Q2cExpenseCase):
         time_post = document["paths"]["/q2c/api/v1/time-entries"]["post"]
         time_items = time_post["requestBody"]["content"]["application/json"]["schema"]["items"]
         self.assertEqual(time_items, {"$ref": "#/components/schemas/TimeEntry"})
+        self._check_push_openapi_statuses(post)
+        self._check_push_openapi_statuses(time_post)

@@ -27,7 +27,7 @@ class Q2cSystem(models.Model):
     hubspot_allow_legacy_signatures = fields.Boolean(
         "Accept v1/v2 Signatures",
         help="Older apps sign without a timestamp (v1/v2): a captured request can be replayed "
-        "(it is deduplicated by eventId, but not refused). Leave off for apps sending v3.",
+        "(it is deduplicated by its event key, but not refused). Leave off for apps sending v3.",
     )
     hubspot_billing_model_property = fields.Char(
         "Billing Model Property",
@@ -88,7 +88,8 @@ class Q2cSystem(models.Model):
             raise VerificationFailed(str(error)) from error
 
     def _parse_events(self, body, headers):
-        """A JSON array of events; one q2c event per HubSpot eventId (per portal)."""
+        """A JSON array of events; one q2c event per HubSpot event, keyed by
+        `mapping.event_key` (HubSpot's eventId alone is not unique)."""
         if self.system_type != "hubspot":
             return super()._parse_events(body, headers)
         try:
@@ -110,7 +111,7 @@ class Q2cSystem(models.Model):
                 raise RequestRejected(_("Event %s comes from another portal.", item["eventId"]))
             events.append(
                 {
-                    "external_id": f"{portal}-{item['eventId']}",
+                    "external_id": mapping.event_key(item),
                     "event_type": item["subscriptionType"],
                     "payload": json.dumps(item),
                 }

@@ -198,3 +198,41 @@ class TestHubSpotMapping(BaseCase):
         self.assertIn("line item without an id", caught.exception.reason)
         with self.assertRaises(MappingError):
             mapping.map_deal({"properties": {"dealname": "No id"}})
+
+    def test_event_key_is_unique_per_event_and_the_same_per_attempt(self):
+        """HubSpot: `eventId` "is not guaranteed to be unique"; `attemptNumber` grows with
+        each retry. The key names the portal, subscription, object, property, occurrence and
+        eventId, and leaves the attempt out."""
+        creation, stage, description = recorded("webhook_batch.json")
+        self.assertEqual(
+            mapping.event_key(creation),
+            f"62515-deal.creation-9876543210-{creation['occurredAt']}-{creation['eventId']}",
+        )
+        retry = {**stage, "attemptNumber": 3}
+        self.assertEqual(mapping.event_key(retry), mapping.event_key(stage))
+        same_id = {"eventId": stage["eventId"]}
+        others = [
+            {**stage, **same_id, "objectId": 1234},
+            {**description, **same_id},
+            {**creation, **same_id},
+            {**stage, "portalId": 1},
+            {**stage, "occurredAt": stage["occurredAt"] + 1},
+        ]
+        keys = {mapping.event_key(event) for event in [stage, *others]}
+        self.assertEqual(len(keys), 1 + len(others))
+        association = {
+            "eventId": 5,
+            "portalId": 62515,
+            "subscriptionType": "deal.associationChange",
+            "fromObjectId": 9876543210,
+            "toObjectId": 501,
+            "associationType": "DEAL_TO_CONTACT",
+            "occurredAt": 1731400000000,
+        }
+        self.assertEqual(
+            mapping.event_key(association),
+            "62515-deal.associationChange-9876543210-501-DEAL_TO_CONTACT-1731400000000-5",
+        )
+        self.assertNotEqual(
+            mapping.event_key(association), mapping.event_key({**association, "toObjectId": 502})
+        )

@@ -1,7 +1,7 @@
 import json
 import time
 
-from odoo.addons.q2c_hubspot import hubspot
+from odoo.addons.q2c_hubspot import hubspot, mapping
 from odoo.exceptions import UserError
 from odoo.tests import tagged
 
@@ -47,7 +47,10 @@ class TestHubSpotWebhook(HubSpotCase):
         self.assertEqual(self.url_open(url, data=body, headers=headers).status_code, 401)
         self.hubspot.hubspot_allow_legacy_signatures = True
         self.assertEqual(self.url_open(url, data=body, headers=headers).status_code, 200)
-        self.assertEqual(self._events(self.hubspot).external_id, "62515-3")
+        self.assertEqual(
+            self._events(self.hubspot).external_id,
+            "62515-deal.propertyChange-9001-dealstage-1731400500456-3",
+        )
 
     def test_legacy_v2_signature_over_the_public_url(self):
         """v2 signs method + URI + body with no timestamp: the URI is the public webhook URL
@@ -74,7 +77,8 @@ class TestHubSpotWebhook(HubSpotCase):
         self.assertEqual(post(7, public).status_code, 200)
         self.assertEqual(post(8, public + "?portal=62515", "?portal=62515").status_code, 200)
         self.assertEqual(
-            sorted(self._events(self.hubspot).mapped("external_id")), ["62515-7", "62515-8"]
+            sorted(self._events(self.hubspot).mapped("external_id")),
+            sorted(mapping.event_key(self._event(n, "9001")) for n in (7, 8)),
         )
         self.hubspot.hubspot_allow_legacy_signatures = False
         self.assertEqual(post(9, public).status_code, 401)
@@ -88,8 +92,41 @@ class TestHubSpotWebhook(HubSpotCase):
         self.assertEqual([e["duplicate"] for e in again.json()["events"]], [True, False])
         self.assertEqual(
             sorted(self._events(self.hubspot).mapped("external_id")),
-            ["62515-10", "62515-11", "62515-12"],
+            sorted(
+                mapping.event_key(self._event(n, deal))
+                for n, deal in ((10, "9001"), (11, "9002"), (12, "9002"))
+            ),
         )
+
+    def test_shared_event_id_for_different_deals_stores_both(self):
+        """HubSpot documents `eventId` as not guaranteed to be unique: one signed batch with
+        two events sharing eventId 20 for deals 9001 and 9002 stores both, each queued to
+        read its own deal, and says so; HubSpot's next attempt of the same batch
+        (attemptNumber 1) stores nothing more and says both are repeats."""
+        batch = [self._event(20, "9001"), self._event(20, "9002")]
+        first = self._post_hubspot(batch)
+        self.assertEqual(first.status_code, 200, first.text)
+        answered = first.json()["events"]
+        self.assertEqual([e["duplicate"] for e in answered], [False, False])
+        events = self._events(self.hubspot)
+        self.assertEqual(len(events), 2, "one event per deal, not one per eventId")
+        self.assertEqual(sorted(e["id"] for e in answered), sorted(events.mapped("external_id")))
+        self.assertEqual(sorted(json.loads(e.payload)["objectId"] for e in events), [9001, 9002])
+        self.assertEqual(set(events.mapped("state")), {"queued"})
+        jobs = set(events.mapped("job_uuid"))
+        self.assertEqual(len(jobs), 2, "each deal is read by its own job")
+        retried = self._post_hubspot([{**event, "attemptNumber": 1} for event in batch])
+        self.assertEqual([e["duplicate"] for e in retried.json()["events"]], [True, True])
+        self.assertEqual(len(self._events(self.hubspot)), 2)
+
+    def test_same_event_twice_in_one_batch_is_answered_as_stored(self):
+        """The same event twice in one batch is stored once; the answer says the second
+        copy is a repeat (before, both were answered new for one stored row)."""
+        event = self._event(30, "9001")
+        response = self._post_hubspot([event, event, self._event(31, "9001")])
+        self.assertEqual(response.status_code, 200, response.text)
+        self.assertEqual([e["duplicate"] for e in response.json()["events"]], [False, True, False])
+        self.assertEqual(len(self._events(self.hubspot)), 2)
 
     def test_test_connection(self):
         refused = (401, {}, {"status": "error", "category": "INVALID_AUTHENTICATION"})

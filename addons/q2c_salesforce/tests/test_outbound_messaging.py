@@ -160,3 +160,35 @@ class TestOutboundMessaging(SalesforceCase):
             [r["path"] for r in fake.seen[1:]],
             ["/services/data/v62.0/query", "/services/data/v62.0/query/01gPAGE-2000"],
         )
+
+    def test_notification_id_is_the_event_key(self):
+        """Salesforce: "a message may be delivered more than once, your listener client
+        should check notification ids" (docs/saas-specs.md 3.1); a notification id is a
+        record id of the one organization this system accepts, so two notifications of the
+        same object (two changes of opportunity A) are two events, a notification sent
+        again, in the same message or a later one, is one. Content types by media type:
+        Salesforce's `text/xml; charset=utf-8`, in any letter case."""
+        body = message(
+            [
+                ("04l000000000011AAA", OPP_A, "80000.0"),
+                ("04l000000000012AAA", OPP_A, "81000.0"),
+                ("04l000000000011AAA", OPP_A, "80000.0"),
+            ]
+        )
+        response = self.url_open(
+            self._url(self.salesforce),
+            data=body,
+            headers={"Content-Type": "Text/XML; Charset=UTF-8", "SOAPAction": '""'},
+        )
+        self.assertEqual(response.status_code, 200, response.text)
+        self.assertEqual(response.text, soap.ack(True))
+        self.assertEqual(self._post_soap(body).status_code, 200)
+        self.assertEqual(
+            sorted(self._events(self.salesforce).mapped("external_id")),
+            ["04l000000000011AAA", "04l000000000012AAA"],
+        )
+        refused = self.url_open(
+            self._url(self.salesforce), data=body, headers={"Content-Type": "text/plain"}
+        )
+        self.assertEqual(refused.status_code, 415)
+        self.assertEqual(refused.json()["error"], "unsupported_media_type")

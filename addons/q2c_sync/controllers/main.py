@@ -7,17 +7,33 @@ import logging
 from collections import Counter
 
 from odoo import http
+from odoo.addons.q2c_base import http_contract
 from odoo.http import request
 
 _logger = logging.getLogger(__name__)
 MAX_BODY_BYTES = 4 * 1024 * 1024
 MAX_ENTRIES = 1000
+MEDIA_TYPES = ("application/json",)
 # API field names that differ from the ingestion's.
 FIELD_NAMES = {"id": "external_id"}
 
 
 def answer(status, body):
     return request.make_json_response(body, status=status)
+
+
+def refuse(status, detail):
+    """An error answer of the q2c HTTP contract (q2c_base/http_contract.py)."""
+    return http_contract.error_response(status, detail)
+
+
+class PushRefused(Exception):
+    """A whole push request refused before any entry is read: its status and detail."""
+
+    def __init__(self, status, detail):
+        super().__init__(detail)
+        self.status = status
+        self.detail = detail
 
 
 def push_route(path):
@@ -40,32 +56,53 @@ class Q2cPushController(http.Controller):
         """One push request: authorise the system (`?system=<id>` when the API key's user
         serves several), parse the JSON array of at most MAX_ENTRIES entries and hand it to
         `<model>._q2c_ingest(system, entries)` as the API key's user, which answers one
-        result per entry. Answers 200 with {results, summary}, or 400 / 403 / 413 with
-        {error}; 401 (no or a bad key) is Odoo's, before this runs."""
-        systems = self._systems(system)
-        if len(systems) != 1:
-            reason = (
-                "the API key's user is the integration user of no active system"
-                if not systems
-                else "the user serves several systems: add ?system=<id>"
-            )
-            return answer(403, {"error": reason})
-        length = request.httprequest.content_length
-        if length is not None and length > MAX_BODY_BYTES:
-            return answer(413, {"error": "request body too large"})
+        result per entry. Answers 200 with {results, summary}, or 403 / 415 / 413 / 400 with
+        {error, detail}; 401 (no or a bad key) and 405 are Odoo's, before this runs, in the
+        same shape (q2c_base's ir.http)."""
         try:
-            entries = json.loads(request.httprequest.get_data(cache=False) or b"null")
-        except (ValueError, UnicodeDecodeError):
-            return answer(400, {"error": "the body is not valid JSON"})
-        if not isinstance(entries, list):
-            return answer(400, {"error": f"the body must be a JSON array of {label}"})
-        if len(entries) > MAX_ENTRIES:
-            return answer(413, {"error": f"at most {MAX_ENTRIES} entries per request"})
+            systems = self._push_system(system)
+            entries = self._entries(label)
+        except PushRefused as refused:
+            return refuse(refused.status, refused.detail)
         normalised = [self._rename(entry) for entry in entries]
         results = request.env[model]._q2c_ingest(systems, normalised)
         summary = Counter(result["status"] for result in results)
         _logger.info("q2c: %s pushed to system %s: %s", label, systems.id, dict(summary))
         return answer(200, {"results": results, "summary": dict(summary)})
+
+    def _push_system(self, system_id):
+        """The one system the request pushes to; PushRefused (403) otherwise."""
+        systems = self._systems(system_id)
+        if len(systems) != 1:
+            raise PushRefused(
+                403,
+                "the API key's user is the integration user of no active system"
+                if not systems
+                else "the user serves several systems: add ?system=<id>",
+            )
+        return systems
+
+    @staticmethod
+    def _entries(label):
+        """The body's JSON array of at most MAX_ENTRIES entries; PushRefused (415, 413, 400)
+        otherwise. The media type is checked before the body is read."""
+        if not http_contract.accepts_media_type(MEDIA_TYPES):
+            raise PushRefused(415, "send application/json")
+        length = request.httprequest.content_length
+        if length is not None and length > MAX_BODY_BYTES:
+            raise PushRefused(413, f"the body is larger than {MAX_BODY_BYTES} bytes")
+        body = request.httprequest.get_data(cache=False)
+        if len(body) > MAX_BODY_BYTES:  # no declared length (chunked)
+            raise PushRefused(413, f"the body is larger than {MAX_BODY_BYTES} bytes")
+        try:
+            entries = json.loads(body or b"null")
+        except (ValueError, UnicodeDecodeError) as error:
+            raise PushRefused(400, "the body is not valid JSON") from error
+        if not isinstance(entries, list):
+            raise PushRefused(400, f"the body must be a JSON array of {label}")
+        if len(entries) > MAX_ENTRIES:
+            raise PushRefused(413, f"at most {MAX_ENTRIES} entries per request")
+        return entries
 
     def _systems(self, system_id):
         """The active systems pushing with the request's user (`supports_push`), narrowed to

@@ -3,6 +3,7 @@ from contextlib import contextmanager
 from datetime import timedelta
 
 from odoo import fields
+from odoo.addons.q2c_base import http_contract
 from odoo.addons.q2c_base.tests.common import Q2cCase, stand_in_server
 from odoo.tests import tagged
 
@@ -82,12 +83,12 @@ class Q2cSyncCase(Q2cCase):
         expiry = fields.Datetime.now() + timedelta(days=1)
         return cls.env["res.users.apikeys"].with_user(user)._generate(None, "q2c time", expiry)
 
-    def _post_rows(self, path, rows, key=None, params=""):
+    def _post_rows(self, path, rows, key=None, params="", content_type="application/json"):
         """POST `rows` (a list, or raw bytes) to a push API with the bearer `key` (by default
         the case's `api_key`)."""
         body = rows if isinstance(rows, bytes) else json.dumps(rows).encode()
         headers = {
-            "Content-Type": "application/json",
+            "Content-Type": content_type,
             "Authorization": f"Bearer {key or self.api_key}",
         }
         return self.url_open(f"{path}{params}", data=body, headers=headers, timeout=60)
@@ -114,6 +115,51 @@ class Q2cSyncCase(Q2cCase):
                     )
                 else:
                     response = self._post_rows(path, body, key=key, params=params)
-                self.assertEqual(response.status_code, status, response.text)
-                if status == 400:
-                    self.assertIn("error", response.json())
+                self._check_contract_error(response, status)
+        self._check_push_content_types(path, row)
+
+    def _check_contract_error(self, response, status):
+        """An error of the q2c HTTP contract: `status`, JSON `{"error": <code>, "detail"}`."""
+        self.assertEqual(response.status_code, status, response.text)
+        self.assertEqual(response.headers["Content-Type"].split(";")[0], "application/json")
+        body = response.json()
+        self.assertEqual(set(body), {"error", "detail"}, body)
+        self.assertEqual(body["error"], http_contract.ERROR_CODES[status])
+
+    def _check_push_content_types(self, path, row):
+        """The body is accepted by its media type (parameters and letter case aside), like
+        the webhook intake's; text/plain and forms are 415 and nothing is read. Another
+        method than POST is 405, in the same JSON shape."""
+        cases = [
+            ("text/plain", "ct-1", 415),
+            ("text/plain; charset=utf-8", "ct-2", 415),
+            ("application/x-www-form-urlencoded", "ct-3", 415),
+            ("", "ct-4", 415),
+            ("application/json; charset=utf-8", "ct-5", 200),
+            ("Application/JSON", "ct-6", 200),
+        ]
+        for content_type, external_id, status in cases:
+            with self.subTest(content_type=content_type):
+                response = self._post_rows(path, [row(external_id)], content_type=content_type)
+                if status == 200:
+                    self.assertEqual(response.status_code, 200, response.text)
+                    self.assertEqual(response.json()["results"][0]["id"], external_id)
+                else:
+                    self._check_contract_error(response, status)
+        headers = {"Authorization": f"Bearer {self.api_key}"}
+        for method in ("GET", "PUT"):
+            with self.subTest(method=method):
+                response = self.opener.request(
+                    method, self.base_url() + path, headers=headers, timeout=30
+                )
+                self._check_contract_error(response, 405)
+                self.assertIn("POST", response.headers["Allow"])
+
+    def _check_push_openapi_statuses(self, post):
+        """The push route's OpenAPI operation lists every status of the contract, each a JSON
+        `Error`."""
+        statuses = {"200", "400", "401", "403", "405", "413", "415", "500"}
+        self.assertEqual(set(post["responses"]), statuses)
+        for status in statuses - {"200"}:
+            schema = post["responses"][status]["content"]["application/json"]["schema"]
+            self.assertEqual(schema, {"$ref": "#/components/schemas/Error"})

@@ -55,3 +55,7 @@ class TestPushApi(Q2cTimeCase):
         )
         statuses = document["components"]["schemas"]["Result"]["properties"]["status"]["enum"]
         self.assertEqual(statuses, ["created", "updated", "unchanged", "rejected"])
+        self._check_push_openapi_statuses(post)
+        error = document["components"]["schemas"]["Error"]
+        self.assertEqual(error["required"], ["error", "detail"])
+        self.assertIn("unsupported_media_type", error["properties"]["error"]["enum"])
