@@ -2,6 +2,7 @@ from . import (
     test_concurrency,
     test_controller,
     test_hooks,
+    test_malformed_input,
     test_monitoring,
     test_outbound,
     test_processing,

@@ -7,6 +7,7 @@ import logging
 from collections import Counter
 
 from odoo import http
+from odoo.addons.q2c_base import inputs
 from odoo.http import request
 
 _logger = logging.getLogger(__name__)
@@ -41,7 +42,10 @@ class Q2cPushController(http.Controller):
         serves several), parse the JSON array of at most MAX_ENTRIES entries and hand it to
         `<model>._q2c_ingest(system, entries)` as the API key's user, which answers one
         result per entry. Answers 200 with {results, summary}, or 400 / 403 / 413 with
-        {error}; 401 (no or a bad key) is Odoo's, before this runs."""
+        {error}; 401 (no or a bad key) is Odoo's, before this runs. A `system` that is not
+        a positive integer id in ASCII digits is 400."""
+        if system is not None and not inputs.record_id(system):
+            return answer(400, {"error": "?system= takes a system id (a positive integer)"})
         systems = self._systems(system)
         if len(systems) != 1:
             reason = (
@@ -50,31 +54,39 @@ class Q2cPushController(http.Controller):
                 else "the user serves several systems: add ?system=<id>"
             )
             return answer(403, {"error": reason})
-        length = request.httprequest.content_length
-        if length is not None and length > MAX_BODY_BYTES:
-            return answer(413, {"error": "request body too large"})
-        try:
-            entries = json.loads(request.httprequest.get_data(cache=False) or b"null")
-        except (ValueError, UnicodeDecodeError):
-            return answer(400, {"error": "the body is not valid JSON"})
-        if not isinstance(entries, list):
-            return answer(400, {"error": f"the body must be a JSON array of {label}"})
-        if len(entries) > MAX_ENTRIES:
-            return answer(413, {"error": f"at most {MAX_ENTRIES} entries per request"})
+        entries, refusal = self._read_entries(label)
+        if refusal:
+            return refusal
         normalised = [self._rename(entry) for entry in entries]
         results = request.env[model]._q2c_ingest(systems, normalised)
         summary = Counter(result["status"] for result in results)
         _logger.info("q2c: %s pushed to system %s: %s", label, systems.id, dict(summary))
         return answer(200, {"results": results, "summary": dict(summary)})
 
+    def _read_entries(self, label):
+        """(the body's JSON array, None), or (None, the 400 / 413 answer refusing it)."""
+        length = request.httprequest.content_length
+        if length is not None and length > MAX_BODY_BYTES:
+            return None, answer(413, {"error": "request body too large"})
+        try:
+            entries = json.loads(request.httprequest.get_data(cache=False) or b"null")
+        # RecursionError: nesting deeper than Python's parser goes.
+        except (ValueError, UnicodeDecodeError, RecursionError):
+            return None, answer(400, {"error": "the body is not valid JSON"})
+        if inputs.has_nul(entries):
+            return None, answer(400, {"error": "the body holds a NUL character (\\u0000)"})
+        if not isinstance(entries, list):
+            return None, answer(400, {"error": f"the body must be a JSON array of {label}"})
+        if len(entries) > MAX_ENTRIES:
+            return None, answer(413, {"error": f"at most {MAX_ENTRIES} entries per request"})
+        return entries, None
+
     def _systems(self, system_id):
         """The active systems pushing with the request's user (`supports_push`), narrowed to
         `system_id` when given."""
         domain = [("user_id", "=", request.env.uid), ("active", "=", True)]
         if system_id:
-            if not str(system_id).isdigit():
-                return request.env["q2c.system"].browse()
-            domain.append(("id", "=", int(system_id)))
+            domain.append(("id", "=", inputs.record_id(system_id)))
         # The system record is configuration the integration user may read; sudo only to
         # read it whatever its record rules, never to write.
         systems = request.env["q2c.system"].sudo().search(domain).filtered("supports_push")
