@@ -269,6 +269,8 @@ class Q2cSystem(models.Model):
             system.message_post(
                 body=_("Inbound key regenerated: the previous webhook URL no longer works.")
             )
+        # A value for RPC callers: XML-RPC cannot marshal None (issue 12).
+        return True
 
     # --- capabilities ------------------------------------------------------------------------
 
