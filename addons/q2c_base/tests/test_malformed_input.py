@@ -1,9 +1,11 @@
 import json
+import socket
 import time
 from datetime import timedelta
 
 from odoo import fields
 from odoo.tests import tagged
+from odoo.tools import config
 
 from .. import signatures
 from .common import SECRET, Q2cCase
@@ -113,3 +115,38 @@ class TestMalformedInput(Q2cCase):
             )
         response = self.url_open("/q2c/metrics", headers={"Authorization": f"Bearer {key}"})
         self.assertEqual(response.status_code, 200)
+
+    def test_malformed_content_length(self):
+        """A Content-Length of thousands of digits or non-ASCII digits is no length: the
+        request is refused (4xx), never a 500."""
+        body = json.dumps({"id": "cl1"}).encode()
+        signature = signatures.sign(SECRET, body)
+        for label, length in [
+            ("5,000 digits", b"9" * 5000),
+            ("superscript digit", b"\xb2"),
+            ("negative", b"-1"),
+        ]:
+            request = (
+                (
+                    f"POST {self._url()} HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                    f"Content-Type: application/json\r\nX-Q2C-Signature: {signature}\r\n"
+                    "Connection: close\r\n"
+                ).encode()
+                + b"Content-Length: "
+                + length
+                + b"\r\n\r\n"
+                + body
+            )
+            with self.subTest(case=label):
+                before = self.env["q2c.event"].search_count([])
+                address = ("127.0.0.1", config["http_port"])
+                with (
+                    self.assertNoLogs(level="ERROR"),
+                    socket.create_connection(address, timeout=30) as sock,
+                ):
+                    sock.sendall(request)
+                    answer = b""
+                    while chunk := sock.recv(65536):
+                        answer += chunk
+                self.assertRegex(answer[:12], rb"^HTTP/1\.[01] 4\d\d", answer[:300])
+                self.assertEqual(self.env["q2c.event"].search_count([]), before)
