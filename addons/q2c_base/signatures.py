@@ -7,9 +7,15 @@ rotation); any one matching any valid secret verifies. Same shape as Stripe's sc
 
 import hashlib
 import hmac
+import re
 import time
 
+from . import inputs
+
 TOLERANCE_SECONDS = 300
+# Unix seconds fit in 12 digits until the year 33658; a longer `t` is not a timestamp.
+MAX_TIMESTAMP_DIGITS = 12
+_HEX = re.compile(r"[0-9a-fA-F]{1,128}", re.ASCII)
 
 
 def sign(secret, body, timestamp=None):
@@ -20,14 +26,21 @@ def sign(secret, body, timestamp=None):
 
 
 def parse_header(value):
-    """Return (timestamp, [v1 signatures]) or (None, []) when the header is malformed."""
+    """Return (timestamp, [v1 signatures]) or (None, []) when the header is malformed.
+
+    Read defensively (the header is the sender's): bounded in length, `t` in ASCII digits
+    only, `v1` entries hex only; anything else is ignored and fails verification (401).
+    """
+    if inputs.printable_ascii(value or "") is None:
+        return None, []
     timestamp, signatures = None, []
     for item in (value or "").split(","):
         key, _sep, val = item.strip().partition("=")
-        if key == "t" and val.isdigit():
-            timestamp = int(val)
-        elif key == "v1" and val:
-            signatures.append(val.strip().lower())
+        val = val.strip()
+        if key == "t":
+            timestamp = inputs.ascii_int(val, MAX_TIMESTAMP_DIGITS)
+        elif key == "v1" and _HEX.fullmatch(val):
+            signatures.append(val.lower())
     return timestamp, signatures
 
 

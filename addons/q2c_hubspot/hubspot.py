@@ -11,6 +11,11 @@ import hmac
 import re
 
 WINDOW_MS = 5 * 60 * 1000
+# Milliseconds since 1970 fit in 16 digits until the year 318857: longer is no timestamp.
+MAX_TIMESTAMP_DIGITS = 16
+# A base64 SHA-256 is 44 characters, a hex one 64: a longer or non-ASCII value is no signature.
+MAX_SIGNATURE_CHARS = 128
+_DIGITS = re.compile(r"[0-9]{1,16}", re.ASCII)
 # Characters HubSpot decodes in the URI before signing v3 (validating-requests page).
 _DECODED = {
     "%3A": ":",
@@ -60,7 +65,8 @@ def verify(headers, body, secrets, method, uri, now_ms, allow_legacy=False):
     signature_v3_header = headers.get("X-HubSpot-Signature-v3")
     if signature_v3_header:
         timestamp = headers.get("X-HubSpot-Request-Timestamp") or ""
-        if not timestamp.isdigit():
+        # ASCII digits only: str.isdigit() also takes '²', which int() refuses.
+        if not _DIGITS.fullmatch(timestamp):
             raise SignatureError("missing or malformed timestamp")
         if abs(now_ms - int(timestamp)) > WINDOW_MS:
             raise SignatureError("timestamp outside the 5-minute window")
@@ -80,6 +86,8 @@ def verify(headers, body, secrets, method, uri, now_ms, allow_legacy=False):
 
 
 def _match(given, expected):
+    if not (given.isascii() and len(given) <= MAX_SIGNATURE_CHARS):
+        raise SignatureError("malformed signature")
     # Every candidate is compared (constant time each) so timing does not tell which failed.
     results = [hmac.compare_digest(given.encode(), candidate.encode()) for candidate in expected]
     if not any(results):

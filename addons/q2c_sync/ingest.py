@@ -10,6 +10,7 @@ import hashlib
 import math
 from datetime import UTC, date, datetime
 
+from odoo.addons.q2c_base import inputs
 from odoo.addons.q2c_base.exceptions import MappingError
 
 APPROVAL_STATES = [
@@ -68,7 +69,11 @@ def parse_ref(value, name, required=True):
         return None
     if not isinstance(value, str | int):
         raise InvalidEntry(f"'{name}' must be a string or a number")
-    return str(value)
+    value = str(value)
+    # Ids are keys of unique indexes, whose rows PostgreSQL bounds (~2.7 kB).
+    if len(value) > inputs.MAX_ID_CHARS:
+        raise InvalidEntry(f"'{name}' is at most {inputs.MAX_ID_CHARS} characters")
+    return value
 
 
 def parse_number(value, name, default=None, minimum=0.0, maximum=MAX_NUMBER, strict=False):

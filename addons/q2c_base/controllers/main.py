@@ -7,7 +7,7 @@ from odoo import fields, http
 from odoo.addons.queue_job.jobrunner.runner import PG_ADVISORY_LOCK_ID
 from odoo.http import request
 
-from .. import crypto, http_contract
+from .. import crypto, http_contract, inputs
 from ..exceptions import RequestRejected, VerificationFailed
 
 _logger = logging.getLogger(__name__)
@@ -72,14 +72,8 @@ class Q2cWebhookController(http.Controller):
     def webhook(self, system_type, key, **_params):
         """Receive one delivery. The key in the URL finds the system; everything after
         that is decided by the system's hooks (see q2c.system)."""
-        domain = [
-            ("system_type", "=", system_type),
-            ("inbound_key", "=", key),
-            ("active", "=", True),
-        ]
-        system = request.env["q2c.system"].sudo().search(domain, limit=1)
-        # A system whose connector receives no webhooks has no webhook URL either.
-        if not system or not system.supports_webhook:
+        system = self._find_system(system_type, key)
+        if not system:
             return reject(404)
         accepted = system._accepted_content_types()
         if not http_contract.accepts_media_type(accepted):
@@ -103,9 +97,30 @@ class Q2cWebhookController(http.Controller):
             return reject(401)
         return self._accept(system, body, headers)
 
+    @staticmethod
+    def _find_system(system_type, key):
+        """The active system of this type and key that receives webhooks, or an empty
+        recordset. A type or key that cannot be one (too long, not a URL-safe token, a NUL
+        byte) is not looked up."""
+        systems = request.env["q2c.system"].sudo()
+        if not (inputs.token(system_type, 64) and inputs.token(key)):
+            return systems
+        domain = [
+            ("system_type", "=", system_type),
+            ("inbound_key", "=", key),
+            ("active", "=", True),
+        ]
+        system = systems.search(domain, limit=1)
+        # A system whose connector receives no webhooks has no webhook URL either.
+        return system if system.supports_webhook else systems
+
     def _accept(self, system, body, headers):
+        correlation_id = headers.get("X-Correlation-Id")
+        if correlation_id is not None and inputs.printable_ascii(correlation_id, 128) is None:
+            return reject(400, "X-Correlation-Id is printable ASCII, at most 128 characters")
         try:
             parsed = system._parse_events(body, headers)
+            self._check_parsed(parsed)
         except RequestRejected as error:
             return reject(error.status, error.reason)
         if not parsed:
@@ -113,14 +128,31 @@ class Q2cWebhookController(http.Controller):
         # Storing the raw event is technical intake, not a business write; processing runs
         # later as the system's integration user.
         events = request.env["q2c.event"].sudo()
-        results = events._store_inbound(
-            system, parsed, headers, correlation_id=headers.get("X-Correlation-Id")
-        )
+        results = events._store_inbound(system, parsed, headers, correlation_id=correlation_id)
         events.browse([event.id for _id, event in results if event])._enqueue()
         status, content_type, answer = system._webhook_response(results)
         return request.make_response(
             answer, headers=[("Content-Type", content_type)], status=status
         )
+
+    @staticmethod
+    def _check_parsed(parsed):
+        """Refuse (400) what a connector's parser let through but the database cannot keep:
+        ids and types too long for the unique index or holding control characters, payloads
+        holding NUL. Whatever the connector, the sender gets a 400, never a 500."""
+        for item in parsed or ():
+            external_id = str(item.get("external_id"))
+            if not inputs.safe_text(external_id, inputs.MAX_ID_CHARS):
+                raise RequestRejected(
+                    f"event ids are 1 to {inputs.MAX_ID_CHARS} characters, no control character"
+                )
+            if not inputs.safe_text(item.get("event_type"), inputs.MAX_ID_CHARS):
+                raise RequestRejected(
+                    f"event types are 1 to {inputs.MAX_ID_CHARS} characters, no control character"
+                )
+            payload = item.get("payload")
+            if inputs.has_nul(payload) or (isinstance(payload, bytes) and b"\x00" in payload):
+                raise RequestRejected("the event holds a NUL character")
 
     @http.route("/q2c/health", type="http", auth="none", methods=["GET"], save_session=False)
     def health(self):

@@ -61,3 +61,4 @@ class Q2cException(models.Model):
             exception.write({"state": "resolved"})
             exception.activity_ids.action_done()
             exception.message_post(body=_("Resolved by %s.", self.env.user.name))
+        return True

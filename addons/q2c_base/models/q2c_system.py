@@ -269,6 +269,8 @@ class Q2cSystem(models.Model):
             system.message_post(
                 body=_("Inbound key regenerated: the previous webhook URL no longer works.")
             )
+        # A value for RPC callers: XML-RPC cannot marshal None (issue 12).
+        return True
 
     # --- capabilities ------------------------------------------------------------------------
 
@@ -335,7 +337,8 @@ class Q2cSystem(models.Model):
             )
         try:
             data = json.loads(body)
-        except (ValueError, UnicodeDecodeError) as error:
+        # RecursionError: nesting deeper than Python's parser goes.
+        except (ValueError, UnicodeDecodeError, RecursionError) as error:
             raise RequestRejected(_("The body is not valid JSON: %s", error)) from error
         if not isinstance(data, dict):
             raise RequestRejected(_("The body must be a JSON object."))

@@ -45,6 +45,9 @@ class TestExpensePushApi(Q2cExpenseCase):
         self._check_push_refusals("/q2c/api/v1/expenses", self._expense)
         self.assertFalse(self._exp("n-0"))
 
+    def test_malformed_input(self):
+        self._check_push_malformed_input("/q2c/api/v1/expenses", self._expense, "hr.expense")
+
     def test_oversized_body_is_refused_before_parsing(self):
         body = b"[" + b" " * (4 * 1024 * 1024) + b"]"
         self.assertEqual(self._push_expenses(body).status_code, 413)

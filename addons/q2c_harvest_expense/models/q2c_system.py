@@ -58,6 +58,7 @@ class Q2cSystem(models.Model):
         edited in Harvest since, is imported."""
         self.check_access("write")
         self.sudo().harvest_expense_watermark = False
+        return True
 
     # --- pull hooks (the Harvest connector's, extended) -----------------------------------
 

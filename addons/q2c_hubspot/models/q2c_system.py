@@ -64,7 +64,8 @@ class Q2cSystem(models.Model):
         proxy) with the query string as received."""
         from odoo.http import request
 
-        query = request.httprequest.query_string.decode() if request else ""
+        # Replaced, not raised: a query that is not UTF-8 cannot match HubSpot's signature (401).
+        query = request.httprequest.query_string.decode(errors="replace") if request else ""
         return self.webhook_url + (f"?{query}" if query else "")
 
     def _verify_request(self, body, headers):
@@ -94,7 +95,8 @@ class Q2cSystem(models.Model):
             return super()._parse_events(body, headers)
         try:
             data = json.loads(body)
-        except (ValueError, UnicodeDecodeError) as error:
+        # RecursionError: nesting deeper than Python's parser goes.
+        except (ValueError, UnicodeDecodeError, RecursionError) as error:
             raise RequestRejected(_("The body is not valid JSON: %s", error)) from error
         if not isinstance(data, list):
             raise RequestRejected(_("HubSpot sends a JSON array of events."))

@@ -1,1 +1,7 @@
-from . import test_mapping, test_provisioning, test_signature, test_webhook
+from . import (
+    test_malformed_input,
+    test_mapping,
+    test_provisioning,
+    test_signature,
+    test_webhook,
+)

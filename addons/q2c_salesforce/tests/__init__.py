@@ -1,1 +1,7 @@
-from . import test_mapping, test_outbound_messaging, test_rest, test_soap
+from . import (
+    test_malformed_input,
+    test_mapping,
+    test_outbound_messaging,
+    test_rest,
+    test_soap,
+)

@@ -7,7 +7,7 @@ import logging
 from collections import Counter
 
 from odoo import http
-from odoo.addons.q2c_base import http_contract
+from odoo.addons.q2c_base import http_contract, inputs
 from odoo.http import request
 
 _logger = logging.getLogger(__name__)
@@ -58,7 +58,8 @@ class Q2cPushController(http.Controller):
         `<model>._q2c_ingest(system, entries)` as the API key's user, which answers one
         result per entry. Answers 200 with {results, summary}, or 403 / 415 / 413 / 400 with
         {error, detail}; 401 (no or a bad key) and 405 are Odoo's, before this runs, in the
-        same shape (q2c_base's ir.http)."""
+        same shape (q2c_base's ir.http). A `system` that is not a positive integer id in
+        ASCII digits is 400."""
         try:
             systems = self._push_system(system)
             entries = self._entries(label)
@@ -71,7 +72,10 @@ class Q2cPushController(http.Controller):
         return answer(200, {"results": results, "summary": dict(summary)})
 
     def _push_system(self, system_id):
-        """The one system the request pushes to; PushRefused (403) otherwise."""
+        """The one system the request pushes to; PushRefused (400 for a malformed id, 403)
+        otherwise."""
+        if system_id is not None and not inputs.record_id(system_id):
+            raise PushRefused(400, "?system= takes a system id (a positive integer)")
         systems = self._systems(system_id)
         if len(systems) != 1:
             raise PushRefused(
@@ -96,8 +100,11 @@ class Q2cPushController(http.Controller):
             raise PushRefused(413, f"the body is larger than {MAX_BODY_BYTES} bytes")
         try:
             entries = json.loads(body or b"null")
-        except (ValueError, UnicodeDecodeError) as error:
+        # RecursionError: nesting deeper than Python's parser goes.
+        except (ValueError, UnicodeDecodeError, RecursionError) as error:
             raise PushRefused(400, "the body is not valid JSON") from error
+        if inputs.has_nul(entries):
+            raise PushRefused(400, "the body holds a NUL character (\\u0000)")
         if not isinstance(entries, list):
             raise PushRefused(400, f"the body must be a JSON array of {label}")
         if len(entries) > MAX_ENTRIES:
@@ -109,9 +116,7 @@ class Q2cPushController(http.Controller):
         `system_id` when given."""
         domain = [("user_id", "=", request.env.uid), ("active", "=", True)]
         if system_id:
-            if not str(system_id).isdigit():
-                return request.env["q2c.system"].browse()
-            domain.append(("id", "=", int(system_id)))
+            domain.append(("id", "=", inputs.record_id(system_id)))
         # The system record is configuration the integration user may read; sudo only to
         # read it whatever its record rules, never to write.
         systems = request.env["q2c.system"].sudo().search(domain).filtered("supports_push")

@@ -163,3 +163,45 @@ class Q2cSyncCase(Q2cCase):
         for status in statuses - {"200"}:
             schema = post["responses"][status]["content"]["application/json"]["schema"]
             self.assertEqual(schema, {"$ref": "#/components/schemas/Error"})
+
+    def _check_push_malformed_input(self, path, row, model):
+        """Malformed `?system=`, Authorization and bodies on a push API: 400 / 401, never
+        500; no ERROR logged, nothing of `model` stored (issue 12, item 4). `row(external_id)`
+        makes one valid row."""
+        long_id = "".join(f"{n:x}" for n in range(1400))  # 5,000 characters, incompressible
+        nul_row = {**row("nul-1"), "description": "a\u0000b"}
+        cases = [
+            ("system of 5,000 digits", b"[]", "?system=" + "9" * 5000, None, 400),
+            ("system above PostgreSQL's integer", b"[]", "?system=99999999999", None, 400),
+            ("Arabic-Indic digits", b"[]", "?system=%D9%A1%D9%A2%D9%A3", None, 400),
+            ("superscript digit", b"[]", "?system=%C2%B2", None, 400),
+            ("NUL byte in system", b"[]", "?system=1%00", None, 400),
+            ("negative system", b"[]", "?system=-1", None, 400),
+            ("zero system", b"[]", "?system=0", None, 400),
+            ("empty system", b"[]", "?system=", None, 400),
+            ("NUL byte in the key", b"[]", "", "abc\x00def", 401),
+            ("non-ASCII key", b"[]", "", "clé", 401),
+            ("deeply nested body", b"[" * 100000 + b"]" * 100000, "", None, 400),
+            ("NUL character in an entry", [nul_row], "", None, 400),
+            ("id of 5,000 characters", [row(long_id)], "", None, 200),
+        ]
+        records = self.env[model].sudo()
+        for label, body, params, key, status in cases:
+            with self.subTest(case=label):
+                before = records.search_count([])
+                with self.assertNoLogs(level="ERROR"):
+                    if key is None:
+                        response = self._post_rows(path, body, params=params)
+                    else:
+                        response = self.url_open(
+                            f"{path}{params}",
+                            data=body,
+                            headers={
+                                "Content-Type": "application/json",
+                                "Authorization": f"Bearer {key}".encode(),
+                            },
+                        )
+                self.assertEqual(response.status_code, status, response.text[:300])
+                if status == 200:
+                    self.assertEqual(response.json()["summary"], {"rejected": 1})
+                self.assertEqual(records.search_count([]), before)

@@ -34,6 +34,11 @@ class TestPushApi(Q2cTimeCase):
         self._check_push_refusals("/q2c/api/v1/time-entries", self._entry)
         self.assertFalse(self._line("n-0"))
 
+    def test_malformed_input(self):
+        self._check_push_malformed_input(
+            "/q2c/api/v1/time-entries", self._entry, "account.analytic.line"
+        )
+
     def test_several_systems_need_the_system_parameter(self):
         second = self._create_system(name="Second (test)", user_id=self.time_user.id)
         self.env["q2c.external.ref"]._bind(second, "employee", "u-gina", self.gina)

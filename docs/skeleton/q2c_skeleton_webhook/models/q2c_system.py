@@ -39,7 +39,8 @@ class Q2cSystem(models.Model):
             return super()._parse_events(body, headers)
         try:
             data = json.loads(body)
-        except (ValueError, UnicodeDecodeError) as error:
+        # RecursionError: nesting deeper than Python's parser goes (a 400, not a 500).
+        except (ValueError, UnicodeDecodeError, RecursionError) as error:
             raise RequestRejected(_("The body is not valid JSON: %s", error)) from error
         if not isinstance(data, dict) or not isinstance(data.get("events"), list):
             raise RequestRejected(_("The body must be an object with a list of events."))

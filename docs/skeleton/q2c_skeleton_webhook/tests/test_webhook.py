@@ -6,6 +6,7 @@ from odoo.tests import tagged
 from .. import skeleton
 
 SECRET = "skeleton-test-secret"
+NUL_ID = b'{"account": "acct-1", "events": [{"id": "e\\u0000", "type": "contact.updated"}]}'
 
 
 @tagged("post_install", "-at_install")
@@ -68,9 +69,12 @@ class TestSkeletonWebhook(Q2cCase):
             ("another account", 400, {"account": "acct-2"}),
             ("not JSON", 400, {"body": b"{oops"}),
             ("event without type", 400, {"body": b'{"account": "acct-1", "events": [{"id": 1}]}'}),
+            ("nested deeper than Python parses", 400, {"body": b"[" * 100000 + b"]" * 100000}),
+            ("NUL character in an id", 400, {"body": NUL_ID}),
         ]
         for label, status, kwargs in cases:
-            with self.subTest(case=label):
+            # Malformed input is refused with its status, never a 500 with a traceback.
+            with self.subTest(case=label), self.assertNoLogs(level="ERROR"):
                 self.assertEqual(self._deliver(event, **kwargs).status_code, status)
         self.assertFalse(self._events(self.skeleton))
 

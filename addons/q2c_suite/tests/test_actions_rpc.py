@@ -1,0 +1,251 @@
+from unittest.mock import patch
+
+from odoo import Command, fields
+from odoo.tests import HttpCase, new_test_user, tagged
+
+# Every group a q2c action needs: the caller is permitted for each action, so a fault can only
+# come from the answer itself.
+GROUPS = ",".join(
+    [
+        "base.group_user",
+        "base.group_system",
+        "base.group_partner_manager",
+        "hr_expense.group_hr_expense_manager",
+        "account.group_account_manager",
+        "q2c_base.group_integration_manager",
+        "q2c_contract.group_q2c_finance",
+        "q2c_contract.group_q2c_project_manager",
+    ]
+)
+
+
+@tagged("post_install", "-at_install")
+class TestActionsOverRpc(HttpCase):
+    """Every public `action_*` of every q2c model answers RPC clients a value they can read:
+    XML-RPC cannot marshal None, so an action returning nothing answered a fault after it had
+    done its work (issue 12, item 6). Each action is called over XML-RPC by a user permitted
+    to make it, on a record in a state it starts from, and the list of actions called is
+    checked against every `action_*` the q2c addons define, so a new one must be added."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.env = cls.env(context=dict(cls.env.context, tracking_disable=True))
+        cls.user = new_test_user(cls.env, login="q2c_rpc_caller", groups=GROUPS)
+        cls.employee = cls.env["hr.employee"].create(
+            {"name": "RPC caller", "user_id": cls.user.id}
+        )
+        cls.customer = cls.env["res.partner"].create({"name": "RPC (test)", "is_company": True})
+        cls.usd = cls.env.ref("base.USD")
+        cls.usd.active = True
+        integration = new_test_user(
+            cls.env, login="q2c_rpc_int", groups="base.group_user,q2c_base.group_integration_user"
+        )
+        cls.system = cls.env["q2c.system"].create(
+            {"name": "RPC generic", "system_type": "generic", "user_id": integration.id}
+        )
+        cls.harvest = cls.env["q2c.system"].create(
+            {"name": "RPC Harvest", "system_type": "harvest", "user_id": integration.id}
+        )
+
+    # --- records -----------------------------------------------------------------------------
+
+    def _event(self, external_id, state):
+        return self.env["q2c.event"].create(
+            {
+                "system_id": self.system.id,
+                "company_id": self.system.company_id.id,
+                "external_id": external_id,
+                "event_type": "q2c.ping",
+                "state": state,
+                "received_at": fields.Datetime.now(),
+            }
+        )
+
+    def _contract(self, **values):
+        project = self.env["project.project"].create(
+            {
+                "name": "RPC project",
+                "partner_id": self.customer.id,
+                "user_id": self.user.id,
+                "allow_milestones": True,
+            }
+        )
+        return self.env["q2c.contract"].create(
+            {
+                "name": "RPC contract",
+                "partner_id": self.customer.id,
+                "currency_id": self.usd.id,
+                "billing_model": "time_and_materials",
+                "project_ids": [Command.link(project.id)],
+                "user_id": self.user.id,
+                **values,
+            }
+        )
+
+    def _signed_contract(self):
+        contract = self._contract(
+            billing_model="progress",
+            original_value=1000.0,
+            sov_line_ids=[
+                Command.create({"item_no": "1", "name": "Work", "original_value": 1000})
+            ],
+        )
+        contract.action_activate()
+        return contract
+
+    def _change_order(self, contract, title):
+        return self.env["q2c.change.order"].create(
+            {
+                "contract_id": contract.id,
+                "title": title,
+                "line_ids": [
+                    Command.create(
+                        {
+                            "name": title,
+                            "quantity": 1.0,
+                            "target": "sov_new",
+                            "unit_price": 100.0,
+                            "unit_cost": 80.0,
+                        }
+                    )
+                ],
+            }
+        )
+
+    def _calls(self):
+        """(model, method, record, extra arguments), in the order they are made: each call
+        leaves its record in a state the next one starts from."""
+        env = self.env
+        self.env.company.q2c_co_finance_threshold = 0.0
+        contract = self._contract()
+        fixed = self._contract(
+            billing_model="fixed_fee",
+            original_value=500.0,
+            milestone_ids=[Command.create({"name": "All", "percent": 100})],
+        )
+        fixed.action_activate()
+        milestone = fixed.milestone_ids
+        signed = self._signed_contract()
+        approved, rejected, voided, asked = (
+            self._change_order(signed, title) for title in ("A", "R", "V", "W")
+        )
+        for order in (approved, rejected, asked):
+            order.action_submit()
+        reason = env["q2c.change.order.reason"].create(
+            {"change_order_id": asked.id, "action": "reject", "reason": "Too dear"}
+        )
+        dead, received, failed, wizard_event = (
+            self._event(name, state)
+            for name, state in (
+                ("rpc-dead", "dead"),
+                ("rpc-received", "received"),
+                ("rpc-failed", "failed"),
+                ("rpc-wizard", "received"),
+            )
+        )
+        event_wizard = env["q2c.event.action.wizard"].create(
+            {"action": "ignore", "event_ids": [Command.set(wizard_event.ids)], "reason": "Test"}
+        )
+        exception = env["q2c.exception"]._raise("RPC exception", system=self.system)
+        tm = self._contract(name="RPC billed")
+        tm.action_activate()
+        run = env["q2c.billing.run"].create(
+            {
+                "date_from": "2025-03-01",
+                "date_to": "2025-03-31",
+                "selection": "manual",
+                "contract_ids": [Command.set(tm.ids)],
+            }
+        )
+        reviewed = env["q2c.billing.run"].create(
+            {"date_from": "2025-02-01", "date_to": "2025-02-28"}
+        )
+        # A run waiting for review is reached through its jobs; set here, as its jobs would.
+        env.cr.execute("UPDATE q2c_billing_run SET state = 'review' WHERE id = %s", [reviewed.id])
+        reviewed.invalidate_recordset(["state"])
+        product = env["product.product"].create({"name": "RPC expense", "can_be_expensed": True})
+        expense = env["hr.expense"].create(
+            {
+                "name": "RPC expense",
+                "employee_id": self.employee.id,
+                "product_id": product.id,
+                "total_amount_currency": 10.0,
+            }
+        )
+        return [
+            ("q2c.system", "action_regenerate_inbound_key", self.system, ()),
+            ("q2c.system", "action_test_connection", self.system, ()),
+            ("q2c.system", "action_open_events", self.system, ()),
+            ("q2c.system", "action_harvest_reread_expenses", self.harvest, ()),
+            ("q2c.event", "action_replay", dead, ("Fixed the mapping",)),
+            ("q2c.event", "action_ignore", received, ("Test event",)),
+            ("q2c.event", "action_mark_done", failed, ("Done by hand",)),
+            ("q2c.event", "action_open_replay_wizard", dead, ()),
+            ("q2c.event", "action_open_ignore_wizard", dead, ()),
+            ("q2c.event", "action_open_mark_done_wizard", dead, ()),
+            ("q2c.event.action.wizard", "action_confirm", event_wizard, ()),
+            ("q2c.exception", "action_resolve", exception, ()),
+            ("q2c.contract", "action_activate", contract, ()),
+            ("q2c.contract", "action_hold", contract, ()),
+            ("q2c.contract", "action_resume", contract, ()),
+            ("q2c.contract", "action_reset_to_draft", contract, ()),
+            ("q2c.contract", "action_activate", contract, ()),
+            ("q2c.contract", "action_close", contract, ()),
+            ("q2c.contract", "action_view_change_orders", signed, ()),
+            ("q2c.contract.milestone", "action_submit", milestone, ()),
+            ("q2c.contract.milestone", "action_reject", milestone, ()),
+            ("q2c.contract.milestone", "action_submit", milestone, ()),
+            ("q2c.contract.milestone", "action_accept", milestone, ()),
+            ("q2c.change.order", "action_submit", voided, ()),
+            ("q2c.change.order", "action_void", voided, ("Not needed",)),
+            ("q2c.change.order", "action_approve", approved, ()),
+            ("q2c.change.order", "action_reject", rejected, ("Too dear",)),
+            ("q2c.change.order", "action_revise", rejected, ("Cheaper",)),
+            ("q2c.change.order", "action_open_reason_wizard", asked, ()),
+            ("q2c.change.order.reason", "action_confirm", reason, ()),
+            ("q2c.billing.run", "action_prepare", run, ()),
+            ("q2c.billing.run", "action_cancel", run, ()),
+            ("q2c.billing.run", "action_view_invoices", run, ()),
+            ("q2c.billing.run", "action_approve", reviewed, ()),
+            ("q2c.billing.run", "action_post", reviewed, ()),
+            ("hr.expense", "action_q2c_reprice", expense, ()),
+        ]
+
+    # --- the test ----------------------------------------------------------------------------
+
+    def _q2c_actions(self):
+        """(model, method) of every public `action_*` defined by a q2c addon."""
+        found = set()
+        for name in self.env.registry:
+            for klass in type(self.env[name]).__mro__:
+                if not klass.__module__.startswith("odoo.addons.q2c_"):
+                    continue
+                found.update(
+                    (name, attr)
+                    for attr, value in vars(klass).items()
+                    if attr.startswith("action_") and callable(value)
+                )
+        return found
+
+    def _rpc(self, model, method, record, args):
+        db = self.env.cr.dbname
+        uid, password = self.user.id, self.user.login
+        return self.xmlrpc_object.execute(db, uid, password, model, method, record.ids, *args)
+
+    def test_every_action_answers_a_value(self):
+        calls = self._calls()
+        called = {(model, method) for model, method, _record, _args in calls}
+        found = self._q2c_actions()
+        self.assertEqual(found - called, set(), "q2c actions left untested")
+        self.assertEqual(called - found, set(), "actions the introspection did not find")
+        system_class = type(self.env["q2c.system"])
+        with (
+            # Test Connection calls the system's API: the call itself is tested per connector.
+            patch.object(system_class, "_check_setup", lambda self: None),
+            patch.object(system_class, "_test_connection", lambda self: None),
+        ):
+            for model, method, record, args in calls:
+                with self.subTest(f"{model}.{method}"):
+                    result = self._rpc(model, method, record, args)
+                    self.assertTrue(result is True or isinstance(result, dict), result)
