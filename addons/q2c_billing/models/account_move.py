@@ -36,7 +36,31 @@ class AccountMove(models.Model):
             lines = billed.invoice_line_ids
             lines.sudo().q2c_timesheet_ids._q2c_billing_free()
             lines.sudo().q2c_expense_ids._q2c_billing_free()
+            billed._q2c_free_cap_holds()
         return super().unlink()
+
+    def _q2c_free_cap_holds(self):
+        """Truncate mode: an entry wholly held by one of these drafts is to bill again; one
+        these drafts released back from an earlier hold is held again by that hold (the
+        ledger rows of the drafts go with them)."""
+        rows = self.env["q2c.cap.hold"].sudo().search([("invoice_id", "in", self.ids)])
+        held = rows.filtered(lambda row: row.kind == "hold").timesheet_id
+        held.filtered(lambda line: line.q2c_billing_status == "nte_held")._q2c_billing_free()
+        released = rows.filtered(lambda row: row.kind == "release").timesheet_id
+        released.filtered(lambda line: line.q2c_invoice_id in self).write(
+            {"q2c_billing_status": "nte_held", "q2c_invoice_line_id": False}
+        )
+
+    def _post(self, soft=True):
+        posted = super()._post(soft=soft)
+        posted.line_ids.q2c_cap_contract_id._nte_refresh_billed()
+        return posted
+
+    def button_cancel(self):
+        contracts = self.line_ids.q2c_cap_contract_id
+        result = super().button_cancel()
+        contracts._nte_refresh_billed()
+        return result
 
     def button_draft(self):
         if self.filtered(lambda move: move.q2c_billing_line_id and move.state == "posted"):
@@ -46,4 +70,7 @@ class AccountMove(models.Model):
                     "credit note, not by resetting it to draft."
                 )
             )
-        return super().button_draft()
+        contracts = self.line_ids.q2c_cap_contract_id
+        result = super().button_draft()
+        contracts._nte_refresh_billed()
+        return result

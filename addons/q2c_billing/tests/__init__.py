@@ -3,6 +3,7 @@ from . import (
     test_billing_tm,
     test_blocked,
     test_exactly_once,
+    test_not_to_exceed_cap,
     test_run_flow,
     test_security,
 )
