@@ -174,6 +174,8 @@ class Q2cBillingRunLine(models.Model):
     def _build_invoice(self):
         contract = self.contract_id
         journal = self._check_billable()
+        if contract._nte_capped():
+            self._lock_cap(contract)
         time, expenses = self._entries_to_bill()
         if contract._nte_capped() and contract.nte_mode == "truncate":
             specs, holds = self._truncated_specs(time, expenses)
@@ -539,6 +541,16 @@ class Q2cBillingRunLine(models.Model):
 
     # ------------------------------------------------------------------ not-to-exceed caps
 
+    @api.model
+    def _lock_cap(self, contract):
+        """Two jobs billing the same capped contract (runs of different periods) must not
+        both spend the same headroom: each writes the contract's row before reading what is
+        billed, so the second one waits for the first and then fails to serialize; queue_job
+        retries it, and it then sees the first one's invoice."""
+        self.env.cr.execute(
+            "UPDATE q2c_contract SET write_date = write_date WHERE id = %s", [contract.id]
+        )
+
     def _cap_adjustment_specs(self, specs):
         """Mode `adjustment` (billing-domain.md 1.2, GC-02): the lines are billed in full;
         with V the value under the cap, H the headroom and `held` the ledger balance,
@@ -553,7 +565,12 @@ class Q2cBillingRunLine(models.Model):
             currency,
             sum(Decimal(repr(spec["amount"])) for spec in specs if spec.get("under_cap")),
         )
-        holds = self.env["q2c.cap.hold"]._open_holds(contract)
+        # Amounts only: hours held in truncate mode are released as time.
+        holds = (
+            self.env["q2c.cap.hold"]
+            ._open_holds(contract)
+            .filtered(lambda hold: not hold.timesheet_id)
+        )
         held = currency.round(sum(hold._live_remaining() for hold in holds))
         result = nte_adjustment(currency, value, contract.nte_amount, contract._nte_billed(), held)
         cap_specs = []
