@@ -119,8 +119,10 @@ class Q2cContract(models.Model):
     def _nte_refresh_billed(self):
         """Write the posted billed-to-date on the contract (its headroom and over-cap flag
         follow); called when an invoice or credit note under the cap is posted or undone."""
-        for contract in self:
-            contract.sudo().nte_billed_amount = contract._nte_billed(drafts=False)
+        # sudo: whoever posts an invoice or a credit note (an accountant without contract
+        # rights) keeps the contract's figure right.
+        for contract in self.sudo():
+            contract.nte_billed_amount = contract._nte_billed(drafts=False)
 
     # ------------------------------------------------------------------ alerts
 

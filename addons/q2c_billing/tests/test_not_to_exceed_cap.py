@@ -206,7 +206,8 @@ class TestNotToExceedCap(Q2cBillingCase):
         self.assertEqual(holds.timesheet_id, split | held)
 
         self._raise_cap(contract)
-        april = self._month(contract, "2025-04", [("a1", "Erin", "2025-04-07", 5.0)])
+        april_rows = [("a1", "Erin", "2025-04-07", 5.0)]
+        april = self._month(contract, "2025-04", april_rows, post=False)
         lines = april.invoice_ids.invoice_line_ids.sorted("sequence")
         self.assertInvoiceLines(
             april.invoice_ids,
@@ -218,11 +219,23 @@ class TestNotToExceedCap(Q2cBillingCase):
         )
         self.assertIn(invoice.name, lines[0].name)
         self.assertAmount(april.invoice_ids.amount_total, 2200.00)
+        self.assertEqual(held.q2c_invoice_line_id, lines[1])
+        # Cancelled before posting: Frank's 03-24 entry is held again by March's hold, and
+        # a new April run releases the same 1,200.00 once.
+        april.with_user(self.finance_user).action_cancel()
+        self.assertEqual(held.q2c_billing_status, "nte_held")
+        self.assertFalse(held.q2c_invoice_line_id)
+        self.assertAmount(contract.nte_held_amount, 1200.00)
+        april = self._month(contract, "2025-04", [])
+        lines = april.invoice_ids.invoice_line_ids.sorted("sequence")
+        self.assertEqual(lines.mapped("price_subtotal"), [600.0, 600.0, 1000.0])
+        self.assertAmount(april.invoice_ids.amount_total, 2200.00)
         self.assertAmount(contract.nte_billed_amount, 52200.00)
         self.assertAmount(contract.nte_held_amount, 0.00)
         self.assertEqual(held.q2c_billing_status, "billed")
         self.assertEqual(held.q2c_invoice_line_id, lines[1])
         self.assertEqual(split.q2c_invoice_line_id.move_id, invoice)
+        self.assertEqual(len(contract.nte_hold_ids.filtered(lambda row: row.kind == "release")), 2)
 
     def test_truncate_cancel_frees_the_held_entries(self):
         """Cancelling the March run (truncate) deletes its draft and its ledger rows: the
@@ -244,9 +257,9 @@ class TestNotToExceedCap(Q2cBillingCase):
     def test_cap_not_raised_holds_more_and_credit_note_reopens(self):
         """Adjustment mode, cap not raised. April: headroom 0.00, held 1,200.00: release
         0.00, excess = 1,000.00 - 0.00 = 1,000.00: Erin 1,000.00 - 1,000.00 = 0.00, held
-        2,200.00. A credit note of the April invoice nets 0.00; a credit note of 500.00 on
-        the March invoice re-opens 500.00 of headroom (billed 49,500.00), and the May run
-        releases 500.00 of March's hold."""
+        2,200.00. A credit note of 500.00 on
+        the March invoice, posted by an accountant, re-opens 500.00 of headroom (billed
+        49,500.00), and the May run releases 500.00 of March's hold (held 1,700.00)."""
         contract = self._capped_contract("adjustment")
         march = self._month(contract, "2025-03", self._march_rows())
         april = self._month(contract, "2025-04", [("a1", "Erin", "2025-04-07", 5.0)])
@@ -261,7 +274,10 @@ class TestNotToExceedCap(Q2cBillingCase):
         self.assertEqual(len(fee_lines), 3)
         refund.invoice_line_ids[1:].unlink()
         refund.invoice_line_ids.write({"quantity": 1.0, "price_unit": 500.0})
-        refund.action_post()
+        # Posted by an accountant without contract rights: the contract's figure follows.
+        accountant = self.env(su=False).user
+        self.assertFalse(accountant.has_group("q2c_contract.group_q2c_finance"))
+        refund.with_user(accountant).action_post()
         self.assertAmount(contract.nte_billed_amount, 49500.00)
         self.assertAmount(contract.nte_headroom, 500.00)
 
