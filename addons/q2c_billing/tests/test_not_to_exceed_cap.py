@@ -205,6 +205,13 @@ class TestNotToExceedCap(Q2cBillingCase):
         self.assertEqual(holds.mapped("hours"), [3.0, 4.0])
         self.assertEqual(holds.timesheet_id, split | held)
 
+        # An edit at the source of an entry with held hours is refused with the reason
+        # (it would bill them twice): Frank's 03-24 entry stays 4.00 h, held.
+        edit = self._ingest_time_raw([(f"{self.key}-m4", "Frank", "2025-03-24", 3.0)])
+        self.assertEqual(edit[0]["status"], "rejected")
+        self.assertIn("held over the not-to-exceed cap", edit[0]["reason"])
+        self.assertAmount(held.unit_amount, 4.0)
+
         self._raise_cap(contract)
         april_rows = [("a1", "Erin", "2025-04-07", 5.0)]
         april = self._month(contract, "2025-04", april_rows, post=False)
@@ -289,6 +296,23 @@ class TestNotToExceedCap(Q2cBillingCase):
             [(f"release of the amount held on {march.invoice_ids.name}", 1.0, 500.0, 500.00)],
         )
         self.assertAmount(contract.nte_held_amount, 1700.00)
+
+    def _ingest_time_raw(self, rows):
+        """Deliver `rows` (id, who, date, hours) approved at the end of March; the results
+        as ingestion gives them (rejections included)."""
+        entries = [
+            {
+                "external_id": ext,
+                "employee": f"u-{who}",
+                "project": self.key,
+                "date": day,
+                "hours": hours,
+                "description": "work",
+                "approved_at": "2025-03-31T12:00:00Z",
+            }
+            for ext, who, day, hours in rows
+        ]
+        return self.env["account.analytic.line"].sudo()._q2c_ingest(self.system, entries)
 
     def _time_of(self, rows):
         return self.env["account.analytic.line"].browse(
