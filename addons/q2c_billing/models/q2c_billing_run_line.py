@@ -210,11 +210,11 @@ class Q2cBillingRunLine(models.Model):
 
     # ------------------------------------------------------------------ checks
 
-    def _full_specs(self, time, expenses, hours=None):
+    def _full_specs(self, time, expenses):
         """Every line of the invoice: time at full value, corrections, expenses; the ones
         under the contract's cap are marked `under_cap` (fees; expenses when the cap's scope
         includes them)."""
-        fees = [*self._time_specs(time, hours), *self._correction_specs(time)]
+        fees = [*self._time_specs(time), *self._correction_specs(time)]
         expense_specs = self._expense_specs(expenses)
         if self.contract_id._nte_capped():
             for spec in fees:
@@ -672,9 +672,9 @@ class Q2cBillingRunLine(models.Model):
                 break
             budget -= Decimal(repr(hours)) * Decimal(repr(hold.rate))
             entry = hold.timesheet_id
-            key = (entry.employee_id.id, hold.rate, entry.date.year, entry.date.month, hold.id)
+            key = (entry.employee_id.id, hold.rate, entry.date.year, entry.date.month)
             group = groups.setdefault(
-                key[:4], {"holds": [], "hours": Decimal(0), "entry": entry, "rate": hold.rate}
+                key, {"holds": [], "hours": Decimal(0), "entry": entry, "rate": hold.rate}
             )
             group["hours"] += Decimal(repr(hours))
             group["holds"].append((hold, hours))
