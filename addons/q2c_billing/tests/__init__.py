@@ -2,6 +2,7 @@ from . import (
     test_billing_expenses,
     test_billing_tm,
     test_blocked,
+    test_cap_race,
     test_exactly_once,
     test_not_to_exceed_cap,
     test_run_flow,
