@@ -3,8 +3,8 @@
 {
     "name": "q2c Billing",
     "summary": "Billing runs: approved time, expenses and accepted milestones become draft, "
-    "then posted, customer invoices, exactly once per contract and period",
-    "version": "18.0.1.0.0",
+    "then posted, customer invoices, exactly once per contract and period; not-to-exceed caps",
+    "version": "18.0.1.1.0",
     "license": "LGPL-3",
     "author": "q2c contributors",
     "website": "https://github.com/q2c/q2c",
@@ -19,6 +19,8 @@
         "views/account_move_views.xml",
         "views/q2c_contract_milestone_views.xml",
         "views/res_config_settings_views.xml",
+        "views/q2c_cap_hold_views.xml",
+        "views/q2c_contract_views.xml",
         "views/menus.xml",
         "data/ir_sequence_data.xml",
         "data/queue_job_data.xml",

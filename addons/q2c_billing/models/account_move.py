@@ -34,9 +34,44 @@ class AccountMove(models.Model):
         billed = self.filtered(lambda move: move.q2c_billing_line_id and move.state == "draft")
         if billed:
             lines = billed.invoice_line_ids
+            held_again = billed._q2c_released_entries()
             lines.sudo().q2c_timesheet_ids._q2c_billing_free()
             lines.sudo().q2c_expense_ids._q2c_billing_free()
+            billed._q2c_free_held_entries()
+            held_again.write({"q2c_billing_status": "nte_held"})
         return super().unlink()
+
+    def _q2c_released_entries(self):
+        """Truncate mode: the entries wholly held by an earlier invoice that these drafts
+        billed by releasing them: when the drafts go, their hold holds them again."""
+        rows = (
+            self.env["q2c.cap.hold"]
+            .sudo()
+            .search([("invoice_id", "in", self.ids), ("kind", "=", "release")])
+        )
+        return rows.timesheet_id.filtered(lambda line: line.q2c_invoice_id in self)
+
+    def _q2c_free_held_entries(self):
+        """Truncate mode: the entries these drafts held whole are to bill again (the
+        drafts' ledger rows go with them)."""
+        rows = (
+            self.env["q2c.cap.hold"]
+            .sudo()
+            .search([("invoice_id", "in", self.ids), ("kind", "=", "hold")])
+        )
+        held = rows.timesheet_id.filtered(lambda line: line.q2c_billing_status == "nte_held")
+        held._q2c_billing_free()
+
+    def _post(self, soft=True):
+        posted = super()._post(soft=soft)
+        posted.line_ids.q2c_cap_contract_id._nte_refresh_billed()
+        return posted
+
+    def button_cancel(self):
+        contracts = self.line_ids.q2c_cap_contract_id
+        result = super().button_cancel()
+        contracts._nte_refresh_billed()
+        return result
 
     def button_draft(self):
         if self.filtered(lambda move: move.q2c_billing_line_id and move.state == "posted"):
@@ -46,4 +81,7 @@ class AccountMove(models.Model):
                     "credit note, not by resetting it to draft."
                 )
             )
-        return super().button_draft()
+        contracts = self.line_ids.q2c_cap_contract_id
+        result = super().button_draft()
+        contracts._nte_refresh_billed()
+        return result

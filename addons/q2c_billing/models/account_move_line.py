@@ -10,6 +10,16 @@ class AccountMoveLine(models.Model):
     q2c_expense_ids = fields.One2many(
         "hr.expense", "q2c_invoice_line_id", string="Billed Expenses"
     )
+    q2c_cap_contract_id = fields.Many2one(
+        "q2c.contract",
+        string="Under Cap of",
+        # copy: a credit note made from the invoice is under the same cap (it re-opens it).
+        copy=True,
+        readonly=True,
+        index="btree_not_null",
+        help="The contract whose not-to-exceed cap this line counts against.",
+    )
+
     q2c_milestone_share_ids = fields.One2many(
         "q2c.milestone.share", "invoice_line_id", string="Billed Milestone Shares"
     )

@@ -1,12 +1,12 @@
 import logging
-from decimal import Decimal
+from decimal import ROUND_FLOOR, Decimal
 
 import psycopg2
 
 from odoo import Command, _, api, fields, models
-from odoo.addons.q2c_contract.money import line_amount
+from odoo.addons.q2c_contract.money import line_amount, nte_adjustment, round_half_up
 from odoo.exceptions import UserError, ValidationError
-from odoo.tools import mute_logger
+from odoo.tools import float_compare, mute_logger
 
 from ..exceptions import BillingBlocked
 
@@ -39,6 +39,12 @@ MESSAGES = {
     "negative": "The corrections exceed this period's invoice (total %(total)s): the net is "
     "a credit, which needs a credit note.",
     "nothing": "Nothing to bill in this period.",
+    "cap_reached": "Nothing billed: the not-to-exceed cap is reached; the entries wait for "
+    "the cap to be raised.",
+    "cap_excess": "Not-to-exceed limit adjustment (cap %(cap)s)",
+    "cap_release": "Not-to-exceed adjustment: release of the amount held on %(invoice)s",
+    "cap_released_time": " (held over the cap on %(invoice)s, released)",
+    "cap_held_time": "%(hours)s h held over the cap",
     "late": " (approved after the prior cut-off)",
     "correction": "Correction of %(invoice)s, %(kind)s: ",
 }
@@ -169,15 +175,19 @@ class Q2cBillingRunLine(models.Model):
     def _build_invoice(self):
         contract = self.contract_id
         journal = self._check_billable()
+        if contract._nte_capped():
+            self._lock_cap(contract)
         time, expenses = self._entries_to_bill()
-        specs = [
-            *self._time_specs(time),
-            *self._correction_specs(time),
-            *self._expense_specs(expenses),
-            *self._milestone_specs(),
-        ]
+        if contract._nte_capped() and contract.nte_mode == "truncate":
+            specs, holds = self._truncated_specs(time, expenses)
+        else:
+            specs, holds = self._full_specs(time, expenses), []
+            specs += self._cap_adjustment_specs(specs)
+        # Milestone shares (fixed fee, 1.3) are outside a not-to-exceed cap's fees.
+        specs += self._milestone_specs()
         if not specs:
-            self.write({"state": "done", "reason": _(MESSAGES["nothing"])})
+            reason = MESSAGES["cap_reached"] if time else MESSAGES["nothing"]
+            self.write({"state": "done", "reason": _(reason)})
             return
         invoice = (
             self.env["account.move"]
@@ -189,6 +199,8 @@ class Q2cBillingRunLine(models.Model):
                 _(MESSAGES["negative"], total=contract._fmt(invoice.amount_total))
             )
         self._link_entries(invoice, specs)
+        self._write_cap_ledger(invoice, holds)
+        contract._nte_alert(self)
         self.write(
             {
                 "state": "done",
@@ -203,6 +215,20 @@ class Q2cBillingRunLine(models.Model):
         )
 
     # ------------------------------------------------------------------ checks
+
+    def _full_specs(self, time, expenses):
+        """Every line of the invoice: time at full value, corrections, expenses; the ones
+        under the contract's cap are marked `under_cap` (fees; expenses when the cap's scope
+        includes them)."""
+        fees = [*self._time_specs(time), *self._correction_specs(time)]
+        expense_specs = self._expense_specs(expenses)
+        if self.contract_id._nte_capped():
+            for spec in fees:
+                spec["under_cap"] = True
+            if self.contract_id.nte_scope == "fees_and_expenses":
+                for spec in expense_specs:
+                    spec["under_cap"] = True
+        return fees + expense_specs
 
     def _check_billable(self):
         """Raise BillingBlocked with the reason, else return the sales journal."""
@@ -328,11 +354,13 @@ class Q2cBillingRunLine(models.Model):
 
     # ------------------------------------------------------------------ invoice lines
 
-    def _time_specs(self, time):
+    def _time_specs(self, time, hours=None):
         """T&M lines (billing-domain.md 1.1): entries grouped by employee, role, rate source,
         stored rate and calendar month of the work date; quantity = the sum of the hours,
         amount = round(quantity x rate) half-up, once per line. The name carries the
-        service dates."""
+        service dates. `hours`: {entry id: hours billed} for entries billed in part (a cap
+        in truncate mode), else their own hours."""
+        hours = hours or {}
         currency = self.contract_id.currency_id
         groups = {}
         regular = time.filtered(lambda line: not line.q2c_correction_kind)
@@ -359,7 +387,7 @@ class Q2cBillingRunLine(models.Model):
                 },
             )
             group["entries"] |= line
-            group["hours"] += Decimal(repr(line.unit_amount))
+            group["hours"] += Decimal(repr(hours.get(line.id, line.unit_amount)))
             group["last"] = max(group["last"], line.date)
         specs = []
         for group in groups.values():
@@ -489,6 +517,8 @@ class Q2cBillingRunLine(models.Model):
                 "quantity": spec["quantity"],
                 "price_unit": spec["price_unit"],
             }
+            if spec.get("under_cap"):
+                vals["q2c_cap_contract_id"] = contract.id
             if distribution:
                 vals["analytic_distribution"] = distribution
             lines.append(Command.create(vals))
@@ -511,13 +541,220 @@ class Q2cBillingRunLine(models.Model):
         """Each entry points to the invoice line that billed it, and is marked billed."""
         invoice_lines = invoice.invoice_line_ids.sorted("sequence")
         billed = {"account.analytic.line": [], "hr.expense": []}
+        ledger = []
         for spec, invoice_line in zip(specs, invoice_lines, strict=True):
             if spec["entries"]._name == "q2c.contract.milestone":
                 spec["entries"]._q2c_bill_share(invoice_line, spec)
                 continue
             spec["entries"].write({"q2c_invoice_line_id": invoice_line.id})
             billed[spec["entries"]._name].extend(spec["entries"].ids)
+            ledger += [
+                {**row, "invoice_line_id": invoice_line.id} for row in spec.get("ledger", ())
+            ]
         reference = f"{self.run_id.name} {self.contract_id.code}"
         for model, ids in billed.items():
             if ids:
                 self.env[model].sudo().browse(ids)._q2c_mark_billed(reference)
+        self._write_cap_ledger(invoice, ledger)
+
+    # ------------------------------------------------------------------ not-to-exceed caps
+
+    @api.model
+    def _lock_cap(self, contract):
+        """Two jobs billing the same capped contract (runs of different periods) must not
+        both spend the same headroom: each writes the contract's row before reading what is
+        billed, so the second one waits for the first and then fails to serialize; queue_job
+        retries it, and it then sees the first one's invoice."""
+        self.env.cr.execute(
+            "UPDATE q2c_contract SET write_date = write_date WHERE id = %s", [contract.id]
+        )
+
+    def _cap_adjustment_specs(self, specs):
+        """Mode `adjustment` (billing-domain.md 1.2, GC-02): the lines are billed in full;
+        with V the value under the cap, H the headroom and `held` the ledger balance,
+        release = min(held, H) comes back as release lines (oldest hold first) and
+        excess = max(0, V - (H - release)) goes out as one negative line and into the
+        ledger. The arithmetic is q2c_contract's `nte_adjustment`."""
+        contract = self.contract_id
+        if not contract._nte_capped():
+            return []
+        currency = contract.currency_id
+        value = round_half_up(
+            currency,
+            sum(Decimal(repr(spec["amount"])) for spec in specs if spec.get("under_cap")),
+        )
+        # Amounts only: hours held in truncate mode are released as time.
+        holds = (
+            self.env["q2c.cap.hold"]
+            ._open_holds(contract)
+            .filtered(lambda hold: not hold.timesheet_id)
+        )
+        held = currency.round(sum(hold._live_remaining() for hold in holds))
+        result = nte_adjustment(currency, value, contract.nte_amount, contract._nte_billed(), held)
+        cap_specs = []
+        left = result["release"]
+        for hold in holds:
+            if currency.compare_amounts(left, 0.0) <= 0:
+                break
+            part = min(hold._live_remaining(), left)
+            name = _(MESSAGES["cap_release"], invoice=hold._invoice_label())
+            ledger = {"kind": "release", "amount": part, "hold_id": hold.id, "name": name}
+            cap_specs.append(self._cap_spec(name, part, ledger))
+            left = currency.round(left - part)
+        excess = result["excess"]
+        if currency.compare_amounts(excess, 0.0) > 0:
+            name = _(MESSAGES["cap_excess"], cap=contract._fmt(contract.nte_amount))
+            ledger = {"kind": "hold", "amount": excess, "name": name}
+            cap_specs.append(self._cap_spec(name, -excess, ledger))
+        return cap_specs
+
+    def _cap_spec(self, name, amount, ledger):
+        spec = self._spec(name, 1.0, amount, self.env["account.analytic.line"], amount)
+        spec.update(under_cap=True, ledger=[ledger])
+        return spec
+
+    def _truncated_specs(self, time, expenses):
+        """Mode `truncate` (billing-domain.md 1.2, GC-02 variant): within the headroom,
+        first the hours held on earlier invoices (oldest first), then this period's entries
+        by work date and id; the entry that crosses the cap is billed in part (whole
+        hundredths of an hour) and the rest of it, and every later entry, is held in the
+        ledger. Corrections are billed in full and move the headroom. Returns (specs, the
+        ledger rows of what is held)."""
+        contract = self.contract_id
+        currency = contract.currency_id
+        regular = time.filtered(lambda line: not line.q2c_correction_kind)
+        headroom = max(
+            round_half_up(
+                currency,
+                Decimal(repr(contract.nte_amount)) - Decimal(repr(contract._nte_billed())),
+            ),
+            0.0,
+        )
+        corrections = self._correction_specs(time)
+        budget = Decimal(repr(headroom)) - sum(
+            (Decimal(repr(spec["amount"])) for spec in corrections), Decimal(0)
+        )
+        released, budget = self._release_held_hours(budget)
+        billed_hours, holds = {}, []
+        for line in regular.sorted(lambda line: (line.date, line.id)):
+            hours = self._hours_within(budget, line.unit_amount, line.q2c_rate)
+            budget -= Decimal(repr(hours)) * Decimal(repr(line.q2c_rate))
+            if hours > 0:
+                billed_hours[line.id] = hours
+            rest = float(Decimal(repr(line.unit_amount)) - Decimal(repr(hours)))
+            if rest > 0:
+                holds.append(self._held_hours_row(line, rest))
+        billed = regular.filtered(lambda line: line.id in billed_hours)
+        fees = [*released, *self._time_specs(billed, billed_hours), *corrections]
+        expense_specs = self._expense_specs(expenses)
+        under_cap = fees + (expense_specs if contract.nte_scope == "fees_and_expenses" else [])
+        for spec in under_cap:
+            spec["under_cap"] = True
+        return fees + expense_specs, holds
+
+    @api.model
+    def _hours_within(self, budget, hours, rate):
+        """The hours of an entry at `rate` that fit in `budget`: all of them, or the whole
+        hundredths of an hour the budget pays for."""
+        rate = Decimal(repr(rate))
+        hours = Decimal(repr(hours))
+        if rate <= 0 or hours * rate <= budget:
+            return float(hours)
+        if budget <= 0:
+            return 0.0
+        return float(min(hours, (budget / rate).quantize(Decimal("0.01"), rounding=ROUND_FLOOR)))
+
+    def _held_hours_row(self, line, hours):
+        currency = self.contract_id.currency_id
+        name = self._time_name(line.employee_id, line.employee_id.job_id, line.date, line.date)
+        return {
+            "kind": "hold",
+            "timesheet_id": line.id,
+            "hours": hours,
+            "rate": line.q2c_rate,
+            "amount": line_amount(currency, hours, line.q2c_rate),
+            "name": f"{name}: " + _(MESSAGES["cap_held_time"], hours=f"{hours:.2f}"),
+        }
+
+    def _release_held_hours(self, budget):
+        """Release lines for the hours held on earlier invoices that fit in `budget`, oldest
+        first, grouped per employee, role, rate and month like time (one line each, naming
+        the invoice that held them). Returns (specs, the budget left)."""
+        currency = self.contract_id.currency_id
+        holds = self.env["q2c.cap.hold"]._open_holds(self.contract_id).filtered("timesheet_id")
+        groups = {}
+        for hold in holds:
+            left = hold._live_remaining_hours()
+            hours = self._hours_within(budget, left, hold.rate)
+            if hours <= 0:
+                break
+            budget -= Decimal(repr(hours)) * Decimal(repr(hold.rate))
+            entry = hold.timesheet_id
+            key = (entry.employee_id.id, hold.rate, entry.date.year, entry.date.month)
+            group = groups.setdefault(
+                key, {"holds": [], "hours": Decimal(0), "entry": entry, "rate": hold.rate}
+            )
+            group["hours"] += Decimal(repr(hours))
+            group["holds"].append((hold, hours))
+            group["first"] = min(group.get("first", entry.date), entry.date)
+            group["last"] = max(group.get("last", entry.date), entry.date)
+        specs = []
+        for group in groups.values():
+            entry = group["entry"]
+            quantity = float(group["hours"])
+            name = self._time_name(
+                entry.employee_id, entry.employee_id.job_id, group["first"], group["last"]
+            ) + _(MESSAGES["cap_released_time"], invoice=group["holds"][0][0]._invoice_label())
+            ledger, entries = [], self.env["account.analytic.line"].sudo()
+            for hold, hours in group["holds"]:
+                ledger.append(
+                    {
+                        "kind": "release",
+                        "hold_id": hold.id,
+                        "timesheet_id": hold.timesheet_id.id,
+                        "hours": hours,
+                        "rate": hold.rate,
+                        "amount": line_amount(currency, hours, hold.rate),
+                        "name": name,
+                    }
+                )
+                fully = float_compare(hours, hold._live_remaining_hours(), precision_digits=2) == 0
+                if fully and hold.timesheet_id.q2c_billing_status == "nte_held":
+                    entries |= hold.timesheet_id
+            spec = self._spec(
+                name,
+                quantity,
+                group["rate"],
+                entries,
+                line_amount(currency, quantity, group["rate"]),
+            )
+            spec["ledger"] = ledger
+            specs.append(spec)
+        return specs, budget
+
+    def _write_cap_ledger(self, invoice, rows):
+        """The ledger rows of `invoice`; an entry wholly held is marked `nte_held`."""
+        if not rows:
+            return
+        contract = self.contract_id
+        self.env["q2c.cap.hold"].sudo().create(
+            [
+                {
+                    "contract_id": contract.id,
+                    "date": invoice.invoice_date,
+                    "run_line_id": self.id,
+                    "invoice_id": invoice.id,
+                    **row,
+                }
+                for row in rows
+            ]
+        )
+        wholly = [
+            row["timesheet_id"]
+            for row in rows
+            if row["kind"] == "hold" and row.get("timesheet_id")
+        ]
+        held = self.env["account.analytic.line"].sudo().browse(wholly)
+        held.filtered(lambda line: line.q2c_billing_status == "to_bill").write(
+            {"q2c_billing_status": "nte_held"}
+        )

@@ -3,7 +3,9 @@ from . import (
     test_billing_milestones,
     test_billing_tm,
     test_blocked,
+    test_cap_race,
     test_exactly_once,
+    test_not_to_exceed_cap,
     test_run_flow,
     test_security,
 )
