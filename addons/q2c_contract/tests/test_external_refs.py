@@ -28,7 +28,7 @@ class TestContractExternalRefs(Q2cContractCase):
             }
         )
         system = self.env["q2c.system"].create(
-            {"name": "CRM", "system_type": "salesforce", "user_id": integration_user.id}
+            {"name": "CRM", "system_type": "generic", "user_id": integration_user.id}
         )
         refs = self.env["q2c.external.ref"]
         refs._bind(system, "Opportunity", "006XYZ", contract)
