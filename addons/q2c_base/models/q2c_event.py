@@ -100,13 +100,12 @@ class Q2cEvent(models.Model):
     latency_seconds = fields.Float(
         "Processing Latency (s)", readonly=True, help="From receipt to done."
     )
-    attempts = fields.Integer(readonly=True)
+    # job_uuid, attempts: q2c.job.tracked; the error also says why an event was ignored.
     error = fields.Text(readonly=True, help="Why the last attempt failed, or why ignored.")
     correlation_id = fields.Char(index=True, readonly=True)
     payload = fields.Text(readonly=True, groups=PAYLOAD_GROUPS)
     headers = fields.Text(readonly=True, groups=PAYLOAD_GROUPS)
     payload_purged = fields.Boolean(readonly=True)
-    job_uuid = fields.Char("Job", readonly=True, index=True, copy=False)
     link_ids = fields.One2many("q2c.event.link", "event_id", string="Affected Records")
 
     _sql_constraints = [

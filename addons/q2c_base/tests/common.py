@@ -1,4 +1,5 @@
 import json
+import socket
 import threading
 import time
 import traceback
@@ -78,6 +79,21 @@ class Q2cCase(HttpCase):
 
     def _events(self, system=None):
         return self.env["q2c.event"].search([("system_id", "=", (system or self.system).id)])
+
+    def _send_raw(self, request):
+        """Send raw request bytes to Odoo's HTTP server (for what `requests` will not send:
+        a malformed Content-Length, bytes that are not UTF-8 in the URL) and return the raw
+        answer. Fails when Odoo logs an ERROR meanwhile."""
+        address = ("127.0.0.1", config["http_port"])
+        with (
+            self.assertNoLogs(level="ERROR"),
+            socket.create_connection(address, timeout=30) as sock,
+        ):
+            sock.sendall(request)
+            answer = b""
+            while chunk := sock.recv(65536):
+                answer += chunk
+        return answer
 
     # --- processing ----------------------------------------------------------------------
 

@@ -1,11 +1,9 @@
 import json
-import socket
 import time
 from datetime import timedelta
 
 from odoo import fields
 from odoo.tests import tagged
-from odoo.tools import config
 
 from .. import signatures
 from .common import SECRET, Q2cCase
@@ -139,14 +137,6 @@ class TestMalformedInput(Q2cCase):
             )
             with self.subTest(case=label):
                 before = self.env["q2c.event"].search_count([])
-                address = ("127.0.0.1", config["http_port"])
-                with (
-                    self.assertNoLogs(level="ERROR"),
-                    socket.create_connection(address, timeout=30) as sock,
-                ):
-                    sock.sendall(request)
-                    answer = b""
-                    while chunk := sock.recv(65536):
-                        answer += chunk
+                answer = self._send_raw(request)
                 self.assertRegex(answer[:12], rb"^HTTP/1\.[01] 4\d\d", answer[:300])
                 self.assertEqual(self.env["q2c.event"].search_count([]), before)

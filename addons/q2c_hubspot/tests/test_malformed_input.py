@@ -1,10 +1,8 @@
 import json
-import socket
 import time
 
 from odoo.addons.q2c_hubspot import hubspot
 from odoo.tests import tagged
-from odoo.tools import config
 
 from .common import CLIENT_SECRET, HubSpotCase
 
@@ -68,15 +66,7 @@ class TestHubSpotMalformedInput(HubSpotCase):
             f"Content-Length: {len(body)}\r\nX-HubSpot-Signature-v3: {signature}\r\n"
             f"X-HubSpot-Request-Timestamp: {now}\r\nConnection: close\r\n\r\n"
         ).encode("latin-1") + body
-        address = ("127.0.0.1", config["http_port"])
-        with (
-            self.assertNoLogs(level="ERROR"),
-            socket.create_connection(address, timeout=30) as sock,
-        ):
-            sock.sendall(request)
-            answer = b""
-            while chunk := sock.recv(65536):
-                answer += chunk
+        answer = self._send_raw(request)
         self.assertTrue(answer.startswith(b"HTTP/1.1 401"), answer[:200])
         self.assertFalse(self._events(self.hubspot))
 
