@@ -4,7 +4,9 @@ Called by `scripts/q2c test` (that is `make test`) after the bootstrap, with the
 Python and Q2C_ODOO_CONF, Q2C_ROOT and Q2C_STATE set. Stages:
 
 1. Odoo's own test runner (`--test-enable`) installs q2c_suite on a fresh database and runs the
-   tests of every q2c addon; any ERROR or CRITICAL line in the log fails the run, as OCA's CI does.
+   tests of every q2c addon; any ERROR or CRITICAL line in the log fails the run, as OCA's CI does,
+   and so does any skipped test: Odoo skips a UI tour with only a warning when Chromium or the
+   websocket-client package is missing, and a tour that did not run proves nothing.
 2. pytest-odoo runs the top-level `tests/` (benchmarks excluded) against that database.
 3. ruff and pylint-odoo's mandatory checks lint the code, and every addon's README.rst must be
    what scripts/gen_readme.py makes of its readme/ fragments (`make readme` regenerates them).
@@ -40,6 +42,8 @@ TEST_REPORT = re.compile(
     r"when loading database"
 )
 ECHO_LOGGERS = ("odoo.tests", "odoo.addons.q2c_")
+# OdooTestResult.addSkip logs "skipped <test> : <reason>" at INFO on the test's own logger.
+SKIPPED = re.compile(r"^skipped (?P<test>\S+.*?) : (?P<reason>.*)$")
 
 
 @dataclass
@@ -85,7 +89,7 @@ def run_odoo_tests(conf, db, addons):
         "--load=base,web",
     )
     print(f"    log: {log_path}", flush=True)
-    error_lines, report = [], None
+    error_lines, skipped, report = [], [], None
     with (
         open(log_path, "w") as log,
         subprocess.Popen(
@@ -106,6 +110,9 @@ def run_odoo_tests(conf, db, addons):
                 or match["message"].startswith(("Loading module q2c", "Modules loaded"))
             ):
                 print("    " + line.rstrip(), flush=True)
+            if logger.startswith("odoo.addons.q2c_") and SKIPPED.match(match["message"]):
+                skipped.append(match["message"])
+                print("    " + line.rstrip(), flush=True)
             found = TEST_REPORT.search(match["message"])
             if found and logger == "odoo.tests.result":
                 report = found
@@ -119,6 +126,12 @@ def run_odoo_tests(conf, db, addons):
     if run == 0:
         stage.failed += 1
         stage.notes.append("Odoo ran no test")
+    # Odoo counts a skipped test as run: each one is a failure here (see the module docstring).
+    stage.skipped += len(skipped)
+    stage.failed += len(skipped)
+    stage.passed -= len(skipped)
+    for message in skipped:
+        stage.notes.append(f"not run, counted as failed: {message}")
     # The log itself is a check: an ERROR outside any test (a broken view, a failed data
     # file) fails the run even when every test passed.
     if error_lines and not failed + errors:
