@@ -106,35 +106,60 @@ class Q2cBillingRunLine(models.Model):
         """One result per contract of `run`. A contract whose period overlaps one held by
         another run is blocked at once with that run's name; two runs claiming the same
         period at the same time are decided by the unique constraint (the loser's result is
-        blocked, nothing else of its run is undone)."""
-        lines = self.browse()
-        for contract in contracts:
-            vals = {"run_id": run.id, "contract_id": contract.id}
-            holder = self.search(
-                [
-                    ("contract_id", "=", contract.id),
-                    ("period_key", "!=", False),
-                    ("date_from", "<=", run.date_to),
-                    ("date_to", ">=", run.date_from),
-                ],
-                limit=1,
-            )
-            if holder:
-                lines |= self.create(
-                    {
-                        **vals,
-                        "state": "blocked",
-                        "reason": _(MESSAGES["already_billed"], run=holder.run_id.name),
-                    }
-                )
-                continue
+        blocked, nothing else of its run is undone).
+
+        Set-based: one search finds the holders of every contract, one create records the
+        blocked results and one the claims; only when that create loses a race does each
+        claim retry alone, to learn which contracts the other run took."""
+        holders = self.search(
+            [
+                ("contract_id", "in", contracts.ids),
+                ("period_key", "!=", False),
+                ("date_from", "<=", run.date_to),
+                ("date_to", ">=", run.date_from),
+            ]
+        )
+        holder_of = {line.contract_id: line for line in holders}
+        blocked_vals = [
+            {
+                "run_id": run.id,
+                "contract_id": contract.id,
+                "state": "blocked",
+                "reason": self.env._(
+                    MESSAGES["already_billed"], run=holder_of[contract].run_id.name
+                ),
+            }
+            for contract in contracts
+            if contract in holder_of
+        ]
+        claim_vals = [
+            {
+                "run_id": run.id,
+                "contract_id": contract.id,
+                "period_key": fields.Date.to_string(run.date_from),
+            }
+            for contract in contracts
+            if contract not in holder_of
+        ]
+        lines = self.create(blocked_vals)
+        try:
+            with mute_logger("odoo.sql_db"), self.env.cr.savepoint():
+                return lines | self.create(claim_vals)
+        except psycopg2.IntegrityError:
+            pass
+        for vals in claim_vals:
             try:
                 with mute_logger("odoo.sql_db"), self.env.cr.savepoint():
-                    line = self.create(
-                        {**vals, "period_key": fields.Date.to_string(run.date_from)}
-                    )
+                    line = self.create(vals)
             except psycopg2.IntegrityError:
-                line = self.create({**vals, "state": "blocked", "reason": _(MESSAGES["claimed"])})
+                line = self.create(
+                    {
+                        "run_id": vals["run_id"],
+                        "contract_id": vals["contract_id"],
+                        "state": "blocked",
+                        "reason": _(MESSAGES["claimed"]),
+                    }
+                )
             lines |= line
         return lines
 

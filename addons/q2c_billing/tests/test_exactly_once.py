@@ -112,6 +112,56 @@ class TestExactlyOnce(Q2cBillingCase):
         self._perform(first.line_ids.job_uuid)
         self.assertEqual(len(self._invoices(self.contract)), 1)
 
+    def test_race_on_one_contract_leaves_the_others_claimed(self):
+        """A run over two contracts loses the race for one of them only: the claims are
+        created together, and when the database refuses that batch each claim is retried
+        alone, so C-701 is still claimed (and billed) while C-700 is blocked."""
+        first = self._march()
+        first.with_user(self.finance_user).action_prepare()
+        second = self._march(self.contract | self.other)
+        Line = self.env["q2c.billing.run.line"]
+        original_search = type(Line).search
+
+        def search_blind(model, domain, *args, **kwargs):
+            if ("period_key", "!=", False) in domain:
+                return model.browse()
+            return original_search(model, domain, *args, **kwargs)
+
+        with patch.object(type(Line), "search", search_blind):
+            second.with_user(self.finance_user).action_prepare()
+        by_contract = {line.contract_id: line for line in second.line_ids}
+        self.assertEqual(by_contract[self.contract].state, "blocked")
+        self.assertIn("same period at the same time", by_contract[self.contract].reason)
+        self.assertEqual(by_contract[self.other].state, "to_do")
+        self.assertTrue(by_contract[self.other].job_uuid)
+        self._perform(by_contract[self.other].job_uuid)
+        self._perform(first.line_ids.job_uuid)
+        self.assertEqual(len(self._invoices(self.contract)), 1)
+        self.assertEqual(len(self._invoices(self.other)), 1)
+
+    def test_claiming_is_set_based(self):
+        """Claiming ten contracts costs the same number of holder searches as claiming one:
+        one search for all of them (no per-contract round trip)."""
+        card = self.contract.rate_card_ids
+        contracts = self.contract | self.other
+        for index in range(8):
+            contracts |= self._contract(f"C-71{index}", self._project(f"P-71{index}"), cards=card)
+        Line = self.env["q2c.billing.run.line"]
+        searches = []
+        original_search = type(Line).search
+
+        def counting_search(model, domain, *args, **kwargs):
+            if ("period_key", "!=", False) in domain:
+                searches.append(domain)
+            return original_search(model, domain, *args, **kwargs)
+
+        run = self._march(contracts)
+        with patch.object(type(Line), "search", counting_search):
+            lines = Line._claim(run, contracts)
+        self.assertEqual(len(searches), 1)
+        self.assertEqual(len(lines), 10)
+        self.assertEqual(set(lines.mapped("state")), {"to_do"})
+
     def test_cancel_deletes_its_drafts_and_frees_the_entries(self):
         first = self._prepare(self._march())
         invoice = first.invoice_ids
