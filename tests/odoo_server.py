@@ -20,10 +20,13 @@ def free_port():
         return sock.getsockname()[1]
 
 
-def start_odoo(conf, db, port, log, runner=False, workers=2, timeout=120, env=None):
+def start_odoo(
+    conf, db, port, log, runner=False, workers=2, timeout=120, env=None, load=None, args=()
+):
     """Serve `db` on `port` with `workers` HTTP workers; the queue_job runner only when asked
     (without queue_job among the server-wide modules, none starts); `env` adds environment
-    variables (ODOO_QUEUE_JOB_CHANNELS, say). Returns the process."""
+    variables (ODOO_QUEUE_JOB_CHANNELS, say); `load` replaces the server-wide modules; `args`
+    are more command-line options (`--db_port=...`, say). Returns the process."""
     cmd = [
         sys.executable,
         os.path.join(os.environ["ODOO_SRC"], "odoo-bin"),
@@ -38,7 +41,8 @@ def start_odoo(conf, db, port, log, runner=False, workers=2, timeout=120, env=No
         "--max-cron-threads=0",
         f"--logfile={log}",
         "--log-level=warn",
-        "--load=base,web,queue_job" if runner else "--load=base,web",
+        f"--load={load or ('base,web,queue_job' if runner else 'base,web')}",
+        *args,
     ]
     proc = subprocess.Popen(cmd, start_new_session=True, env={**os.environ, **(env or {})})
     deadline = time.monotonic() + timeout

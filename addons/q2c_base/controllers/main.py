@@ -21,6 +21,11 @@ MESSAGES = {
 }
 
 
+# Seconds a sender is asked to wait while the database is unreachable: a PostgreSQL restart
+# takes about a second, a fail-over some more; senders back off further on their own.
+RETRY_AFTER_SECONDS = 10
+
+
 def json_response(status, body):
     return request.make_json_response(body, status=status)
 
@@ -244,3 +249,31 @@ def render_metrics(systems, rows, runner_alive):
                 f'id="{system.id}"}} {value:g}'
             )
     return "\n".join(lines) + "\n"
+
+
+class Q2cUnavailableController(http.Controller):
+    """Every q2c path while Odoo serves a request without its database (issue 11.10).
+
+    When PostgreSQL is briefly unreachable (a restart, a fail-over), Odoo serves a request as if
+    there were no database: only the routes of its server-wide modules exist, so a webhook or a
+    push request would be answered an HTML 404 or 403, which many senders never retry. With
+    q2c_base among the server-wide modules (docs/install.md), this route answers instead, for
+    every path under /q2c/: 503 with `Retry-After` and the contract's JSON error body.
+
+    It exists only without a database: `ir.http._generate_routing_rules` (models/ir_http.py)
+    leaves it out of the routing map of a database, where the real routes answer."""
+
+    @http.route(
+        "/q2c/<path:subpath>",
+        type="http",
+        auth="none",
+        csrf=False,
+        save_session=False,
+        q2c_without_database_only=True,
+    )
+    def database_unavailable(self, subpath=None, **_params):
+        return http_contract.error_response(
+            503,
+            "The database is unreachable for a moment; nothing was received. Retry later.",
+            headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+        )

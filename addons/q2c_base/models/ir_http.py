@@ -19,6 +19,13 @@ MAX_AUTHORIZATION_CHARS = 1024
 class IrHttp(models.AbstractModel):
     _inherit = "ir.http"
 
+    def _generate_routing_rules(self, modules, converters):
+        """The routes of a database, without the ones that exist only to answer while there is
+        no database (controllers/main.py, Q2cUnavailableController)."""
+        for url, endpoint in super()._generate_routing_rules(modules, converters):
+            if not endpoint.routing.get("q2c_without_database_only"):
+                yield url, endpoint
+
     @classmethod
     def _match(cls, path_info):
         """A known q2c path asked with another method is answered 405 in JSON: Odoo raises

@@ -1,0 +1,109 @@
+"""While PostgreSQL is unreachable, every q2c intake answers 503 with Retry-After (issue 11.10).
+
+End to end: a real Odoo (2 HTTP workers, q2c_base among its server-wide modules as
+docs/install.md says) reaches the test database through a TCP forwarder (tests/pg_proxy.py).
+An event is accepted; the forwarder goes down as in a PostgreSQL restart (new connections
+refused, open ones cut); the webhook, the push API, an unknown q2c path and /q2c/health are
+then answered 503 with `Retry-After` and the contract's JSON error body (health: its own
+document), never Odoo's HTML 404 or 403; once it is back, the event refused during the outage
+is sent again and stored once, as is the one accepted before.
+"""
+
+import json
+import os
+import secrets
+from datetime import timedelta
+
+import requests
+
+import odoo
+from odoo import SUPERUSER_ID, api, fields
+from odoo.addons.q2c_base import signatures
+from odoo.tools import config
+from tests.odoo_server import free_port, start_odoo, stop_odoo
+from tests.pg_proxy import PgProxy
+from tests.test_webhook_concurrency import committed_system
+
+
+def api_key_of_system_user(db, system_id):
+    registry = odoo.modules.registry.Registry(db)
+    with registry.cursor() as cr:
+        env = api.Environment(cr, SUPERUSER_ID, {})
+        user = env["q2c.system"].browse(system_id).user_id
+        expiry = fields.Datetime.now() + timedelta(days=1)
+        key = env["res.users.apikeys"].with_user(user)._generate(None, "outage", expiry)
+        cr.commit()
+        return key
+
+
+def stored_events(db, system_id):
+    registry = odoo.modules.registry.Registry(db)
+    with registry.cursor() as cr:
+        env = api.Environment(cr, SUPERUSER_ID, {})
+        events = env["q2c.event"].search([("system_id", "=", system_id)])
+        return sorted(events.mapped("external_id"))
+
+
+def test_intake_answers_503_with_retry_after_while_the_database_is_unreachable(tmp_path):
+    db = config["db_name"]
+    secret = secrets.token_urlsafe(24)
+    system_id, key = committed_system(db, secret)
+    api_key = api_key_of_system_user(db, system_id)
+    proxy = PgProxy().up()
+    port = free_port()
+    proc = start_odoo(
+        os.environ["Q2C_ODOO_CONF"],
+        db,
+        port,
+        str(tmp_path / "odoo.log"),
+        load="base,web,q2c_base",
+        args=("--db_host=127.0.0.1", f"--db_port={proxy.port}"),
+    )
+    base = f"http://127.0.0.1:{port}"
+
+    def deliver(event_id):
+        body = json.dumps({"id": event_id, "type": "q2c.ping"}).encode()
+        headers = {
+            "Content-Type": "application/json",
+            "X-Q2C-Signature": signatures.sign(secret, body),
+        }
+        return requests.post(
+            f"{base}/q2c/webhook/generic/{key}", data=body, headers=headers, timeout=30
+        )
+
+    def push():
+        return requests.post(
+            f"{base}/q2c/api/v1/time-entries",
+            json=[],
+            headers={"Authorization": f"Bearer {api_key}"},
+            timeout=30,
+        )
+
+    try:
+        before = deliver("outage-1")
+        assert before.status_code == 200, before.text
+        assert push().status_code != 503
+
+        proxy.down()
+        answers = {
+            "webhook": deliver("outage-2"),
+            "push": push(),
+            "unknown q2c path": requests.get(f"{base}/q2c/no-such-route", timeout=30),
+        }
+        for name, answer in answers.items():
+            assert answer.status_code == 503, (name, answer.status_code, answer.text[:200])
+            assert answer.headers["Retry-After"] == "10", name
+            assert answer.headers["Content-Type"].startswith("application/json"), name
+            assert answer.json()["error"] == "unavailable", name
+        health = requests.get(f"{base}/q2c/health", timeout=30)
+        assert health.status_code == 503
+        assert health.json() == {"status": "down", "database": False}
+
+        proxy.up()
+        after = deliver("outage-2")
+        assert after.status_code == 200, after.text
+        assert after.json()["events"][0]["duplicate"] is False
+    finally:
+        stop_odoo(proc)
+        proxy.down()
+    assert stored_events(db, system_id) == ["outage-1", "outage-2"]
