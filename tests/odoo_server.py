@@ -21,12 +21,23 @@ def free_port():
 
 
 def start_odoo(
-    conf, db, port, log, runner=False, workers=2, timeout=120, env=None, load=None, args=()
+    conf,
+    db,
+    port,
+    log,
+    runner=False,
+    workers=2,
+    timeout=120,
+    env=None,
+    load=None,
+    args=(),
+    crons=0,
 ):
     """Serve `db` on `port` with `workers` HTTP workers; the queue_job runner only when asked
     (without queue_job among the server-wide modules, none starts); `env` adds environment
     variables (ODOO_QUEUE_JOB_CHANNELS, say); `load` replaces the server-wide modules; `args`
-    are more command-line options (`--db_port=...`, say). Returns the process."""
+    are more command-line options (`--db_port=...`, say); `crons` cron workers (threads when
+    `workers` is 0). Returns the process."""
     cmd = [
         sys.executable,
         os.path.join(os.environ["ODOO_SRC"], "odoo-bin"),
@@ -38,7 +49,7 @@ def start_odoo(
         f"--http-port={port}",
         f"--gevent-port={free_port()}",
         f"--workers={workers}",
-        "--max-cron-threads=0",
+        f"--max-cron-threads={crons}",
         f"--logfile={log}",
         "--log-level=warn",
         f"--load={load or ('base,web,queue_job' if runner else 'base,web')}",

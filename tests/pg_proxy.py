@@ -42,6 +42,10 @@ class PgProxy:
         """Refuse new connections and cut every open one."""
         listener, self.listener = self.listener, None
         if listener:
+            # shutdown() wakes the thread blocked in accept() (close() alone does not, and the
+            # port would stay bound); the port is then free for up().
+            with contextlib.suppress(OSError):
+                listener.shutdown(socket.SHUT_RDWR)
             listener.close()
         with self.lock:
             sockets, self.sockets = self.sockets, set()

@@ -12,6 +12,7 @@ is sent again and stored once, as is the one accepted before.
 import json
 import os
 import secrets
+import time
 from datetime import timedelta
 
 import requests
@@ -107,3 +108,94 @@ def test_intake_answers_503_with_retry_after_while_the_database_is_unreachable(t
         stop_odoo(proc)
         proxy.down()
     assert stored_events(db, system_id) == ["outage-1", "outage-2"]
+
+
+def committed_tick_cron(db):
+    """A scheduled action due now and every minute, writing the time it ran."""
+    registry = odoo.modules.registry.Registry(db)
+    with registry.cursor() as cr:
+        env = api.Environment(cr, SUPERUSER_ID, {})
+        cron = env["ir.cron"].create(
+            {
+                "name": "q2c outage test: tick",
+                "model_id": env.ref("base.model_ir_config_parameter").id,
+                "state": "code",
+                "code": "env['ir.config_parameter'].set_param("
+                "'q2c.test.tick', str(time.time()))",
+                "interval_number": 1,
+                "interval_type": "minutes",
+                "nextcall": fields.Datetime.now(),
+            }
+        )
+        env["ir.config_parameter"].set_param("q2c.test.tick", "")
+        cr.commit()
+        return cron.id
+
+
+def tick(db):
+    registry = odoo.modules.registry.Registry(db)
+    with registry.cursor() as cr:
+        cr.execute("SELECT value FROM ir_config_parameter WHERE key = 'q2c.test.tick'")
+        row = cr.fetchone()
+        return row[0] if row else ""
+
+
+def run_cron_now(db, cron_id):
+    """Make the action due and wake the cron workers (NOTIFY), as Odoo's `_trigger` does."""
+    registry = odoo.modules.registry.Registry(db)
+    with registry.cursor() as cr:
+        env = api.Environment(cr, SUPERUSER_ID, {})
+        env["ir.cron"].browse(cron_id)._trigger()
+        cr.commit()
+
+
+def wait_for_new_tick(db, previous, timeout):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = tick(db)
+        if value and value != previous:
+            return value
+        time.sleep(1)
+    return None
+
+
+def drop_cron(db, cron_id):
+    registry = odoo.modules.registry.Registry(db)
+    with registry.cursor() as cr:
+        env = api.Environment(cr, SUPERUSER_ID, {})
+        env["ir.cron"].browse(cron_id).unlink()
+        env["ir.config_parameter"].search([("key", "=", "q2c.test.tick")]).unlink()
+        cr.commit()
+
+
+def test_schedules_resume_after_a_database_restart(tmp_path):
+    """`make run` serves in prefork mode (2 HTTP workers, 1 cron worker): a cron worker that
+    loses its database connection is replaced, so scheduled actions run again once PostgreSQL
+    is back (in threaded mode the cron threads die with their connection for good)."""
+    db = config["db_name"]
+    cron_id = committed_tick_cron(db)
+    proxy = PgProxy().up()
+    port = free_port()
+    proc = start_odoo(
+        os.environ["Q2C_ODOO_CONF"],
+        db,
+        port,
+        str(tmp_path / "odoo.log"),
+        load="base,web,q2c_base",
+        args=("--db_host=127.0.0.1", f"--db_port={proxy.port}"),
+        crons=1,
+    )
+    try:
+        run_cron_now(db, cron_id)
+        first = wait_for_new_tick(db, "", 120)
+        assert first, "the cron worker ran the scheduled action"
+        proxy.down()
+        time.sleep(3)
+        proxy.up()
+        run_cron_now(db, cron_id)
+        second = wait_for_new_tick(db, first, 180)
+        assert second, "scheduled actions run again after the restart"
+    finally:
+        stop_odoo(proc)
+        proxy.down()
+        drop_cron(db, cron_id)

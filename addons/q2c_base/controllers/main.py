@@ -161,7 +161,9 @@ class Q2cWebhookController(http.Controller):
 
     @http.route("/q2c/health", type="http", auth="none", methods=["GET"], save_session=False)
     def health(self):
-        """Liveness for load balancers and monitors: nothing secret, no login."""
+        """Liveness for load balancers and monitors: nothing secret, no login. Degraded (503)
+        when no queue_job runner serves the database or a q2c schedule is overdue (no cron
+        worker runs it, issue 11.11)."""
         if not request.db:
             return json_response(503, {"status": "down", "database": False})
         env = request.env
@@ -169,13 +171,15 @@ class Q2cWebhookController(http.Controller):
         rows = env["q2c.system"].sudo()._kpi_rows()
         backlog = sum(row["backlog"] or 0 for row in rows.values())
         oldest = max((row["oldest_pending_seconds"] or 0 for row in rows.values()), default=0)
-        status = "ok" if runner else "degraded"
+        overdue = env["ir.cron"].sudo()._q2c_overdue_schedules()
+        healthy = runner and not overdue
         return json_response(
-            200 if runner else 503,
+            200 if healthy else 503,
             {
-                "status": status,
+                "status": "ok" if healthy else "degraded",
                 "database": True,
                 "job_runner": runner,
+                "overdue_schedules": sorted(overdue.mapped("cron_name")),
                 "backlog": backlog,
                 "oldest_pending_seconds": round(float(oldest), 1),
                 "time": fields.Datetime.to_string(fields.Datetime.now()),

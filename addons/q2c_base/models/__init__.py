@@ -1,4 +1,5 @@
 from . import (
+    ir_cron,
     ir_http,
     q2c_event,
     q2c_event_link,

@@ -42,14 +42,39 @@ class TestMonitoring(Q2cCase):
         self.assertAlmostEqual(system.latency_p50, 3.0)
         self.assertAlmostEqual(system.latency_p95, 80.8)
 
+    def _q2c_crons(self):
+        return self.env["ir.cron"].browse(
+            self.env["ir.model.data"]
+            .search([("model", "=", "ir.cron"), ("module", "=like", "q2c\\_%")])
+            .mapped("res_id")
+        )
+
+    def _health_with_runner(self):
+        """/q2c/health while the advisory lock queue_job's runner holds is taken."""
+        with db_connect(self.env.cr.dbname).cursor() as runner_cr:
+            runner_cr.execute("SELECT pg_advisory_lock(%s)", (PG_ADVISORY_LOCK_ID,))
+            response = self.url_open("/q2c/health")
+            runner_cr.execute("SELECT pg_advisory_unlock(%s)", (PG_ADVISORY_LOCK_ID,))
+        return response
+
     def test_health_is_public_json_and_detects_the_runner(self):
+        # No cron worker runs in tests: keep the schedules due later, so only the runner counts.
+        self._q2c_crons().nextcall = fields.Datetime.now() + timedelta(hours=1)
         self._event("q1", "queued", 3)
         response = self.url_open("/q2c/health")
         self.assertEqual(response.status_code, 503, "no job runner in tests")
         data = response.json()
         self.assertEqual(
             set(data),
-            {"status", "database", "job_runner", "backlog", "oldest_pending_seconds", "time"},
+            {
+                "status",
+                "database",
+                "job_runner",
+                "overdue_schedules",
+                "backlog",
+                "oldest_pending_seconds",
+                "time",
+            },
         )
         self.assertEqual(
             (data["status"], data["database"], data["job_runner"]), ("degraded", True, False)
@@ -58,12 +83,34 @@ class TestMonitoring(Q2cCase):
         self.assertGreater(data["oldest_pending_seconds"], 170)
         self.assertNotIn(self.system.inbound_key, response.text)
         # What queue_job's runner does when it serves this database: hold its advisory lock.
-        with db_connect(self.env.cr.dbname).cursor() as runner_cr:
-            runner_cr.execute("SELECT pg_advisory_lock(%s)", (PG_ADVISORY_LOCK_ID,))
-            alive = self.url_open("/q2c/health")
-            runner_cr.execute("SELECT pg_advisory_unlock(%s)", (PG_ADVISORY_LOCK_ID,))
+        alive = self._health_with_runner()
         self.assertEqual(alive.status_code, 200)
         self.assertEqual(alive.json()["job_runner"], True)
+        self.assertEqual(alive.json()["overdue_schedules"], [])
+
+    def test_health_reports_overdue_schedules(self):
+        """A q2c schedule whose next run is more than the tolerance (15 minutes) in the past
+        has no cron worker running it: health is degraded (503) and names it, although the
+        job runner is alive; it is healthy again once the schedule has run."""
+        crons = self._q2c_crons()
+        self.assertTrue(crons, "q2c addons declare scheduled actions")
+        crons.nextcall = fields.Datetime.now() + timedelta(hours=1)
+        pull = crons[0]
+        pull.nextcall = fields.Datetime.now() - timedelta(minutes=14)
+        self.assertEqual(self._health_with_runner().status_code, 200, "late, within tolerance")
+        pull.nextcall = fields.Datetime.now() - timedelta(minutes=16)
+        late = self._health_with_runner()
+        self.assertEqual(late.status_code, 503)
+        self.assertEqual(late.json()["status"], "degraded")
+        self.assertEqual(late.json()["overdue_schedules"], [pull.cron_name])
+        self.env["ir.config_parameter"].set_param("q2c.schedule_overdue_minutes", "30")
+        self.assertEqual(self._health_with_runner().status_code, 200, "tolerance configurable")
+        self.env["ir.config_parameter"].set_param("q2c.schedule_overdue_minutes", "15")
+        pull.active = False
+        self.assertEqual(self._health_with_runner().status_code, 200, "an inactive one is not")
+        pull.active = True
+        pull.nextcall = fields.Datetime.now() + timedelta(minutes=5)
+        self.assertEqual(self._health_with_runner().status_code, 200)
 
     def test_metrics_need_an_api_key_of_a_manager_or_auditor(self):
         self._event("q1", "queued", 3)

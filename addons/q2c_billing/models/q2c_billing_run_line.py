@@ -146,7 +146,10 @@ class Q2cBillingRunLine(models.Model):
             with mute_logger("odoo.sql_db"), self.env.cr.savepoint():
                 return lines | self.create(claim_vals)
         except psycopg2.IntegrityError:
-            pass
+            _logger.info(
+                "q2c billing: run %s met another run's claim on a period; claiming one by one",
+                run.name,
+            )
         for vals in claim_vals:
             try:
                 with mute_logger("odoo.sql_db"), self.env.cr.savepoint():
