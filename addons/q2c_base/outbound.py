@@ -64,12 +64,24 @@ def redact_url(url):
     return urlunsplit((parts.scheme, netloc, parts.path, urlencode(query), ""))
 
 
+def url_has_userinfo(url):
+    """Whether `url` carries a user name or password before its host (user:pass@host)."""
+    url = url.strip()
+    try:
+        parts = urlsplit(url if "//" in url else f"//{url}")
+    except ValueError:
+        return False
+    return "@" in parts.netloc
+
+
 def parse_retry_after(value, now=None):
     """Seconds to wait from a Retry-After header (delta seconds or HTTP date), or None."""
     if not value:
         return None
     value = value.strip()
-    if value.isdigit():
+    # ASCII digits only: str.isdigit() also accepts "²" or Arabic-Indic digits (RFC 9110
+    # 10.2.3: delay-seconds = 1*DIGIT, and DIGIT is 0-9).
+    if value.isascii() and value.isdigit():
         return float(value)
     try:
         when = email.utils.parsedate_to_datetime(value)

@@ -122,3 +122,22 @@ class TestOutbound(Q2cCase):
         remaining = self._logs(system)
         self.assertEqual(len(remaining), 1)
         self.assertNotEqual(remaining, log)
+
+    def test_retry_after_seconds_are_ascii_digits_only(self):
+        """str.isdigit() also accepts "²", Arabic-Indic or full-width digits, which float()
+        then reads or refuses: a header in such digits is not a delay (RFC 9110 10.2.3)."""
+        self.assertEqual(outbound.parse_retry_after(" 120 "), 120.0)
+        for value in ("\u00b2", "\u0661\u0662\u0660", "\uff11\uff12", "1\u00b2"):
+            with self.subTest(value=value):
+                self.assertIsNone(outbound.parse_retry_after(value))
+
+    def test_userinfo_in_urls_is_found(self):
+        for url, expected in (
+            ("https://user:pass@api.example.com/v1", True),
+            ("https://token@api.example.com", True),
+            ("user:pass@api.example.com", True),
+            ("https://api.example.com/v1?email=a@b.com", False),
+            ("https://api.example.com/users/@me", False),
+        ):
+            with self.subTest(url=url):
+                self.assertEqual(outbound.url_has_userinfo(url), expected)

@@ -505,6 +505,7 @@ class Q2cContract(models.Model):
     def _check_transition(self, action):
         """Raise why `action` is refused: the user's group first, then each contract's state."""
         transition = TRANSITIONS[action]
+        self.check_access("write")
         if not self._may_transition(transition):
             raise AccessError(
                 _(
@@ -531,6 +532,7 @@ class Q2cContract(models.Model):
         return True
 
     def action_activate(self):
+        self.check_access("write")
         for contract in self:
             contract._check_ready_to_activate()
         return self._transition("activate")
@@ -545,6 +547,7 @@ class Q2cContract(models.Model):
         return self._transition("close")
 
     def action_reset_to_draft(self):
+        self.check_access("write")
         for contract in self:
             if contract.change_entry_ids:
                 raise UserError(
