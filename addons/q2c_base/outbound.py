@@ -7,6 +7,7 @@ slept in the worker but raised as a TransientError, so the job is retried later 
 """
 
 import email.utils
+import re
 import threading
 import time
 from collections import deque
@@ -62,6 +63,14 @@ def redact_url(url):
     ]
     netloc = parts.netloc.rsplit("@", 1)[-1]
     return urlunsplit((parts.scheme, netloc, parts.path, urlencode(query), ""))
+
+
+def redact_text(text):
+    """`text` (an error message naming a URL) with userinfo and the values of secret-looking
+    query parameters masked: requests' connection errors quote the URL they tried."""
+    keys = "|".join(sorted(SENSITIVE_QUERY_KEYS, key=len, reverse=True))
+    text = re.sub(rf"(?i)\b({keys})=[^&\s'\"()]+", r"\1=***", text)
+    return re.sub(r"//[^/\s@'\"]+@", "//", text)
 
 
 def url_has_userinfo(url):

@@ -471,7 +471,11 @@ class Q2cSystem(models.Model):
                 self._log_call(log, attempt, started, 0, type(error).__name__)
                 if attempt == tries:
                     raise TransientError(
-                        _("%(system)s unreachable: %(error)s", system=self.name, error=error)
+                        _(
+                            "%(system)s unreachable: %(error)s",
+                            system=self.name,
+                            error=outbound.redact_text(str(error)),
+                        )
                     ) from error
                 time.sleep(outbound.backoff(attempt))
                 continue
