@@ -503,7 +503,8 @@ class Q2cContract(models.Model):
         return self.env.su or self.env.user.has_group(transition.group)
 
     def _check_transition(self, action):
-        """Raise why `action` is refused: the user's group first, then each contract's state."""
+        """Raise why `action` is refused: the user's rights and group first, then each
+        contract's state."""
         transition = TRANSITIONS[action]
         self.check_access("write")
         if not self._may_transition(transition):
