@@ -373,6 +373,8 @@ class TestAccessMatrix(test_actions_rpc.TestActionsOverRpc):
         called = {(model, method) for model, method, _record, _args in calls}
         buttons = {b for b in self._view_buttons() if not b[1].startswith(NAVIGATION_PREFIXES)}
         self.assertEqual(buttons - called, set(), "buttons of q2c views left untested")
+        models = {model for model, _method in called}
+        self.assertEqual(models - set(self.MAY_ACT), set(), "models missing from MAY_ACT")
         roles = {**self.roles, "own_integration_user": self.system.user_id}
         for model, method, record, args in calls:
             for role, user in roles.items():
