@@ -7,6 +7,7 @@ slept in the worker but raised as a TransientError, so the job is retried later 
 """
 
 import email.utils
+import re
 import threading
 import time
 from collections import deque
@@ -64,12 +65,32 @@ def redact_url(url):
     return urlunsplit((parts.scheme, netloc, parts.path, urlencode(query), ""))
 
 
+def redact_text(text):
+    """`text` (an error message naming a URL) with userinfo and the values of secret-looking
+    query parameters masked: requests' connection errors quote the URL they tried."""
+    keys = "|".join(sorted(SENSITIVE_QUERY_KEYS, key=len, reverse=True))
+    text = re.sub(rf"(?i)\b({keys})=[^&\s'\"()]+", r"\1=***", text)
+    return re.sub(r"//[^/\s@'\"]+@", "//", text)
+
+
+def url_has_userinfo(url):
+    """Whether `url` carries a user name or password before its host (user:pass@host)."""
+    url = url.strip()
+    try:
+        parts = urlsplit(url if "//" in url else f"//{url}")
+    except ValueError:
+        return False
+    return "@" in parts.netloc
+
+
 def parse_retry_after(value, now=None):
     """Seconds to wait from a Retry-After header (delta seconds or HTTP date), or None."""
     if not value:
         return None
     value = value.strip()
-    if value.isdigit():
+    # ASCII digits only: str.isdigit() also accepts "²" or Arabic-Indic digits (RFC 9110
+    # 10.2.3: delay-seconds = 1*DIGIT, and DIGIT is 0-9).
+    if value.isascii() and value.isdigit():
         return float(value)
     try:
         when = email.utils.parsedate_to_datetime(value)

@@ -12,6 +12,7 @@
     "depends": ["q2c_base", "queue_job"],
     "data": [
         "security/ir.model.access.csv",
+        "security/security.xml",
         "views/q2c_sync_hold_views.xml",
         "views/q2c_sync_views.xml",
         "data/queue_job_data.xml",

@@ -319,6 +319,7 @@ class Q2cEvent(models.Model):
     def _check_manager(self):
         if not self.env.user.has_group("q2c_base.group_integration_manager"):
             raise AccessError(_("Only Integration Managers can replay, ignore or close events."))
+        self.check_access("write")
 
     def action_replay(self, reason=None):
         """Queue dead or failed events again; they go through the same idempotent handler."""

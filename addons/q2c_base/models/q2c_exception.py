@@ -57,6 +57,7 @@ class Q2cException(models.Model):
         return exception
 
     def action_resolve(self):
+        self.check_access("write")
         for exception in self:
             exception.write({"state": "resolved"})
             exception.activity_ids.action_done()

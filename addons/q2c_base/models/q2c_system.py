@@ -96,7 +96,9 @@ class Q2cSystem(models.Model):
     )
     # Outbound: the system's API.
     base_url = fields.Char("API Base URL", tracking=True)
-    api_username = fields.Char("API Username", tracking=True)
+    # Not tracked: connectors hold client ids in it (Salesforce's Consumer Key), and tracking
+    # would copy each value into the chatter; `write` notes the change without the value.
+    api_username = fields.Char("API Username")
     api_token = fields.Char(
         "API Token", compute="_compute_secret_inputs", inverse="_inverse_api_token"
     )
@@ -211,6 +213,21 @@ class Q2cSystem(models.Model):
                     )
                 )
 
+    @api.constrains("base_url")
+    def _check_base_url_credentials(self):
+        """Credentials in a URL (https://user:pass@host) would be shown in the form, the
+        chatter (the field is tracked) and error messages: they belong in the secret fields."""
+        for system in self.filtered("base_url"):
+            if outbound.url_has_userinfo(system.base_url):
+                raise ValidationError(
+                    _(
+                        "The API Base URL of %(system)s holds a user name or password "
+                        "(user:password@host). Remove them from the URL and enter them in the "
+                        "credential fields, which are stored encrypted.",
+                        system=system.name,
+                    )
+                )
+
     # --- secrets -----------------------------------------------------------------------------
 
     def _encrypt_or_raise(self, plaintext):
@@ -264,6 +281,7 @@ class Q2cSystem(models.Model):
         return [secret for secret in valid if secret]
 
     def action_regenerate_inbound_key(self):
+        self.check_access("write")
         for system in self:
             system.sudo().inbound_key = self._generate_inbound_key()
             system.message_post(
@@ -453,7 +471,11 @@ class Q2cSystem(models.Model):
                 self._log_call(log, attempt, started, 0, type(error).__name__)
                 if attempt == tries:
                     raise TransientError(
-                        _("%(system)s unreachable: %(error)s", system=self.name, error=error)
+                        _(
+                            "%(system)s unreachable: %(error)s",
+                            system=self.name,
+                            error=outbound.redact_text(str(error)),
+                        )
                     ) from error
                 time.sleep(outbound.backoff(attempt))
                 continue
@@ -524,6 +546,10 @@ class Q2cSystem(models.Model):
         if {"base_url", "api_token", "api_password", "api_username"} & set(vals):
             for system in self:
                 outbound.drop_session(self.env.cr.dbname, system.id)
+        if "api_username" in vals:
+            label = self._fields["api_username"].string
+            for system in self:
+                system.message_post(body=_("%(field)s changed.", field=label))
         return result
 
     # --- test connection ---------------------------------------------------------------------
@@ -565,6 +591,8 @@ class Q2cSystem(models.Model):
         """Check the set-up, then call a cheap read of the system's API with the stored
         credentials; a failure is raised as a UserError saying what to check."""
         self.ensure_one()
+        # It sends the stored credentials: only those who may change them may test them.
+        self.check_access("write")
         try:
             self._check_setup()
             self._test_connection()
@@ -591,7 +619,9 @@ class Q2cSystem(models.Model):
                 "%(system)s: cannot reach %(url)s (%(cause)s). Check the API Base URL and that "
                 "this server may open connections to it.",
                 system=self.name,
-                url=self.base_url or _("the default API address"),
+                url=outbound.redact_url(self.base_url)
+                if self.base_url
+                else _("the default API address"),
                 cause=outbound.connection_failure_cause(error.__cause__),
             )
         reason = getattr(error, "reason", None) or str(error)

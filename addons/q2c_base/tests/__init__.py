@@ -1,4 +1,5 @@
 from . import (
+    test_access_checks,
     test_concurrency,
     test_controller,
     test_hooks,

@@ -1,3 +1,5 @@
+import socket
+
 from odoo.addons.q2c_base import outbound
 from odoo.addons.q2c_base.exceptions import PermanentError, TransientError
 from odoo.tests import tagged
@@ -122,3 +124,37 @@ class TestOutbound(Q2cCase):
         remaining = self._logs(system)
         self.assertEqual(len(remaining), 1)
         self.assertNotEqual(remaining, log)
+
+    def test_retry_after_seconds_are_ascii_digits_only(self):
+        """str.isdigit() also accepts "²", Arabic-Indic or full-width digits, which float()
+        then reads or refuses: a header in such digits is not a delay (RFC 9110 10.2.3)."""
+        self.assertEqual(outbound.parse_retry_after(" 120 "), 120.0)
+        for value in ("\u00b2", "\u0661\u0662\u0660", "\uff11\uff12", "1\u00b2"):
+            with self.subTest(value=value):
+                self.assertIsNone(outbound.parse_retry_after(value))
+
+    def test_unreachable_error_masks_secrets_of_the_url(self):
+        """requests quotes the URL it tried in a connection error; the error becomes the
+        event's or page's error and the chatter's, read by integration users."""
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        system = self._system(f"http://127.0.0.1:{port}", outbound_max_tries=1)
+        error = self._call_failing(system, TransientError, "GET", "/v1/x?api_key=K3Y-VALUE&a=1")
+        self.assertNotIn("K3Y-VALUE", str(error))
+        self.assertIn("api_key=***", str(error))
+        self.assertEqual(
+            outbound.redact_text("url: https://u:p@h/x?token=abc&page=2"),
+            "url: https://h/x?token=***&page=2",
+        )
+
+    def test_userinfo_in_urls_is_found(self):
+        for url, expected in (
+            ("https://user:pass@api.example.com/v1", True),
+            ("https://token@api.example.com", True),
+            ("user:pass@api.example.com", True),
+            ("https://api.example.com/v1?email=a@b.com", False),
+            ("https://api.example.com/users/@me", False),
+        ):
+            with self.subTest(url=url):
+                self.assertEqual(outbound.url_has_userinfo(url), expected)

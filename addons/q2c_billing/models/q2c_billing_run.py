@@ -159,6 +159,7 @@ class Q2cBillingRun(models.Model):
         from_states, _to_state = TRANSITIONS[transition]
         if not self.env.su and not self.env.user.has_group(FINANCE):
             raise AccessError(_(MESSAGES["group"]))
+        self.check_access("write")
         for run in self:
             if run.state not in from_states:
                 raise UserError(

@@ -503,8 +503,10 @@ class Q2cContract(models.Model):
         return self.env.su or self.env.user.has_group(transition.group)
 
     def _check_transition(self, action):
-        """Raise why `action` is refused: the user's group first, then each contract's state."""
+        """Raise why `action` is refused: the user's rights and group first, then each
+        contract's state."""
         transition = TRANSITIONS[action]
+        self.check_access("write")
         if not self._may_transition(transition):
             raise AccessError(
                 _(
@@ -531,6 +533,7 @@ class Q2cContract(models.Model):
         return True
 
     def action_activate(self):
+        self.check_access("write")
         for contract in self:
             contract._check_ready_to_activate()
         return self._transition("activate")
@@ -545,6 +548,7 @@ class Q2cContract(models.Model):
         return self._transition("close")
 
     def action_reset_to_draft(self):
+        self.check_access("write")
         for contract in self:
             if contract.change_entry_ids:
                 raise UserError(

@@ -195,6 +195,7 @@ class Q2cContractMilestone(models.Model):
             "bill": _("Milestone %(milestone)s is not accepted, or already billed in full."),
             "unbill": _("Milestone %(milestone)s is not billed."),
         }
+        self.check_access("write")
         for milestone in self:
             if not milestone._transition_allowed(action):
                 raise UserError(messages[action] % {"milestone": milestone.name})

@@ -567,6 +567,7 @@ class HrExpense(models.Model):
 
     def action_q2c_reprice(self):
         """Button: after a change of the contract's expense policy."""
+        self.check_access("write")
         self._q2c_reprice(self._q2c_day_keys())
         return True
 

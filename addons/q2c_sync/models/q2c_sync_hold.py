@@ -1,6 +1,7 @@
 import json
 
 from odoo import _, api, fields, models
+from odoo.addons.q2c_base.models.q2c_event import PAYLOAD_GROUPS
 
 HOLD_STATES = [("held", "Held"), ("released", "Released")]
 
@@ -22,7 +23,7 @@ class Q2cSyncHold(models.Model):
     company_id = fields.Many2one(related="system_id.company_id", store=True)
     external_id = fields.Char(required=True)
     reason = fields.Char(required=True)
-    payload = fields.Text(help="The normalised entry as received.")
+    payload = fields.Text(help="The normalised entry as received.", groups=PAYLOAD_GROUPS)
     state = fields.Selection(HOLD_STATES, default="held", required=True, index=True)
     exception_id = fields.Many2one("q2c.exception", ondelete="set null")
 
