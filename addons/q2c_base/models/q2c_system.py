@@ -262,11 +262,7 @@ class Q2cSystem(models.Model):
             system.url_mismatch_message = (
                 _(
                     "Deliveries arrive at %(received)s, but this system's public URL is "
-                    "%(public)s. Either the sender calls another address than the webhook URL "
-                    "shown here (signatures that cover the URL then fail): if %(received)s is "
-                    "right, make it the Public URL. Or a proxy in front of Odoo does not pass "
-                    "on the address called: it must send X-Forwarded-Host and "
-                    "X-Forwarded-Proto, and Odoo must run with proxy_mode = True.",
+                    "%(public)s.",
                     received=received,
                     public=public,
                 )

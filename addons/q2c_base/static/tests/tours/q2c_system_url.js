@@ -105,5 +105,9 @@ registry.category("web_tour.tours").add("q2c_system_url_mismatch_form", {
             content: "and which public URL the system has",
             trigger: "div.alert[name=url_mismatch]:contains(public URL is https://odoo.example.com)",
         },
+        {
+            content: "and what a proxy must send",
+            trigger: "div.alert[name=url_mismatch]:contains(X-Forwarded-Host and X-Forwarded-Proto)",
+        },
     ],
 });
