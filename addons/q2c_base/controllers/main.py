@@ -7,7 +7,7 @@ from odoo import fields, http
 from odoo.addons.queue_job.jobrunner.runner import PG_ADVISORY_LOCK_ID
 from odoo.http import request
 
-from .. import crypto, http_contract, inputs
+from .. import crypto, http_contract, inputs, public_url
 from ..exceptions import RequestRejected, VerificationFailed
 
 _logger = logging.getLogger(__name__)
@@ -50,6 +50,19 @@ def read_body(limit):
     return None if len(body) > limit else body
 
 
+def received_base_url():
+    """The scheme and host this request arrived at, normalized (`public_url.normalize`), or
+    None for a Host header that is no host.
+
+    Behind a proxy, Odoo itself rewrites the request from X-Forwarded-Host and
+    X-Forwarded-Proto (werkzeug's ProxyFix, in odoo/http.py) when it runs with `proxy_mode`
+    and X-Forwarded-Host is present; otherwise those headers are ignored here as they are
+    by Odoo, and the address is the one the proxy called.
+    """
+    httprequest = request.httprequest
+    return public_url.normalize(f"{httprequest.scheme}://{httprequest.host}")
+
+
 def job_runner_alive(cr):
     """queue_job's runner holds a PostgreSQL advisory lock on each database it serves."""
     cr.execute(
@@ -80,6 +93,7 @@ class Q2cWebhookController(http.Controller):
         system = self._find_system(system_type, key)
         if not system:
             return reject(404)
+        system._note_delivery_base_url(received_base_url())
         accepted = system._accepted_content_types()
         if not http_contract.accepts_media_type(accepted):
             return reject(415, f"send {' or '.join(accepted)}")

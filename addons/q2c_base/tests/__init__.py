@@ -8,6 +8,7 @@ from . import (
     test_monitoring,
     test_outbound,
     test_processing,
+    test_public_url,
     test_references,
     test_rights,
     test_secrets,

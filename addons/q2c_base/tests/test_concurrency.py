@@ -27,7 +27,8 @@ class TestConcurrentDuplicates(TransactionCase):
         with setup, setup.cursor() as cr:
             cr.execute(
                 "INSERT INTO q2c_system (name, system_type, company_id, user_id, inbound_key, "
-                "active, max_body_bytes) VALUES ('race', 'generic', %s, %s, %s, TRUE, 1024) "
+                "public_base_url, active, max_body_bytes) "
+                "VALUES ('race', 'generic', %s, %s, %s, 'https://odoo.example.com', TRUE, 1024) "
                 "RETURNING id",
                 (admin.company_id.id, admin.id, secrets.token_urlsafe(24)),
             )

@@ -60,10 +60,14 @@ class Q2cSystem(models.Model):
     # --- inbound -------------------------------------------------------------------------
 
     def _hubspot_request_uri(self):
-        """The URL HubSpot signed: the public webhook URL (not the host Odoo sees behind a
-        proxy) with the query string as received."""
+        """The URL HubSpot signed: the system's webhook URL, built from its stored public URL
+        (neither web.base.url, which Odoo rewrites on an administrator's login from another
+        host name, nor the Host header as received), with the query string as received.
+        Raises VerificationFailed when the system has no webhook URL."""
         from odoo.http import request
 
+        if not self.webhook_url:
+            raise VerificationFailed("the system has no public URL")
         # Replaced, not raised: a query that is not UTF-8 cannot match HubSpot's signature (401).
         query = request.httprequest.query_string.decode(errors="replace") if request else ""
         return self.webhook_url + (f"?{query}" if query else "")

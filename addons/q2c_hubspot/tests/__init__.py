@@ -2,6 +2,7 @@ from . import (
     test_malformed_input,
     test_mapping,
     test_provisioning,
+    test_public_url,
     test_signature,
     test_webhook,
 )

@@ -215,11 +215,15 @@ class HubSpotCase(CrmConnectorCase):
             "sourceId": "userId:1234567",
         }
 
-    def _post_hubspot(self, events, secret=CLIENT_SECRET, timestamp=None, headers=None):
-        """POST a batch signed with v3 over the public webhook URL, as HubSpot does."""
+    def _post_hubspot(
+        self, events, secret=CLIENT_SECRET, timestamp=None, headers=None, signed_url=None
+    ):
+        """POST a batch signed with v3 over the public webhook URL (or `signed_url`, the
+        address HubSpot was given), as HubSpot does."""
         body = json.dumps(events).encode()
         timestamp = str(timestamp if timestamp is not None else int(time.time() * 1000))
-        signature = hubspot.signature_v3(secret, "POST", self.hubspot.webhook_url, body, timestamp)
+        url = signed_url or self.hubspot.webhook_url
+        signature = hubspot.signature_v3(secret, "POST", url, body, timestamp)
         all_headers = {
             "Content-Type": "application/json",
             "X-HubSpot-Signature-v3": signature,

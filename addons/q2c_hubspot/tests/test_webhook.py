@@ -55,8 +55,7 @@ class TestHubSpotWebhook(HubSpotCase):
     def test_legacy_v2_signature_over_the_public_url(self):
         """v2 signs method + URI + body with no timestamp: the URI is the public webhook URL
         HubSpot called, query string included, not the address Odoo sees behind a proxy."""
-        self.env["ir.config_parameter"].set_param("web.base.url", "https://odoo.example.com")
-        self.hubspot.invalidate_recordset(["webhook_url"])
+        self.hubspot.public_base_url = "https://odoo.example.com"
         self.hubspot.hubspot_allow_legacy_signatures = True
         path = self._url(self.hubspot)
 
