@@ -50,15 +50,17 @@ class Q2cSystem(models.Model):
     user_id = fields.Many2one(
         "res.users",
         string="Integration User",
-        required=True,
         tracking=True,
+        ondelete="restrict",
         check_company=True,
         domain=lambda self: [
             ("groups_id", "in", self.env.ref("q2c_base.group_integration_user").ids)
         ],
         help="The technical user this system acts as: inbound events are processed with its "
-        "rights, never as superuser.",
+        "rights, never as superuser. Until it is set the system receives nothing (its webhook "
+        "answers 404); Create Integration User makes one with exactly the rights it needs.",
     )
+
     inbound_key = fields.Char(
         copy=False,
         readonly=True,
@@ -201,7 +203,7 @@ class Q2cSystem(models.Model):
 
     @api.constrains("user_id", "company_id")
     def _check_user_company(self):
-        for system in self:
+        for system in self.filtered("user_id"):
             if system.company_id not in system.user_id.company_ids:
                 raise ValidationError(
                     _(
@@ -533,8 +535,12 @@ class Q2cSystem(models.Model):
 
         Called by `action_test_connection` before `_test_connection`. Returns nothing.
         Raises a Q2cError whose reason tells a person what to fix (shown as is). Default:
-        nothing to check; addons extend it with super().
+        the integration user exists and holds every group `_integration_user_groups`
+        declares; addons extend it with super().
         """
+        problem = self._integration_user_problem()
+        if problem:
+            raise Q2cError(problem)
 
     def _test_connection(self):
         """Make one cheap, read-only call of the system's API with the stored credentials.

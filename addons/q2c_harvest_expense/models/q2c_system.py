@@ -52,6 +52,15 @@ class Q2cSystem(models.Model):
                     )
                 )
 
+    def _integration_user_groups(self):
+        """A Harvest system may pull expenses (Pull Expenses, refused without this group):
+        Expenses / All Approver, declared for every Harvest system so that the box can be
+        ticked once the integration user is created or granted its rights."""
+        groups = super()._integration_user_groups()
+        if self.system_type == "harvest":
+            groups |= self.env.ref("hr_expense.group_hr_expense_user")
+        return groups
+
     def action_harvest_reread_expenses(self):
         """Clear the expense watermark: the next run reads every Harvest expense again (those
         written are found unchanged), so an expense held for a mapping added since, and not
