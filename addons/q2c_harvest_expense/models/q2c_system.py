@@ -46,7 +46,7 @@ class Q2cSystem(models.Model):
                 raise ValidationError(
                     _(
                         "%(user)s, the integration user of %(system)s, needs Expenses: All "
-                        "Approver to pull expenses.",
+                        "Approver to pull expenses: press Grant Missing Rights first.",
                         user=system.user_id.name,
                         system=system.name,
                     )
