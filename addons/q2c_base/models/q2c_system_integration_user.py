@@ -63,7 +63,7 @@ class Q2cSystem(models.Model):
         self.ensure_one()
         slug = re.sub(r"[^a-z0-9]+", "-", self.name.lower()).strip("-") or self.system_type
         return {
-            "name": _("%s (integration)", self.name),
+            "name": _("Integration: %s", self.name),
             "login": f"q2c-integration-{slug}-{self.id}",
             "email": self.company_id.email or self.env.user.email or False,
             "company_id": self.company_id.id,
@@ -96,9 +96,9 @@ class Q2cSystem(models.Model):
         if not missing:
             return ""
         return _(
-            "The integration user %(user)s lacks %(groups)s, and events would fail with an "
-            "access error: an Integration Manager presses Grant Missing Rights on the "
-            "system's form.",
+            "The integration user %(user)s lacks %(groups)s; its events fail with an access "
+            "error until an Integration Manager presses Grant Missing Rights on the system's "
+            "form.",
             user=self.user_id.name,
             groups=", ".join(sorted(missing.sudo().mapped("full_name"))),
         )
@@ -199,9 +199,8 @@ class Q2cSystem(models.Model):
             system.api_key_count = len(keys)
             system.api_key_summary = "\n".join(
                 _(
-                    "%(name)s (issued %(created)s, %(until)s)",
+                    "%(name)s; %(until)s",
                     name=key.name,
-                    created=fields.Datetime.to_string(key.create_date),
                     until=_("expires %s UTC", fields.Datetime.to_string(key.expiration_date))
                     if key.expiration_date
                     else _("no expiry"),

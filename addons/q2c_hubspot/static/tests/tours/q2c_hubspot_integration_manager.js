@@ -34,7 +34,7 @@ registry.category("web_tour.tours").add("q2c_hubspot_integration_manager", {
             trigger:
                 ".o_form_view:not(:has(div[name=integration_user_problem]:visible)) div[name=user_id] input",
             run() {
-                if (!this.anchor.value.includes("HubSpot Tour (integration)")) {
+                if (!this.anchor.value.includes("Integration: HubSpot Tour")) {
                     throw new Error(`unexpected integration user: ${this.anchor.value}`);
                 }
             },
