@@ -62,9 +62,16 @@ class Q2cSystem(models.Model):
         """
         self.ensure_one()
         slug = re.sub(r"[^a-z0-9]+", "-", self.name.lower()).strip("-") or self.system_type
+        login = f"q2c-integration-{slug}-{self.id}"
+        users = self.env["res.users"].sudo().with_context(active_test=False)
+        # A previous user of this system (unlinked from it since) keeps its login.
+        suffix = 1
+        while users.search_count([("login", "=", login)]):
+            suffix += 1
+            login = f"q2c-integration-{slug}-{self.id}-{suffix}"
         return {
             "name": _("Integration: %s", self.name),
-            "login": f"q2c-integration-{slug}-{self.id}",
+            "login": login,
             "email": self.company_id.email or self.env.user.email or False,
             "company_id": self.company_id.id,
             "company_ids": [Command.set(self.company_id.ids)],

@@ -39,6 +39,11 @@ class TestIntegrationUserCreation(Q2cCase):
         self.assertFalse(system._integration_user_missing_groups())
         with self.assertRaises(UserError):
             system.action_create_integration_user()
+        # Unlinked from the system, the user keeps its login; a new one gets another.
+        system.user_id = False
+        system.action_create_integration_user()
+        self.assertNotEqual(system.user_id.login, user.login)
+        self.assertEqual(system.user_id.groups_id, user.groups_id)
 
     def test_only_an_integration_manager_creates_or_grants(self):
         system = self._new_system()
@@ -71,6 +76,23 @@ class TestIntegrationUserCreation(Q2cCase):
             system = self._new_system(name=f"S {user.login}", user_id=user.id)
             with self.subTest(user=user.login), self.assertRaises(UserError):
                 system.with_user(self.manager).action_grant_integration_user_groups()
+
+    def test_replay_refuses_a_system_without_user(self):
+        """A job enqueued as no user would run as the public user."""
+        system = self._new_system()
+        event = self.env["q2c.event"].create(
+            {
+                "system_id": system.id,
+                "company_id": system.company_id.id,
+                "external_id": "e-orphan",
+                "event_type": "q2c.ping",
+                "state": "dead",
+                "received_at": fields.Datetime.now(),
+            }
+        )
+        with self.assertRaisesRegex(UserError, "has no integration user"):
+            event.with_user(self.manager).action_replay("retry")
+        self.assertFalse(event.job_uuid)
 
     def test_a_system_without_user_receives_nothing(self):
         secret = "another-secret-0123"
