@@ -114,7 +114,7 @@ class TestIntegrationUserApiKeys(Q2cCase):
         wizard = (
             self.env[action["res_model"]]
             .with_user(manager)
-            .with_context(action["context"])
+            .with_context(**action["context"])
             .create(wizard_vals)
         )
         shown = wizard.action_issue()
