@@ -11,6 +11,7 @@
     "depends": ["q2c_crm"],
     "data": ["views/q2c_system_views.xml"],
     "demo": ["demo/q2c_hubspot_demo.xml"],
+    "assets": {"web.assets_tests": ["q2c_hubspot/static/tests/tours/*.js"]},
     "development_status": "Alpha",
     "maintainers": ["q2c"],
     "external_dependencies": {"python": ["requests"]},

@@ -128,6 +128,8 @@ class Q2cWebhookController(http.Controller):
             ("system_type", "=", system_type),
             ("inbound_key", "=", key),
             ("active", "=", True),
+            # Without an integration user nothing could process the events: not set up yet.
+            ("user_id", "!=", False),
         ]
         system = systems.search(domain, limit=1)
         # A system whose connector receives no webhooks has no webhook URL either.

@@ -10,6 +10,7 @@ from . import (
     q2c_job_tracked,
     q2c_outbound_log,
     q2c_system,
+    q2c_system_integration_user,
     queue_job,
     res_partner,
     res_users,

@@ -197,6 +197,8 @@ class Q2cEvent(models.Model):
         queued = []
         for event in self:
             system = event.system_id
+            if not system.user_id:  # a job enqueued as no one would run as the public user
+                raise UserError(system._integration_user_problem())
             as_user = event.with_user(system.user_id).with_context(
                 q2c_correlation_id=event.correlation_id
             )

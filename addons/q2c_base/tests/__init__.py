@@ -4,6 +4,7 @@ from . import (
     test_controller,
     test_hooks,
     test_http_contract,
+    test_integration_user,
     test_malformed_input,
     test_monitoring,
     test_outbound,

@@ -18,6 +18,8 @@ class TestConnectorHooks(Q2cCase):
         self.assertEqual(self.env["q2c.system"]._fields["system_type"].selection[0][0], "generic")
         self.assertTrue(self.system.supports_webhook)
         self.assertFalse(self.system.supports_test_connection)
+        # The set-up check comes first: the rights other installed addons declare.
+        self.system.with_user(self.manager).action_grant_integration_user_groups()
         with self.assertRaisesRegex(UserError, "has no connection test"):
             self.system.with_user(self.manager).action_test_connection()
 

@@ -60,6 +60,20 @@ class Q2cSystem(models.Model):
         the system's `crm_write_back` is set. Default: nothing to write.
         """
 
+    def _integration_user_groups(self):
+        """A provisioning system's user creates customers (Contact Creation), projects with
+        their tasks and milestones (Project / Administrator), and contracts, rate cards and
+        change-order proposals (Contracts / Finance)."""
+        groups = super()._integration_user_groups()
+        if not self.supports_provisioning:
+            return groups
+        return (
+            groups
+            | self.env.ref("base.group_partner_manager")
+            | self.env.ref("project.group_project_manager")
+            | self.env.ref("q2c_contract.group_q2c_finance")
+        )
+
     def _check_setup(self):
         """A provisioning system needs an integration user with an e-mail (see
         `_crm_check_user`)."""

@@ -46,11 +46,20 @@ class Q2cSystem(models.Model):
                 raise ValidationError(
                     _(
                         "%(user)s, the integration user of %(system)s, needs Expenses: All "
-                        "Approver to pull expenses.",
+                        "Approver to pull expenses: press Grant Missing Rights first.",
                         user=system.user_id.name,
                         system=system.name,
                     )
                 )
+
+    def _integration_user_groups(self):
+        """A Harvest system may pull expenses (Pull Expenses, refused without this group):
+        Expenses / All Approver, declared for every Harvest system so that the box can be
+        ticked once the integration user is created or granted its rights."""
+        groups = super()._integration_user_groups()
+        if self.system_type == "harvest":
+            groups |= self.env.ref("hr_expense.group_hr_expense_user")
+        return groups
 
     def action_harvest_reread_expenses(self):
         """Clear the expense watermark: the next run reads every Harvest expense again (those

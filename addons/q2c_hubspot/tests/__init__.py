@@ -1,4 +1,5 @@
 from . import (
+    test_integration_manager_tour,
     test_malformed_input,
     test_mapping,
     test_provisioning,

@@ -173,8 +173,15 @@ class TestActionsOverRpc(HttpCase):
                 "total_amount_currency": 10.0,
             }
         )
+        without_user = env["q2c.system"].create({"name": "RPC new", "system_type": "generic"})
+        key_wizard = env["q2c.api.key.wizard"].create({"system_id": self.system.id})
         return [
             ("q2c.system", "action_regenerate_inbound_key", self.system, ()),
+            ("q2c.system", "action_create_integration_user", without_user, ()),
+            ("q2c.system", "action_grant_integration_user_groups", self.system, ()),
+            ("q2c.system", "action_open_api_key_wizard", self.system, ()),
+            ("q2c.api.key.wizard", "action_issue", key_wizard, ()),
+            ("q2c.system", "action_revoke_api_keys", self.system, ()),
             ("q2c.system", "action_test_connection", self.system, ()),
             ("q2c.system", "action_open_events", self.system, ()),
             ("q2c.system", "action_harvest_reread_expenses", self.harvest, ()),

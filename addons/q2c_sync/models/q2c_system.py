@@ -171,7 +171,8 @@ class Q2cSystem(models.Model):
         A run under way whose pages are all settled is closed first: when its last two pages
         commit at the same moment, each has read the other as unfinished (a transaction
         sees the database as it was when it began), so neither closed it."""
-        systems = self.search([("pull_enabled", "=", True)])
+        # A system without its integration user has no one to run its pages as.
+        systems = self.search([("pull_enabled", "=", True), ("user_id", "!=", False)])
         now = fields.Datetime.now()
         groups = (
             self.env["q2c.sync.run"]

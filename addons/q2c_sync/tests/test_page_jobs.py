@@ -47,6 +47,13 @@ class TestPageJobs(Q2cSyncCase):
     def test_flags(self):
         self.assertEqual((self.system.supports_pull, self.system.supports_push), (False, True))
 
+    def test_the_cron_starts_no_run_for_a_system_without_integration_user(self):
+        """Its pages would run as no one: a system is saved before its integration user is
+        created (Create Integration User on the form)."""
+        orphan = self._create_system(name="No user yet", user_id=False, pull_enabled=True)
+        self.env["q2c.system"]._cron_pull()
+        self.assertFalse(orphan.sync_run_ids)
+
     def test_a_parser_bug_fails_the_job_and_the_page_says_so(self):
         def parse(system, data):
             return data["no such key"], False
