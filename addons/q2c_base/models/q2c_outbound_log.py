@@ -17,7 +17,7 @@ class Q2cOutboundLog(models.Model):
     duration_ms = fields.Integer("Duration (ms)")
     attempt = fields.Integer(default=1)
     error = fields.Char()
-    correlation_id = fields.Char(index=True)
+    correlation_id = fields.Char("Correlation ID", index=True)
     idempotency_key = fields.Char()
     event_id = fields.Many2one("q2c.event", ondelete="set null", index=True)
 

@@ -3,6 +3,7 @@ from . import (
     test_controller,
     test_hooks,
     test_http_contract,
+    test_job_channel,
     test_malformed_input,
     test_monitoring,
     test_outbound,

@@ -81,8 +81,16 @@ class Q2cIngestedMixin(models.AbstractModel):
     q2c_hold_reason = fields.Char("Hold Reason", copy=False)
     q2c_billed_at = fields.Datetime("Billed At", copy=False, readonly=True)
     q2c_billing_ref = fields.Char("Billing Reference", copy=False, readonly=True)
-    q2c_correction_kind = fields.Selection(CORRECTION_KINDS, copy=False, readonly=True)
-    q2c_fingerprint = fields.Char(copy=False, readonly=True)
+    q2c_correction_kind = fields.Selection(
+        CORRECTION_KINDS, string="Correction", copy=False, readonly=True
+    )
+    q2c_fingerprint = fields.Char(
+        "Content Fingerprint",
+        copy=False,
+        readonly=True,
+        help="A digest of the values mapped from the last delivery: a delivery with the same "
+        "digest is unchanged.",
+    )
     q2c_source_updated_at = fields.Datetime("Updated at Source", copy=False, readonly=True)
 
     _sql_constraints = [

@@ -1,4 +1,4 @@
-from odoo import _, fields, models
+from odoo import _, api, fields, models
 from odoo.addons.q2c_base.exceptions import MappingError, PermanentError, TransientError
 from odoo.addons.queue_job.exception import RetryableJobError
 from odoo.exceptions import AccessError, UserError, ValidationError
@@ -24,7 +24,7 @@ class Q2cSyncPage(models.Model):
         help="Which read of the run the page belongs to: `main` (records updated since the "
         "watermark) or a connector's own (a re-read to find deletions or late approvals).",
     )
-    page_no = fields.Integer(required=True)
+    page_no = fields.Integer("Page", required=True)
     state = fields.Selection(PAGE_STATES, default="queued", required=True, index=True)
     cursor = fields.Char(
         readonly=True,
@@ -49,6 +49,22 @@ class Q2cSyncPage(models.Model):
     _sql_constraints = [
         ("page_uniq", "unique(run_id, stream, page_no)", "A page of a run exists once."),
     ]
+
+    @api.depends("run_id.display_name", "stream", "page_no")
+    @api.depends_context("tz")
+    def _compute_display_name(self):
+        for page in self:
+            if page.stream == MAIN_STREAM:
+                page.display_name = _(
+                    "%(run)s, page %(page)s", run=page.run_id.display_name, page=page.page_no
+                )
+            else:
+                page.display_name = _(
+                    "%(run)s, %(stream)s page %(page)s",
+                    run=page.run_id.display_name,
+                    stream=page.stream,
+                    page=page.page_no,
+                )
 
     def _enqueue(self):
         """Enqueue the page's job as the system's integration user, on its channel; returns
