@@ -22,8 +22,10 @@ class Q2cSyncHold(models.Model):
     company_id = fields.Many2one(related="system_id.company_id", store=True)
     external_id = fields.Char("External ID", required=True)
     reason = fields.Char(required=True)
-    payload = fields.Text(help="The normalised entry as received.")
-    state = fields.Selection(HOLD_STATES, default="held", required=True, index=True)
+    payload = fields.Text("Entry as Received", help="The normalised entry as received.")
+    state = fields.Selection(
+        HOLD_STATES, string="Status", default="held", required=True, index=True
+    )
     exception_id = fields.Many2one("q2c.exception", ondelete="set null")
 
     _sql_constraints = [

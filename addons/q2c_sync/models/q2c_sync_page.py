@@ -25,7 +25,9 @@ class Q2cSyncPage(models.Model):
         "watermark) or a connector's own (a re-read to find deletions or late approvals).",
     )
     page_no = fields.Integer("Page", required=True)
-    state = fields.Selection(PAGE_STATES, default="queued", required=True, index=True)
+    state = fields.Selection(
+        PAGE_STATES, string="Status", default="queued", required=True, index=True
+    )
     cursor = fields.Char(
         readonly=True,
         help="Where this page starts reading, as the previous page's answer said (sources "
@@ -42,8 +44,9 @@ class Q2cSyncPage(models.Model):
         "its answer)."
     )
     listed_ids = fields.Text(
+        "Listed Source IDs",
         help="JSON list of every id the source listed on the page (running timers included), "
-        "kept by streams that reconcile deletions."
+        "kept by streams that reconcile deletions.",
     )
 
     _sql_constraints = [

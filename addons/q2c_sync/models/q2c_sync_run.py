@@ -31,7 +31,9 @@ class Q2cSyncRun(models.Model):
 
     system_id = fields.Many2one("q2c.system", required=True, ondelete="cascade", index=True)
     company_id = fields.Many2one(related="system_id.company_id", store=True)
-    state = fields.Selection(RUN_STATES, default="running", required=True, index=True)
+    state = fields.Selection(
+        RUN_STATES, string="Status", default="running", required=True, index=True
+    )
     started_at = fields.Datetime(required=True, default=fields.Datetime.now)
     finished_at = fields.Datetime()
     updated_since = fields.Datetime(help="Empty: everything (the first run).")
@@ -42,7 +44,7 @@ class Q2cSyncRun(models.Model):
         "besides writing records (records found deleted at the source, checks skipped).",
     )
     page_ids = fields.One2many("q2c.sync.page", "run_id", string="Pages")
-    page_count = fields.Integer(compute="_compute_counts")
+    page_count = fields.Integer("Number of Pages", compute="_compute_counts")
     entry_count = fields.Integer("Entries", compute="_compute_counts")
 
     @api.depends("system_id.name", "started_at")
