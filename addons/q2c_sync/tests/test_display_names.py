@@ -15,17 +15,19 @@ class TestDisplayNames(Q2cSyncCase):
         )
         page = self.env["q2c.sync.page"].create({"run_id": run.id, "page_no": 3})
         extra = self.env["q2c.sync.page"].create(
-            {"run_id": run.id, "page_no": 1, "stream": "deletions"}
+            {"run_id": run.id, "page_no": 1, "stream": "late_approvals"}
         )
         in_utc = run.with_context(tz="UTC")
         self.assertEqual(in_utc.display_name, "Toggl pull 2026-12-06 15:00")
         self.assertEqual(
             run.with_context(tz="America/New_York").display_name, "Toggl pull 2026-12-06 10:00"
         )
+        self.assertEqual(page.stream_label, "Updated records")
+        self.assertEqual(extra.stream_label, "Late approvals")
         self.assertEqual(
             page.with_context(tz="UTC").display_name, "Toggl pull 2026-12-06 15:00, page 3"
         )
         self.assertEqual(
             extra.with_context(tz="UTC").display_name,
-            "Toggl pull 2026-12-06 15:00, deletions page 1",
+            "Toggl pull 2026-12-06 15:00, late approvals page 1",
         )
