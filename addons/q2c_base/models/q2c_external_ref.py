@@ -32,6 +32,16 @@ class Q2cExternalRef(models.Model):
         ),
     ]
 
+    @api.depends("system_id.name", "object_type", "external_id")
+    def _compute_display_name(self):
+        for ref in self:
+            ref.display_name = _(
+                "%(object_type)s %(external_id)s of %(system)s",
+                object_type=ref.object_type,
+                external_id=ref.external_id,
+                system=ref.system_id.name,
+            )
+
     @api.model
     def _find(self, system, object_type, external_id):
         """The record bound to an external id, or None."""

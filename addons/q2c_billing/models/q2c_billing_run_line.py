@@ -102,6 +102,15 @@ class Q2cBillingRunLine(models.Model):
         ("run_contract_uniq", "unique(run_id, contract_id)", "A run bills a contract once."),
     ]
 
+    @api.depends("run_id.name", "contract_id.display_name")
+    def _compute_display_name(self):
+        for line in self:
+            line.display_name = _(
+                "%(run)s: %(contract)s",
+                run=line.run_id.name,
+                contract=line.contract_id.display_name,
+            )
+
     # ------------------------------------------------------------------ claiming
 
     @api.model

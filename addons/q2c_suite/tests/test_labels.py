@@ -3,6 +3,7 @@ import re
 
 from lxml import etree
 
+from odoo.models import BaseModel
 from odoo.tests import TransactionCase, tagged
 
 # The addons whose labels this test reads (issue 13, item 12), and the q2c_base models among
@@ -111,6 +112,23 @@ class TestLabels(TransactionCase):
                 for fault in label_faults(value_label):
                     faults.append(f"{model_name}.{name} = {value!r}: {value_label!r}: {fault}")
         self.assertFalse(faults, "labels that do not read as words:\n" + "\n".join(faults))
+
+    def test_records_have_names(self):
+        """A record of a swept model is named for a person wherever a field points to it:
+        by its name field (`_rec_name`) or its own `_compute_display_name`, never Odoo's
+        fallback `q2c.sync.run,12`."""
+        unnamed = []
+        for model_name in sorted(self.env.registry):
+            model = self.env[model_name]
+            if model._abstract or model._transient:
+                continue
+            if model._original_module not in SWEPT_MODULES and model_name not in SWEPT_BASE_MODELS:
+                continue
+            named = model._rec_name and model._rec_name in model._fields
+            computed = type(model)._compute_display_name is not BaseModel._compute_display_name
+            if not (named or computed):
+                unnamed.append(model_name)
+        self.assertFalse(unnamed, f"models whose records read as model,id: {unnamed}")
 
     def _swept_views(self):
         """The views of the swept addons, and q2c_base's views of the swept models."""
