@@ -44,6 +44,7 @@ TECHNICAL_WORDS = {
     "Pm",
     "Q2C",
     "Q2c",
+    "q2c",
     "Ref",
     "Res",
     "Sla",

@@ -74,7 +74,7 @@ class Q2cIngestedMixin(models.AbstractModel):
         help="When the record was approved (the source's time, else when q2c first saw it "
         "approved). A billing run takes records approved before its cut-off.",
     )
-    q2c_billable = fields.Boolean("Billable (q2c)", default=True)
+    q2c_billable = fields.Boolean("Billable to Customer", default=True)
     q2c_billing_status = fields.Selection(
         BILLING_STATUSES, string="Billing Status", copy=False, index=True
     )
