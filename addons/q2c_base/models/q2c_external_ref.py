@@ -15,7 +15,7 @@ class Q2cExternalRef(models.Model):
     system_id = fields.Many2one("q2c.system", required=True, ondelete="cascade", index=True)
     company_id = fields.Many2one(related="system_id.company_id", store=True)
     object_type = fields.Char(required=True, help="The other system's object type, e.g. Account.")
-    external_id = fields.Char(required=True)
+    external_id = fields.Char("External ID", required=True)
     res_model = fields.Char("Model", required=True, index=True)
     res_id = fields.Many2oneReference("Record ID", model_field="res_model", required=True)
 
@@ -31,6 +31,16 @@ class Q2cExternalRef(models.Model):
             "This record is already bound to another external id of this system.",
         ),
     ]
+
+    @api.depends("system_id.name", "object_type", "external_id")
+    def _compute_display_name(self):
+        for ref in self:
+            ref.display_name = _(
+                "%(object_type)s %(external_id)s of %(system)s",
+                object_type=ref.object_type,
+                external_id=ref.external_id,
+                system=ref.system_id.name,
+            )
 
     @api.model
     def _find(self, system, object_type, external_id):

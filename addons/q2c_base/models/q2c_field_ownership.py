@@ -29,6 +29,15 @@ class Q2cFieldOwnership(models.Model):
         ("field_uniq", "unique(field_id)", "A field has one owner."),
     ]
 
+    @api.depends("field_id.field_description", "model_id.name")
+    def _compute_display_name(self):
+        for rule in self:
+            rule.display_name = _(
+                "%(field)s of %(model)s",
+                field=rule.field_id.field_description,
+                model=rule.model_id.name,
+            )
+
     @api.model
     def _filter_write(self, system, model_name, vals, event=None):
         """Split `vals` into what `system` may write and the fields it may not; refusals

@@ -1,6 +1,6 @@
 from datetime import timedelta
 
-from odoo import api, fields, models
+from odoo import _, api, fields, models
 
 
 class Q2cOutboundLog(models.Model):
@@ -17,9 +17,19 @@ class Q2cOutboundLog(models.Model):
     duration_ms = fields.Integer("Duration (ms)")
     attempt = fields.Integer(default=1)
     error = fields.Char()
-    correlation_id = fields.Char(index=True)
+    correlation_id = fields.Char("Correlation ID", index=True)
     idempotency_key = fields.Char()
     event_id = fields.Many2one("q2c.event", ondelete="set null", index=True)
+
+    @api.depends("system_id.name", "method", "url")
+    def _compute_display_name(self):
+        for log in self:
+            log.display_name = _(
+                "%(system)s: %(method)s %(url)s",
+                system=log.system_id.name,
+                method=log.method,
+                url=log.url,
+            )
 
     @api.model
     def _cron_purge(self):

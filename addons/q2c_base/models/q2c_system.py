@@ -300,7 +300,14 @@ class Q2cSystem(models.Model):
     @api.depends("system_type")
     def _compute_job_channel(self):
         for system in self:
-            system.job_channel = f"root.q2c.{system.system_type}_{system.id or 'new'}"
+            # Known once the system is saved with a type: an unsaved form shows none (it
+            # read `root.q2c.False_new`); an edited system keeps its saved id.
+            record_id = system._origin.id
+            system.job_channel = (
+                f"root.q2c.{system.system_type}_{record_id}"
+                if system.system_type and record_id
+                else False
+            )
 
     @api.constrains("user_id", "company_id")
     def _check_user_company(self):

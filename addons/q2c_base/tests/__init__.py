@@ -7,6 +7,7 @@ from . import (
     test_integration_user,
     test_malformed_input,
     test_monitoring,
+    test_names,
     test_outbound,
     test_processing,
     test_public_url,

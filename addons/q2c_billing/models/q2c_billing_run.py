@@ -60,7 +60,13 @@ class Q2cBillingRun(models.Model):
         "res.company", required=True, default=lambda self: self.env.company, readonly=True
     )
     state = fields.Selection(
-        STATES, default="draft", required=True, readonly=True, copy=False, tracking=True
+        STATES,
+        string="Status",
+        default="draft",
+        required=True,
+        readonly=True,
+        copy=False,
+        tracking=True,
     )
     date_from = fields.Date(string="Period Start", required=True, tracking=True)
     date_to = fields.Date(string="Period End", required=True, tracking=True)
@@ -92,8 +98,12 @@ class Q2cBillingRun(models.Model):
     )
     line_ids = fields.One2many("q2c.billing.run.line", "run_id", string="Results", copy=False)
     # compute_sudo: the totals show on the run to whoever reads it (the Auditor too).
-    invoice_ids = fields.Many2many("account.move", compute="_compute_invoices", compute_sudo=True)
-    invoice_count = fields.Integer(compute="_compute_invoices", compute_sudo=True)
+    invoice_ids = fields.Many2many(
+        "account.move", string="Invoices", compute="_compute_invoices", compute_sudo=True
+    )
+    invoice_count = fields.Integer(
+        "Number of Invoices", compute="_compute_invoices", compute_sudo=True
+    )
     amount_total = fields.Monetary(
         compute="_compute_invoices", string="Invoiced", compute_sudo=True
     )

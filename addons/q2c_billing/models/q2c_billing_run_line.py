@@ -73,12 +73,15 @@ class Q2cBillingRunLine(models.Model):
     date_from = fields.Date(related="run_id.date_from", store=True)
     date_to = fields.Date(related="run_id.date_to", store=True)
     period_key = fields.Char(
+        "Period Held",
         copy=False,
         readonly=True,
         help="The period this result holds for its contract (its first day); empty once "
         "cancelled, or when another run holds the period.",
     )
-    state = fields.Selection(STATES, default="to_do", required=True, readonly=True, index=True)
+    state = fields.Selection(
+        STATES, string="Status", default="to_do", required=True, readonly=True, index=True
+    )
     reason = fields.Text(readonly=True)
     invoice_id = fields.Many2one("account.move", readonly=True, ondelete="set null")
     invoice_state = fields.Selection(related="invoice_id.state", string="Invoice Status")
@@ -98,6 +101,15 @@ class Q2cBillingRunLine(models.Model):
         ),
         ("run_contract_uniq", "unique(run_id, contract_id)", "A run bills a contract once."),
     ]
+
+    @api.depends("run_id.name", "contract_id.display_name")
+    def _compute_display_name(self):
+        for line in self:
+            line.display_name = _(
+                "%(run)s: %(contract)s",
+                run=line.run_id.name,
+                contract=line.contract_id.display_name,
+            )
 
     # ------------------------------------------------------------------ claiming
 

@@ -1,4 +1,4 @@
-from odoo import fields, models
+from odoo import _, api, fields, models
 
 
 class Q2cCapAlert(models.Model):
@@ -35,3 +35,12 @@ class Q2cCapAlert(models.Model):
             "A cap threshold alerts once.",
         ),
     ]
+
+    @api.depends("contract_id.display_name", "threshold")
+    def _compute_display_name(self):
+        for alert in self:
+            alert.display_name = _(
+                "%(contract)s: %(threshold)s%% of the cap",
+                contract=alert.contract_id.display_name,
+                threshold=alert.threshold,
+            )

@@ -89,7 +89,7 @@ class HrExpense(models.Model):
     _q2c_result_id_key = "expense_id"
 
     q2c_approval_state = fields.Selection(
-        string="Approval (q2c)",
+        string="Approval at Source",
         help="The approval at the source system. Imported expenses stay outside Odoo's expense "
         "reports: they are reimbursed where they were entered.",
     )

@@ -74,15 +74,23 @@ class Q2cIngestedMixin(models.AbstractModel):
         help="When the record was approved (the source's time, else when q2c first saw it "
         "approved). A billing run takes records approved before its cut-off.",
     )
-    q2c_billable = fields.Boolean("Billable (q2c)", default=True)
+    q2c_billable = fields.Boolean("Billable to Customer", default=True)
     q2c_billing_status = fields.Selection(
         BILLING_STATUSES, string="Billing Status", copy=False, index=True
     )
     q2c_hold_reason = fields.Char("Hold Reason", copy=False)
     q2c_billed_at = fields.Datetime("Billed At", copy=False, readonly=True)
     q2c_billing_ref = fields.Char("Billing Reference", copy=False, readonly=True)
-    q2c_correction_kind = fields.Selection(CORRECTION_KINDS, copy=False, readonly=True)
-    q2c_fingerprint = fields.Char(copy=False, readonly=True)
+    q2c_correction_kind = fields.Selection(
+        CORRECTION_KINDS, string="Correction", copy=False, readonly=True
+    )
+    q2c_fingerprint = fields.Char(
+        "Content Fingerprint",
+        copy=False,
+        readonly=True,
+        help="A digest of the values mapped from the last delivery: a delivery with the same "
+        "digest is unchanged.",
+    )
     q2c_source_updated_at = fields.Datetime("Updated at Source", copy=False, readonly=True)
 
     _sql_constraints = [

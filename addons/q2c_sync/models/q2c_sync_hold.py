@@ -21,10 +21,14 @@ class Q2cSyncHold(models.Model):
     system_id = fields.Many2one("q2c.system", required=True, ondelete="cascade", index=True)
     kind = fields.Selection([], required=True)
     company_id = fields.Many2one(related="system_id.company_id", store=True)
-    external_id = fields.Char(required=True)
+    external_id = fields.Char("External ID", required=True)
     reason = fields.Char(required=True)
-    payload = fields.Text(help="The normalised entry as received.", groups=PAYLOAD_GROUPS)
-    state = fields.Selection(HOLD_STATES, default="held", required=True, index=True)
+    payload = fields.Text(
+        "Entry as Received", help="The normalised entry as received.", groups=PAYLOAD_GROUPS
+    )
+    state = fields.Selection(
+        HOLD_STATES, string="Status", default="held", required=True, index=True
+    )
     exception_id = fields.Many2one("q2c.exception", ondelete="set null")
 
     _sql_constraints = [
@@ -34,6 +38,17 @@ class Q2cSyncHold(models.Model):
             "An entry of a system is held once.",
         ),
     ]
+
+    @api.depends("kind", "external_id", "system_id.name")
+    def _compute_display_name(self):
+        kinds = dict(self._fields["kind"]._description_selection(self.env))
+        for hold in self:
+            hold.display_name = _(
+                "%(kind)s %(external_id)s from %(system)s",
+                kind=kinds.get(hold.kind, hold.kind),
+                external_id=hold.external_id,
+                system=hold.system_id.name,
+            )
 
     @api.model
     def _hold(self, system, holds, kind):

@@ -1,4 +1,4 @@
-from odoo import _, fields, models
+from odoo import _, api, fields, models
 from odoo.addons.q2c_base.exceptions import MappingError, PermanentError, TransientError
 from odoo.addons.queue_job.exception import RetryableJobError
 from odoo.exceptions import AccessError, UserError, ValidationError
@@ -19,13 +19,17 @@ class Q2cSyncPage(models.Model):
     run_id = fields.Many2one("q2c.sync.run", required=True, ondelete="cascade", index=True)
     system_id = fields.Many2one(related="run_id.system_id", store=True)
     stream = fields.Char(
+        "Stream Key",
         required=True,
         default=MAIN_STREAM,
         help="Which read of the run the page belongs to: `main` (records updated since the "
         "watermark) or a connector's own (a re-read to find deletions or late approvals).",
     )
-    page_no = fields.Integer(required=True)
-    state = fields.Selection(PAGE_STATES, default="queued", required=True, index=True)
+    stream_label = fields.Char("Stream", compute="_compute_stream_label")
+    page_no = fields.Integer("Page", required=True)
+    state = fields.Selection(
+        PAGE_STATES, string="Status", default="queued", required=True, index=True
+    )
     cursor = fields.Char(
         readonly=True,
         help="Where this page starts reading, as the previous page's answer said (sources "
@@ -42,13 +46,40 @@ class Q2cSyncPage(models.Model):
         "its answer)."
     )
     listed_ids = fields.Text(
+        "Listed Source IDs",
         help="JSON list of every id the source listed on the page (running timers included), "
-        "kept by streams that reconcile deletions."
+        "kept by streams that reconcile deletions.",
     )
 
     _sql_constraints = [
         ("page_uniq", "unique(run_id, stream, page_no)", "A page of a run exists once."),
     ]
+
+    @api.depends("stream")
+    def _compute_stream_label(self):
+        """What a person reads for the stream key: the main read is "Updated records", a
+        connector's own stream its key in words ("reconcile" reads "Reconcile")."""
+        for page in self:
+            if page.stream == MAIN_STREAM:
+                page.stream_label = _("Updated records")
+            else:
+                page.stream_label = (page.stream or "").replace("_", " ").capitalize()
+
+    @api.depends("run_id.display_name", "stream", "page_no")
+    @api.depends_context("tz")
+    def _compute_display_name(self):
+        for page in self:
+            if page.stream == MAIN_STREAM:
+                page.display_name = _(
+                    "%(run)s, page %(page)s", run=page.run_id.display_name, page=page.page_no
+                )
+            else:
+                page.display_name = _(
+                    "%(run)s, %(stream)s page %(page)s",
+                    run=page.run_id.display_name,
+                    stream=page.stream_label.lower(),
+                    page=page.page_no,
+                )
 
     def _enqueue(self):
         """Enqueue the page's job as the system's integration user, on its channel; returns

@@ -1,6 +1,7 @@
 import json
 
 from odoo import _, api, fields, models
+from odoo.tools import format_datetime
 
 RUN_STATES = [("running", "Running"), ("done", "Done"), ("partial", "Done with dead pages")]
 PAGE_STATES = [
@@ -17,6 +18,8 @@ MAIN_STREAM = "main"
 # source, not a mass deletion.
 RECONCILE_MAX_SHARE = 0.5
 RECONCILE_MIN_GUARDED = 10
+# How a run's start reads in its name.
+DISPLAY_FORMAT = "yyyy-MM-dd HH:mm"
 
 
 class Q2cSyncRun(models.Model):
@@ -28,7 +31,9 @@ class Q2cSyncRun(models.Model):
 
     system_id = fields.Many2one("q2c.system", required=True, ondelete="cascade", index=True)
     company_id = fields.Many2one(related="system_id.company_id", store=True)
-    state = fields.Selection(RUN_STATES, default="running", required=True, index=True)
+    state = fields.Selection(
+        RUN_STATES, string="Status", default="running", required=True, index=True
+    )
     started_at = fields.Datetime(required=True, default=fields.Datetime.now)
     finished_at = fields.Datetime()
     updated_since = fields.Datetime(help="Empty: everything (the first run).")
@@ -39,8 +44,19 @@ class Q2cSyncRun(models.Model):
         "besides writing records (records found deleted at the source, checks skipped).",
     )
     page_ids = fields.One2many("q2c.sync.page", "run_id", string="Pages")
-    page_count = fields.Integer(compute="_compute_counts")
+    page_count = fields.Integer("Number of Pages", compute="_compute_counts")
     entry_count = fields.Integer("Entries", compute="_compute_counts")
+
+    @api.depends("system_id.name", "started_at")
+    @api.depends_context("tz")
+    def _compute_display_name(self):
+        """Named like "Toggl pull 2026-12-06 10:00": the start in the reader's time zone."""
+        tz = self.env.context.get("tz")
+        for run in self:
+            started = format_datetime(run.env, run.started_at, tz=tz, dt_format=DISPLAY_FORMAT)
+            run.display_name = _(
+                "%(system)s pull %(started)s", system=run.system_id.name, started=started
+            )
 
     @api.depends("page_ids.entry_count")
     def _compute_counts(self):

@@ -1,1 +1,1 @@
-from . import test_page_jobs
+from . import test_display_names, test_page_jobs

@@ -68,11 +68,21 @@ class AccountAnalyticLine(models.Model):
     # already rounded to that currency; values are rounded where amounts are computed
     # (`_q2c_value`). A Monetary here would make every batch insert look up each line's
     # currency.
+    # A rate is not summed when lines are grouped (a sum of rates means nothing): the
+    # group's value is the sum of q2c_bill_amount.
     q2c_rate = fields.Float(
         "Bill Rate",
         digits="Product Price",
         copy=False,
+        aggregator=None,
         help="Resolved from the contract's rate cards at the work date; frozen once billed.",
+    )
+    q2c_bill_amount = fields.Monetary(
+        "Bill Amount",
+        currency_field="q2c_currency_id",
+        compute="_compute_q2c_bill_amount",
+        store=True,
+        help="Hours x bill rate, rounded in the contract currency: what the entry bills.",
     )
     q2c_rate_source = fields.Char("Rate Source", copy=False)
     q2c_billing_status = fields.Selection(
@@ -95,6 +105,13 @@ class AccountAnalyticLine(models.Model):
             "A time entry of a system is imported once: its external id is already used.",
         ),
     ]
+
+    # ------------------------------------------------------------------ computes
+
+    @api.depends("unit_amount", "q2c_rate", "q2c_contract_id.currency_id")
+    def _compute_q2c_bill_amount(self):
+        for line in self:
+            line.q2c_bill_amount = line._q2c_value()
 
     # ------------------------------------------------------------------ guards
 
