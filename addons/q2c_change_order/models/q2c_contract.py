@@ -9,7 +9,9 @@ class Q2cContract(models.Model):
     _inherit = "q2c.contract"
 
     change_order_ids = fields.One2many("q2c.change.order", "contract_id", string="Change Orders")
-    change_order_count = fields.Integer(compute="_compute_change_order_stats")
+    change_order_count = fields.Integer(
+        string="Change Order Count", compute="_compute_change_order_stats"
+    )
     pending_change_amount = fields.Monetary(
         string="Pending Changes",
         compute="_compute_change_order_stats",
@@ -51,3 +53,20 @@ class Q2cContract(models.Model):
         action["domain"] = [("contract_id", "=", self.id)]
         action["context"] = {"default_contract_id": self.id}
         return action
+
+    def action_new_change_order(self):
+        """A new change order on this contract, in a form (the button on the contract)."""
+        self.ensure_one()
+        self._check_takes_change_orders(active_only=True)
+        return {
+            "type": "ir.actions.act_window",
+            "name": _("New Change Order"),
+            "res_model": "q2c.change.order",
+            "view_mode": "form",
+            "views": [(False, "form")],
+            "target": "current",
+            "context": {
+                "default_contract_id": self.id,
+                "default_project_id": self.project_ids[:1].id,
+            },
+        }
