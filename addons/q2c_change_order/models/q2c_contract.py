@@ -15,7 +15,8 @@ class Q2cContract(models.Model):
     pending_change_amount = fields.Monetary(
         string="Pending Changes",
         compute="_compute_change_order_stats",
-        help="Submitted, not yet approved change orders (exposure); not in the contract value.",
+        help="What submitted, not yet approved change orders would add to the contract value "
+        "(exposure; a cap change is not value); not in the contract value.",
     )
 
     @api.depends("change_order_ids.state", "change_order_ids.amount_total")
@@ -24,7 +25,14 @@ class Q2cContract(models.Model):
             orders = contract.change_order_ids
             contract.change_order_count = len(orders)
             pending = orders.filtered(lambda o: o.state in PENDING_STATES)
-            contract.pending_change_amount = sum(pending.mapped("amount_total"))
+            contract.pending_change_amount = contract.currency_id.round(
+                sum(
+                    group["total"]
+                    for order in pending
+                    for group in order._effect_groups(approved=False)
+                    if group["target"] != "nte_cap"
+                )
+            )
 
     def _check_takes_change_orders(self, active_only=False):
         """A closed contract takes no change orders; submitting needs a signed one."""

@@ -14,6 +14,23 @@ class TestChangeOrderScreens(Q2cChangeOrderCase):
         self.assertEqual(action["context"]["default_contract_id"], self.contract.id)
         self.assertEqual(action["context"]["default_project_id"], self.project.id)
 
+    def test_pending_changes_are_value_changes(self):
+        """A pending cap increase is exposure on the cap, not on the contract value."""
+        project = self._create_project("T&M (test)", self.pm_user)
+        contract = self._create_contract(
+            nte_original_amount=50000.00, project_ids=[Command.set(project.ids)]
+        )
+        contract.action_activate()
+        order = self._create_change_order(
+            [
+                {"target": "nte_cap", "unit_price": 5000.00},
+                {"target": "contract_value", "unit_price": 1200.00},
+            ],
+            contract=contract,
+        )
+        order.with_user(self.pm_user).action_submit()
+        self.assertAmount(contract.pending_change_amount, 1200.00)
+
     def test_back_to_draft_not_offered_once_changes_are_approved(self):
         as_finance = self.contract.with_user(self.finance_user)
         self.assertTrue(as_finance.can_reset_to_draft)
