@@ -30,8 +30,10 @@ class TestMilestoneAcceptanceWizard(Q2cContractCase):
         self.assertEqual(action["res_model"], "q2c.milestone.acceptance")
         wizard_env = self.env["q2c.milestone.acceptance"].with_user(user or self.pm_user)
         # The file name comes with the upload in the browser; Form cannot set an invisible field.
-        context = dict(action["context"], default_evidence_name=evidence and "acceptance.pdf")
-        with Form(wizard_env.with_context(context)) as form:
+        wizard_env = wizard_env.with_context(
+            **action["context"], default_evidence_name=evidence and "acceptance.pdf"
+        )
+        with Form(wizard_env) as form:
             form.client_approver = approver
             form.accepted_date = day
             form.accepted_share = share
