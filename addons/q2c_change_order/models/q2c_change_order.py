@@ -122,7 +122,13 @@ class Q2cChangeOrder(models.Model):
     user_id = fields.Many2one("res.users", string="Requested By", default=lambda s: s.env.user)
     date = fields.Date(string="Requested On", required=True, default=fields.Date.context_today)
     state = fields.Selection(
-        STATES, default="draft", required=True, readonly=True, copy=False, tracking=True
+        STATES,
+        default="draft",
+        required=True,
+        readonly=True,
+        copy=False,
+        tracking=True,
+        group_expand="_expand_states",
     )
     line_ids = fields.One2many("q2c.change.order.line", "change_order_id", copy=True)
     ohp_percent = fields.Float(string="OH&P (%)", digits=(5, 4), tracking=True)
@@ -329,6 +335,12 @@ class Q2cChangeOrder(models.Model):
         mine = pending.filtered(lambda o: o._can("approve"))
         operator = "in" if (operator == "=") == value else "not in"
         return [("id", operator, mine.ids)]
+
+    def _expand_states(self, states, domain):
+        """Grouped by state (the kanban), columns come in lifecycle order; the main path
+        (draft, submitted, approved) shows even when empty, the side states when used."""
+        main = ("draft", *PENDING_STATES, TRANSITIONS["approve"].target)
+        return [state for state, _label in STATES if state in main or state in states]
 
     # ------------------------------------------------------------------ CRUD
 

@@ -31,6 +31,17 @@ class TestChangeOrderScreens(Q2cChangeOrderCase):
         order.with_user(self.pm_user).action_submit()
         self.assertAmount(contract.pending_change_amount, 1200.00)
 
+    def test_kanban_columns_in_lifecycle_order(self):
+        rejected = self._sov_addition(100.00, title="Rejected")
+        rejected.with_user(self.pm_user).action_submit()
+        rejected.with_user(self.pm_user).action_reject("Too dear")
+        self._submit_and_approve(self._sov_addition(200.00, title="Approved"))
+        domain = [("contract_id", "=", self.contract.id)]
+        groups = self.ChangeOrder.read_group(domain, ["state"], ["state"])
+        self.assertEqual(
+            [group["state"] for group in groups], ["draft", "submitted", "approved", "rejected"]
+        )
+
     def test_back_to_draft_not_offered_once_changes_are_approved(self):
         as_finance = self.contract.with_user(self.finance_user)
         self.assertTrue(as_finance.can_reset_to_draft)
