@@ -21,6 +21,9 @@
     "demo": [
         "demo/q2c_change_order_demo.xml",
     ],
+    "assets": {
+        "web.assets_tests": ["q2c_change_order/static/tests/tours/*.js"],
+    },
     "development_status": "Alpha",
     "maintainers": ["q2c"],
     "installable": True,

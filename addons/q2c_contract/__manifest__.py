@@ -17,6 +17,7 @@
         "security/ir.model.access.csv",
         "data/ir_sequence_data.xml",
         "data/ir_cron_data.xml",
+        "wizards/q2c_milestone_acceptance_views.xml",
         "views/q2c_contract_views.xml",
         "views/q2c_rate_card_views.xml",
         "views/q2c_contract_milestone_views.xml",

@@ -3,16 +3,16 @@ from markupsafe import Markup, escape
 from odoo import Command, _, api, fields, models
 from odoo.addons.q2c_contract.workflow import Transition, check_table
 from odoo.exceptions import AccessError, UserError, ValidationError
-from odoo.osv import expression
 
 FINANCE = "q2c_contract.group_q2c_finance"
+# In lifecycle order (the kanban columns and the status bar follow it).
 STATES = [
     ("draft", "Draft"),
     ("submitted", "Submitted"),
     ("approved", "Approved"),
     ("rejected", "Rejected"),
-    ("void", "Void"),
     ("superseded", "Superseded"),
+    ("void", "Void"),
 ]
 # The change order's state machine (billing-domain.md 3.2); rights are `_user_may`'s.
 TRANSITIONS = check_table(
@@ -122,7 +122,13 @@ class Q2cChangeOrder(models.Model):
     user_id = fields.Many2one("res.users", string="Requested By", default=lambda s: s.env.user)
     date = fields.Date(string="Requested On", required=True, default=fields.Date.context_today)
     state = fields.Selection(
-        STATES, default="draft", required=True, readonly=True, copy=False, tracking=True
+        STATES,
+        default="draft",
+        required=True,
+        readonly=True,
+        copy=False,
+        tracking=True,
+        group_expand="_expand_states",
     )
     line_ids = fields.One2many("q2c.change.order.line", "change_order_id", copy=True)
     ohp_percent = fields.Float(string="OH&P (%)", digits=(5, 4), tracking=True)
@@ -135,36 +141,56 @@ class Q2cChangeOrder(models.Model):
         string="Requested", compute="_compute_amounts", store=True, tracking=True
     )
     cost_total = fields.Monetary(string="Estimated Cost", compute="_compute_amounts", store=True)
-    approved_amount = fields.Monetary(string="Approved", compute="_compute_amounts", store=True)
-    approved_cost = fields.Monetary(compute="_compute_amounts", store=True)
-    is_partially_approved = fields.Boolean(compute="_compute_amounts", store=True)
+    approved_amount = fields.Monetary(
+        string="Approved",
+        compute="_compute_amounts",
+        store=True,
+        help="What approving the change order as its lines are decided would add; it is the "
+        "approved amount once the change order is approved.",
+    )
+    approved_cost = fields.Monetary(
+        string="Approved Estimated Cost", compute="_compute_amounts", store=True
+    )
+    is_partially_approved = fields.Boolean(
+        string="Partially Approved", compute="_compute_amounts", store=True
+    )
 
-    previous_revision_id = fields.Many2one("q2c.change.order", readonly=True, copy=False)
-    superseded_by_id = fields.Many2one("q2c.change.order", readonly=True, copy=False)
-    has_newer_revision = fields.Boolean(readonly=True, copy=False)
+    previous_revision_id = fields.Many2one(
+        "q2c.change.order", string="Previous Revision", readonly=True, copy=False
+    )
+    superseded_by_id = fields.Many2one(
+        "q2c.change.order", string="Superseded By", readonly=True, copy=False
+    )
+    has_newer_revision = fields.Boolean(string="Has a Newer Revision", readonly=True, copy=False)
     revision_ids = fields.One2many(
         "q2c.change.order", compute="_compute_revision_ids", string="Revisions"
     )
-    submitted_by_id = fields.Many2one("res.users", readonly=True, copy=False)
-    submitted_on = fields.Datetime(readonly=True, copy=False)
-    finance_approval_required = fields.Boolean(readonly=True, copy=False)
+    submitted_by_id = fields.Many2one(
+        "res.users", string="Submitted By", readonly=True, copy=False
+    )
+    submitted_on = fields.Datetime(string="Submitted On", readonly=True, copy=False)
+    finance_approval_required = fields.Boolean(
+        string="Finance Approval Required", readonly=True, copy=False
+    )
     pm_approved_by_id = fields.Many2one(
         "res.users", string="Approved by PM", readonly=True, copy=False
     )
-    pm_approved_on = fields.Datetime(readonly=True, copy=False)
+    pm_approved_on = fields.Datetime(string="Approved by PM On", readonly=True, copy=False)
     finance_approved_by_id = fields.Many2one(
         "res.users", string="Approved by Finance", readonly=True, copy=False
     )
-    finance_approved_on = fields.Datetime(readonly=True, copy=False)
-    date_approved = fields.Date(readonly=True, copy=False, tracking=True)
+    finance_approved_on = fields.Datetime(
+        string="Approved by Finance On", readonly=True, copy=False
+    )
+    date_approved = fields.Date(string="Approved On", readonly=True, copy=False, tracking=True)
     decision_reason = fields.Text(string="Reason", readonly=True, copy=False)
     approval_document = fields.Binary(
         string="Signed Change Order", attachment=True, copy=False, help="e.g. the signed G701."
     )
-    approval_document_name = fields.Char(copy=False)
+    approval_document_name = fields.Char(string="Signed Change Order File Name", copy=False)
 
-    effects_applied = fields.Boolean(readonly=True, copy=False)
-    effects_reversed = fields.Boolean(readonly=True, copy=False)
+    effects_applied = fields.Boolean(string="Applied to the Contract", readonly=True, copy=False)
+    effects_reversed = fields.Boolean(string="Reversed by a Void", readonly=True, copy=False)
     change_entry_ids = fields.One2many(
         "q2c.contract.change.entry", "change_order_id", string="Effects", readonly=True
     )
@@ -183,6 +209,7 @@ class Q2cChangeOrder(models.Model):
         context={"active_test": False},
     )
     billed_amount = fields.Monetary(
+        string="Billed",
         readonly=True,
         copy=False,
         help="Billed under this change order; kept by billing. A billed change is not voided.",
@@ -194,7 +221,9 @@ class Q2cChangeOrder(models.Model):
     can_revise = fields.Boolean(compute="_compute_permissions")
     can_void = fields.Boolean(compute="_compute_permissions")
     waiting_my_approval = fields.Boolean(
-        compute="_compute_waiting_my_approval", search="_search_waiting_my_approval"
+        string="Waiting for My Approval",
+        compute="_compute_waiting_my_approval",
+        search="_search_waiting_my_approval",
     )
 
     _sql_constraints = [
@@ -265,7 +294,14 @@ class Q2cChangeOrder(models.Model):
         )
 
     @api.depends_context("uid")
-    @api.depends("state", "pm_approved_by_id", "finance_approved_by_id", "has_newer_revision")
+    @api.depends(
+        "state",
+        "pm_approved_by_id",
+        "finance_approved_by_id",
+        "has_newer_revision",
+        "user_id",
+        "submitted_by_id",
+    )
     def _compute_permissions(self):
         for order in self:
             order.can_submit = order._can("submit")
@@ -275,7 +311,14 @@ class Q2cChangeOrder(models.Model):
             order.can_void = order._can("void")
 
     @api.depends_context("uid")
-    @api.depends("state", "pm_approved_by_id", "finance_approved_by_id", "has_newer_revision")
+    @api.depends(
+        "state",
+        "pm_approved_by_id",
+        "finance_approved_by_id",
+        "has_newer_revision",
+        "user_id",
+        "submitted_by_id",
+    )
     def _compute_waiting_my_approval(self):
         for order in self:
             order.waiting_my_approval = order._can("approve")
@@ -283,24 +326,21 @@ class Q2cChangeOrder(models.Model):
     def _search_waiting_my_approval(self, operator, value):
         if operator not in ("=", "!=") or not isinstance(value, bool):
             raise UserError(_("Unsupported search on 'waiting for my approval'."))
-        user = self.env.user
-        as_manager = [("project_id.user_id", "=", user.id), ("pm_approved_by_id", "=", False)]
-        as_finance = expression.FALSE_DOMAIN
-        if user.has_group(FINANCE):
-            as_finance = [
-                ("finance_approval_required", "=", True),
-                ("finance_approved_by_id", "=", False),
-                ("pm_approved_by_id", "!=", user.id),
-            ]
-        domain = expression.AND(
-            [
-                [("state", "in", PENDING_STATES), ("has_newer_revision", "=", False)],
-                expression.OR([as_manager, as_finance]),
-            ]
+        # Who may approve depends on the project, the contract, the requester and the company
+        # setting: `_approval_role` decides on the few pending orders rather than a domain
+        # that would restate it.
+        pending = self.search(
+            [("state", "in", PENDING_STATES), ("has_newer_revision", "=", False)]
         )
-        if (operator == "=") != value:
-            return ["!", *expression.normalize_domain(domain)]
-        return domain
+        mine = pending.filtered(lambda o: o._can("approve"))
+        operator = "in" if (operator == "=") == value else "not in"
+        return [("id", operator, mine.ids)]
+
+    def _expand_states(self, states, domain):
+        """Grouped by state (the kanban), columns come in lifecycle order; the main path
+        (draft, submitted, approved) shows even when empty, the side states when used."""
+        main = ("draft", *PENDING_STATES, TRANSITIONS["approve"].target)
+        return [state for state, _label in STATES if state in main or state in states]
 
     # ------------------------------------------------------------------ CRUD
 
@@ -407,7 +447,10 @@ class Q2cChangeOrder(models.Model):
         """The approval `user` may give now: 'project_manager', 'finance' or False.
 
         The project's manager approves every change order; above the company's threshold a
-        Finance user approves as well, and that must be another person (four eyes).
+        Finance user approves as well, and that must be another person (four eyes). With the
+        company's segregation of duties, whoever requested or submitted the change order gives
+        no approval; when that is the project manager, the contract manager or a Finance user
+        gives the project manager's approval in their place.
         Superuser mode (data loading, scripts) is trusted as Odoo's own access checks are.
         """
         self.ensure_one()
@@ -415,7 +458,11 @@ class Q2cChangeOrder(models.Model):
             if not self.pm_approved_by_id:
                 return "project_manager"
             return "finance" if self._finance_approval_pending() else False
-        if not self.pm_approved_by_id and self._is_project_manager(user):
+        if self._segregated_from(user):
+            return False
+        if not self.pm_approved_by_id and (
+            self._is_project_manager(user) or self._stands_in_for_project_manager(user)
+        ):
             return "project_manager"
         if (
             self._finance_approval_pending()
@@ -424,6 +471,27 @@ class Q2cChangeOrder(models.Model):
         ):
             return "finance"
         return False
+
+    def _segregation_of_duties(self):
+        return self.company_id.q2c_co_segregation_of_duties
+
+    def _requesters(self):
+        """Who asked for this change: the requester and the person who submitted it."""
+        return self.user_id | self.submitted_by_id
+
+    def _segregated_from(self, user):
+        """Whether segregation of duties keeps `user` from approving: they asked for it."""
+        self.ensure_one()
+        return self._segregation_of_duties() and user in self._requesters()
+
+    def _stands_in_for_project_manager(self, user):
+        """Under segregation of duties, a project manager who asked for the change does not
+        approve it: the contract manager or Finance gives that approval instead."""
+        self.ensure_one()
+        manager = self.project_id.user_id
+        if not (self._segregation_of_duties() and manager and manager in self._requesters()):
+            return False
+        return user == self.contract_id.user_id or user.has_group(FINANCE)
 
     def _finance_approval_pending(self):
         return self.finance_approval_required and not self.finance_approved_by_id
@@ -443,11 +511,27 @@ class Q2cChangeOrder(models.Model):
     def _missing_approvals_message(self):
         self.ensure_one()
         parts = []
-        if not self.pm_approved_by_id:
+        manager = self.project_id.user_id
+        if (
+            not self.pm_approved_by_id
+            and self._segregation_of_duties()
+            and (manager in self._requesters())
+        ):
+            parts.append(
+                _(
+                    "the approval of %(contract_manager)s (contract manager) or of Finance, "
+                    "as %(manager)s, manager of project %(project)s, asked for it "
+                    "(segregation of duties)",
+                    contract_manager=self.contract_id.user_id.name or _("(no contract manager)"),
+                    manager=manager.name,
+                    project=self.project_id.display_name,
+                )
+            )
+        elif not self.pm_approved_by_id:
             parts.append(
                 _(
                     "the approval of %(manager)s, manager of project %(project)s",
-                    manager=self.project_id.user_id.name or _("(no manager)"),
+                    manager=manager.name or _("(no manager)"),
                     project=self.project_id.display_name,
                 )
             )
@@ -555,6 +639,39 @@ class Q2cChangeOrder(models.Model):
                 )
         if any(line.currency_id.is_zero(line.amount) for line in self.line_ids):
             raise ValidationError(_("A line of %s has no amount.", self.display_name))
+        self._check_fee_changes_billable()
+
+    def _check_fee_changes_billable(self):
+        """On a fixed-fee contract only milestones are billed, so a fee increase becomes a new
+        milestone (billing-domain.md 1.3 and 3.4: the fee delta goes to a new milestone):
+        raising the contract value alone would add value that no milestone ever bills. A
+        fee reduction stays a contract value change; the contract then warns that its
+        milestones exceed its value until an unbilled milestone is lowered."""
+        self.ensure_one()
+        if self.billing_model != "fixed_fee":
+            return
+        currency = self.currency_id
+        for group in self._effect_groups(approved=False):
+            sign = currency.compare_amounts(group["total"], 0.0)
+            if group["target"] == "contract_value" and sign > 0:
+                raise ValidationError(
+                    _(
+                        "%(order)s raises the fee of fixed-fee contract %(contract)s by "
+                        "%(amount)s: put it on a new milestone (change the lines to 'New "
+                        "milestone'), so that the added fee is billed.",
+                        order=self.display_name,
+                        contract=self.contract_id.display_name,
+                        amount=self.contract_id._fmt(group["total"]),
+                    )
+                )
+            if group["target"] == "milestone" and sign <= 0:
+                raise ValidationError(
+                    _(
+                        "%(order)s: a new milestone needs a positive amount; a fee reduction "
+                        "changes the contract value (change the lines to 'Contract value').",
+                        order=self.display_name,
+                    )
+                )
 
     def _check_decidable(self, action):
         """`action` ("approve" or "reject") may be taken now on this revision and contract."""
@@ -614,6 +731,15 @@ class Q2cChangeOrder(models.Model):
             order.check_access("write")
             order._check_decidable("approve")
             role = order._approval_role(self.env.user)
+            if not role and order._segregated_from(self.env.user):
+                raise AccessError(
+                    _(
+                        "You asked for %(order)s: with segregation of duties, another person "
+                        "approves it (it needs %(missing)s).",
+                        order=order.display_name,
+                        missing=order._missing_approvals_message(),
+                    )
+                )
             if not role:
                 raise AccessError(
                     _(
@@ -764,9 +890,16 @@ class Q2cChangeOrder(models.Model):
         action = self.env["ir.actions.act_window"]._for_xml_id(
             "q2c_change_order.q2c_change_order_reason_action"
         )
+        reason_action = self.env.context.get("q2c_reason_action", "reject")
+        titles = {
+            "reject": _("Reject %s", self.display_name),
+            "void": _("Void %s", self.display_name),
+            "revise": _("New Revision of %s", self.display_name),
+        }
+        action["name"] = titles.get(reason_action, action["name"])
         action["context"] = {
             "default_change_order_id": self.id,
-            "default_action": self.env.context.get("q2c_reason_action", "reject"),
+            "default_action": reason_action,
         }
         return action
 

@@ -9,11 +9,14 @@ class Q2cContract(models.Model):
     _inherit = "q2c.contract"
 
     change_order_ids = fields.One2many("q2c.change.order", "contract_id", string="Change Orders")
-    change_order_count = fields.Integer(compute="_compute_change_order_stats")
+    change_order_count = fields.Integer(
+        string="Change Order Count", compute="_compute_change_order_stats"
+    )
     pending_change_amount = fields.Monetary(
         string="Pending Changes",
         compute="_compute_change_order_stats",
-        help="Submitted, not yet approved change orders (exposure); not in the contract value.",
+        help="What submitted, not yet approved change orders would add to the contract value "
+        "(exposure; a cap change is not value); not in the contract value.",
     )
 
     @api.depends("change_order_ids.state", "change_order_ids.amount_total")
@@ -22,7 +25,14 @@ class Q2cContract(models.Model):
             orders = contract.change_order_ids
             contract.change_order_count = len(orders)
             pending = orders.filtered(lambda o: o.state in PENDING_STATES)
-            contract.pending_change_amount = sum(pending.mapped("amount_total"))
+            contract.pending_change_amount = contract.currency_id.round(
+                sum(
+                    group["total"]
+                    for order in pending
+                    for group in order._effect_groups(approved=False)
+                    if group["target"] != "nte_cap"
+                )
+            )
 
     def _check_takes_change_orders(self, active_only=False):
         """A closed contract takes no change orders; submitting needs a signed one."""
@@ -51,3 +61,20 @@ class Q2cContract(models.Model):
         action["domain"] = [("contract_id", "=", self.id)]
         action["context"] = {"default_contract_id": self.id}
         return action
+
+    def action_new_change_order(self):
+        """A new change order on this contract, in a form (the button on the contract)."""
+        self.ensure_one()
+        self._check_takes_change_orders(active_only=True)
+        return {
+            "type": "ir.actions.act_window",
+            "name": _("New Change Order"),
+            "res_model": "q2c.change.order",
+            "view_mode": "form",
+            "views": [(False, "form")],
+            "target": "current",
+            "context": {
+                "default_contract_id": self.id,
+                "default_project_id": self.project_ids[:1].id,
+            },
+        }

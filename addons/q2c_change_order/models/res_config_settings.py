@@ -12,3 +12,6 @@ class ResConfigSettings(models.TransientModel):
         currency_field="q2c_company_currency_id",
         readonly=False,
     )
+    q2c_co_segregation_of_duties = fields.Boolean(
+        related="company_id.q2c_co_segregation_of_duties", readonly=False
+    )

@@ -19,6 +19,9 @@ class Q2cChangeOrderCase(Q2cContractCase):
     def setUpClass(cls):
         super().setUpClass()
         cls.company.q2c_co_finance_threshold = 0.0
+        # The approval rules without segregation of duties; test_change_order_segregation
+        # turns it on.
+        cls.company.q2c_co_segregation_of_duties = False
         cls.project.q2c_revenue_budget = 1000000.00
         cls.project.q2c_cost_budget = 880000.00
         cls.contract = cls._create_progress_contract(K900_SOV, name="K-900")

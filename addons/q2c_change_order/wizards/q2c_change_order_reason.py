@@ -1,4 +1,4 @@
-from odoo import fields, models
+from odoo import _, api, fields, models
 
 ACTIONS = [("reject", "Reject"), ("void", "Void"), ("revise", "Revise")]
 
@@ -10,9 +10,21 @@ class Q2cChangeOrderReason(models.TransientModel):
     _name = "q2c.change.order.reason"
     _description = "Change Order Decision Reason"
 
-    change_order_id = fields.Many2one("q2c.change.order", required=True, ondelete="cascade")
-    action = fields.Selection(ACTIONS, required=True, default="reject")
-    reason = fields.Text()
+    change_order_id = fields.Many2one(
+        "q2c.change.order", string="Change Order", required=True, ondelete="cascade"
+    )
+    action = fields.Selection(ACTIONS, string="Decision", required=True, default="reject")
+    reason = fields.Text(string="Reason")
+
+    @api.depends("change_order_id", "action")
+    def _compute_display_name(self):
+        labels = dict(ACTIONS)
+        for wizard in self:
+            wizard.display_name = _(
+                "%(action)s %(order)s",
+                action=labels.get(wizard.action, ""),
+                order=wizard.change_order_id.display_name or "",
+            )
 
     def action_confirm(self):
         self.ensure_one()

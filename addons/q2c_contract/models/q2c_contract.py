@@ -220,7 +220,15 @@ class Q2cContract(models.Model):
     milestone_ids = fields.One2many(
         "q2c.contract.milestone", "contract_id", string="Milestones", copy=True
     )
-    milestone_total = fields.Monetary(compute="_compute_milestone_total")
+    milestone_total = fields.Monetary(
+        string="Milestones Total", compute="_compute_milestone_total"
+    )
+    milestone_gap = fields.Monetary(
+        string="Value Not on a Milestone",
+        compute="_compute_milestone_total",
+        help="Contract value minus the milestones' total: what no milestone bills (negative "
+        "when the milestones promise more than the contract is worth).",
+    )
 
     # Retainer (prepaid drawdown, billing-domain.md 1.4).
     retainer_amount = fields.Monetary(string="Retainer per Period")
@@ -299,11 +307,15 @@ class Q2cContract(models.Model):
                 or currency.compare_amounts(contract.current_value, contract.nte_amount) > 0
             )
 
-    @api.depends("milestone_ids.amount")
+    @api.depends("milestone_ids.amount", "current_value", "billing_model")
     def _compute_milestone_total(self):
         for contract in self:
-            contract.milestone_total = contract.currency_id.round(
-                sum(contract.milestone_ids.mapped("amount"))
+            currency = contract.currency_id
+            contract.milestone_total = currency.round(sum(contract.milestone_ids.mapped("amount")))
+            contract.milestone_gap = (
+                currency.round(contract.current_value - contract.milestone_total)
+                if contract.billing_model == "fixed_fee"
+                else 0.0
             )
 
     @api.depends("retainer_bucket_ids.balance")
@@ -322,14 +334,16 @@ class Q2cContract(models.Model):
             )
 
     @api.depends_context("uid")
-    @api.depends("state")
+    @api.depends("state", "change_entry_ids")
     def _compute_allowed_actions(self):
         for contract in self:
             contract.can_activate = contract._transition_allowed("activate")
             contract.can_hold = contract._transition_allowed("hold")
             contract.can_resume = contract._transition_allowed("resume")
             contract.can_close = contract._transition_allowed("close")
-            contract.can_reset_to_draft = contract._transition_allowed("reset_to_draft")
+            contract.can_reset_to_draft = (
+                contract._transition_allowed("reset_to_draft") and not contract.change_entry_ids
+            )
 
     # ------------------------------------------------------------------ constraints
 

@@ -45,7 +45,28 @@ class Q2cContractChangeEntry(models.Model):
     reversed_entry_id = fields.Many2one(
         "q2c.contract.change.entry", string="Reverses", ondelete="restrict", readonly=True
     )
-    is_reversal = fields.Boolean(readonly=True)
+    is_reversal = fields.Boolean(string="Reversal", readonly=True)
+    change_label = fields.Char(
+        string="Change",
+        compute="_compute_change_label",
+        help="What the entry changed: the contract value, a schedule-of-values line, a new "
+        "milestone, the cap or a budget.",
+    )
+
+    @api.depends("kind", "sov_line_id", "is_reversal")
+    def _compute_change_label(self):
+        for entry in self:
+            label = entry._change_label()
+            entry.change_label = _("Reversal: %s", label) if entry.is_reversal else label
+
+    def _change_label(self):
+        """The kind of change as a person reads it; a value entry on a schedule-of-values
+        line moves the contract value through that line. Overridden where the entry's
+        origin says more (a change order's new line or milestone)."""
+        self.ensure_one()
+        if self.kind == "value" and self.sov_line_id:
+            return _("Schedule-of-values line")
+        return dict(self._fields["kind"]._description_selection(self.env)).get(self.kind, "")
 
     @api.model_create_multi
     def create(self, vals_list):

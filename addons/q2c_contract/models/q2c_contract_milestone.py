@@ -7,12 +7,13 @@ from odoo.tools import float_compare
 from ..money import percent_of
 from ..workflow import Transition, check_table
 
+# In lifecycle order (a rejected milestone is submitted again).
 ACCEPTANCE_STATES = [
     ("pending", "Pending"),
     ("submitted", "Submitted"),
+    ("rejected", "Rejected"),
     ("partially_accepted", "Partially Accepted"),
     ("accepted", "Accepted"),
-    ("rejected", "Rejected"),
     ("billed", "Billed"),
 ]
 # The acceptance state machine. An acceptance at 100% leads to "accepted", below it to
@@ -75,17 +76,19 @@ class Q2cContractMilestone(models.Model):
     state = fields.Selection(
         ACCEPTANCE_STATES, default="pending", required=True, tracking=True, copy=False
     )
-    submitted_date = fields.Date(tracking=True, copy=False)
-    accepted_date = fields.Date(tracking=True, copy=False)
+    submitted_date = fields.Date(string="Submitted On", tracking=True, copy=False)
+    accepted_date = fields.Date(string="Accepted On", tracking=True, copy=False)
     accepted_share = fields.Float(
         string="Accepted (%)", digits=(7, 4), tracking=True, copy=False, default=100.0
     )
     client_approver = fields.Char(
         string="Accepted By", tracking=True, copy=False, help="The client's approver."
     )
-    acceptance_recorded_by_id = fields.Many2one("res.users", readonly=True, copy=False)
-    acceptance_evidence = fields.Binary(attachment=True, copy=False)
-    acceptance_evidence_name = fields.Char(copy=False)
+    acceptance_recorded_by_id = fields.Many2one(
+        "res.users", string="Recorded By", readonly=True, copy=False
+    )
+    acceptance_evidence = fields.Binary(string="Evidence", attachment=True, copy=False)
+    acceptance_evidence_name = fields.Char(string="Evidence File Name", copy=False)
     deemed = fields.Boolean(
         string="Deemed Accepted", readonly=True, copy=False, help="Accepted by the time window."
     )
@@ -250,6 +253,22 @@ class Q2cContractMilestone(models.Model):
         )
         if full and self.project_milestone_id and not self.project_milestone_id.is_reached:
             self.project_milestone_id.is_reached = True
+
+    def action_open_acceptance_wizard(self):
+        """Ask who accepted, when, what share and on what evidence; the wizard then calls
+        `_accept`."""
+        self.ensure_one()
+        self._check_transition("accept")
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "q2c_contract.q2c_milestone_acceptance_action"
+        )
+        share = self.accepted_share if self.state == "partially_accepted" else 100.0
+        action["context"] = {
+            "default_milestone_id": self.id,
+            "default_accepted_share": share,
+            "default_client_approver": self.client_approver or False,
+        }
+        return action
 
     def action_reject(self):
         self._check_transition("reject")

@@ -21,6 +21,17 @@ class Q2cRateOverride(models.Model):
         help="Empty: the override applies to every project of the contract.",
     )
 
+    @api.depends("contract_id", "employee_id", "role_id", "rate", "date_from")
+    def _compute_display_name(self):
+        for override in self:
+            override.display_name = _(
+                "%(contract)s: %(key)s at %(rate)s from %(date)s",
+                contract=override.contract_id.code or override.contract_id.name or "",
+                key=override._rate_key_label(),
+                rate=override.contract_id._fmt(override.rate),
+                date=override.date_from or "",
+            )
+
     def _key_domain(self):
         return [
             *super()._key_domain(),

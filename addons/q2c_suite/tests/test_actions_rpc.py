@@ -132,6 +132,9 @@ class TestActionsOverRpc(HttpCase):
         )
         for order in (approved, rejected, asked):
             order.action_submit()
+        acceptance = env["q2c.milestone.acceptance"].create(
+            {"milestone_id": milestone.id, "client_approver": "RPC client", "accepted_share": 50}
+        )
         reason = env["q2c.change.order.reason"].create(
             {"change_order_id": asked.id, "action": "reject", "reason": "Too dear"}
         )
@@ -200,9 +203,12 @@ class TestActionsOverRpc(HttpCase):
             ("q2c.contract", "action_activate", contract, ()),
             ("q2c.contract", "action_close", contract, ()),
             ("q2c.contract", "action_view_change_orders", signed, ()),
+            ("q2c.contract", "action_new_change_order", signed, ()),
             ("q2c.contract.milestone", "action_submit", milestone, ()),
             ("q2c.contract.milestone", "action_reject", milestone, ()),
             ("q2c.contract.milestone", "action_submit", milestone, ()),
+            ("q2c.contract.milestone", "action_open_acceptance_wizard", milestone, ()),
+            ("q2c.milestone.acceptance", "action_confirm", acceptance, ()),
             ("q2c.contract.milestone", "action_accept", milestone, ()),
             ("q2c.change.order", "action_submit", voided, ()),
             ("q2c.change.order", "action_void", voided, ("Not needed",)),
