@@ -344,11 +344,13 @@ class TestAccessMatrix(test_actions_rpc.TestActionsOverRpc):
     # another user, in company 1); every other role must get an AccessError.
     MAY_ACT = {
         "q2c.system": {"manager"},
+        "q2c.api.key.wizard": {"manager"},
         "q2c.event": {"manager"},
         "q2c.event.action.wizard": {"manager"},
         "q2c.exception": {"manager"},
         "q2c.contract": {"finance"},
         "q2c.contract.milestone": {"finance"},
+        "q2c.milestone.acceptance": {"finance"},
         "q2c.change.order": {"finance"},
         "q2c.change.order.reason": {"finance"},
         "q2c.billing.run": {"finance"},
