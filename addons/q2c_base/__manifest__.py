@@ -21,6 +21,7 @@
         "views/menus.xml",
     ],
     "demo": ["demo/q2c_demo.xml"],
+    "assets": {"web.assets_tests": ["q2c_base/static/tests/tours/*.js"]},
     "development_status": "Alpha",
     "maintainers": ["q2c"],
     "external_dependencies": {"python": ["requests", "cryptography", "lxml"]},

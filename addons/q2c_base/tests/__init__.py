@@ -1,6 +1,7 @@
 from . import (
     test_concurrency,
     test_controller,
+    test_error_summary,
     test_hooks,
     test_http_contract,
     test_malformed_input,
@@ -9,6 +10,7 @@ from . import (
     test_processing,
     test_references,
     test_rights,
+    test_roles,
     test_secrets,
     test_security,
 )
