@@ -47,7 +47,22 @@ class Q2cException(models.Model):
     )
     external_object_type = fields.Char(readonly=True)
     external_object_id = fields.Char("External ID", readonly=True)
+    external_display = fields.Char("Record There", compute="_compute_external_display")
     decision = fields.Selection(DECISIONS, readonly=True, tracking=True)
+
+    @api.depends("system_id", "external_object_type", "external_object_id")
+    def _compute_external_display(self):
+        for exception in self:
+            exception.external_display = exception.external_object_id and " ".join(
+                filter(
+                    None,
+                    [
+                        exception.system_id.name,
+                        exception.external_object_type,
+                        exception.external_object_id,
+                    ],
+                )
+            )
 
     @api.depends("kind", "state")
     def _compute_guidance(self):

@@ -22,7 +22,7 @@ class Q2cDuplicateWizard(models.TransientModel):
     _description = "Resolve a Possible Duplicate"
 
     exception_id = fields.Many2one("q2c.exception", required=True, ondelete="cascade")
-    exception_name = fields.Char(related="exception_id.name", string="Exception")
+    exception_name = fields.Char(related="exception_id.name", string="What Happened")
     candidate_partner_ids = fields.Many2many(
         related="exception_id.candidate_partner_ids", string="Possible Matches"
     )

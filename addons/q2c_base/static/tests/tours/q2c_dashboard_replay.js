@@ -8,8 +8,8 @@ registry.category("web_tour.tours").add("q2c_dashboard_replay", {
     url: "/odoo/action-q2c_base.action_q2c_dashboard",
     steps: () => [
         {
-            content: "The troubled system comes first and says what went wrong",
-            trigger: ".o_kanban_record:first:contains(Tour CRM) .o_q2c_last_error:contains(check them on the connected system)",
+            content: "The troubled system says what went wrong",
+            trigger: ".o_kanban_record:contains(Tour CRM) .o_q2c_last_error:contains(check them on the connected system)",
         },
         {
             content: "Open the system's events",
