@@ -51,12 +51,23 @@ class PermanentError(Q2cError):
     look at (kept only if it outlives the rollback), `details` the context they need.
     `status` and `vendor_code`: the HTTP status and the vendor's error code when the error
     is another system's refusal (None otherwise); read them instead of parsing `reason`.
+    For a possible duplicate (`person_kind="duplicate"`): `candidates`, the existing
+    res.partner records it may be, and `external`, the (object type, external id) of the
+    other system's record, to which the person's choice is bound before the event replays.
     """
 
     retryable = False
 
     def __init__(
-        self, reason, person_kind=None, details="", record=None, status=None, vendor_code=None
+        self,
+        reason,
+        person_kind=None,
+        details="",
+        record=None,
+        status=None,
+        vendor_code=None,
+        candidates=None,
+        external=None,
     ):
         super().__init__(reason)
         self.reason = reason
@@ -65,6 +76,8 @@ class PermanentError(Q2cError):
         self.record = record
         self.status = status
         self.vendor_code = vendor_code
+        self.candidates = candidates
+        self.external = external
 
 
 class MappingError(PermanentError):

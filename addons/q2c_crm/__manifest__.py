@@ -17,6 +17,7 @@
         "views/q2c_change_order_views.xml",
     ],
     "demo": ["demo/product_product_demo.xml"],
+    "assets": {"web.assets_tests": ["q2c_crm/static/tests/tours/*.js"]},
     "development_status": "Alpha",
     "maintainers": ["q2c"],
     "installable": True,

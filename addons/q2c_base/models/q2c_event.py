@@ -9,7 +9,7 @@ from odoo import _, api, fields, models
 from odoo.addons.queue_job.exception import RetryableJobError
 from odoo.exceptions import AccessError, UserError, ValidationError
 
-from ..exceptions import PermanentError, TransientError
+from ..exceptions import MappingError, PermanentError, TransientError
 
 # Imported first: the abstract model is defined before the models inheriting it.
 from .q2c_job_tracked import Q2cJobTracked  # noqa: F401
@@ -37,6 +37,9 @@ KEPT_HEADERS = (
     "X-Q2C-Signature",
 )
 PAYLOAD_GROUPS = "q2c_base.group_integration_manager,q2c_base.group_auditor"
+# Who may act on events: an operator replays; a manager also ignores or closes by hand.
+REPLAY_GROUP = "q2c_base.group_integration_operator"
+CLOSE_GROUP = "q2c_base.group_integration_manager"
 
 
 INSERT_COLUMNS = (
@@ -73,6 +76,12 @@ def insert_event_rows(cr, rows, **execute_kwargs):
         **execute_kwargs,
     )
     return dict(cr.fetchall())
+
+
+def _sentence(text):
+    """`text` as a sentence that another can follow: stripped, ending with a full stop."""
+    text = (text or "").strip()
+    return text if text.endswith((".", "!", "?")) else f"{text}."
 
 
 class Q2cEvent(models.Model):
@@ -259,7 +268,13 @@ class Q2cEvent(models.Model):
             return f"skipped: event is {self.state}"
         handler = self._get_handler()
         if handler is None:
-            self._mark("ignored", error=UNHANDLED)
+            summary = _(
+                "q2c has no handler for events of type %(type)s from %(system)s, so it was "
+                "ignored: nothing to do.",
+                type=self.event_type,
+                system=self.system_id.name,
+            )
+            self._mark("ignored", error=UNHANDLED, summary=summary)
             return UNHANDLED
         try:
             with self.env.cr.savepoint():
@@ -271,7 +286,7 @@ class Q2cEvent(models.Model):
             raise RetryableJobError(reason, seconds=getattr(error, "retry_after", None)) from error
         except (PermanentError, UserError, ValidationError, AccessError) as error:
             reason = getattr(error, "reason", None) or str(error)
-            self._mark("dead", error=reason)
+            self._mark("dead", error=reason, summary=self._summarize_error(error))
             self._open_exception_for(error)
             return f"dead: {reason}"
         self._link(touched)
@@ -285,6 +300,8 @@ class Q2cEvent(models.Model):
         if not kind:
             return
         record = error.record if error.record and error.record.exists() else None
+        candidates = getattr(error, "candidates", None)
+        candidates = candidates.exists() if candidates else None
         self.env["q2c.exception"]._raise(
             error.reason,
             kind=kind,
@@ -292,10 +309,85 @@ class Q2cEvent(models.Model):
             event=self,
             details=error.details,
             record=record,
+            candidates=candidates,
+            external=getattr(error, "external", None),
         )
 
-    def _mark(self, state, error=False):
-        vals = {"state": state, "error": error, "attempts": self.attempts + 1}
+    def _summarize_error(self, error):
+        """One sentence for a person, what went wrong and what to do, from the typed error
+        that made the handler give up (the technical text stays in `error`).
+
+        Called by `_process` with the PermanentError, UserError, ValidationError or
+        AccessError the handler raised. Read from the error's type and attributes
+        (`status`, `vendor_code`, `person_kind`), never from a translated message. Returns a
+        translated string. Override it for a vendor's own error codes (call super() for the
+        rest).
+        """
+        reason = _sentence(getattr(error, "reason", None) or str(error))
+        if isinstance(error, AccessError):
+            return _(
+                "The integration user of %(system)s may not make this change in Odoo: give "
+                "it the missing access rights, then replay.",
+                system=self.system_id.name,
+            )
+        if isinstance(error, UserError | ValidationError):
+            return _(
+                "Odoo refused the change: %(reason)s Correct the data, then replay.", reason=reason
+            )
+        if getattr(error, "status", None):
+            return self._summarize_refusal(error.status, error.vendor_code)
+        if isinstance(error, MappingError):
+            return _(
+                "The data from %(system)s is incomplete or malformed: %(reason)s Correct it "
+                "in %(system)s, then replay.",
+                system=self.system_id.name,
+                reason=reason,
+            )
+        if getattr(error, "person_kind", None):
+            then = (
+                _("decide there (link, create or merge): the event replays itself.")
+                if error.person_kind == "duplicate"
+                else _("settle it, then replay.")
+            )
+            return _(
+                "%(reason)s An exception was opened for a person: %(then)s",
+                reason=reason,
+                then=then,
+            )
+        return _("%(reason)s Fix the cause, then replay.", reason=reason)
+
+    def _summarize_refusal(self, status, vendor_code):
+        """The sentence of `_summarize_error` for the other system's refusal (an HTTP
+        status, maybe the vendor's own error code)."""
+        system = self.system_id.name
+        if status in (401, 403):
+            return _(
+                "%(system)s refused q2c's credentials (HTTP %(status)s): check them on the "
+                "connected system, then replay.",
+                system=system,
+                status=status,
+            )
+        if status == 404:
+            return _(
+                "%(system)s no longer has the record asked for (HTTP 404), maybe deleted "
+                "there: check it in %(system)s, then replay or ignore.",
+                system=system,
+            )
+        return _(
+            "%(system)s refused the request (HTTP %(status)s%(code)s): check the record "
+            "in %(system)s, then replay.",
+            system=system,
+            status=status,
+            code=f", {vendor_code}" if vendor_code else "",
+        )
+
+    def _mark(self, state, error=False, summary=False):
+        vals = {
+            "state": state,
+            "error": error,
+            "error_summary": summary,
+            "attempts": self.attempts + 1,
+        }
         if state == "done":
             vals["processed_at"] = fields.Datetime.now()
         self.sudo().write(vals)
@@ -318,14 +410,19 @@ class Q2cEvent(models.Model):
 
     # --- manual actions ----------------------------------------------------------------------
 
+    def _check_can_replay(self):
+        if not self.env.user.has_group(REPLAY_GROUP):
+            raise AccessError(_("Only integration operators and managers can replay events."))
+        self.check_access("write")
+
     def _check_manager(self):
-        if not self.env.user.has_group("q2c_base.group_integration_manager"):
-            raise AccessError(_("Only Integration Managers can replay, ignore or close events."))
+        if not self.env.user.has_group(CLOSE_GROUP):
+            raise AccessError(_("Only integration managers can ignore or close events."))
         self.check_access("write")
 
     def action_replay(self, reason=None):
         """Queue dead or failed events again; they go through the same idempotent handler."""
-        self._check_manager()
+        self._check_can_replay()
         wrong = self.filtered(lambda e: e.state not in REPLAYABLE_STATES)
         if wrong:
             raise UserError(
@@ -342,7 +439,7 @@ class Q2cEvent(models.Model):
                     reason=reason or _("none given"),
                 )
             )
-        self.sudo().write({"state": "received", "error": False})
+        self.sudo().write({"state": "received", "error": False, "error_summary": False})
         self._enqueue()
         return True
 
@@ -368,7 +465,14 @@ class Q2cEvent(models.Model):
             )
         for event in self:
             event.message_post(body=template % {"user": self.env.user.name, "reason": reason})
-        self.sudo().write({"state": state, "error": reason, "processed_at": fields.Datetime.now()})
+        self.sudo().write(
+            {
+                "state": state,
+                "error": reason,
+                "error_summary": False,
+                "processed_at": fields.Datetime.now(),
+            }
+        )
 
     def action_open_replay_wizard(self):
         return self._open_action_wizard("replay")

@@ -27,6 +27,12 @@ class Q2cJobTracked(models.AbstractModel):
     job_uuid = fields.Char("Job", readonly=True, index=True, copy=False)
     attempts = fields.Integer(readonly=True)
     error = fields.Text(readonly=True, help="Why the last attempt failed.")
+    error_summary = fields.Char(
+        "What Went Wrong",
+        readonly=True,
+        help="One sentence for a person: what went wrong and what to do. The technical "
+        "text is in the error.",
+    )
 
     _job_mirrored_states = JOB_WAITING_STATES
 
@@ -44,6 +50,9 @@ class Q2cJobTracked(models.AbstractModel):
             return
         exhausted = (exc_name or "").endswith("FailedJobError")
         reason = exc_message or exc_name or "failed"
+        if not exhausted and exc_info:
+            # A crash is a bug: its traceback is the technical detail a person reports.
+            reason = f"{reason}\n\n{exc_info}"
         tries = records._job_tries()
         records._job_give_up(reason, tries, "exhausted" if exhausted else "crashed")
 
@@ -56,7 +65,14 @@ class Q2cJobTracked(models.AbstractModel):
     def _job_retry(self, reason, tries):
         """queue_job put the job back to pending for try `tries + 1`: the record waits."""
         for record in self.filtered(lambda r: r.state in r._job_mirrored_states):
-            record.write({"state": "failed", "error": reason, "attempts": tries})
+            record.write(
+                {
+                    "state": "failed",
+                    "error": reason,
+                    "error_summary": record._error_summary_for("retrying"),
+                    "attempts": tries,
+                }
+            )
 
     def _job_give_up(self, reason, tries, cause):
         """The job ended without doing its work: the record is dead with the reason.
@@ -70,7 +86,11 @@ class Q2cJobTracked(models.AbstractModel):
         }
         given_up = self.filtered(lambda r: r.state in r._job_mirrored_states)
         for record in given_up:
-            vals = {"state": "dead", "error": templates[cause] % {"reason": reason}}
+            vals = {
+                "state": "dead",
+                "error": templates[cause] % {"reason": reason},
+                "error_summary": record._error_summary_for(cause, tries=max(tries, 1)),
+            }
             if cause != "cancelled":
                 vals["attempts"] = max(tries, record.attempts)
             record.write(vals)
@@ -79,6 +99,46 @@ class Q2cJobTracked(models.AbstractModel):
     def _job_after_give_up(self):
         """Called on the records just marked dead by `_job_give_up`; override to go on
         without them (a sync page lets its run go on). Default: nothing."""
+
+    # --- what a person reads -------------------------------------------------------------
+
+    def _error_source_name(self):
+        """How the sentences of `_error_summary_for` name the other side: the record's
+        connected system when it has one. Returns a string."""
+        system = self["system_id"] if "system_id" in self._fields else None
+        return system.name if system else _("the other system")
+
+    def _error_summary_for(self, cause, tries=0):
+        """One sentence for a person, what went wrong and what to do, when the job itself
+        (not the handler's typed error) decided the outcome: `cause` is `retrying` (a
+        transient error, queue_job tries again), `exhausted` (retries ran out after
+        `tries`), `crashed` (an unexpected error: a bug), `cancelled` (a person cancelled the
+        job) or `gone` (the job vanished). Returns a translated string."""
+        self.ensure_one()
+        system = self._error_source_name()
+        sentences = {
+            "retrying": _(
+                "A temporary problem (%(system)s did not answer, or asked to wait) stopped "
+                "this for now: q2c tries again by itself, nothing to do unless it ends dead.",
+                system=system,
+            ),
+            "exhausted": _(
+                "%(system)s could not be reached after %(tries)s tries: check that it is up "
+                "and that its address and credentials are right, then replay.",
+                system=system,
+                tries=tries,
+            ),
+            "crashed": _(
+                "An unexpected error stopped the processing (a bug in q2c or a connector): "
+                "report it with the technical detail below, and replay once it is fixed."
+            ),
+            "cancelled": _(
+                "Its job was cancelled in the job queue, so nothing was applied: replay it "
+                "if it should still be applied."
+            ),
+            "gone": _("Its job disappeared before finishing, so nothing was applied: replay it."),
+        }
+        return sentences[cause]
 
     # --- safety net -------------------------------------------------------------------------
 
@@ -109,5 +169,9 @@ class Q2cJobTracked(models.AbstractModel):
                 record._job_give_up(reason, tries or 0, "cancelled")
             else:
                 record.write(
-                    {"state": "dead", "error": _("Its job is gone or ended without a result.")}
+                    {
+                        "state": "dead",
+                        "error": _("Its job is gone or ended without a result."),
+                        "error_summary": record._error_summary_for("gone"),
+                    }
                 )

@@ -8,6 +8,7 @@ import requests
 
 from odoo import SUPERUSER_ID, _, api, fields, models
 from odoo.exceptions import UserError, ValidationError
+from odoo.tools import SQL
 
 from .. import crypto, outbound, public_url, signatures
 from ..exceptions import (
@@ -32,8 +33,33 @@ SECRET_FIELDS = {
 DEFAULT_MAX_BODY_BYTES = 1024 * 1024
 # System parameter giving new systems their public URL; without it, web.base.url at creation.
 PUBLIC_BASE_URL_PARAM = "q2c_base.public_base_url"
+# The dashboard calls a system troubled when an event waits longer than this.
+PENDING_ALERT_SECONDS = 15 * 60
+PENDING_STATES = ("received", "queued", "failed")
 # OAuth 2.0 token endpoint errors (RFC 6749 5.2) that mean the credentials were refused.
 OAUTH_CREDENTIAL_ERRORS = ("invalid_client", "invalid_grant", "unauthorized_client")
+
+
+def _trouble_rank(dead, failed, oldest_pending_seconds):
+    """3 dead events, 2 failed events, 1 an event pending too long, 0 nothing to do (the
+    same rule as the SQL in `Q2cSystem._field_to_sql`)."""
+    if dead:
+        return 3
+    if failed:
+        return 2
+    return 1 if oldest_pending_seconds > PENDING_ALERT_SECONDS else 0
+
+
+def _age(seconds):
+    """A duration as a person reads it: `45 s`, `12 min`, `3 h 05 min`, `2 days`."""
+    seconds = int(seconds)
+    if seconds < 60:
+        return f"{seconds} s"
+    if seconds < 3600:
+        return f"{seconds // 60} min"
+    if seconds < 2 * 86400:
+        return f"{seconds // 3600} h {seconds % 3600 // 60:02d} min"
+    return f"{seconds // 86400} days"
 
 
 class Q2cSystem(models.Model):
@@ -185,6 +211,18 @@ class Q2cSystem(models.Model):
     oldest_pending_minutes = fields.Float("Oldest Pending (min)", compute="_compute_kpis")
     latency_p50 = fields.Float("Latency p50 (s)", compute="_compute_kpis")
     latency_p95 = fields.Float("Latency p95 (s)", compute="_compute_kpis")
+    # The dashboard: what needs attention, per system.
+    dead_count = fields.Integer("Dead", compute="_compute_kpis")
+    failed_count = fields.Integer("Failed", compute="_compute_kpis")
+    oldest_pending_age = fields.Char("Oldest Pending", compute="_compute_kpis")
+    last_error_summary = fields.Char("Last Error", compute="_compute_kpis")
+    last_received_at = fields.Datetime("Last Received", compute="_compute_kpis")
+    trouble_rank = fields.Integer(
+        compute="_compute_kpis",
+        help="How much this system needs attention: 3 dead events, 2 failed events, 1 an "
+        "event pending longer than the alert threshold, 0 nothing. The dashboard is ordered "
+        "by it (computed in SQL when ordering, see `_field_to_sql`).",
+    )
 
     _sql_constraints = [
         ("inbound_key_uniq", "unique(inbound_key)", "The inbound key must be unique."),
@@ -806,7 +844,9 @@ class Q2cSystem(models.Model):
                    percentile_cont(0.95) WITHIN GROUP (ORDER BY latency_seconds)
                        FILTER (WHERE state = 'done' AND processed_at
                                > now() at time zone 'utc' - interval '1 day'),
-                   count(*) FILTER (WHERE state = 'dead')
+                   count(*) FILTER (WHERE state = 'dead'),
+                   count(*) FILTER (WHERE state = 'failed'),
+                   max(received_at)
               FROM q2c_event {where}
              GROUP BY system_id
             """,
@@ -820,13 +860,43 @@ class Q2cSystem(models.Model):
             "latency_p50",
             "latency_p95",
             "dead",
+            "failed",
+            "last_received_at",
         )
         return {row[0]: dict(zip(keys, row[1:], strict=True)) for row in self.env.cr.fetchall()}
 
+    @api.model
+    def _last_error_summaries(self, system_ids):
+        """{system_id: the sentence of its latest failed or dead event} (the technical text
+        when an event has no sentence, e.g. one that failed before sentences existed)."""
+        if not system_ids:
+            return {}
+        self.env.cr.execute(
+            """
+            SELECT DISTINCT ON (system_id) system_id, coalesce(error_summary, error)
+              FROM q2c_event
+             WHERE system_id IN %s AND state IN ('failed', 'dead')
+             ORDER BY system_id, write_date DESC, id DESC
+            """,
+            [tuple(system_ids)],
+        )
+        return dict(self.env.cr.fetchall())
+
     def _compute_kpis(self):
-        rows = self._kpi_rows([sid for sid in self.ids if isinstance(sid, int)])
+        ids = [sid for sid in self.ids if isinstance(sid, int)]
+        rows = self._kpi_rows(ids)
+        last_errors = self._last_error_summaries(ids)
         for system in self:
             row = rows.get(system.id, {})
+            pending_seconds = row.get("oldest_pending_seconds") or 0.0
+            system.dead_count = row.get("dead") or 0
+            system.failed_count = row.get("failed") or 0
+            system.oldest_pending_age = _age(pending_seconds) if row.get("backlog") else False
+            system.last_error_summary = last_errors.get(system.id) or False
+            system.last_received_at = row.get("last_received_at") or False
+            system.trouble_rank = _trouble_rank(
+                system.dead_count, system.failed_count, pending_seconds
+            )
             events = row.get("events_24h") or 0
             system.backlog_count = row.get("backlog") or 0
             system.events_24h_count = events
@@ -835,6 +905,23 @@ class Q2cSystem(models.Model):
             system.oldest_pending_minutes = (row.get("oldest_pending_seconds") or 0.0) / 60
             system.latency_p50 = row.get("latency_p50") or 0.0
             system.latency_p95 = row.get("latency_p95") or 0.0
+
+    def _field_to_sql(self, alias, fname, query=None, flush=True):
+        """`trouble_rank` is computed on read; ordering by it (the dashboard) uses the same
+        rule in SQL, so the systems that need attention come first."""
+        if fname != "trouble_rank":
+            return super()._field_to_sql(alias, fname, query, flush)
+        return SQL(
+            """(SELECT CASE WHEN count(*) FILTER (WHERE e.state = 'dead') > 0 THEN 3
+                          WHEN count(*) FILTER (WHERE e.state = 'failed') > 0 THEN 2
+                          WHEN min(e.received_at) FILTER (WHERE e.state IN %s)
+                               < now() at time zone 'utc' - make_interval(secs => %s) THEN 1
+                          ELSE 0 END
+                  FROM q2c_event e WHERE e.system_id = %s)""",
+            PENDING_STATES,
+            PENDING_ALERT_SECONDS,
+            SQL.identifier(alias, "id"),
+        )
 
     def action_open_events(self):
         self.ensure_one()

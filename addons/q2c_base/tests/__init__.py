@@ -2,6 +2,7 @@ from . import (
     test_access_checks,
     test_concurrency,
     test_controller,
+    test_error_summary,
     test_hooks,
     test_http_contract,
     test_integration_user,
@@ -13,6 +14,7 @@ from . import (
     test_public_url,
     test_references,
     test_rights,
+    test_roles,
     test_secrets,
     test_security,
 )

@@ -3,6 +3,7 @@ from . import (
     test_contract_security,
     test_demo_data,
     test_external_refs,
+    test_finance_integrations,
     test_milestone_acceptance,
     test_milestone_acceptance_wizard,
     test_not_to_exceed_cap,

@@ -160,6 +160,8 @@ class Q2cCrmProvisioning(models.AbstractModel):
         domain_email = account.get("domain") and f"info@{account['domain']}"
         probe = dict(vals, email=vals.get("email") or domain_email)
         candidates = self.env["res.partner"]._q2c_duplicate_candidates(probe)
+        if candidates and self._decided_new_customer(system, account):
+            candidates = []
         if candidates:
             raise ProvisioningBlocked(
                 _(
@@ -176,11 +178,21 @@ class Q2cCrmProvisioning(models.AbstractModel):
                     for partner, reason in candidates
                 ),
                 record=candidates[0][0],
+                candidates=self.env["res.partner"].union(*(p for p, _reason in candidates)),
+                external=("account", account["id"]) if account.get("id") else None,
             )
         partner = self.env["res.partner"].create(vals)
         if account.get("id"):
             refs._bind(system, "account", account["id"], partner)
         return partner
+
+    def _decided_new_customer(self, system, account):
+        """Whether a person decided that the CRM account is a new customer, not one of its
+        possible duplicates (the duplicate exception's choice; the event replayed after)."""
+        if not account.get("id"):
+            return False
+        decision = self.env["q2c.exception"]._decision_for(system, "account", account["id"])
+        return decision == "new"
 
     @api.model
     def _partner_values(self, account):

@@ -151,6 +151,16 @@ class TestActionsOverRpc(HttpCase):
             {"action": "ignore", "event_ids": [Command.set(wizard_event.ids)], "reason": "Test"}
         )
         exception = env["q2c.exception"]._raise("RPC exception", system=self.system)
+        duplicate = env["q2c.exception"]._raise(
+            "RPC possible duplicate",
+            kind="duplicate",
+            system=self.system,
+            event=self._event("rpc-duplicate", "dead"),
+            external=("account", "RPC-1"),
+        )
+        duplicate_wizard = env["q2c.duplicate.wizard"].create(
+            {"exception_id": duplicate.id, "choice": "new"}
+        )
         tm = self._contract(name="RPC billed")
         tm.action_activate()
         run = env["q2c.billing.run"].create(
@@ -196,6 +206,8 @@ class TestActionsOverRpc(HttpCase):
             ("q2c.event", "action_open_mark_done_wizard", dead, ()),
             ("q2c.event.action.wizard", "action_confirm", event_wizard, ()),
             ("q2c.exception", "action_resolve", exception, ()),
+            ("q2c.exception", "action_open_duplicate_wizard", duplicate, ()),
+            ("q2c.duplicate.wizard", "action_confirm", duplicate_wizard, ()),
             ("q2c.contract", "action_activate", contract, ()),
             ("q2c.contract", "action_hold", contract, ()),
             ("q2c.contract", "action_resume", contract, ()),
