@@ -217,6 +217,13 @@ class Q2cSystem(models.Model):
     oldest_pending_age = fields.Char("Oldest Pending", compute="_compute_kpis")
     last_error_summary = fields.Char("Last Error", compute="_compute_kpis")
     last_received_at = fields.Datetime("Last Received", compute="_compute_kpis")
+    overdue_schedules = fields.Char(
+        "Scheduled Actions Not Running",
+        compute="_compute_overdue_schedules",
+        help="q2c scheduled actions (pulls, billing runs, job reconciliation) whose next run is "
+        "overdue beyond the tolerance (system parameter q2c.schedule_overdue_minutes, 15 by "
+        "default): no cron worker runs them. /q2c/health reports the same (degraded).",
+    )
     trouble_rank = fields.Integer(
         compute="_compute_kpis",
         help="How much this system needs attention: 3 dead events, 2 failed events, 1 an "
@@ -881,6 +888,10 @@ class Q2cSystem(models.Model):
             [tuple(system_ids)],
         )
         return dict(self.env.cr.fetchall())
+
+    def _compute_overdue_schedules(self):
+        names = ", ".join(self.env["ir.cron"]._q2c_overdue_schedules().mapped("cron_name"))
+        self.overdue_schedules = names or False
 
     def _compute_kpis(self):
         ids = [sid for sid in self.ids if isinstance(sid, int)]

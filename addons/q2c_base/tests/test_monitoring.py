@@ -103,6 +103,8 @@ class TestMonitoring(Q2cCase):
         self.assertEqual(late.status_code, 503)
         self.assertEqual(late.json()["status"], "degraded")
         self.assertEqual(late.json()["overdue_schedules"], [pull.cron_name])
+        # The dashboard card says the same, to whoever reads it.
+        self.assertEqual(self.system.with_user(self.manager).overdue_schedules, pull.cron_name)
         self.env["ir.config_parameter"].set_param("q2c.schedule_overdue_minutes", "30")
         self.assertEqual(self._health_with_runner().status_code, 200, "tolerance configurable")
         self.env["ir.config_parameter"].set_param("q2c.schedule_overdue_minutes", "15")
@@ -111,6 +113,8 @@ class TestMonitoring(Q2cCase):
         pull.active = True
         pull.nextcall = fields.Datetime.now() + timedelta(minutes=5)
         self.assertEqual(self._health_with_runner().status_code, 200)
+        self.system.invalidate_recordset(["overdue_schedules"])
+        self.assertFalse(self.system.with_user(self.manager).overdue_schedules)
 
     def test_metrics_need_an_api_key_of_a_manager_or_auditor(self):
         self._event("q1", "queued", 3)
