@@ -192,3 +192,25 @@ class TestTempoPull(Q2cTimeCase):
         self.assertEqual(run.state, "partial")
         self.assertIn("approvals page 1: Retries exhausted", run.note)
         self.assertFalse(self.tempo.pull_watermark)
+
+    def test_an_author_tempo_does_not_know_is_held_not_the_page(self):
+        """The approval lookup of one author answers 404 (an Atlassian account deleted):
+        that author's worklogs are held with the reason, the others import and the page is
+        done, run after run (issue 11, item 8). Other refusals still end the page."""
+        self.env["q2c.external.ref"]._bind(self.tempo, "employee", "t-gone", self.hal)
+        gone = (404, {}, b'{"errors": [{"message": "User not found"}]}', 0)
+        worklogs = [worklog(41), worklog(42, author="t-gone"), worklog(43, author="t-gone")]
+        self.tempo.pull_page_size = 3
+        run, seen = self._pull([page(worklogs), approval("APPROVED"), gone])
+        self.assertEqual(run.state, "done")
+        self.assertEqual(len(seen), 3, "one lookup per author, the 404 not asked again")
+        self.assertEqual((run.page_ids.created_count, run.page_ids.held_count), (1, 2))
+        self.assertEqual(self._line("41", self.tempo).q2c_approval_state, "approved")
+        holds = self.env["q2c.sync.hold"].search([("system_id", "=", self.tempo.id)])
+        self.assertEqual(sorted(holds.mapped("external_id")), ["42", "43"])
+        self.assertIn("HTTP 404", holds[0].reason)
+        self.assertIn("t-gone", holds[0].reason)
+        refused = (401, {}, b'{"errors": [{"message": "bad token"}]}', 0)
+        second, _seen = self._pull([page([worklog(44, author="t-gone")]), refused])
+        self.assertEqual(second.page_ids.state, "dead")
+        self.assertIn("401", second.page_ids.error)
