@@ -214,3 +214,23 @@ class TestTempoPull(Q2cTimeCase):
         second, _seen = self._pull([page([worklog(44, author="t-gone")]), refused])
         self.assertEqual(second.page_ids.state, "dead")
         self.assertIn("401", second.page_ids.error)
+
+    def test_the_look_back_steps_over_an_author_tempo_does_not_know(self):
+        """The approval sweep asks again about an author whose account was deleted since
+        (404): that author's worklogs stay as they were, the run is done and its outcome
+        names the author (issue 11, item 8)."""
+        self.env["q2c.external.ref"]._bind(self.tempo, "employee", "t-gone", self.hal)
+        self.tempo.tempo_lookback_days = 14
+        start, end = self._days_ago(6), self._days_ago(0)
+        logs = [worklog(81, day=self._days_ago(2), author="t-gone")]
+        in_review = approval("IN_REVIEW", start, end)
+        run, _seen = self._pull([page(logs), in_review, in_review])
+        self.assertEqual(run.state, "done")
+        gone = (404, {}, b'{"errors": [{"message": "User not found"}]}', 0)
+        second, seen = self._pull([page([]), gone])
+        self.assertEqual(len(seen), 2)
+        self.assertEqual(second.state, "done")
+        self.assertEqual(second.page_ids.mapped("state"), ["done", "done"])
+        self.assertIn("t-gone", second.note)
+        self.assertIn("HTTP 404", second.note)
+        self.assertEqual(self._line("81", self.tempo).q2c_approval_state, "submitted")
