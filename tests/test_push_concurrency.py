@@ -1,5 +1,5 @@
 """Push requests overlapping on entries, posted at the same moment to different workers, are
-each answered per entry and lose nothing (issue 11, item 3).
+each answered per entry and lose nothing (issue 11, item 3): time entries and expenses.
 
 End to end: a real Odoo with 2 HTTP worker processes (no job runner) serves the test database;
 pairs of clients post time entries at once through the push API. Every answer is 200 with one
@@ -24,6 +24,7 @@ GROUPS = (
     "base.group_user",
     "q2c_base.group_integration_user",
     "hr_timesheet.group_hr_timesheet_approver",
+    "hr_expense.group_hr_expense_user",
 )
 ENTRIES = 120
 
@@ -51,6 +52,10 @@ def committed_push_system(db):
         refs = env["q2c.external.ref"]
         refs._bind(system, "employee", "u-race", employee)
         refs._bind(system, "project", "p-race", project)
+        product = env["product.product"].create(
+            {"name": f"Race fare {tag}", "type": "service", "can_be_expensed": True}
+        )
+        refs._bind(system, "expense_category", "c-race", product)
         expiry = fields.Datetime.now() + timedelta(days=1)
         key = env["res.users.apikeys"].with_user(user)._generate(None, "race", expiry)
         cr.commit()
@@ -66,6 +71,20 @@ def rows(ids, hours=1.0, employee="u-race"):
             "date": "2025-03-27",
             "hours": hours,
             "description": "race",
+        }
+        for n in ids
+    ]
+
+
+def expenses(ids):
+    return [
+        {
+            "id": f"race-x-{n}",
+            "employee": "u-race",
+            "project": "p-race",
+            "category": "c-race",
+            "date": "2025-03-04",
+            "amount": 10.0 + n,
         }
         for n in ids
     ]
@@ -106,7 +125,8 @@ def test_overlapping_push_requests_are_each_answered_per_entry(tmp_path):
     system_id, key = committed_push_system(db)
     port = free_port()
     proc = start_odoo(os.environ["Q2C_ODOO_CONF"], db, port, str(tmp_path / "odoo.log"))
-    url = f"http://127.0.0.1:{port}/q2c/api/v1/time-entries"
+    base = f"http://127.0.0.1:{port}/q2c/api/v1"
+    url = f"{base}/time-entries"
     try:
         # The same request twice at once, unmapped entries (held) among them.
         same = rows(range(ENTRIES)) + rows(range(ENTRIES, ENTRIES + 5), employee="u-nobody")
@@ -115,6 +135,12 @@ def test_overlapping_push_requests_are_each_answered_per_entry(tmp_path):
             assert sorted(found[f"race-{n}"]) == ["created", "unchanged"], found[f"race-{n}"]
         for n in range(ENTRIES, ENTRIES + 5):
             assert found[f"race-{n}"] == ["rejected", "rejected"]
+        # Only unmapped entries: the holds race.
+        unmapped = rows(range(2000, 2000 + ENTRIES), employee="u-nobody")
+        found = statuses(post_together(url, key, [unmapped, unmapped]))
+        assert {tuple(found[f"race-{n}"]) for n in range(2000, 2000 + ENTRIES)} == {
+            ("rejected", "rejected")
+        }
         # Two requests overlapping on half their entries, with other hours.
         first = rows(range(1000, 1000 + ENTRIES), hours=2.0)
         second = rows(range(1000 + ENTRIES // 2, 1000 + ENTRIES * 3 // 2), hours=3.0)
@@ -126,6 +152,11 @@ def test_overlapping_push_requests_are_each_answered_per_entry(tmp_path):
                 else ["created"]
             )
             assert sorted(found[f"race-{n}"]) == expected, (n, found[f"race-{n}"])
+        # The expense API, the same request twice at once.
+        same = expenses(range(ENTRIES // 2))
+        found = statuses(post_together(f"{base}/expenses", key, [same, same]))
+        for n in range(ENTRIES // 2):
+            assert sorted(found[f"race-x-{n}"]) == ["created", "unchanged"], found[f"race-x-{n}"]
     finally:
         stop_odoo(proc)
     registry = odoo.modules.registry.Registry(db)
@@ -142,4 +173,10 @@ def test_overlapping_push_requests_are_each_answered_per_entry(tmp_path):
             "SELECT count(*), count(DISTINCT external_id) FROM q2c_sync_hold WHERE system_id = %s",
             (system_id,),
         )
-        assert cr.fetchone() == (5, 5), "one hold per unmapped entry"
+        assert cr.fetchone() == (ENTRIES + 5, ENTRIES + 5), "one hold per unmapped entry"
+        cr.execute(
+            "SELECT count(*), count(DISTINCT q2c_external_id) FROM hr_expense "
+            "WHERE q2c_system_id = %s",
+            (system_id,),
+        )
+        assert cr.fetchone() == (ENTRIES // 2, ENTRIES // 2), "one expense per entry"
