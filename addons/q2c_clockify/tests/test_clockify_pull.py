@@ -284,3 +284,13 @@ class TestClockifyPull(Q2cTimeCase):
             [("system_id", "=", self.clockify.id), ("external_id", "like", "(no id)%")]
         )
         self.assertIn("not an object", no_id.reason)
+
+    def test_an_entry_listed_twice_on_a_page_is_imported_not_held(self):
+        """An entry in two approved requests of one page: imported once, and its second
+        copy is not held as if it could not be imported."""
+        items = [approval("r1", [entry("e1")]), approval("r2", [entry("e1")])]
+        run, _seen = self._pull([answer(items), answer([]), answer([])])
+        self.assertEqual(run.state, "done")
+        self.assertTrue(self._line("e1", self.clockify))
+        self.assertEqual(run.held_count, 0)
+        self.assertFalse(self._held("e1"))

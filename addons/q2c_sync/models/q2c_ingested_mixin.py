@@ -202,10 +202,14 @@ class Q2cIngestedMixin(models.AbstractModel):
     def _q2c_hold_rejected(self, system, raw_entries, results):
         """Hold every entry of a pulled chunk that was rejected and not already held (invalid
         as sent, a record its connector could not map, refused by Odoo's own checks), with
-        the reason, and mark its result held."""
+        the reason, and mark its result held. A second copy of an entry the chunk imported
+        (the same id listed twice) is not held."""
         holds = []
+        imported = {str(r["id"]) for r in results if r["status"] != "rejected"}
         for raw, result in zip(raw_entries, results, strict=True):
             if result["status"] != "rejected" or result.get("held"):
+                continue
+            if str(result.get("id")) in imported:
                 continue
             received = raw.get("record", raw) if isinstance(raw, FailedRecord) else raw
             key = hold_key(result.get("id"), received)
