@@ -157,16 +157,19 @@ class Q2cSystem(models.Model):
     def _clockify_taken_back(self, entries):
         """Of the entries whose requests are no longer approved, those that change what Odoo
         holds: entries it already has, unless it holds an approval newer than the change.
-        One search for the page."""
+        One search for the page. A record that cannot be read is kept (held with its reason)
+        when it has no id or Odoo holds its entry."""
         by_id = {str(entry["external_id"]): entry for entry in entries}
         current = self.env["account.analytic.line"]._q2c_current_lines(self, list(by_id))
-        taken = []
+        taken = [
+            entry
+            for entry in entries
+            if isinstance(entry, FailedRecord)
+            and (entry["external_id"] is None or str(entry["external_id"]) in current)
+        ]
         for ext, entry in by_id.items():
             line = current.get(ext)
-            if not line:
-                continue
-            if isinstance(entry, FailedRecord):
-                taken.append(entry)  # an entry Odoo holds that cannot be read: held
+            if not line or isinstance(entry, FailedRecord):
                 continue
             changed_at = self._clockify_moment(entry["updated_at"])
             if (

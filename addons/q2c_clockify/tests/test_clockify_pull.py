@@ -294,3 +294,22 @@ class TestClockifyPull(Q2cTimeCase):
         self.assertTrue(self._line("e1", self.clockify))
         self.assertEqual(run.held_count, 0)
         self.assertFalse(self._held("e1"))
+
+    def test_an_unreadable_change_is_held_not_the_stream(self):
+        """In the stream of approval changes, an entry Odoo holds whose duration cannot be
+        read, and a request that is not an object, are held with their reasons; the change
+        beside them is applied and the stream is done (issue 11, item 8)."""
+        self.clockify.pull_page_size = 4
+        self._pull([answer([approval("r1", [entry("e1"), entry("e2")])]), answer([])])
+        now = stamp(fields.Datetime.now())
+        changes = [
+            approval("r1", [entry("e1", duration="soon"), entry("e2")], "REJECTED", now),
+            "garbage",
+        ]
+        run, _seen = self._pull([answer([]), answer(changes)])
+        self.assertEqual(run.state, "done")
+        stream = run.page_ids.filtered(lambda p: p.stream == "changes")
+        self.assertEqual((stream.state, stream.held_count), ("done", 2))
+        self.assertEqual(self._line("e2", self.clockify).q2c_approval_state, "rejected")
+        self.assertIn("malformed duration", self._held("e1").reason)
+        self.assertEqual(self._line("e1", self.clockify).q2c_approval_state, "approved")
