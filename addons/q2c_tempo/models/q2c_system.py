@@ -129,7 +129,7 @@ class Q2cSystem(models.Model):
             raise error
         return MappingError(
             f"Tempo has no timesheet approval for author {author} (HTTP 404: an Atlassian "
-            "account deleted or anonymised?): map or settle the worklog by hand"
+            "account deleted or anonymised?); the worklog waits for a person to settle it"
         )
 
     def _tempo_period(self, author, day, periods):
