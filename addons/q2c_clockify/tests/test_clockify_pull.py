@@ -260,7 +260,7 @@ class TestClockifyPull(Q2cTimeCase):
         main = run.page_ids.filtered(lambda p: p.stream == "main")
         self.assertEqual((main.created_count, main.held_count), (1, 1))
         self.assertEqual(run.held_count, 1)
-        self.assertIn("1 entries held", run.note)
+        self.assertIn("1 entry held with its reason", run.note)
         fixed = entry("e-long", duration="PT3H")
         self._pull([answer([approval("r1", [fixed, entry("e-ok")])]), answer([])])
         self.assertEqual(self._line("e-long", self.clockify).unit_amount, 3.0)

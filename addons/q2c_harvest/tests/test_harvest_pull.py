@@ -258,6 +258,7 @@ class TestHarvestPull(Q2cTimeCase):
         self.assertEqual(run.state, "done")
         self.assertEqual(self.harvest.pull_watermark, run.started_at)
         self.assertEqual((run.page_ids.created_count, run.page_ids.held_count), (1, 2))
+        self.assertIn("2 entries held with their reason", run.note)
         self.assertTrue(self._line("23", self.harvest))
         holds = self.env["q2c.sync.hold"].search([("system_id", "=", self.harvest.id)])
         reasons = {hold.external_id: hold.reason for hold in holds}

@@ -98,7 +98,14 @@ class Q2cSyncRun(models.Model):
         clean = set(self.page_ids.mapped("state")) == {"done"}
         if not clean:
             self._add_note(self._partial_reason())
-        if self.held_count:
+        if self.held_count == 1:
+            self._add_note(
+                _(
+                    "1 entry held with its reason (Held Entries): imported once fixed at the "
+                    "source or mapped."
+                )
+            )
+        elif self.held_count:
             self._add_note(
                 _(
                     "%(count)s entries held with their reason (Held Entries): imported once "
