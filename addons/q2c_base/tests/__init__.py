@@ -4,6 +4,7 @@ from . import (
     test_hooks,
     test_http_contract,
     test_malformed_input,
+    test_matching,
     test_monitoring,
     test_outbound,
     test_processing,
