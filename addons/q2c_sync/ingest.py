@@ -7,8 +7,12 @@ rejected and the entries beside it go on.
 """
 
 import hashlib
+import json
 import math
+import zoneinfo
 from datetime import UTC, date, datetime
+
+from psycopg2 import errorcodes, errors
 
 from odoo.addons.q2c_base import inputs
 from odoo.addons.q2c_base.exceptions import MappingError
@@ -31,6 +35,66 @@ class InvalidEntry(MappingError, ValueError):
 class HeldEntry(MappingError):
     """A valid entry with a reference that is not mapped yet: it is held (q2c.sync.hold)
     with `reason` until a person maps the reference, then imported on its next delivery."""
+
+
+class ConcurrentIngest(errors.SerializationFailure):
+    """Another transaction stored an entry of this batch after this one began (the same id
+    pushed twice at the same moment, a push beside a pull): this transaction cannot see that
+    row, so it cannot say whether the entry is unchanged or updated. A serialization failure
+    for PostgreSQL's error code: Odoo replays the whole request in a new transaction (and
+    queue_job a job), which finds the row and answers per entry, nothing rolled back for
+    good (issue 11, item 3)."""
+
+    pgcode = errorcodes.SERIALIZATION_FAILURE
+    pgerror = "q2c: an entry of the batch was stored by a concurrent transaction"
+
+
+def raise_if_concurrent(error, constraint):
+    """Raise ConcurrentIngest when `error` (an IntegrityError) is the unique violation of
+    `constraint` (its PostgreSQL name, `<table>_<name>`); otherwise return."""
+    if isinstance(error, errors.UniqueViolation) and error.diag.constraint_name == constraint:
+        raise ConcurrentIngest(ConcurrentIngest.pgerror) from error
+
+
+class FailedRecord(dict):
+    """A record of a pulled page that its connector could not map (a MappingError for that
+    record alone, or not an object at all): its `external_id` (None when it has none), the
+    `reason` and the `record` as the source sent it. The ingestion rejects and holds it; the
+    records beside it go on. A class of its own, so no JSON body can pass for one."""
+
+    def __init__(self, external_id, reason, record):
+        super().__init__(external_id=external_id, reason=reason, record=record)
+
+
+def map_records(records, map_one, id_key):
+    """The entries of a page's `records`: `map_one(record)` for each (None: left out, e.g. a
+    running timer). A record that is not an object, or whose `map_one` raises MappingError,
+    becomes a FailedRecord with its id (`record[id_key]`) and the reason: one record's bad
+    data never blocks the page (issue 11, item 8). Any other exception is a bug and fails the
+    page."""
+    entries = []
+    for record in records:
+        if not isinstance(record, dict):
+            reason = f"the source sent a record that is not an object: {record!r:.100}"
+            entries.append(FailedRecord(None, reason, record))
+            continue
+        try:
+            entry = map_one(record)
+        except MappingError as error:
+            entries.append(FailedRecord(record.get(id_key), error.reason, record))
+            continue
+        if entry is not None:
+            entries.append(entry)
+    return entries
+
+
+def hold_key(external_id, raw):
+    """The external id a rejected entry is held under: its own id as text, else a digest of
+    what was received (an entry without an id is still kept)."""
+    if external_id not in (None, "") and not isinstance(external_id, bool | dict | list):
+        return str(external_id)[: inputs.MAX_ID_CHARS]
+    text = json.dumps(raw, sort_keys=True, default=str)
+    return "(no id) " + hashlib.sha1(text.encode(), usedforsecurity=False).hexdigest()[:16]
 
 
 def parse_date(value, name="date"):
@@ -59,6 +123,19 @@ def parse_datetime(value):
     if parsed.tzinfo:
         parsed = parsed.astimezone(UTC)
     return parsed.replace(tzinfo=None)
+
+
+def local_date(moment, zone, source):
+    """The date of `moment` (a naive UTC datetime) in the IANA time zone `zone`, where the
+    source says the work was done (issue 11, item 7). An unknown zone is the source's bad
+    data: MappingError (the record is held)."""
+    try:
+        if not isinstance(zone, str) or len(zone) > 64:
+            raise ValueError(zone)
+        tzinfo = zoneinfo.ZoneInfo(zone)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError) as error:
+        raise MappingError(f"{source} sent an unknown time zone: {zone!r:.70}") from error
+    return moment.replace(tzinfo=UTC).astimezone(tzinfo).date()
 
 
 def parse_ref(value, name, required=True):
@@ -134,6 +211,9 @@ def split_valid(raw_entries, validate_one, reject):
     results = [None] * len(raw_entries)
     entries = {}
     for index, raw in enumerate(raw_entries):
+        if isinstance(raw, FailedRecord):
+            results[index] = reject(raw["external_id"], raw["reason"])
+            continue
         try:
             entry = validate_one(raw)
         except InvalidEntry as error:

@@ -1,6 +1,6 @@
-import re
+from odoo import api, fields, models
 
-from odoo import api, models
+from .. import matching
 
 FREE_MAIL_DOMAINS = {
     "gmail.com",
@@ -17,46 +17,40 @@ FREE_MAIL_DOMAINS = {
     "gmx.com",
     "gmx.de",
 }
-LEGAL_SUFFIXES = re.compile(
-    r"\b(inc|incorporated|llc|ltd|limited|corp|corporation|co|company|gmbh|sa|sas|sarl|bv|"
-    r"nv|ag|plc|pty|srl|spa|oy|ab|as)\b"
-)
 
 
 class ResPartner(models.Model):
     _inherit = "res.partner"
 
-    @api.model
-    def _q2c_normalize_name(self, name):
-        name = re.sub(r"[^\w\s]", " ", (name or "").lower())
-        return " ".join(LEGAL_SUFFIXES.sub(" ", name).split())
+    # Matching keys (q2c_base/matching.py), stored and indexed so the candidate search
+    # compares keys normalised exactly like the probe's.
+    q2c_name_key = fields.Char(compute="_compute_q2c_match_keys", store=True, index=True)
+    q2c_email_domain = fields.Char(compute="_compute_q2c_match_keys", store=True, index=True)
+    q2c_vat_key = fields.Char(compute="_compute_q2c_match_keys", store=True, index=True)
+
+    @api.depends("name", "email", "vat")
+    def _compute_q2c_match_keys(self):
+        for partner in self:
+            partner.q2c_name_key = matching.name_key(partner.name) or False
+            partner.q2c_email_domain = matching.email_domain(partner.email) or False
+            partner.q2c_vat_key = matching.vat_key(partner.vat) or False
 
     @api.model
     def _q2c_duplicate_candidates(self, vals):
         """Companies that may be the one described by `vals` (same VAT, same e-mail domain,
-        same normalized name): a person decides, nothing is merged automatically.
+        same name, each compared by its matching key: accents, case, punctuation and legal
+        forms aside): a person decides, nothing is merged automatically.
         Returns [(partner, reason)]."""
         found = {}
-        domain = [("is_company", "=", True)]
-        vat = re.sub(r"[^0-9A-Za-z]", "", vals.get("vat") or "").upper()
-        if vat:
-            self.env["res.partner"].flush_model(["vat"])
-            self.env.cr.execute(
-                "SELECT id FROM res_partner WHERE is_company AND "
-                "upper(regexp_replace(vat, '[^0-9A-Za-z]', '', 'g')) = %s",
-                (vat,),
-            )
-            ids = [row[0] for row in self.env.cr.fetchall()]
-            for partner in self.search([("id", "in", ids)]):
-                found.setdefault(partner, "same VAT")
-        email_domain = (vals.get("email") or "").rpartition("@")[2].lower()
-        if email_domain and email_domain not in FREE_MAIL_DOMAINS:
-            for partner in self.search([*domain, ("email", "=ilike", f"%@{email_domain}")]):
-                found.setdefault(partner, "same e-mail domain")
-        name = self._q2c_normalize_name(vals.get("name"))
-        if name:
-            first_word = name.split()[0]
-            for partner in self.search([*domain, ("name", "ilike", first_word)]):
-                if self._q2c_normalize_name(partner.name) == name:
-                    found.setdefault(partner, "same name")
+        company = [("is_company", "=", True)]
+        checks = [
+            ("q2c_vat_key", matching.vat_key(vals.get("vat")), "same VAT"),
+            ("q2c_email_domain", matching.email_domain(vals.get("email")), "same e-mail domain"),
+            ("q2c_name_key", matching.name_key(vals.get("name")), "same name"),
+        ]
+        for field, key, reason in checks:
+            if not key or (field == "q2c_email_domain" and key in FREE_MAIL_DOMAINS):
+                continue
+            for partner in self.search([*company, (field, "=", key)]):
+                found.setdefault(partner, reason)
         return list(found.items())

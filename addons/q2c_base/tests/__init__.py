@@ -7,6 +7,7 @@ from . import (
     test_http_contract,
     test_integration_user,
     test_malformed_input,
+    test_matching,
     test_monitoring,
     test_names,
     test_outbound,

@@ -1,9 +1,9 @@
 import json
 import re
-from datetime import UTC, datetime
 
 from odoo import fields, models
 from odoo.addons.q2c_base.exceptions import MappingError
+from odoo.addons.q2c_sync.ingest import FailedRecord, local_date, map_records
 from odoo.addons.q2c_sync.models.q2c_sync_run import MAIN_STREAM
 from odoo.addons.q2c_timesheet.ingest import InvalidEntry, parse_datetime
 
@@ -26,7 +26,7 @@ TIME_MODEL = "account.analytic.line"
 
 def duration_hours(text):
     """Hours of an ISO 8601 duration as Clockify writes it ("PT1H30M")."""
-    match = DURATION.match(text or "")
+    match = DURATION.match(text) if isinstance(text, str) else None
     if not match or not any(match.groups()):
         raise ValueError(f"not a duration: {text!r}")
     days, hours, minutes, seconds = (float(part or 0) for part in match.groups())
@@ -122,15 +122,24 @@ class Q2cSystem(models.Model):
         decided = self._clockify_decided(page)
         earlier, kept, oldest = set(decided), [], None
         for item in data:
+            if not isinstance(item, dict):
+                kept.append(item)  # held by the parser with its reason
+                continue
             status = (item.get("approvalRequest") or {}).get("status") or {}
+            # A malformed time is one request's bad data: read as within the window, its
+            # entries are then held by the ingestion with the reason.
             updated = self._clockify_moment(status.get("updatedAt"))
             oldest = updated if oldest is None or (updated and updated < oldest) else oldest
             if since and updated and updated < since:
                 continue  # seen by an earlier run
             # Newest first: an entry's first request here holds its current state (an
             # entry withdrawn from one request and approved in a newer one stays approved).
-            fresh = [e for e in item.get("entries") or [] if str(e.get("id")) not in decided]
-            decided.update(str(e.get("id")) for e in fresh)
+            fresh = [
+                e
+                for e in item.get("entries") or []
+                if not isinstance(e, dict) or str(e.get("id")) not in decided
+            ]
+            decided.update(str(e.get("id")) for e in fresh if isinstance(e, dict))
             if fresh and status.get("state") != "APPROVED":
                 kept.append({**item, "entries": fresh})
         page.sudo().listed_ids = json.dumps(sorted(decided - earlier))
@@ -148,13 +157,19 @@ class Q2cSystem(models.Model):
     def _clockify_taken_back(self, entries):
         """Of the entries whose requests are no longer approved, those that change what Odoo
         holds: entries it already has, unless it holds an approval newer than the change.
-        One search for the page."""
+        One search for the page. A record that cannot be read is kept (held with its reason)
+        when it has no id or Odoo holds its entry."""
         by_id = {str(entry["external_id"]): entry for entry in entries}
         current = self.env["account.analytic.line"]._q2c_current_lines(self, list(by_id))
-        taken = []
+        taken = [
+            entry
+            for entry in entries
+            if isinstance(entry, FailedRecord)
+            and (entry["external_id"] is None or str(entry["external_id"]) in current)
+        ]
         for ext, entry in by_id.items():
             line = current.get(ext)
-            if not line:
+            if not line or isinstance(entry, FailedRecord):
                 continue
             changed_at = self._clockify_moment(entry["updated_at"])
             if (
@@ -169,46 +184,59 @@ class Q2cSystem(models.Model):
 
     def _clockify_parse_page(self, data):
         """(normalised stopped entries of the approval requests, whether a next page may
-        follow: a full page)."""
+        follow: a full page). An entry or a request that cannot be read is held with the
+        reason (`q2c_sync.ingest.map_records`); the others go on."""
         if not isinstance(data, list):
             raise MappingError("Clockify answered without a list of approval requests")
         entries = []
         for item in data:
+            if not isinstance(item, dict):
+                reason = "Clockify sent an approval request that is not an object"
+                entries.append(FailedRecord(None, reason, item))
+                continue
             request = item.get("approvalRequest") or {}
-            state = (request.get("status") or {}).get("state")
-            updated = (request.get("status") or {}).get("updatedAt")
-            user = (request.get("owner") or {}).get("userId")
-            for entry in item.get("entries") or []:
-                interval = entry.get("timeInterval") or {}
-                if not interval.get("end"):
-                    continue  # a running timer
-                entries.append(self._clockify_entry(entry, interval, user, state, updated))
+            status = request.get("status") or {}
+            owner = request.get("owner") or {}
+            context = {
+                "user": owner.get("userId"),
+                "zone": owner.get("timeZone"),
+                "state": status.get("state"),
+                "updated": status.get("updatedAt"),
+            }
+            entries += map_records(
+                item.get("entries") or [],
+                lambda entry, context=context: self._clockify_entry(entry, **context),
+                "id",
+            )
         return entries, len(data) >= max(self.pull_page_size, 1)
 
-    def _clockify_entry(self, entry, interval, user, state, updated):
+    def _clockify_entry(self, entry, user, zone, state, updated):
+        """One entry of an approval request; None for a running timer (no end yet)."""
+        interval = entry.get("timeInterval") or {}
+        if not interval.get("end"):
+            return None
         approved = state == "APPROVED"
-        approval_state = APPROVAL_STATES.get(state, "draft")
-        start = interval.get("start") or ""
         return {
             "external_id": entry.get("id"),
             "employee": entry.get("userId") or user,
             "project": (entry.get("project") or {}).get("id") or entry.get("projectId"),
-            "date": self._clockify_date(start),
+            "date": self._clockify_date(interval.get("start"), zone),
             "hours": self._clockify_hours(interval.get("duration")),
             "description": entry.get("description") or "",
             "billable": bool(entry.get("billable")),
-            "approval_state": approval_state,
+            "approval_state": APPROVAL_STATES.get(state, "draft"),
             "approved_at": updated if approved else None,
             "updated_at": updated,
         }
 
     @staticmethod
     def _clockify_moment(text):
-        """A timestamp of Clockify's answer; a malformed one is bad data."""
+        """A timestamp of Clockify's answer; None when absent or malformed (one request's
+        bad data: its entries are held by the ingestion, which validates the same text)."""
         try:
             return parse_datetime(text)
-        except InvalidEntry as error:
-            raise MappingError(f"Clockify sent a malformed timestamp: {text!r}") from error
+        except InvalidEntry:
+            return None
 
     @staticmethod
     def _clockify_hours(duration):
@@ -218,10 +246,17 @@ class Q2cSystem(models.Model):
         except ValueError as error:
             raise MappingError(f"Clockify sent a malformed duration: {duration!r}") from error
 
-    def _clockify_date(self, start):
-        """The work date: the start's date in UTC (Clockify sends UTC timestamps)."""
+    @staticmethod
+    def _clockify_date(start, zone):
+        """The work date: the date of the entry's start in the time zone of the timesheet's
+        owner (`owner.timeZone`, an IANA name): Clockify sends UTC timestamps, so work
+        started at 19:00 in America/Chicago is on that day, not on the next one in UTC.
+        Without a zone, the date in UTC. A malformed start or an unknown zone is bad data
+        (the entry is held)."""
         try:
-            moment = datetime.fromisoformat(start.replace("Z", "+00:00"))
-        except ValueError:
-            return start
-        return (moment.astimezone(UTC) if moment.tzinfo else moment).date().isoformat()
+            moment = parse_datetime(start)
+        except InvalidEntry:
+            moment = None
+        if moment is None:
+            raise MappingError(f"Clockify sent an entry without a valid start: {start!r}")
+        return local_date(moment, zone or "UTC", "Clockify")

@@ -9,8 +9,9 @@ from odoo.tests import tagged
 from ..models.q2c_system import duration_hours
 
 
-def approval(request_id, entries, state="APPROVED", updated="2025-03-31T10:00:00Z"):
-    """An approval request as Clockify lists it (saas-specs.md 5.3)."""
+def approval(request_id, entries, state="APPROVED", updated="2025-03-31T10:00:00Z", zone="UTC"):
+    """An approval request as Clockify lists it (saas-specs.md 5.3); `zone` is the
+    owner's time zone."""
     return {
         "approvalRequest": {
             "id": request_id,
@@ -20,7 +21,7 @@ def approval(request_id, entries, state="APPROVED", updated="2025-03-31T10:00:00
             "owner": {
                 "userId": "c-gina",
                 "userName": "Gina",
-                "timeZone": "UTC",
+                "timeZone": zone,
                 "startOfWeek": "MONDAY",
             },
             "status": {
@@ -215,3 +216,100 @@ class TestClockifyPull(Q2cTimeCase):
         lines = Line.search([("q2c_system_id", "=", self.clockify.id)])
         self.assertEqual(sorted(lines.mapped("q2c_external_id")), ["e1", "e2", "e3"])
         self.assertEqual(sum(second.page_ids.mapped("unchanged_count")), 2)
+
+    def _held(self, external_id):
+        return self.env["q2c.sync.hold"].search(
+            [("system_id", "=", self.clockify.id), ("external_id", "=", external_id)]
+        )
+
+    def test_work_date_in_the_owner_time_zone(self):
+        """Clockify sends UTC timestamps; the work date is the date where the timesheet's
+        owner works (issue 11, item 7): 21:30 in Chicago on the 27th is 02:30 UTC on the
+        28th, and stays in the week approved; 00:30 in Berlin on the 28th is the 28th. An
+        unknown zone is held with the reason, the others import."""
+        chicago = approval(
+            "r1", [entry("e1", start="2025-03-28T02:30:00Z")], zone="America/Chicago"
+        )
+        berlin = approval("r2", [entry("e2", start="2025-03-27T23:30:00Z")], zone="Europe/Berlin")
+        self.clockify.pull_page_size = 4
+        mars = approval("r3", [entry("e3")], zone="Mars/Olympus_Mons")
+        run, _seen = self._pull([answer([chicago, berlin, mars]), answer([])])
+        self.assertEqual(run.state, "done")
+        self.assertEqual(str(self._line("e1", self.clockify).date), "2025-03-27")
+        self.assertEqual(str(self._line("e2", self.clockify).date), "2025-03-28")
+        self.assertFalse(self._line("e3", self.clockify))
+        self.assertIn("unknown time zone", self._held("e3").reason)
+
+    def test_an_entry_that_fails_validation_is_held(self):
+        """A stopped 30-hour entry (a timer left running over a weekend) is not imported:
+        it is held with the reason, counted on its page and on the run, with an exception
+        for a person; the entry beside it imports and the run goes on (issue 11, item 6).
+        Fixed at the source, the next pull imports it and releases the hold."""
+        long = entry("e-long", duration="PT30H")
+        run, _seen = self._pull([answer([approval("r1", [long, entry("e-ok")])]), answer([])])
+        self.assertEqual(run.state, "done")
+        self.assertEqual(self.clockify.pull_watermark, run.started_at)
+        self.assertTrue(self._line("e-ok", self.clockify))
+        self.assertFalse(self._line("e-long", self.clockify))
+        hold = self._held("e-long")
+        self.assertEqual((hold.state, hold.kind), ("held", "time"))
+        self.assertIn("'hours' must be", hold.reason)
+        self.assertEqual(json.loads(hold.payload)["hours"], 30.0)
+        self.assertTrue(hold.exception_id)
+        self.assertIn("Fix them at the source", hold.exception_id.details)
+        main = run.page_ids.filtered(lambda p: p.stream == "main")
+        self.assertEqual((main.created_count, main.held_count), (1, 1))
+        self.assertEqual(run.held_count, 1)
+        self.assertIn("1 entry held with its reason", run.note)
+        fixed = entry("e-long", duration="PT3H")
+        self._pull([answer([approval("r1", [fixed, entry("e-ok")])]), answer([])])
+        self.assertEqual(self._line("e-long", self.clockify).unit_amount, 3.0)
+        self.assertEqual(hold.state, "released")
+
+    def test_one_unreadable_entry_does_not_block_its_page(self):
+        """A duration Clockify wrote malformed, an entry that is not an object and an entry
+        without a start are each held with the reason; the entries beside them import and
+        the page is done (issue 11, item 8)."""
+        bad_duration = entry("e-bad", duration="1h30")
+        no_start = entry("e-nostart", start=None)
+        items = [approval("r1", [bad_duration, entry("e-ok"), "garbage", no_start])]
+        run, _seen = self._pull([answer(items), answer([])])
+        self.assertEqual(run.state, "done")
+        main = run.page_ids.filtered(lambda p: p.stream == "main")
+        self.assertEqual((main.state, main.created_count, main.held_count), ("done", 1, 3))
+        self.assertTrue(self._line("e-ok", self.clockify))
+        self.assertIn("malformed duration", self._held("e-bad").reason)
+        self.assertIn("without a valid start", self._held("e-nostart").reason)
+        no_id = self.env["q2c.sync.hold"].search(
+            [("system_id", "=", self.clockify.id), ("external_id", "like", "(no id)%")]
+        )
+        self.assertIn("not an object", no_id.reason)
+
+    def test_an_entry_listed_twice_on_a_page_is_imported_not_held(self):
+        """An entry in two approved requests of one page: imported once, and its second
+        copy is not held as if it could not be imported."""
+        items = [approval("r1", [entry("e1")]), approval("r2", [entry("e1")])]
+        run, _seen = self._pull([answer(items), answer([]), answer([])])
+        self.assertEqual(run.state, "done")
+        self.assertTrue(self._line("e1", self.clockify))
+        self.assertEqual(run.held_count, 0)
+        self.assertFalse(self._held("e1"))
+
+    def test_an_unreadable_change_is_held_not_the_stream(self):
+        """In the stream of approval changes, an entry Odoo holds whose duration cannot be
+        read, and a request that is not an object, are held with their reasons; the change
+        beside them is applied and the stream is done (issue 11, item 8)."""
+        self.clockify.pull_page_size = 4
+        self._pull([answer([approval("r1", [entry("e1"), entry("e2")])]), answer([])])
+        now = stamp(fields.Datetime.now())
+        changes = [
+            approval("r1", [entry("e1", duration="soon"), entry("e2")], "REJECTED", now),
+            "garbage",
+        ]
+        run, _seen = self._pull([answer([]), answer(changes)])
+        self.assertEqual(run.state, "done")
+        stream = run.page_ids.filtered(lambda p: p.stream == "changes")
+        self.assertEqual((stream.state, stream.held_count), ("done", 2))
+        self.assertEqual(self._line("e2", self.clockify).q2c_approval_state, "rejected")
+        self.assertIn("malformed duration", self._held("e1").reason)
+        self.assertEqual(self._line("e1", self.clockify).q2c_approval_state, "approved")

@@ -65,6 +65,24 @@ class TestProvisioning(CrmCase):
         self.assertEqual((exception.kind, exception.res_id), ("duplicate", existing.id))
         self.assertIn("same VAT", exception.details)
 
+    def test_a_name_spelled_without_accents_is_a_possible_duplicate(self):
+        """ "Société Générale de Hooli S.A." exists; a won deal for "SOCIETE generale de
+        Hooli SA" (no accents, other case and legal-form spelling) is the same customer: a
+        person decides, no second customer is created (issue 11, item 9)."""
+        existing = self.env["res.partner"].create(
+            {"name": "Société Générale de Hooli S.A.", "is_company": True}
+        )
+        account = {"id": "A-9", "name": "SOCIETE  generale de Hooli SA"}
+        event = self._send("dup-accents", self._deal(account=account))
+        self.assertEqual(event.state, "dead")
+        exception = self.env["q2c.exception"].search([("event_id", "=", event.id)])
+        self.assertEqual((exception.kind, exception.res_id), ("duplicate", existing.id))
+        self.assertIn("same name", exception.details)
+        partners = self.env["res.partner"].search(
+            [("q2c_name_key", "=", "societe generale de hooli")]
+        )
+        self.assertEqual(partners, existing, "no second customer")
+
     def test_changes_after_provisioning(self):
         self._send("chg-0", self._deal())
         contract = self._contract()

@@ -3,6 +3,7 @@ from datetime import timedelta
 
 from odoo import _, fields, models
 from odoo.addons.q2c_base.exceptions import MappingError
+from odoo.addons.q2c_sync.ingest import map_records
 from odoo.addons.q2c_timesheet.ingest import InvalidEntry, parse_datetime
 
 HARVEST_API = "https://api.harvestapp.com/v2"
@@ -132,11 +133,7 @@ class Q2cSystem(models.Model):
         """(normalised time entries, total pages) of one answer of /time_entries."""
         if not isinstance(data, dict) or not isinstance(data.get("time_entries"), list):
             raise MappingError("Harvest answered without a time_entries list")
-        entries = [
-            self._harvest_entry(entry)
-            for entry in data["time_entries"]
-            if isinstance(entry, dict) and not entry.get("is_running")
-        ]
+        entries = map_records(data["time_entries"], self._harvest_entry, "id")
         return entries, data.get("total_pages")
 
     def _harvest_approval_state(self, entry):
@@ -150,6 +147,9 @@ class Q2cSystem(models.Model):
         return "draft"
 
     def _harvest_entry(self, entry):
+        """One time entry; None for a running timer (imported once stopped)."""
+        if entry.get("is_running"):
+            return None
         state = self._harvest_approval_state(entry)
         updated_at = entry.get("updated_at")
         return {

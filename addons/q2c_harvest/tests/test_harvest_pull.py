@@ -244,3 +244,23 @@ class TestHarvestPull(Q2cTimeCase):
 
     def _lines(self):
         return self.env["account.analytic.line"].search([("q2c_system_id", "=", self.harvest.id)])
+
+    def test_entries_that_cannot_be_imported_are_held(self):
+        """A stopped 30-hour entry (fails validation) and an entry with a malformed
+        timestamp (cannot be mapped) are held with their reasons, counted on the page; the
+        entry beside them imports, the run is done (issue 11, items 6 and 8)."""
+        entries = [
+            harvest_entry(21, hours=30.0),
+            harvest_entry(22, updated_at="last Tuesday"),
+            harvest_entry(23),
+        ]
+        run, _seen = self._pull([harvest_page(entries, 1, 1, per_page=3)])
+        self.assertEqual(run.state, "done")
+        self.assertEqual(self.harvest.pull_watermark, run.started_at)
+        self.assertEqual((run.page_ids.created_count, run.page_ids.held_count), (1, 2))
+        self.assertIn("2 entries held with their reason", run.note)
+        self.assertTrue(self._line("23", self.harvest))
+        holds = self.env["q2c.sync.hold"].search([("system_id", "=", self.harvest.id)])
+        reasons = {hold.external_id: hold.reason for hold in holds}
+        self.assertIn("'hours' must be", reasons["21"])
+        self.assertIn("malformed timestamp", reasons["22"])

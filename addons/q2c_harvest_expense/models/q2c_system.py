@@ -3,6 +3,7 @@ from datetime import timedelta
 from odoo import _, api, fields, models
 from odoo.addons.q2c_base.exceptions import MappingError
 from odoo.addons.q2c_harvest.models.q2c_system import HARVEST_API, HARVEST_MAX_PER_PAGE
+from odoo.addons.q2c_sync.ingest import map_records
 from odoo.exceptions import ValidationError
 
 # The stream of a Harvest run that reads expenses (after the time entries and their
@@ -131,10 +132,7 @@ class Q2cSystem(models.Model):
         """(normalised expenses of `q2c_expense.ingest.validate`, total pages)."""
         if not isinstance(data, dict) or not isinstance(data.get("expenses"), list):
             raise MappingError("Harvest answered without an expenses list")
-        entries = [
-            self._harvest_expense(item) for item in data["expenses"] if isinstance(item, dict)
-        ]
-        return entries, data.get("total_pages")
+        return map_records(data["expenses"], self._harvest_expense, "id"), data.get("total_pages")
 
     def _harvest_expense(self, expense):
         """One Harvest v2 expense as a normalised expense. Approval follows the time rule

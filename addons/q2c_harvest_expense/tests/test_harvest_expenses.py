@@ -195,3 +195,21 @@ class TestHarvestExpenses(Q2cExpenseCase):
         self.assertEqual(len(seen), 1)
         self.assertFalse(self._expense_pages(run))
         self.assertFalse(self.harvest.harvest_expense_watermark)
+
+    def test_an_expense_that_fails_validation_is_held(self):
+        """An expense Harvest sends with a negative total is held with the reason and
+        counted; the expense beside it imports and the run is done (issue 11, item 6)."""
+        script = [
+            harvest_page([], 1, 1),
+            expense_page([harvest_expense(9301, total_cost=-5.0), harvest_expense(9302)], 1, 1),
+        ]
+        run, _seen = self._pull(script)
+        self.assertEqual(run.state, "done")
+        page = self._expense_pages(run)
+        self.assertEqual((page.created_count, page.held_count), (1, 1))
+        self.assertTrue(self._exp("9302", self.harvest))
+        hold = self.env["q2c.sync.hold"].search(
+            [("system_id", "=", self.harvest.id), ("external_id", "=", "9301")]
+        )
+        self.assertEqual((hold.kind, hold.state), ("expense", "held"))
+        self.assertIn("'amount' must be", hold.reason)

@@ -95,7 +95,9 @@ class Q2cPushController(http.Controller):
         length = request.httprequest.content_length
         if length is not None and length > MAX_BODY_BYTES:
             raise PushRefused(413, f"the body is larger than {MAX_BODY_BYTES} bytes")
-        body = request.httprequest.get_data(cache=False)
+        # Cached: when a concurrent request stored an entry of this one first, Odoo replays
+        # the request (ConcurrentIngest, a serialization failure), which reads it again.
+        body = request.httprequest.get_data(cache=True)
         if len(body) > MAX_BODY_BYTES:  # no declared length (chunked)
             raise PushRefused(413, f"the body is larger than {MAX_BODY_BYTES} bytes")
         try:

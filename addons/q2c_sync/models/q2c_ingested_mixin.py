@@ -1,10 +1,20 @@
 import logging
 
+from psycopg2 import IntegrityError
+
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools.translate import LazyTranslate
 
-from ..ingest import APPROVAL_STATES, HeldEntry, InvalidEntry, split_valid
+from ..ingest import (
+    APPROVAL_STATES,
+    FailedRecord,
+    HeldEntry,
+    InvalidEntry,
+    hold_key,
+    raise_if_concurrent,
+    split_valid,
+)
 
 _logger = logging.getLogger(__name__)
 _lt = LazyTranslate(__name__)
@@ -174,7 +184,7 @@ class Q2cIngestedMixin(models.AbstractModel):
     # ------------------------------------------------------------------ ingestion
 
     @api.model
-    def _q2c_ingest(self, system, raw_entries):
+    def _q2c_ingest(self, system, raw_entries, hold_rejected=False):
         """Write a batch of entries of `system`; one result dict per entry, in order:
         `{"id", "status": created|updated|unchanged|rejected, "reason"?, "held"?, <id key>?}`.
 
@@ -182,12 +192,43 @@ class Q2cIngestedMixin(models.AbstractModel):
         and one `create(vals_list)`. Idempotent by (system, external id): the same entry again
         is `unchanged`. Invalid entries are `rejected` with the reason and never stop the
         others; unmapped ones are held (q2c.sync.hold) with an exception for a person.
+
+        `hold_rejected` (pulls): a rejected entry is held too, with its reason, since no
+        sender reads the answer; nothing a source sends vanishes (issue 11, item 6).
         """
         size = self._q2c_chunk_size
         results = []
         for start in range(0, len(raw_entries), size):
-            results.extend(self._q2c_ingest_chunk(system, raw_entries[start : start + size]))
+            chunk = raw_entries[start : start + size]
+            chunk_results = self._q2c_ingest_chunk(system, chunk)
+            if hold_rejected:
+                self._q2c_hold_rejected(system, chunk, chunk_results)
+            results.extend(chunk_results)
         return results
+
+    @api.model
+    def _q2c_hold_rejected(self, system, raw_entries, results):
+        """Hold every entry of a pulled chunk that was rejected and not already held (invalid
+        as sent, a record its connector could not map, refused by Odoo's own checks), with
+        the reason, and mark its result held. A second copy of an entry the chunk imported
+        (the same id listed twice) is not held."""
+        holds = []
+        imported = {str(r["id"]) for r in results if r["status"] != "rejected"}
+        for raw, result in zip(raw_entries, results, strict=True):
+            if result["status"] != "rejected" or result.get("held"):
+                continue
+            if str(result.get("id")) in imported:
+                continue
+            received = raw.get("record", raw) if isinstance(raw, FailedRecord) else raw
+            key = hold_key(result.get("id"), received)
+            entry = {**received} if isinstance(received, dict) else {"received": received}
+            holds.append(({**entry, "external_id": key}, result["reason"]))
+            result["held"] = True
+        details = _(
+            "The source sent entries q2c cannot import as they are. Fix them at the source: "
+            "their next pull imports them and releases the hold."
+        )
+        self.env["q2c.sync.hold"]._hold(system, holds, self._q2c_hold_kind, details=details)
 
     def _q2c_ingest_chunk(self, system, raw_entries):
         entries, results = split_valid(raw_entries, self._q2c_validate, self._q2c_rejected)
@@ -282,6 +323,9 @@ class Q2cIngestedMixin(models.AbstractModel):
         try:
             with self.env.cr.savepoint():
                 records = self._q2c_create_records(system, vals_list)
+        except IntegrityError as error:
+            self._q2c_raise_if_concurrent(error)
+            raise
         except REFUSALS as error:
             _logger.info("q2c: batch create of %s refused (%s); one by one", self._name, error)
             pairs = zip(to_create, vals_list, strict=True)
@@ -292,11 +336,21 @@ class Q2cIngestedMixin(models.AbstractModel):
         ]
 
     @api.model
+    def _q2c_raise_if_concurrent(self, error):
+        """A create refused by the unique (system, external id) index: the records of this
+        batch were searched and not found, so a concurrent transaction stored one since;
+        ConcurrentIngest makes Odoo replay the request, which then finds it."""
+        raise_if_concurrent(error, f"{self._table}_q2c_external_uniq")
+
+    @api.model
     def _q2c_create_one(self, system, item, vals):
         index, entry, _mapped = item
         try:
             with self.env.cr.savepoint():
                 record = self._q2c_create_records(system, [vals])
+        except IntegrityError as error:
+            self._q2c_raise_if_concurrent(error)
+            raise
         except REFUSALS as error:
             return index, self._q2c_rejected(entry["external_id"], str(error)[:300])
         return index, self._q2c_result(entry["external_id"], "created", record=record)

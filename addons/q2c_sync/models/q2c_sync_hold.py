@@ -1,7 +1,11 @@
 import json
 
+from psycopg2 import IntegrityError
+
 from odoo import _, api, fields, models
 from odoo.addons.q2c_base.models.q2c_event import PAYLOAD_GROUPS
+
+from ..ingest import raise_if_concurrent
 
 HOLD_STATES = [("held", "Held"), ("released", "Released")]
 
@@ -51,12 +55,14 @@ class Q2cSyncHold(models.Model):
             )
 
     @api.model
-    def _hold(self, system, holds, kind):
+    def _hold(self, system, holds, kind, details=None):
         """Hold `holds` ((entry, reason) pairs) of `kind`: one upsert each, and one open
-        exception per distinct reason of the system (not one per entry)."""
+        exception per distinct reason of the system (not one per entry), whose `details`
+        tell a person what to do (default: map the reference)."""
         if not holds:
             return self.browse()
-        exceptions = self._hold_exceptions(system, {reason for _entry, reason in holds})
+        reasons = {reason for _entry, reason in holds}
+        exceptions = self._hold_exceptions(system, reasons, details)
         existing = {
             hold.external_id: hold
             for hold in self.sudo().search(
@@ -87,10 +93,16 @@ class Q2cSyncHold(models.Model):
                 )
             elif (hold.reason, hold.state) != (reason, "held"):
                 hold.write(vals)
-        return self.sudo().create(new_vals)
+        try:
+            with self.env.cr.savepoint():
+                return self.sudo().create(new_vals)
+        except IntegrityError as error:
+            # The same entry held by a concurrent transaction: replayed, it finds the hold.
+            raise_if_concurrent(error, f"{self._table}_entry_uniq")
+            raise
 
     @api.model
-    def _hold_exceptions(self, system, reasons):
+    def _hold_exceptions(self, system, reasons, details=None):
         """{reason: id of the open exception of `system` for it}, raised when missing."""
         Exception_ = self.env["q2c.exception"].sudo()
         exceptions = {}
@@ -105,7 +117,8 @@ class Q2cSyncHold(models.Model):
                     name,
                     kind="missing_data",
                     system=system,
-                    details=_(
+                    details=details
+                    or _(
                         "Entries of this system are held until the reference is mapped "
                         "(External References), then imported on their next delivery or pull."
                     ),

@@ -40,6 +40,11 @@ class Q2cSyncPage(models.Model):
     updated_count = fields.Integer("Updated")
     unchanged_count = fields.Integer("Unchanged")
     rejected_count = fields.Integer("Rejected or Held")
+    held_count = fields.Integer(
+        "Held",
+        help="Entries of the page kept as held entries with their reason (unmapped, invalid "
+        "as sent, or a record that could not be read): imported once fixed or mapped.",
+    )
     chained = fields.Boolean(help="The page's answer asked for the next page (chained paging).")
     chain_stopped = fields.Boolean(
         help="The page is dead and the pages after it were not asked for (known only from "
@@ -183,5 +188,6 @@ class Q2cSyncPage(models.Model):
             updated_count=counts["updated"],
             unchanged_count=counts["unchanged"],
             rejected_count=counts["rejected"],
+            held_count=sum(1 for result in results if result.get("held")),
             chained=chained,
         )

@@ -46,6 +46,7 @@ class Q2cSyncRun(models.Model):
     page_ids = fields.One2many("q2c.sync.page", "run_id", string="Pages")
     page_count = fields.Integer("Number of Pages", compute="_compute_counts")
     entry_count = fields.Integer("Entries", compute="_compute_counts")
+    held_count = fields.Integer("Held", compute="_compute_counts")
 
     @api.depends("system_id.name", "started_at")
     @api.depends_context("tz")
@@ -58,11 +59,12 @@ class Q2cSyncRun(models.Model):
                 "%(system)s pull %(started)s", system=run.system_id.name, started=started
             )
 
-    @api.depends("page_ids.entry_count")
+    @api.depends("page_ids.entry_count", "page_ids.held_count")
     def _compute_counts(self):
         for run in self:
             run.page_count = len(run.page_ids)
             run.entry_count = sum(run.page_ids.mapped("entry_count"))
+            run.held_count = sum(run.page_ids.mapped("held_count"))
 
     def _add_pages(self, numbers, stream=MAIN_STREAM, start=False):
         """Create the pages and enqueue one job each, as the system's integration user (a job
@@ -112,6 +114,21 @@ class Q2cSyncRun(models.Model):
         clean = set(self.page_ids.mapped("state")) == {"done"}
         if not clean:
             self._add_note(self._partial_reason())
+        if self.held_count == 1:
+            self._add_note(
+                _(
+                    "1 entry held with its reason (Held Entries): imported once fixed at the "
+                    "source or mapped."
+                )
+            )
+        elif self.held_count:
+            self._add_note(
+                _(
+                    "%(count)s entries held with their reason (Held Entries): imported once "
+                    "fixed at the source or mapped.",
+                    count=self.held_count,
+                )
+            )
         self.sudo().write(
             {"state": "done" if clean else "partial", "finished_at": fields.Datetime.now()}
         )

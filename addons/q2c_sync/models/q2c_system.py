@@ -158,9 +158,10 @@ class Q2cSystem(models.Model):
 
     def _sync_ingest(self, page, entries):
         """Write the normalised entries of `page` with the stream's model; one result dict per
-        entry (statuses `created`, `updated`, `unchanged`, `rejected`)."""
+        entry (statuses `created`, `updated`, `unchanged`, `rejected`). A rejected entry is
+        held with its reason (no sender reads a pull's answer)."""
         model = self._sync_stream_model(page.stream)
-        return self.env[model]._q2c_ingest(self, entries)
+        return self.env[model]._q2c_ingest(self, entries, hold_rejected=True)
 
     # --- cron ---------------------------------------------------------------------------------
 

@@ -2,6 +2,7 @@ from datetime import timedelta
 
 from odoo import fields, models
 from odoo.addons.q2c_base.exceptions import MappingError, PermanentError
+from odoo.addons.q2c_sync.ingest import map_records
 from odoo.addons.q2c_sync.models.q2c_sync_run import MAIN_STREAM
 
 TEMPO_API = "https://api.tempo.io/4"
@@ -12,6 +13,7 @@ APPROVALS = "approvals"
 # Pages of one author's period read in one job before giving up (5,000 worklogs each).
 MAX_PERIOD_PAGES = 20
 TIME_MODEL = "account.analytic.line"
+HTTP_NOT_FOUND = 404
 
 
 class Q2cSystem(models.Model):
@@ -79,29 +81,56 @@ class Q2cSystem(models.Model):
     def _sync_parse_page(self, data):
         if self.system_type != "tempo":
             return super()._sync_parse_page(data)
-        worklogs = self._tempo_results(data)
+        worklogs = self._tempo_results(data, objects_only=False)
         approvals = self._tempo_approvals(worklogs)
-        entries = [self._tempo_entry(w, approvals) for w in worklogs]
+        entries = map_records(
+            worklogs, lambda worklog: self._tempo_entry(worklog, approvals), "tempoWorklogId"
+        )
         return entries, bool((data.get("metadata") or {}).get("next"))
 
-    def _tempo_results(self, data):
+    def _tempo_results(self, data, objects_only=True):
         if not isinstance(data, dict) or not isinstance(data.get("results"), list):
             raise MappingError("Tempo answered without a results list")
+        if not objects_only:
+            return data["results"]
         return [w for w in data["results"] if isinstance(w, dict)]
 
     def _tempo_approvals(self, worklogs):
-        """{(account id, date): approval status key}: approval is per timesheet period, not
-        per worklog, so one call per author and period met on the page (a period answered
-        covers the author's other dates in it)."""
+        """{(account id, date): approval status key, or the MappingError of an author whose
+        approvals Tempo will not give}: approval is per timesheet period, not per worklog,
+        so one call per author and period met on the page (a period answered covers the
+        author's other dates in it)."""
         periods = {}
         statuses = {}
+        unreadable = {}
         for worklog in worklogs:
+            if not isinstance(worklog, dict):
+                continue
             author = (worklog.get("author") or {}).get("accountId")
             day = worklog.get("startDate")
             if not author or not day or (author, day) in statuses:
                 continue
-            statuses[author, day] = self._tempo_period(author, day, periods)[2]
+            if author not in unreadable:
+                try:
+                    statuses[author, day] = self._tempo_period(author, day, periods)[2]
+                    continue
+                except PermanentError as error:
+                    unreadable[author] = self._tempo_unreadable_author(author, error)
+            statuses[author, day] = unreadable[author]
         return statuses
+
+    @staticmethod
+    def _tempo_unreadable_author(author, error):
+        """The MappingError standing for `author`'s worklogs when Tempo refuses their
+        approval with 404 (an Atlassian account deleted: a person who left): those worklogs
+        are held with the reason, the page goes on (issue 11, item 8). Any other refusal
+        (credentials, rights) is the same for every author: raised, the page is dead."""
+        if error.status != HTTP_NOT_FOUND:
+            raise error
+        return MappingError(
+            f"Tempo has no timesheet approval for author {author} (HTTP 404: an Atlassian "
+            "account deleted or anonymised?); the worklog waits for a person to settle it"
+        )
 
     def _tempo_period(self, author, day, periods):
         """(from, to, status key) of `author`'s period covering `day` (ISO dates): from the
@@ -120,6 +149,8 @@ class Q2cSystem(models.Model):
     def _tempo_entry(self, worklog, approvals):
         author = (worklog.get("author") or {}).get("accountId")
         status = approvals.get((author, worklog.get("startDate")), "OPEN")
+        if isinstance(status, MappingError):
+            raise MappingError(status.reason)
         state = {"APPROVED": "approved", "IN_REVIEW": "submitted"}.get(status, "draft")
         seconds = worklog.get("timeSpentSeconds")
         billable = worklog.get("billableSeconds")
@@ -160,8 +191,14 @@ class Q2cSystem(models.Model):
         time is when q2c sees it: Tempo's period approval does not carry one here."""
         periods = {}
         for author, days in self._tempo_pending_dates(page.run_id).items():
-            for day in days:
-                self._tempo_period(author, day, periods)
+            try:
+                for day in days:
+                    self._tempo_period(author, day, periods)
+            except PermanentError as error:
+                # The author's lines stay as they are (not approved); the others go on.
+                reason = self._tempo_unreadable_author(author, error).reason
+                periods.pop(author, None)
+                page.run_id._add_note(reason)
         entries = []
         for author, author_periods in periods.items():
             for start, end, status in author_periods:

@@ -192,3 +192,45 @@ class TestTempoPull(Q2cTimeCase):
         self.assertEqual(run.state, "partial")
         self.assertIn("approvals page 1: Retries exhausted", run.note)
         self.assertFalse(self.tempo.pull_watermark)
+
+    def test_an_author_tempo_does_not_know_is_held_not_the_page(self):
+        """The approval lookup of one author answers 404 (an Atlassian account deleted):
+        that author's worklogs are held with the reason, the others import and the page is
+        done, run after run (issue 11, item 8). Other refusals still end the page."""
+        self.env["q2c.external.ref"]._bind(self.tempo, "employee", "t-gone", self.hal)
+        gone = (404, {}, b'{"errors": [{"message": "User not found"}]}', 0)
+        worklogs = [worklog(41), worklog(42, author="t-gone"), worklog(43, author="t-gone")]
+        self.tempo.pull_page_size = 3
+        run, seen = self._pull([page(worklogs), approval("APPROVED"), gone])
+        self.assertEqual(run.state, "done")
+        self.assertEqual(len(seen), 3, "one lookup per author, the 404 not asked again")
+        self.assertEqual((run.page_ids.created_count, run.page_ids.held_count), (1, 2))
+        self.assertEqual(self._line("41", self.tempo).q2c_approval_state, "approved")
+        holds = self.env["q2c.sync.hold"].search([("system_id", "=", self.tempo.id)])
+        self.assertEqual(sorted(holds.mapped("external_id")), ["42", "43"])
+        self.assertIn("HTTP 404", holds[0].reason)
+        self.assertIn("t-gone", holds[0].reason)
+        refused = (401, {}, b'{"errors": [{"message": "bad token"}]}', 0)
+        second, _seen = self._pull([page([worklog(44, author="t-gone")]), refused])
+        self.assertEqual(second.page_ids.state, "dead")
+        self.assertIn("401", second.page_ids.error)
+
+    def test_the_look_back_steps_over_an_author_tempo_does_not_know(self):
+        """The approval sweep asks again about an author whose account was deleted since
+        (404): that author's worklogs stay as they were, the run is done and its outcome
+        names the author (issue 11, item 8)."""
+        self.env["q2c.external.ref"]._bind(self.tempo, "employee", "t-gone", self.hal)
+        self.tempo.tempo_lookback_days = 14
+        start, end = self._days_ago(6), self._days_ago(0)
+        logs = [worklog(81, day=self._days_ago(2), author="t-gone")]
+        in_review = approval("IN_REVIEW", start, end)
+        run, _seen = self._pull([page(logs), in_review, in_review])
+        self.assertEqual(run.state, "done")
+        gone = (404, {}, b'{"errors": [{"message": "User not found"}]}', 0)
+        second, seen = self._pull([page([]), gone])
+        self.assertEqual(len(seen), 2)
+        self.assertEqual(second.state, "done")
+        self.assertEqual(second.page_ids.mapped("state"), ["done", "done"])
+        self.assertIn("t-gone", second.note)
+        self.assertIn("HTTP 404", second.note)
+        self.assertEqual(self._line("81", self.tempo).q2c_approval_state, "submitted")

@@ -5,6 +5,7 @@ from datetime import timedelta
 from odoo import _, api, fields, models
 from odoo.addons.q2c_base import outbound
 from odoo.addons.q2c_base.exceptions import MappingError, PermanentError, TransientError
+from odoo.addons.q2c_sync.ingest import FailedRecord, map_records
 from odoo.exceptions import UserError, ValidationError
 
 TOGGL_API = "https://api.track.toggl.com"
@@ -117,10 +118,14 @@ class Q2cSystem(models.Model):
         entries = []
         for row in rows:
             if not isinstance(row, dict):
+                reason = "Toggl sent a report row that is not an object"
+                entries.append(FailedRecord(None, reason, row))
                 continue
-            for entry in row.get("time_entries") or []:
-                if self._toggl_is_stopped(entry):
-                    entries.append(self._toggl_entry(row, entry))
+            entries += map_records(
+                row.get("time_entries") or [],
+                lambda entry, row=row: self._toggl_entry(row, entry),
+                "id",
+            )
         return entries, self._toggl_next_cursor(data, bool(rows))
 
     # --- request --------------------------------------------------------------------------
@@ -228,9 +233,11 @@ class Q2cSystem(models.Model):
         return "approved" if tag in tags else "draft"
 
     def _toggl_entry(self, row, entry):
-        """One time entry of a report row. The row holds what its entries share (user,
-        project, description, billable, tags); each entry its id, seconds, start and `at`
-        (last update)."""
+        """One time entry of a report row; None for a running timer. The row holds what its
+        entries share (user, project, description, billable, tags); each entry its id,
+        seconds, start and `at` (last update)."""
+        if not self._toggl_is_stopped(entry):
+            return None
         state = self._toggl_approval_state(row)
         seconds = entry.get("seconds")
         updated_at = entry.get("at")

@@ -277,3 +277,24 @@ class TestTogglPull(Q2cTimeCase):
         _run, job = self._cron_run()
         self.assertEqual(job.user_id, self.time_user)
         self.assertEqual(job.channel, self.toggl.job_channel)
+
+    def test_entries_that_cannot_be_imported_are_held(self):
+        """A stopped 30-hour entry and a row that is not an object are held with their
+        reasons; the entry beside them imports, the run is done (issue 11, items 6 and 8).
+        The work date is the start's date in the offset Toggl writes it with (the user's
+        time zone), not in UTC (item 7)."""
+        self.toggl.toggl_import_from = "2025-03-01"
+        self.toggl.pull_page_size = 5
+        rows = [
+            toggl_row(71, seconds=30 * 3600),
+            "not a row",
+            toggl_row(72, start="2025-03-27T21:30:00-05:00", stop="2025-03-27T23:30:00-05:00"),
+        ]
+        run, _seen = self._pull([toggl_page(rows)])
+        self.assertEqual(run.state, "done")
+        self.assertEqual((run.page_ids.created_count, run.page_ids.held_count), (1, 2))
+        self.assertEqual(str(self._line("72", self.toggl).date), "2025-03-27")
+        holds = self.env["q2c.sync.hold"].search([("system_id", "=", self.toggl.id)])
+        reasons = {hold.external_id: hold.reason for hold in holds}
+        self.assertIn("'hours' must be", reasons["71"])
+        self.assertTrue(any("not an object" in reason for reason in reasons.values()))

@@ -2,24 +2,25 @@
 database. Raise MappingError for bad data from outside only; anything else is a bug."""
 
 from odoo.addons.q2c_base.exceptions import MappingError
+from odoo.addons.q2c_sync.ingest import map_records
 
 
 def page(answer):
     """(normalised entries, total pages) of one answer of GET /time_entries:
-    {"entries": [...], "total_pages": N}. Running timers (no `hours` yet) are left out."""
+    {"entries": [...], "total_pages": N}. A malformed answer is a MappingError (the page is
+    dead); one record that cannot be read is held with its reason by `map_records`, and the
+    records beside it go on."""
     if not isinstance(answer, dict) or not isinstance(answer.get("entries"), list):
         raise MappingError("the source answered without an entries list")
-    entries = [
-        time_entry(record)
-        for record in answer["entries"]
-        if isinstance(record, dict) and record.get("hours") is not None
-    ]
-    return entries, answer.get("total_pages")
+    return map_records(answer["entries"], time_entry, "id"), answer.get("total_pages")
 
 
 def time_entry(record):
     """One vendor time entry in the keys of `q2c_timesheet.ingest` (what
-    `account.analytic.line._q2c_ingest` validates: unknown people or projects are held)."""
+    `account.analytic.line._q2c_ingest` validates: unknown people or projects are held);
+    None for a running timer (no `hours` yet), left out until it stops."""
+    if record.get("hours") is None:
+        return None
     approved = record.get("status") == "approved"
     return {
         "external_id": record.get("id"),
