@@ -16,9 +16,10 @@ from odoo.tests import new_test_user, tagged
 from . import test_actions_rpc
 
 MANAGER = "q2c_base.group_integration_manager"
+OPERATOR = "q2c_base.group_integration_operator"
 AUDITOR = "q2c_base.group_auditor"
 INTEGRATION = "q2c_base.group_integration_user"
-ROLES = ("int_a", "int_b", "auditor_c1", "manager", "pm", "finance", "employee")
+ROLES = ("int_a", "int_b", "auditor_c1", "manager", "pm", "finance", "employee", "operator")
 ROLE_GROUPS = {
     "int_a": f"base.group_user,{INTEGRATION}",
     "int_b": f"base.group_user,{INTEGRATION}",
@@ -27,39 +28,48 @@ ROLE_GROUPS = {
     "pm": "base.group_user,q2c_contract.group_q2c_project_manager",
     "finance": "base.group_user,q2c_contract.group_q2c_finance",
     "employee": "base.group_user",
+    "operator": f"base.group_user,{OPERATOR}",
 }
 
 # model: the rights of each role, in ROLES' order; "rwcu" = read, write, create, unlink.
 INT = "r---"  # the integration users' usual rights: read their own system's records
 ACCESS = {
-    "q2c.system": (INT, INT, "r---", "rwcu", "----", "----", "----"),
-    "q2c.event": (INT, INT, "r---", "rw--", "----", "----", "----"),
-    "q2c.event.link": (INT, INT, "r---", "r---", "----", "----", "----"),
-    "q2c.outbound.log": (INT, INT, "r---", "r---", "----", "----", "----"),
-    "q2c.external.ref": ("r-c-", "r-c-", "r---", "rwcu", "----", "----", "----"),
-    "q2c.field.ownership": (INT, INT, "r---", "rwcu", "----", "----", "----"),
-    "q2c.exception": ("r-c-", "r-c-", "r---", "rwc-", "----", "----", "----"),
-    "q2c.sync.hold": (INT, INT, "r---", "rw--", "----", "----", "----"),
-    "q2c.sync.run": (INT, INT, "r---", "rw--", "----", "----", "----"),
-    "q2c.sync.page": (INT, INT, "r---", "rw--", "----", "----", "----"),
-    "q2c.contract": ("----", "----", "r---", "----", "rwc-", "rwcu", "----"),
-    "q2c.rate.card": ("----", "----", "r---", "----", "r---", "rwcu", "----"),
-    "q2c.rate.card.line": ("----", "----", "r---", "----", "r---", "rwcu", "----"),
-    "q2c.rate.override": ("----", "----", "r---", "----", "r---", "rwcu", "----"),
-    "q2c.contract.milestone": ("----", "----", "r---", "----", "rwcu", "rwcu", "----"),
-    "q2c.contract.sov.line": ("----", "----", "r---", "----", "rwcu", "rwcu", "----"),
-    "q2c.contract.change.entry": ("----", "----", "r---", "----", "r-c-", "r-c-", "----"),
-    "q2c.retainer.bucket": ("----", "----", "r---", "----", "r---", "rwcu", "----"),
-    "q2c.retainer.drawdown": ("----", "----", "r---", "----", "r---", "r-c-", "----"),
-    "q2c.expense.policy": (INT, INT, "r---", "----", "r---", "rwcu", "----"),
-    "q2c.change.order": ("----", "----", "r---", "----", "rwcu", "rwcu", "----"),
-    "q2c.change.order.line": ("----", "----", "r---", "----", "rwcu", "rwcu", "----"),
-    "q2c.billing.run": ("----", "----", "r---", "----", "----", "rwcu", "----"),
-    "q2c.billing.run.line": ("----", "----", "r---", "----", "----", "rwcu", "----"),
-    "q2c.milestone.share": ("----", "----", "r---", "----", "----", "rwcu", "----"),
-    "q2c.cap.hold": ("----", "----", "r---", "----", "r---", "r---", "----"),
-    "q2c.cap.alert": ("----", "----", "r---", "----", "r---", "r---", "----"),
+    "q2c.system": (INT, INT, "r---", "rwcu", "----", "r---", "----", "r---"),
+    "q2c.event": (INT, INT, "r---", "rw--", "----", "rw--", "----", "rw--"),
+    "q2c.event.link": (INT, INT, "r---", "r---", "----", "r---", "----", "r---"),
+    "q2c.outbound.log": (INT, INT, "r---", "r---", "----", "r---", "----", "r---"),
+    "q2c.external.ref": ("r-c-", "r-c-", "r---", "rwcu", "----", "----", "----", "----"),
+    "q2c.field.ownership": (INT, INT, "r---", "rwcu", "----", "----", "----", "----"),
+    "q2c.exception": ("r-c-", "r-c-", "r---", "rwc-", "----", "rw--", "----", "rw--"),
+    "q2c.sync.hold": (INT, INT, "r---", "rw--", "----", "----", "----", "----"),
+    "q2c.sync.run": (INT, INT, "r---", "rw--", "----", "----", "----", "----"),
+    "q2c.sync.page": (INT, INT, "r---", "rw--", "----", "----", "----", "----"),
+    "q2c.contract": ("----", "----", "r---", "----", "rwc-", "rwcu", "----", "----"),
+    "q2c.rate.card": ("----", "----", "r---", "----", "r---", "rwcu", "----", "----"),
+    "q2c.rate.card.line": ("----", "----", "r---", "----", "r---", "rwcu", "----", "----"),
+    "q2c.rate.override": ("----", "----", "r---", "----", "r---", "rwcu", "----", "----"),
+    "q2c.contract.milestone": ("----", "----", "r---", "----", "rwcu", "rwcu", "----", "----"),
+    "q2c.contract.sov.line": ("----", "----", "r---", "----", "rwcu", "rwcu", "----", "----"),
+    "q2c.contract.change.entry": ("----", "----", "r---", "----", "r-c-", "r-c-", "----", "----"),
+    "q2c.retainer.bucket": ("----", "----", "r---", "----", "r---", "rwcu", "----", "----"),
+    "q2c.retainer.drawdown": ("----", "----", "r---", "----", "r---", "r-c-", "----", "----"),
+    "q2c.expense.policy": (INT, INT, "r---", "----", "r---", "rwcu", "----", "----"),
+    "q2c.change.order": ("----", "----", "r---", "----", "rwcu", "rwcu", "----", "----"),
+    "q2c.change.order.line": ("----", "----", "r---", "----", "rwcu", "rwcu", "----", "----"),
+    "q2c.billing.run": ("----", "----", "r---", "----", "----", "rwcu", "----", "----"),
+    "q2c.billing.run.line": ("----", "----", "r---", "----", "----", "rwcu", "----", "----"),
+    "q2c.milestone.share": ("----", "----", "r---", "----", "----", "rwcu", "----", "----"),
+    "q2c.cap.hold": ("----", "----", "r---", "----", "r---", "r---", "----", "----"),
+    "q2c.cap.alert": ("----", "----", "r---", "----", "r---", "r---", "----", "----"),
 }
+# The integration models an operator reads (dashboard, events, exceptions).
+OPERATOR_MODELS = (
+    "q2c.system",
+    "q2c.event",
+    "q2c.event.link",
+    "q2c.outbound.log",
+    "q2c.exception",
+)
 OPERATIONS = {"r": "read", "w": "write", "c": "create", "u": "unlink"}
 
 # Models without a company rule or an integration-user rule, and why.
@@ -288,9 +298,15 @@ class TestAccessMatrix(test_actions_rpc.TestActionsOverRpc):
             "pm": None,
             "finance": None,
             "employee": None,
+            "operator": None,
         }
         for model, records in self.records.items():
-            for role, systems in expected.items():
+            for role, role_systems in expected.items():
+                systems = role_systems
+                if role in ("finance", "operator") and model in OPERATOR_MODELS:
+                    # Operators (and Finance, which includes them) see every system's
+                    # events, links, calls and exceptions of their companies.
+                    systems = {a, b, b2}
                 with self.subTest(model=model, role=role):
                     visible = self._visible(role, model)
                     if systems is None:
@@ -348,6 +364,7 @@ class TestAccessMatrix(test_actions_rpc.TestActionsOverRpc):
         "q2c.event": {"manager"},
         "q2c.event.action.wizard": {"manager"},
         "q2c.exception": {"manager"},
+        "q2c.duplicate.wizard": {"manager"},
         "q2c.contract": {"finance"},
         "q2c.contract.milestone": {"finance"},
         "q2c.milestone.acceptance": {"finance"},
@@ -355,6 +372,14 @@ class TestAccessMatrix(test_actions_rpc.TestActionsOverRpc):
         "q2c.change.order.reason": {"finance"},
         "q2c.billing.run": {"finance"},
         "hr.expense": set(),
+    }
+
+    # Methods open to more roles than the rest of their model's actions: an operator (and
+    # Finance, which includes it) replays events, resolves exceptions and decides duplicates.
+    MAY_ACT_METHOD = {
+        ("q2c.event", "action_replay"): {"manager", "finance", "operator"},
+        ("q2c.exception", "action_resolve"): {"manager", "finance", "operator"},
+        ("q2c.duplicate.wizard", "action_confirm"): {"manager", "finance", "operator"},
     }
 
     def _view_buttons(self):
@@ -379,8 +404,9 @@ class TestAccessMatrix(test_actions_rpc.TestActionsOverRpc):
         self.assertEqual(models - set(self.MAY_ACT), set(), "models missing from MAY_ACT")
         roles = {**self.roles, "own_integration_user": self.system.user_id}
         for model, method, record, args in calls:
+            allowed = self.MAY_ACT_METHOD.get((model, method), self.MAY_ACT[model])
             for role, user in roles.items():
-                if role in self.MAY_ACT[model]:
+                if role in allowed:
                     continue
                 with self.subTest(f"{model}.{method} as {role}"), self.assertRaises(AccessError):
                     getattr(record.with_user(user), method)(*args)
