@@ -37,6 +37,20 @@ class TestExactlyOnce(Q2cBillingCase):
             "2025-03-01", "2025-03-31", CUTOFF, "2025-04-03", contracts=contracts or self.contract
         )
 
+    def _prepare_blind_to_holders(self, run):
+        """Prepare `run` as in a race: the search for another run's claim finds nothing,
+        so only the database's unique constraint can refuse a claim."""
+        Line = type(self.env["q2c.billing.run.line"])
+        original_search = Line.search
+
+        def search_blind(model, domain, *args, **kwargs):
+            if ("period_key", "!=", False) in domain:
+                return model.browse()
+            return original_search(model, domain, *args, **kwargs)
+
+        with patch.object(Line, "search", search_blind):
+            run.with_user(self.finance_user).action_prepare()
+
     def _invoices(self, contract):
         return self.env["account.move"].search([("q2c_contract_id", "=", contract.id)])
 
@@ -98,15 +112,7 @@ class TestExactlyOnce(Q2cBillingCase):
                 }
             )
         # The overlap search finds nothing (as in a race), the database still decides.
-        original_search = type(Line).search
-
-        def search_blind(model, domain, *args, **kwargs):
-            if ("period_key", "!=", False) in domain:
-                return model.browse()
-            return original_search(model, domain, *args, **kwargs)
-
-        with patch.object(type(Line), "search", search_blind):
-            second.with_user(self.finance_user).action_prepare()
+        self._prepare_blind_to_holders(second)
         self.assertEqual(second.line_ids.state, "blocked")
         self.assertIn("same period at the same time", second.line_ids.reason)
         self._perform(first.line_ids.job_uuid)
@@ -119,16 +125,7 @@ class TestExactlyOnce(Q2cBillingCase):
         first = self._march()
         first.with_user(self.finance_user).action_prepare()
         second = self._march(self.contract | self.other)
-        Line = self.env["q2c.billing.run.line"]
-        original_search = type(Line).search
-
-        def search_blind(model, domain, *args, **kwargs):
-            if ("period_key", "!=", False) in domain:
-                return model.browse()
-            return original_search(model, domain, *args, **kwargs)
-
-        with patch.object(type(Line), "search", search_blind):
-            second.with_user(self.finance_user).action_prepare()
+        self._prepare_blind_to_holders(second)
         by_contract = {line.contract_id: line for line in second.line_ids}
         self.assertEqual(by_contract[self.contract].state, "blocked")
         self.assertIn("same period at the same time", by_contract[self.contract].reason)
