@@ -1,3 +1,5 @@
+from unittest.mock import patch
+
 from odoo import Command
 from odoo.tests import tagged
 
@@ -280,6 +282,17 @@ class TestBillingRetainer(Q2cBillingCase):
         periods = self.contract.retainer_bucket_ids.filtered(lambda b: b.kind == "period")
         self.assertEqual(len(periods), 4)
         self.assertEqual(len(periods.invoice_line_id), 4)
+
+    def test_retainer_job_locks_its_contract_first(self):
+        """Two runs of different periods (January's and February's) both reach February's
+        funds: each job writes the contract's row before it reads the funds, like a capped
+        contract's (the race itself is tested on real connections in test_cap_race), and
+        the unique index on (contract, start) of a period's funds decides the rest."""
+        Line = type(self.env["q2c.billing.run.line"])
+        with patch.object(Line, "_lock_cap", autospec=True) as lock:
+            self._january()
+        lock.assert_called_once()
+        self.assertEqual(lock.call_args.args[1], self.contract)
 
     def test_cancel_gives_the_funds_back(self):
         """Cancelling January's run deletes its draft: the drawdown goes, the funds it opened
