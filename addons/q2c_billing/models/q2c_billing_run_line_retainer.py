@@ -62,13 +62,20 @@ class Q2cBillingRunLine(models.Model):
     # ------------------------------------------------------------------ funds
 
     def _retainer_periods(self):
-        """(start, end) of each retainer period the run invoices whose funds are not opened
-        yet: from the period of the run's start (or the contract's start, when later) up
-        to the period that contains the day after the run's period, within the contract."""
+        """(start, end) of each retainer period the run invoices: from the period of the
+        run's start (or the contract's start, when later) up to the period that contains the
+        day after the run's period, within the contract, unless its funds are invoiced
+        already (funds opened but not invoiced, e.g. by hand, are invoiced now)."""
         contract, run = self.contract_id, self.run_id
-        opened = set(
+        invoiced = set(
             self.env["q2c.retainer.bucket"]
-            .search([("contract_id", "=", contract.id), ("kind", "=", "period")])
+            .search(
+                [
+                    ("contract_id", "=", contract.id),
+                    ("kind", "=", "period"),
+                    ("invoice_line_id", "!=", False),
+                ]
+            )
             .mapped("valid_from")
         )
         advance_day = run.date_to + timedelta(days=1)
@@ -76,7 +83,7 @@ class Q2cBillingRunLine(models.Model):
         start, end = contract._retainer_period_bounds(first_day)
         periods = []
         while start <= advance_day and (not contract.date_end or start <= contract.date_end):
-            if max(start, contract.date_start or start) not in opened:
+            if max(start, contract.date_start or start) not in invoiced:
                 periods.append((start, end))
             start, end = contract._retainer_period_bounds(end + timedelta(days=1))
         return periods
@@ -85,9 +92,10 @@ class Q2cBillingRunLine(models.Model):
         contract, run = self.contract_id, self.run_id
         specs = []
         for start, end in self._retainer_periods():
-            if contract.currency_id.is_zero(contract._retainer_amount_for(start, end)):
-                continue
+            # Opened once (found when opened already): the unique index on its start.
             bucket = contract._open_retainer_period(start)
+            if contract.currency_id.is_zero(bucket.amount):
+                continue
             last = min(end, contract.date_end or end)
             name = _(MESSAGES["period"], first=bucket.valid_from, last=last)
             days, period_days = (last - bucket.valid_from).days + 1, (end - start).days + 1

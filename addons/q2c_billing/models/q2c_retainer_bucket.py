@@ -10,15 +10,13 @@ MESSAGES = {
     "breakage": "Retainer breakage: %(bucket)s (%(contract)s)",
     "breakage_refused": "The breakage entry %(move)s of retainer funds %(bucket)s was left in "
     "draft, Odoo refused to post it: %(error)s",
-    "still_used": "Retainer funds %(bucket)s were drawn by a later invoice (%(invoices)s): "
-    "delete or cancel that invoice first.",
 }
 
 
 class Q2cRetainerBucket(models.Model):
     """Billing of retainer funds (billing-domain.md 1.4): a period's funds and a top-up are
     invoiced once, by the invoice line that `invoice_line_id` names (a run cancelled before
-    posting deletes the period's funds and frees the top-up). At expiry, what is left of
+    posting frees them, to invoice again). At expiry, what is left of
     invoiced funds is released from the advances account to revenue by a posted journal
     entry (`breakage_move_id`), never by an invoice line."""
 
@@ -56,19 +54,12 @@ class Q2cRetainerBucket(models.Model):
         return bucket.invoice_line_id
 
     def _q2c_unbill(self, lines):
-        """`lines` (of a draft invoice) are deleted: a period's funds they opened go with
-        them, to be opened and invoiced again by the next run; a top-up is to invoice again."""
-        others = self.drawdown_ids.filtered(lambda d: d.invoice_line_id not in lines)
-        if others:
-            raise UserError(
-                _(
-                    MESSAGES["still_used"],
-                    bucket=self[:1].name,
-                    invoices=", ".join(others.invoice_id.mapped("display_name")),
-                )
-            )
-        self.filtered(lambda b: b.kind == "top_up").write({"invoice_line_id": False})
-        self.filtered(lambda b: b.kind == "period").unlink()
+        """`lines` (of a draft invoice) are deleted: these funds are to invoice again, by
+        the next run. A period's funds nothing draws from any more go too (the next run
+        opens them again); funds still drawn by another invoice stay, un-invoiced."""
+        self.write({"invoice_line_id": False})
+        self.invalidate_recordset(["drawdown_ids"])
+        self.filtered(lambda b: b.kind == "period" and not b.drawdown_ids).unlink()
 
     # ------------------------------------------------------------------ expiry and breakage
 

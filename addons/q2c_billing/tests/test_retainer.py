@@ -196,6 +196,15 @@ class TestBillingRetainer(Q2cBillingCase):
             self.assertAmount(draws[key].amount, amount)
             self.assertEqual(draws[key].invoice_line_id, invoice_line)
 
+    def test_funds_opened_before_billing_are_invoiced_once(self):
+        """January's funds opened before any run (as the demo data does): January's run
+        invoices them, the same record, 5,483.87; the total is the same 15,483.87."""
+        january = self.contract._open_retainer_period("2025-01-15")
+        invoice = self._january().line_ids.invoice_id
+        self.assertAmount(invoice.amount_total, 15483.87)
+        self.assertEqual(january.invoice_line_id, invoice.invoice_line_ids.sorted("sequence")[0])
+        self.assertEqual(len(self.contract.retainer_bucket_ids), 2)
+
     def test_usage_shares_a_line_to_the_cent(self):
         """Fay (186.50 an hour) works 0.25 h on 02-03 and 0.25 h on 02-04, one line:
         round(0.50 x 186.50) = 93.25 (entry by entry: 46.63 + 46.63 = 93.26). The entries
