@@ -15,6 +15,7 @@ MESSAGES = {
     "top_up": "Retainer top-up %(name)s, valid %(first)s..%(last)s",
     "no_expiry": "no expiry",
     "applied": "Retainer applied: %(bucket)s",
+    "given_back": "Retainer given back: %(bucket)s",
     "drawdown": "%(employee)s %(date)s %(hours)s h",
 }
 
@@ -49,9 +50,15 @@ class Q2cBillingRunLine(models.Model):
             return specs
         account = self._retainer_account()
         funds = self._retainer_period_specs(account) + self._retainer_top_up_specs(account)
-        usage = [spec for spec in specs if self._retainer_usage(spec)]
-        others = [spec for spec in specs if not self._retainer_usage(spec)]
-        return funds + usage + self._retainer_applied_specs(usage, account) + others
+        time = [
+            spec for spec in specs if self._retainer_usage(spec) or self._retainer_reversal(spec)
+        ]
+        others = [spec for spec in specs if not any(spec is kept for kept in time)]
+        reversals = [spec for spec in time if self._retainer_reversal(spec)]
+        given_back, balances = self._retainer_given_back_specs(reversals, account)
+        usage = [spec for spec in time if self._retainer_usage(spec)]
+        applied = self._retainer_applied_specs(usage, account, balances)
+        return funds + time + applied + given_back + others
 
     def _retainer_account(self):
         account = self.company_id.q2c_retainer_account_id
@@ -143,13 +150,63 @@ class Q2cBillingRunLine(models.Model):
 
     @staticmethod
     def _retainer_usage(spec):
-        """A line of regular time (not a correction, not a cap line): usage of the funds."""
+        """A line of time, regular or a correction's replacement (not a reversal, not a cap
+        line): usage of the funds."""
         entries = spec["entries"]
         return (
             "link" not in spec
             and entries._name == "account.analytic.line"
-            and bool(entries.filtered(lambda line: not line.q2c_correction_kind))
+            and bool(entries.filtered(lambda line: line.q2c_correction_kind != "reversal"))
         )
+
+    @staticmethod
+    def _retainer_reversal(spec):
+        """The reversal of a billed entry (billing-domain.md 1.9)."""
+        entries = spec["entries"]
+        return (
+            "link" not in spec
+            and entries._name == "account.analytic.line"
+            and bool(entries)
+            and all(line.q2c_correction_kind == "reversal" for line in entries)
+        )
+
+    def _retainer_given_back_specs(self, reversals, account):
+        """A reversal puts back into the funds what its original entry drew from them
+        (billing-domain.md 1.4 and 1.9), up to the reversal's value, into the funds it came
+        from while they are open: one "Retainer given back" line per fund, on the advances
+        account, and negative drawdowns naming the reversal. Returns (specs, {fund: balance
+        with what is given back}) for the usage that follows to draw on."""
+        currency = self.contract_id.currency_id
+        Drawdown = self.env["q2c.retainer.drawdown"]
+        balances, back = {}, {}
+        for spec in reversals:
+            reversal = spec["entries"]
+            left = currency.round(-spec["amount"])
+            drawn = {}
+            for drawdown in Drawdown.search(
+                [("timesheet_id", "=", reversal.q2c_origin_id.id)], order="id desc"
+            ):
+                drawn[drawdown.bucket_id] = drawn.get(drawdown.bucket_id, 0.0) + drawdown.amount
+            for bucket, amount in drawn.items():
+                take = min(currency.round(amount), left)
+                if bucket.state != "open" or currency.compare_amounts(take, 0.0) <= 0:
+                    continue
+                back.setdefault(bucket, []).append((reversal, -take))
+                balances[bucket] = currency.round(balances.get(bucket, bucket.balance) + take)
+                left = currency.round(left - take)
+        specs = []
+        for bucket, draws in back.items():
+            total = currency.round(-sum(take for _entry, take in draws))
+            name = _(MESSAGES["given_back"], bucket=bucket.name)
+            spec = self._spec(name, 1.0, total, bucket, total)
+            spec.update(
+                account=account,
+                link=lambda invoice_line, b=bucket, d=draws: self._retainer_draw_on(
+                    b, d, invoice_line
+                ),
+            )
+            specs.append(spec)
+        return specs, balances
 
     def _retainer_entry_values(self, spec):
         """[(entry, value)]: the line's rounded amount shared over its entries in work-date
@@ -169,14 +226,14 @@ class Q2cBillingRunLine(models.Model):
             taken = upto
         return values
 
-    def _retainer_applied_specs(self, usage, account):
+    def _retainer_applied_specs(self, usage, account, balances):
         """Allocate the usage, entry by entry in work-date order, to the funds (the
         contract's `_retainer_allocate`), then one "Retainer applied" line per bucket,
         earliest expiry first; its drawdowns are written when the invoice exists."""
         contract = self.contract_id
         currency = contract.currency_id
         values = [pair for spec in usage for pair in self._retainer_entry_values(spec)]
-        balances, draws = {}, {}
+        balances, draws = dict(balances), {}
         for entry, value in sorted(values, key=lambda pair: (pair[0].date, pair[0].id)):
             plan, _overage = contract._retainer_allocate(entry.date, value, balances)
             for bucket, take in plan:

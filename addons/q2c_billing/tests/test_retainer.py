@@ -232,6 +232,41 @@ class TestBillingRetainer(Q2cBillingCase):
         self.assertAmount(amounts[0], 46.62)
         self.assertAmount(amounts[1], 46.63)
 
+    def test_correction_puts_the_funds_back(self):
+        """January's run is posted; Erin's 01-20 entry (20.00 h, 4,000.00 drawn from
+        January's funds, which keep 1,483.87) is edited at the source to 15.00 h. January's
+        funds are still open (February's usage is not billed). February's run:
+        March's funds, in advance:                     +10,000.00
+        reversal -20.00 h x 200.00:                     -4,000.00
+        replacement 15.00 h x 200.00:                   +3,000.00
+        Retainer applied (January's funds):             -3,000.00
+        Retainer given back (January's funds):          +4,000.00
+        Total 10,000.00: the correction costs the client nothing in cash, the funds move.
+        January's funds: 1,483.87 + 4,000.00 - 3,000.00 = 2,483.87."""
+        january_run = self._january()
+        self._post(january_run)
+        self._ingest_time("P-400", [("j1", "Erin", "2025-01-20", 15.0, "2025-02-10T12:00:00Z")])
+        # No cut-off given: the reversal is approved when the correction is made (today).
+        run = self._bill("2025-02-01", "2025-02-28", False, "2025-03-01", self.contract)
+        invoice = run.line_ids.invoice_id
+        origin = january_run.invoice_ids.name
+        self.assertInvoiceLines(
+            invoice,
+            [
+                ("Retainer 2025-03-01..2025-03-31, in advance", 1.0, 10000.00, 10000.00),
+                (f"Correction of {origin}, reversal: Erin", -20.0, 200.0, -4000.00),
+                (f"Correction of {origin}, replacement: Erin", 15.0, 200.0, 3000.00),
+                (f"Retainer applied: {JAN_FUNDS}", 1.0, -3000.00, -3000.00),
+                (f"Retainer given back: {JAN_FUNDS}", 1.0, 4000.00, 4000.00),
+            ],
+        )
+        self.assertAmount(invoice.amount_total, 10000.00)
+        january = self._bucket(JAN_FUNDS)
+        self.assertAmount(january.balance, 2483.87)
+        given_back = invoice.invoice_line_ids.sorted("sequence")[4].q2c_retainer_drawdown_ids
+        self.assertEqual(given_back.timesheet_id.q2c_correction_kind, "reversal")
+        self.assertAmount(given_back.amount, -4000.00)
+
     def test_last_period_prorated_and_nothing_after_the_end(self):
         """C-401, the same retainer from 2025-05-01 to 2025-06-20. May's run: May's funds
         10,000.00, June's in advance prorated to the contract's end: 10,000.00 x 20/30 =
