@@ -404,3 +404,35 @@ class TestBillingRetainer(Q2cBillingCase):
             1,
             "expired once",
         )
+
+    def test_rollover_then_breakage_of_the_rolled_funds(self):
+        """Rollover into the next period only. January's funds keep 1,483.87 at their
+        expiry: they roll into a fund valid 02-01..02-28 and nothing is released (no
+        entry). February's run bills no usage; once it is posted, the rolled 1,483.87
+        expire unused (a rollover does not roll again): one breakage entry of 1,483.87 on
+        the advances account January's invoice credited. February's own 10,000.00 roll into
+        March (no entry)."""
+        Bucket = self.env["q2c.retainer.bucket"]
+        self.contract.retainer_rollover_policy = "next_period_only"
+        self._post(self._january())
+        Bucket._expire("2025-02-02")
+        january = self._bucket(JAN_FUNDS)
+        rolled = self.contract.retainer_bucket_ids.filtered(lambda b: b.kind == "rollover")
+        self.assertEqual(january.state, "expired")
+        self.assertFalse(january.breakage_move_id)
+        self.assertAmount(rolled.amount, 1483.87)
+        self.assertEqual(
+            (str(rolled.valid_from), str(rolled.expiry)), ("2025-02-01", "2025-02-28")
+        )
+        self._post(self._february())
+        Bucket._expire("2025-03-02")
+        self.assertEqual(rolled.state, "expired")
+        self.assertAmount(rolled.breakage_amount, 1483.87)
+        move = rolled.breakage_move_id
+        self.assertEqual(move.state, "posted")
+        debit = move.line_ids.filtered(lambda line: line.account_id == self.advances)
+        self.assertAmount(debit.balance, 1483.87)
+        february = self._bucket(FEB_FUNDS)
+        self.assertEqual(february.state, "expired")
+        self.assertFalse(february.breakage_move_id)
+        self.assertAmount(february.rolled_over_amount, 10000.00)
