@@ -101,7 +101,9 @@ class Q2cBillingRunLine(models.Model):
         for start, end in self._retainer_periods():
             # Opened once (found when opened already): the unique index on its start.
             bucket = contract._open_retainer_period(start)
-            if contract.currency_id.is_zero(bucket.amount):
+            # Funds that expired before any invoice (opened by hand, never billed) released
+            # nothing to revenue: they are not invoiced afterwards either.
+            if bucket.state == "expired" or contract.currency_id.is_zero(bucket.amount):
                 continue
             last = min(end, contract.date_end or end)
             name = _(MESSAGES["period"], first=bucket.valid_from, last=last)
@@ -120,6 +122,7 @@ class Q2cBillingRunLine(models.Model):
                 ("contract_id", "=", self.contract_id.id),
                 ("kind", "=", "top_up"),
                 ("invoice_line_id", "=", False),
+                ("state", "=", "open"),
                 ("valid_from", "<=", self.run_id.date_to + timedelta(days=1)),
             ],
             order="valid_from, id",

@@ -205,6 +205,23 @@ class TestBillingRetainer(Q2cBillingCase):
         self.assertEqual(january.invoice_line_id, invoice.invoice_line_ids.sorted("sequence")[0])
         self.assertEqual(len(self.contract.retainer_bucket_ids), 2)
 
+    def test_funds_expired_before_any_invoice_are_not_invoiced(self):
+        """January's funds opened by hand and expired (no invoice, so no breakage entry)
+        before January's run: the run invoices February's 10,000.00 in advance only, and
+        Erin's 4,000.00 of January is overage (no funds valid on 01-20): total 14,000.00."""
+        january = self.contract._open_retainer_period("2025-01-15")
+        self.env["q2c.retainer.bucket"]._expire("2025-02-01")
+        self.assertEqual(january.state, "expired")
+        invoice = self._january().line_ids.invoice_id
+        self.assertInvoiceLines(
+            invoice,
+            [
+                ("Retainer 2025-02-01..2025-02-28, in advance", 1.0, 10000.00, 10000.00),
+                ("Erin - Senior Consultant, 2025-01-20", 20.0, 200.0, 4000.00),
+            ],
+        )
+        self.assertFalse(january.invoice_line_id)
+
     def test_usage_shares_a_line_to_the_cent(self):
         """Fay (186.50 an hour) works 0.25 h on 02-03 and 0.25 h on 02-04, one line:
         round(0.50 x 186.50) = 93.25 (entry by entry: 46.63 + 46.63 = 93.26). The entries
