@@ -3,7 +3,8 @@
 {
     "name": "q2c Billing",
     "summary": "Billing runs: approved time, expenses and accepted milestones become draft, "
-    "then posted, customer invoices, exactly once per contract and period; not-to-exceed caps",
+    "then posted, customer invoices, exactly once per contract and period; not-to-exceed caps; "
+    "retainers",
     "version": "18.0.1.1.0",
     "license": "LGPL-3",
     "author": "q2c contributors",
@@ -21,6 +22,7 @@
         "views/res_config_settings_views.xml",
         "views/q2c_cap_hold_views.xml",
         "views/q2c_contract_views.xml",
+        "views/q2c_retainer_views.xml",
         "views/menus.xml",
         "data/ir_sequence_data.xml",
         "data/queue_job_data.xml",

@@ -24,6 +24,22 @@ class AccountMoveLine(models.Model):
         "q2c.milestone.share", "invoice_line_id", string="Billed Milestone Shares"
     )
 
+    q2c_retainer_drawdown_ids = fields.One2many(
+        "q2c.retainer.drawdown", "invoice_line_id", string="Retainer Drawdowns"
+    )
+    q2c_retainer_bucket_ids = fields.One2many(
+        "q2c.retainer.bucket", "invoice_line_id", string="Retainer Funds Invoiced"
+    )
+
+    @api.ondelete(at_uninstall=False)
+    def _unlink_q2c_free_retainer(self):
+        """A deleted line of a draft invoice gives back the retainer funds it applied (its
+        drawdowns go) and un-invoices the funds it billed: a period's funds go, to be opened
+        again by the next run; a top-up is to invoice again."""
+        lines = self.sudo()
+        lines.q2c_retainer_drawdown_ids.unlink()
+        lines.q2c_retainer_bucket_ids._q2c_unbill(lines)
+
     @api.ondelete(at_uninstall=False)
     def _unlink_q2c_free_milestone_shares(self):
         """A deleted line of a draft invoice (the invoice deleted, or the line removed from

@@ -21,9 +21,9 @@ SELECTIONS = [("due", "Contracts due by their billing cycle"), ("manual", "Contr
 # runs: each month's run bills what was accepted by its end.
 RUN_CYCLES = [("weekly", "Weekly"), ("monthly", "Monthly"), ("quarterly", "Quarterly")]
 CYCLES_COVERED = {"monthly": ("monthly", "milestone")}
-# Billing models the runs invoice today; the others (retainer, progress) are blocked with a
-# reason when picked by hand.
-BILLED_MODELS = ("time_and_materials", "fixed_fee")
+# Billing models the runs invoice today; the other (progress) is blocked with a reason when
+# picked by hand.
+BILLED_MODELS = ("time_and_materials", "fixed_fee", "retainer")
 FINANCE = "q2c_contract.group_q2c_finance"
 # Each transition: from-states and to-state. Buttons and the jobs' completion use it alike;
 # every transition is Finance's (the jobs run as the Finance user who prepared the run).

@@ -215,7 +215,7 @@ class Q2cBillingRunLine(models.Model):
     def _build_invoice(self):
         contract = self.contract_id
         journal = self._check_billable()
-        if contract._nte_capped():
+        if self._locks_contract():
             self._lock_cap(contract)
         time, expenses = self._entries_to_bill()
         if contract._nte_capped() and contract.nte_mode == "truncate":
@@ -225,6 +225,8 @@ class Q2cBillingRunLine(models.Model):
             specs += self._cap_adjustment_specs(specs)
         # Milestone shares (fixed fee, 1.3) are outside a not-to-exceed cap's fees.
         specs += self._milestone_specs()
+        # Retainer (1.4): the funds invoiced in advance, and the usage they cover.
+        specs = self._retainer_specs(specs)
         if not specs:
             reason = MESSAGES["cap_reached"] if time else MESSAGES["nothing"]
             self.write({"state": "done", "reason": _(reason)})
@@ -559,6 +561,8 @@ class Q2cBillingRunLine(models.Model):
             }
             if spec.get("under_cap"):
                 vals["q2c_cap_contract_id"] = contract.id
+            if spec.get("account"):
+                vals["account_id"] = spec["account"].id
             if distribution:
                 vals["analytic_distribution"] = distribution
             lines.append(Command.create(vals))
@@ -583,6 +587,9 @@ class Q2cBillingRunLine(models.Model):
         billed = {"account.analytic.line": [], "hr.expense": []}
         ledger = []
         for spec, invoice_line in zip(specs, invoice_lines, strict=True):
+            if "link" in spec:
+                spec["link"](invoice_line)
+                continue
             if spec["entries"]._name == "q2c.contract.milestone":
                 spec["entries"]._q2c_bill_share(invoice_line, spec)
                 continue
@@ -598,6 +605,11 @@ class Q2cBillingRunLine(models.Model):
         self._write_cap_ledger(invoice, ledger)
 
     # ------------------------------------------------------------------ not-to-exceed caps
+
+    def _locks_contract(self):
+        """Whether the job writes its contract's row first (see `_lock_cap`): a capped
+        contract's headroom, a retainer's funds."""
+        return self.contract_id._nte_capped()
 
     @api.model
     def _lock_cap(self, contract):

@@ -7,3 +7,12 @@ class ResConfigSettings(models.TransientModel):
     q2c_billing_auto_post = fields.Boolean(
         related="company_id.q2c_billing_auto_post", readonly=False
     )
+    q2c_retainer_account_id = fields.Many2one(
+        related="company_id.q2c_retainer_account_id", readonly=False
+    )
+    q2c_retainer_breakage_account_id = fields.Many2one(
+        related="company_id.q2c_retainer_breakage_account_id", readonly=False
+    )
+    q2c_retainer_journal_id = fields.Many2one(
+        related="company_id.q2c_retainer_journal_id", readonly=False
+    )

@@ -6,6 +6,7 @@ from . import (
     test_cap_race,
     test_exactly_once,
     test_not_to_exceed_cap,
+    test_retainer,
     test_run_flow,
     test_security,
 )

@@ -76,12 +76,12 @@ class TestBlockedContracts(Q2cBillingCase):
 
     def test_billing_model_not_billed_yet_is_blocked_by_name(self):
         contract = self._contract("C-803", self._project("P-803"), cards=self.card)
-        contract.billing_model = "retainer"
+        contract.billing_model = "progress"
         run = self._bill(
             "2025-03-01", "2025-03-31", "2025-04-03 10:00:00", "2025-04-03", contracts=contract
         )
         self.assertEqual(run.line_ids.state, "blocked")
-        self.assertIn("Retainer", run.line_ids.reason)
+        self.assertIn("Progress billing", run.line_ids.reason)
 
     def test_nothing_to_bill_is_done_without_invoice(self):
         contract = self._contract("C-804", self._project("P-804"), cards=self.card)

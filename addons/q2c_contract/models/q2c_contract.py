@@ -967,6 +967,48 @@ class Q2cContract(models.Model):
             }
         )
 
+    def _retainer_drawable_buckets(self, day):
+        """The funds usage dated `day` may draw from, in the order it draws them: valid that
+        day, not expired, earliest expiry first, ties to the older bucket (billing-domain.md
+        1.4)."""
+        self.ensure_one()
+        day = fields.Date.to_date(day)
+        buckets = self.env["q2c.retainer.bucket"].search(
+            [
+                ("contract_id", "=", self.id),
+                ("state", "in", DRAWABLE_STATES),
+                ("valid_from", "<=", day),
+                "|",
+                ("expiry", "=", False),
+                ("expiry", ">=", day),
+            ]
+        )
+        return buckets.sorted(
+            lambda b: (b.expiry or fields.Date.to_date("9999-12-31"), b.valid_from, b.id)
+        )
+
+    def _retainer_allocate(self, day, amount, balances):
+        """Plan the draw of `amount` of usage dated `day`, writing nothing.
+
+        `balances`: {bucket: what is left of it}, read from the buckets when missing and
+        updated by the plan, so that a caller can allocate several entries in chronological
+        order before writing them. Returns ([(bucket, amount taken)], overage)."""
+        self.ensure_one()
+        currency = self.currency_id
+        remaining = currency.round(amount)
+        plan = []
+        for bucket in self._retainer_drawable_buckets(day):
+            if currency.compare_amounts(remaining, 0.0) <= 0:
+                break
+            left = balances.setdefault(bucket, bucket.balance)
+            if currency.compare_amounts(left, 0.0) <= 0:
+                continue
+            take = min(left, remaining)
+            plan.append((bucket, take))
+            balances[bucket] = currency.round(left - take)
+            remaining = currency.round(remaining - take)
+        return plan, remaining
+
     def _retainer_draw(self, day, amount, description):
         """Draw `amount` of usage dated `day` from the funds valid that day.
 
@@ -975,20 +1017,9 @@ class Q2cContract(models.Model):
         """
         self.ensure_one()
         day = fields.Date.to_date(day)
-        currency = self.currency_id
-        remaining = currency.round(amount)
-        buckets = self.retainer_bucket_ids.filtered(
-            lambda b: b.state in DRAWABLE_STATES
-            and b.valid_from <= day
-            and (not b.expiry or b.expiry >= day)
-            and currency.compare_amounts(b.balance, 0.0) > 0
-        ).sorted(lambda b: (b.expiry or fields.Date.to_date("9999-12-31"), b.valid_from, b.id))
-        drawdowns = []
-        for bucket in buckets:
-            if currency.compare_amounts(remaining, 0.0) <= 0:
-                break
-            take = min(bucket.balance, remaining)
-            drawdowns.append(
+        plan, overage = self._retainer_allocate(day, amount, {})
+        self.env["q2c.retainer.drawdown"].create(
+            [
                 {
                     "contract_id": self.id,
                     "bucket_id": bucket.id,
@@ -996,11 +1027,10 @@ class Q2cContract(models.Model):
                     "amount": take,
                     "name": description,
                 }
-            )
-            remaining = currency.round(remaining - take)
-        self.env["q2c.retainer.drawdown"].create(drawdowns)
-        applied = currency.round(amount - remaining)
-        return applied, remaining
+                for bucket, take in plan
+            ]
+        )
+        return self.currency_id.round(amount - overage), overage
 
     def _retainer_draw_time(
         self, work_date, employee, hours, description, role=None, project=None

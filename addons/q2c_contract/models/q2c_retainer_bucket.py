@@ -73,10 +73,17 @@ class Q2cRetainerBucket(models.Model):
 
     def _expire(self, today):
         """Close the buckets whose expiry is before `today`: roll over or release the rest."""
-        buckets = self.search([("state", "in", DRAWABLE_STATES), ("expiry", "<", today)])
+        buckets = self.search(
+            [("state", "in", DRAWABLE_STATES), ("expiry", "<", today)]
+        )._expirable()
         for bucket in buckets:
             bucket._expire_one()
         return buckets
+
+    def _expirable(self):
+        """The buckets, past their expiry, that may expire now. All of them here; billing
+        holds back funds whose period's usage is not billed yet (override to wait longer)."""
+        return self
 
     def _check_transition(self, action):
         for bucket in self:

@@ -1,0 +1,280 @@
+from datetime import date, timedelta
+from decimal import Decimal
+
+from odoo import _, models
+from odoo.addons.q2c_contract.money import round_half_up
+
+from ..exceptions import BillingBlocked
+
+MESSAGES = {
+    "no_account": "Company %(company)s has no retainer advances account: set it in "
+    "Invoicing > Settings (Retainers), then bill the contract in the next run.",
+    "period": "Retainer %(first)s..%(last)s",
+    "advance": ", in advance",
+    "prorated": " (%(days)s of %(period_days)s days)",
+    "top_up": "Retainer top-up %(name)s, valid %(first)s..%(last)s",
+    "no_expiry": "no expiry",
+    "applied": "Retainer applied: %(bucket)s",
+    "given_back": "Retainer given back: %(bucket)s",
+    "drawdown": "%(employee)s %(date)s %(hours)s h",
+}
+
+
+class Q2cBillingRunLine(models.Model):
+    """Retainers, prepaid drawdown (billing-domain.md 1.4). The run of period M invoices:
+
+    1. the retainer of each period not invoiced yet, from the period of the run's start (or
+       the contract's, when later) to the one that starts the day after M, i.e. the next
+       period in advance, each prorated by calendar days at the contract's start and end;
+       every top-up bought by then and not invoiced yet. Each opens (or is) a fund bucket,
+       invoiced once, to the company's advances account (a liability);
+    2. the T&M lines of the usage of M (and of earlier months approved late), as for a
+       time-and-materials contract (revenue);
+    3. one negative "Retainer applied" line per bucket the usage drew from, on the advances
+       account: each entry, in work-date order, draws from the bucket with the earliest
+       expiry valid on its work date (ties: the older one). What the buckets do not cover
+       stays billed: the overage at T&M rates.
+    """
+
+    _inherit = "q2c.billing.run.line"
+
+    def _locks_contract(self):
+        # Two runs of different periods must not open the same funds or draw the same
+        # balance: serialized on the contract's row like a cap's headroom.
+        return super()._locks_contract() or self.contract_id.billing_model == "retainer"
+
+    def _retainer_specs(self, specs):
+        """`specs` with a retainer contract's funds first and the usage they cover after
+        its time lines; other contracts' specs unchanged."""
+        if self.contract_id.billing_model != "retainer":
+            return specs
+        account = self._retainer_account()
+        funds = self._retainer_period_specs(account) + self._retainer_top_up_specs(account)
+        time = [
+            spec for spec in specs if self._retainer_usage(spec) or self._retainer_reversal(spec)
+        ]
+        others = [spec for spec in specs if not any(spec is kept for kept in time)]
+        reversals = [spec for spec in time if self._retainer_reversal(spec)]
+        given_back, balances = self._retainer_given_back_specs(reversals, account)
+        usage = [spec for spec in time if self._retainer_usage(spec)]
+        applied = self._retainer_applied_specs(usage, account, balances)
+        return funds + time + applied + given_back + others
+
+    def _retainer_account(self):
+        account = self.company_id.q2c_retainer_account_id
+        if not account:
+            raise BillingBlocked(_(MESSAGES["no_account"], company=self.company_id.name))
+        return account
+
+    # ------------------------------------------------------------------ funds
+
+    def _retainer_periods(self):
+        """(start, end) of each retainer period the run invoices: from the period of the
+        run's start (or the contract's start, when later) up to the period that contains the
+        day after the run's period, within the contract, unless its funds are invoiced
+        already (funds opened but not invoiced, e.g. by hand, are invoiced now)."""
+        contract, run = self.contract_id, self.run_id
+        invoiced = set(
+            self.env["q2c.retainer.bucket"]
+            .search(
+                [
+                    ("contract_id", "=", contract.id),
+                    ("kind", "=", "period"),
+                    ("invoice_line_id", "!=", False),
+                ]
+            )
+            .mapped("valid_from")
+        )
+        advance_day = run.date_to + timedelta(days=1)
+        first_day = max(run.date_from, contract.date_start or run.date_from)
+        start, end = contract._retainer_period_bounds(first_day)
+        periods = []
+        while start <= advance_day and (not contract.date_end or start <= contract.date_end):
+            if max(start, contract.date_start or start) not in invoiced:
+                periods.append((start, end))
+            start, end = contract._retainer_period_bounds(end + timedelta(days=1))
+        return periods
+
+    def _retainer_period_specs(self, account):
+        contract, run = self.contract_id, self.run_id
+        specs = []
+        for start, end in self._retainer_periods():
+            # Opened once (found when opened already): the unique index on its start.
+            bucket = contract._open_retainer_period(start)
+            # Funds that expired before any invoice (opened by hand, never billed) released
+            # nothing to revenue: they are not invoiced afterwards either.
+            if bucket.state == "expired" or contract.currency_id.is_zero(bucket.amount):
+                continue
+            last = min(end, contract.date_end or end)
+            name = _(MESSAGES["period"], first=bucket.valid_from, last=last)
+            days, period_days = (last - bucket.valid_from).days + 1, (end - start).days + 1
+            if days != period_days:
+                name += _(MESSAGES["prorated"], days=days, period_days=period_days)
+            if start > run.date_to:
+                name += _(MESSAGES["advance"])
+            specs.append(self._retainer_fund_spec(name, bucket, account))
+        return specs
+
+    def _retainer_top_up_specs(self, account):
+        """Every top-up bought by the day after the run's period and not invoiced yet."""
+        top_ups = self.env["q2c.retainer.bucket"].search(
+            [
+                ("contract_id", "=", self.contract_id.id),
+                ("kind", "=", "top_up"),
+                ("invoice_line_id", "=", False),
+                ("state", "=", "open"),
+                ("valid_from", "<=", self.run_id.date_to + timedelta(days=1)),
+            ],
+            order="valid_from, id",
+        )
+        return [
+            self._retainer_fund_spec(
+                _(
+                    MESSAGES["top_up"],
+                    name=bucket.name,
+                    first=bucket.valid_from,
+                    last=bucket.expiry or _(MESSAGES["no_expiry"]),
+                ),
+                bucket,
+                account,
+            )
+            for bucket in top_ups
+        ]
+
+    def _retainer_fund_spec(self, name, bucket, account):
+        spec = self._spec(name, 1.0, bucket.amount, bucket, bucket.amount)
+        spec.update(
+            account=account,
+            link=lambda invoice_line, b=bucket: b.write({"invoice_line_id": invoice_line.id}),
+        )
+        return spec
+
+    # ------------------------------------------------------------------ usage
+
+    @staticmethod
+    def _retainer_usage(spec):
+        """A line of time, regular or a correction's replacement (not a reversal, not a cap
+        line): usage of the funds."""
+        entries = spec["entries"]
+        return (
+            "link" not in spec
+            and entries._name == "account.analytic.line"
+            and bool(entries.filtered(lambda line: line.q2c_correction_kind != "reversal"))
+        )
+
+    @staticmethod
+    def _retainer_reversal(spec):
+        """The reversal of a billed entry (billing-domain.md 1.9)."""
+        entries = spec["entries"]
+        return (
+            "link" not in spec
+            and entries._name == "account.analytic.line"
+            and bool(entries)
+            and all(line.q2c_correction_kind == "reversal" for line in entries)
+        )
+
+    def _retainer_given_back_specs(self, reversals, account):
+        """A reversal puts back into the funds what its original entry drew from them
+        (billing-domain.md 1.4 and 1.9), up to the reversal's value, into the funds it came
+        from while they are open: one "Retainer given back" line per fund, on the advances
+        account, and negative drawdowns naming the reversal. Returns (specs, {fund: balance
+        with what is given back}) for the usage that follows to draw on."""
+        currency = self.contract_id.currency_id
+        Drawdown = self.env["q2c.retainer.drawdown"]
+        balances, back = {}, {}
+        for spec in reversals:
+            reversal = spec["entries"]
+            left = currency.round(-spec["amount"])
+            drawn = {}
+            for drawdown in Drawdown.search(
+                [("timesheet_id", "=", reversal.q2c_origin_id.id)], order="id desc"
+            ):
+                drawn[drawdown.bucket_id] = drawn.get(drawdown.bucket_id, 0.0) + drawdown.amount
+            for bucket, amount in drawn.items():
+                take = min(currency.round(amount), left)
+                if bucket.state != "open" or currency.compare_amounts(take, 0.0) <= 0:
+                    continue
+                back.setdefault(bucket, []).append((reversal, -take))
+                balances[bucket] = currency.round(balances.get(bucket, bucket.balance) + take)
+                left = currency.round(left - take)
+        specs = []
+        for bucket, draws in back.items():
+            total = currency.round(-sum(take for _entry, take in draws))
+            name = _(MESSAGES["given_back"], bucket=bucket.name)
+            spec = self._spec(name, 1.0, total, bucket, total)
+            spec.update(
+                account=account,
+                link=lambda invoice_line, b=bucket, d=draws: self._retainer_draw_on(
+                    b, d, invoice_line
+                ),
+            )
+            specs.append(spec)
+        return specs, balances
+
+    def _retainer_entry_values(self, spec):
+        """[(entry, value)]: the line's rounded amount shared over its entries in work-date
+        order by cumulative hours, round(amount x hours so far / hours) minus what the
+        earlier entries took, so the values add up to the line to the cent."""
+        currency = self.contract_id.currency_id
+        entries = spec["entries"].sorted(lambda line: (line.date, line.id))
+        hours = sum((Decimal(repr(line.unit_amount)) for line in entries), Decimal(0))
+        if not hours:
+            return []
+        amount = Decimal(repr(spec["amount"]))
+        values, so_far, taken = [], Decimal(0), Decimal(0)
+        for entry in entries:
+            so_far += Decimal(repr(entry.unit_amount))
+            upto = Decimal(repr(round_half_up(currency, amount * so_far / hours)))
+            values.append((entry, float(upto - taken)))
+            taken = upto
+        return values
+
+    def _retainer_applied_specs(self, usage, account, balances):
+        """Allocate the usage, entry by entry in work-date order, to the funds (the
+        contract's `_retainer_allocate`), then one "Retainer applied" line per bucket,
+        earliest expiry first; its drawdowns are written when the invoice exists."""
+        contract = self.contract_id
+        currency = contract.currency_id
+        values = [pair for spec in usage for pair in self._retainer_entry_values(spec)]
+        balances, draws = dict(balances), {}
+        for entry, value in sorted(values, key=lambda pair: (pair[0].date, pair[0].id)):
+            plan, _overage = contract._retainer_allocate(entry.date, value, balances)
+            for bucket, take in plan:
+                draws.setdefault(bucket, []).append((entry, take))
+        specs = []
+        for bucket in sorted(draws, key=lambda b: (b.expiry or date.max, b.valid_from, b.id)):
+            total = round_half_up(
+                currency, sum((Decimal(repr(take)) for _entry, take in draws[bucket]), Decimal(0))
+            )
+            name = _(MESSAGES["applied"], bucket=bucket.name)
+            spec = self._spec(name, 1.0, -total, bucket, -total)
+            spec.update(
+                account=account,
+                link=lambda invoice_line, b=bucket, d=draws[bucket]: self._retainer_draw_on(
+                    b, d, invoice_line
+                ),
+            )
+            specs.append(spec)
+        return specs
+
+    def _retainer_draw_on(self, bucket, draws, invoice_line):
+        """The drawdowns of one bucket, each naming its time entry and the invoice line."""
+        return self.env["q2c.retainer.drawdown"].create(
+            [
+                {
+                    "contract_id": self.contract_id.id,
+                    "bucket_id": bucket.id,
+                    "date": entry.date,
+                    "amount": take,
+                    "name": _(
+                        MESSAGES["drawdown"],
+                        employee=entry.employee_id.name,
+                        date=entry.date,
+                        hours=f"{entry.unit_amount:.2f}",
+                    ),
+                    "timesheet_id": entry.id,
+                    "invoice_line_id": invoice_line.id,
+                }
+                for entry, take in draws
+            ]
+        )
