@@ -13,6 +13,7 @@
     # account: the invoices (account.move) the runs create; queue_job: one job per contract;
     # q2c_timesheet and q2c_expense: the approved entries and their billing hooks.
     "depends": ["q2c_contract", "q2c_timesheet", "q2c_expense", "account", "queue_job"],
+    "demo": ["demo/q2c_billing_demo.xml"],
     "data": [
         "security/security.xml",
         "security/ir.model.access.csv",

@@ -1,4 +1,4 @@
-from odoo import fields, models
+from odoo import api, fields, models
 
 
 class ResCompany(models.Model):
@@ -35,3 +35,22 @@ class ResCompany(models.Model):
         help="The journal of the breakage entries. Empty: the company's first miscellaneous "
         "journal.",
     )
+
+    @api.model
+    def _q2c_demo_retainer_accounts(self):
+        """Demo data only: give the main company a retainer advances account (the first current
+        liability of its chart), so that the demo retainer contract bills in a run. Does
+        nothing without a chart of accounts or when the account is already set."""
+        company = self.env.ref("base.main_company")
+        if company.q2c_retainer_account_id:
+            return
+        account = self.env["account.account"].search(
+            [
+                *self.env["account.account"]._check_company_domain(company),
+                ("account_type", "=", "liability_current"),
+            ],
+            order="code",
+            limit=1,
+        )
+        if account:
+            company.q2c_retainer_account_id = account
