@@ -15,4 +15,5 @@ from . import (
     test_rights,
     test_secrets,
     test_security,
+    test_workflow_fields,
 )
