@@ -7,6 +7,7 @@ from . import (
     q2c_external_ref,
     q2c_external_ref_mixin,
     q2c_field_ownership,
+    q2c_guarded_mixin,
     q2c_job_tracked,
     q2c_outbound_log,
     q2c_system,

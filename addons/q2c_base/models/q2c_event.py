@@ -11,7 +11,8 @@ from odoo.exceptions import AccessError, UserError, ValidationError
 
 from ..exceptions import MappingError, PermanentError, TransientError
 
-# Imported first: the abstract model is defined before the models inheriting it.
+# Imported first: the abstract models are defined before the models inheriting them.
+from .q2c_guarded_mixin import Q2cGuardedMixin  # noqa: F401
 from .q2c_job_tracked import Q2cJobTracked  # noqa: F401
 
 _logger = logging.getLogger(__name__)
@@ -87,7 +88,7 @@ def _sentence(text):
 class Q2cEvent(models.Model):
     _name = "q2c.event"
     _description = "Inbound Event"
-    _inherit = ["mail.thread", "q2c.job.tracked"]
+    _inherit = ["mail.thread", "q2c.job.tracked", "q2c.guarded.mixin"]
     _order = "received_at desc, id desc"
     _rec_name = "external_id"
     _check_company_auto = True
@@ -124,6 +125,30 @@ class Q2cEvent(models.Model):
             "An event with this id was already received from this system.",
         ),
     ]
+
+    def _q2c_guarded_fields(self):
+        """What the intake, the job and the manual actions (replay, ignore, mark done) record:
+        written by them only, never by a plain write, even an Integration Manager's."""
+        return super()._q2c_guarded_fields() | {
+            "system_id",
+            "company_id",
+            "external_id",
+            "event_type",
+            "state",
+            "received_at",
+            "processed_at",
+            "latency_seconds",
+            "error",
+            "attempts",
+            "job_uuid",
+            "correlation_id",
+            "payload_purged",
+        }
+
+    def _q2c_immutable_fields(self):
+        """What the system sent, as verified: kept as received until the retention purge
+        (`_cron_purge_payloads`) clears it."""
+        return super()._q2c_immutable_fields() | {"payload", "headers"}
 
     @api.depends("system_id", "external_id")
     def _compute_display_name(self):

@@ -18,4 +18,5 @@ from . import (
     test_roles,
     test_secrets,
     test_security,
+    test_workflow_fields,
 )

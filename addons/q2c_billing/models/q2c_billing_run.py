@@ -51,7 +51,7 @@ MESSAGES = {
 class Q2cBillingRun(models.Model):
     _name = "q2c.billing.run"
     _description = "Billing Run"
-    _inherit = ["mail.thread", "mail.activity.mixin"]
+    _inherit = ["mail.thread", "mail.activity.mixin", "q2c.guarded.mixin"]
     _order = "date_from desc, id desc"
     _check_company_auto = True
 
@@ -181,9 +181,13 @@ class Q2cBillingRun(models.Model):
                     )
                 )
 
+    def _q2c_guarded_fields(self):
+        """The state moves through prepare, approve, post and cancel only."""
+        return super()._q2c_guarded_fields() | {"state"}
+
     def _transition(self, transition):
         self._check_transition(transition)
-        self.write({"state": TRANSITIONS[transition][1]})
+        self._q2c_guarded_write({"state": TRANSITIONS[transition][1]})
         return True
 
     def _allowed(self, transition):

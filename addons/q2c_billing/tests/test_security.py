@@ -74,3 +74,42 @@ class TestBillingSecurity(Q2cBillingCase):
         )
         Run = self.env["q2c.billing.run"].with_user(stranger)
         self.assertFalse(Run.search([("id", "=", run.id)]))
+
+    def test_run_state_changes_only_through_its_buttons(self):
+        """Issue 12 item 3: a run is never moved by a plain write, not even by Finance; its
+        buttons move it and the chatter says who did."""
+        run = self._new_run(
+            "2025-03-01", "2025-03-31", False, "2025-04-03", contracts=self.contract
+        ).with_context(tracking_disable=False, mail_notrack=False)
+        # A record created in the transaction is tracked from the first pre-commit on.
+        self.env.flush_all()
+        self.env.cr.precommit.run()
+        for state in ("invoiced", "review", "posted"):
+            with self.subTest(state=state), self.assertRaises(AccessError):
+                run.with_user(self.finance_user).write({"state": state})
+        self.assertEqual(run.state, "draft")
+        with self.assertRaises(AccessError):
+            self.env["q2c.billing.run"].with_user(self.finance_user).create(
+                {
+                    "date_from": "2025-03-01",
+                    "date_to": "2025-03-31",
+                    "invoice_date": "2025-04-03",
+                    "company_id": self.company.id,
+                    "state": "invoiced",
+                }
+            )
+        run.with_user(self.finance_user).action_prepare()
+        self.assertNotEqual(run.state, "draft")
+        self.env.flush_all()
+        self.env.cr.precommit.run()
+        tracking = self.env["mail.tracking.value"].search(
+            [
+                ("mail_message_id.model", "=", "q2c.billing.run"),
+                ("mail_message_id.res_id", "=", run.id),
+                ("field_id.name", "=", "state"),
+            ],
+            order="id",
+            limit=1,
+        )
+        self.assertEqual(tracking.old_value_char, "Draft")
+        self.assertEqual(tracking.mail_message_id.author_id, self.finance_user.partner_id)

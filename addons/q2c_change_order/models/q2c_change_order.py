@@ -71,7 +71,8 @@ WORKFLOW_FIELDS = {
 }
 # Line fields that record a decision (partial approval) rather than the priced content.
 DECISION_FIELDS = {"decision", "revised_amount"}
-# Fields anybody with write access may change in any state.
+# Fields that are not the change order's content: not frozen by its state. The billed
+# amount is nonetheless billing's alone (`_q2c_guarded_fields`).
 FREE_FIELDS = {"billed_amount", "approval_document", "approval_document_name"}
 
 
@@ -83,6 +84,7 @@ class Q2cChangeOrder(models.Model):
         "mail.activity.mixin",
         "q2c.external.ref.mixin",
         "q2c.change.order.effects",
+        "q2c.guarded.mixin",
     ]
     _order = "contract_id, number desc, revision desc"
     _check_company_auto = True
@@ -166,24 +168,24 @@ class Q2cChangeOrder(models.Model):
         "q2c.change.order", compute="_compute_revision_ids", string="Revisions"
     )
     submitted_by_id = fields.Many2one(
-        "res.users", string="Submitted By", readonly=True, copy=False
+        "res.users", string="Submitted By", readonly=True, copy=False, tracking=True
     )
     submitted_on = fields.Datetime(string="Submitted On", readonly=True, copy=False)
     finance_approval_required = fields.Boolean(
         string="Finance Approval Required", readonly=True, copy=False
     )
     pm_approved_by_id = fields.Many2one(
-        "res.users", string="Approved by PM", readonly=True, copy=False
+        "res.users", string="Approved by PM", readonly=True, copy=False, tracking=True
     )
     pm_approved_on = fields.Datetime(string="Approved by PM On", readonly=True, copy=False)
     finance_approved_by_id = fields.Many2one(
-        "res.users", string="Approved by Finance", readonly=True, copy=False
+        "res.users", string="Approved by Finance", readonly=True, copy=False, tracking=True
     )
     finance_approved_on = fields.Datetime(
         string="Approved by Finance On", readonly=True, copy=False
     )
     date_approved = fields.Date(string="Approved On", readonly=True, copy=False, tracking=True)
-    decision_reason = fields.Text(string="Reason", readonly=True, copy=False)
+    decision_reason = fields.Text(string="Reason", readonly=True, copy=False, tracking=True)
     approval_document = fields.Binary(
         string="Signed Change Order", attachment=True, copy=False, help="e.g. the signed G701."
     )
@@ -212,6 +214,7 @@ class Q2cChangeOrder(models.Model):
         string="Billed",
         readonly=True,
         copy=False,
+        tracking=True,
         help="Billed under this change order; kept by billing. A billed change is not voided.",
     )
 
@@ -366,6 +369,11 @@ class Q2cChangeOrder(models.Model):
             [contract_id],
         )
         return self.env.cr.fetchone()[0]
+
+    def _q2c_guarded_fields(self):
+        """The workflow fields have their own guard (WORKFLOW_FIELDS, `_workflow_write`);
+        the billed amount is billing's."""
+        return super()._q2c_guarded_fields() | {"billed_amount"}
 
     def write(self, vals):
         protected = set(vals) - FREE_FIELDS - WORKFLOW_FIELDS

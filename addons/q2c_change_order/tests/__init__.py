@@ -8,4 +8,5 @@ from . import (
     test_change_order_segregation,
     test_change_order_state_machine,
     test_change_order_tour,
+    test_change_order_workflow_fields,
 )

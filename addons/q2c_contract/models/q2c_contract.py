@@ -76,7 +76,12 @@ SIGNED_FIELDS = {"original_value", "nte_original_amount", "currency_id", "partne
 class Q2cContract(models.Model):
     _name = "q2c.contract"
     _description = "Contract"
-    _inherit = ["mail.thread", "mail.activity.mixin", "q2c.external.ref.mixin"]
+    _inherit = [
+        "mail.thread",
+        "mail.activity.mixin",
+        "q2c.external.ref.mixin",
+        "q2c.guarded.mixin",
+    ]
     _order = "date_start desc, id desc"
     _check_company_auto = True
     _rec_names_search = ["name", "code", "partner_id.name"]
@@ -158,6 +163,7 @@ class Q2cContract(models.Model):
         string="Billed under Cap",
         copy=False,
         readonly=True,
+        tracking=True,
         help="Fees billed to date under the cap, net of credit notes; kept by billing.",
     )
     nte_headroom = fields.Monetary(string="Headroom", compute="_compute_over_cap", store=True)
@@ -477,6 +483,11 @@ class Q2cContract(models.Model):
                 )
         return super().create(vals_list)
 
+    def _q2c_guarded_fields(self):
+        """The state moves only through the buttons (TRANSITIONS and their groups); the
+        amount billed under the cap is kept by billing."""
+        return super()._q2c_guarded_fields() | {"state", "nte_billed_amount"}
+
     def write(self, vals):
         if SIGNED_FIELDS.intersection(vals):
             signed = self.filtered(lambda c: c.state not in EDITABLE_STATES)
@@ -543,7 +554,7 @@ class Q2cContract(models.Model):
 
     def _transition(self, action):
         self._check_transition(action)
-        self.write({"state": TRANSITIONS[action].target})
+        self._q2c_guarded_write({"state": TRANSITIONS[action].target})
         return True
 
     def action_activate(self):

@@ -37,12 +37,25 @@ TRANSITIONS = check_table(
 ACCEPTED_STATES = ("partially_accepted", "accepted", "billed")
 # Fields that price a milestone: frozen once it is accepted or billed.
 PRICING_FIELDS = {"basis", "percent", "fixed_amount", "contract_id"}
+# Written by the acceptance buttons and wizard and by billing only (q2c.guarded.mixin).
+ACCEPTANCE_FIELDS = {
+    "state",
+    "submitted_date",
+    "accepted_date",
+    "accepted_share",
+    "client_approver",
+    "acceptance_recorded_by_id",
+    "acceptance_evidence",
+    "acceptance_evidence_name",
+    "deemed",
+    "billed_amount",
+}
 
 
 class Q2cContractMilestone(models.Model):
     _name = "q2c.contract.milestone"
     _description = "Contract Milestone"
-    _inherit = ["mail.thread"]
+    _inherit = ["mail.thread", "q2c.guarded.mixin"]
     _order = "contract_id, sequence, id"
     _check_company_auto = True
 
@@ -73,27 +86,54 @@ class Q2cContractMilestone(models.Model):
         "when the milestone is fully accepted.",
     )
     project_ids = fields.Many2many(related="contract_id.project_ids")
+    # Acceptance and billing fields: written by the buttons, the acceptance wizard and
+    # billing only (`_q2c_guarded_fields`), each change tracked.
     state = fields.Selection(
-        ACCEPTANCE_STATES, default="pending", required=True, tracking=True, copy=False
+        ACCEPTANCE_STATES,
+        default="pending",
+        required=True,
+        readonly=True,
+        tracking=True,
+        copy=False,
     )
-    submitted_date = fields.Date(string="Submitted On", tracking=True, copy=False)
-    accepted_date = fields.Date(string="Accepted On", tracking=True, copy=False)
+    submitted_date = fields.Date(string="Submitted On", readonly=True, tracking=True, copy=False)
+    accepted_date = fields.Date(string="Accepted On", readonly=True, tracking=True, copy=False)
     accepted_share = fields.Float(
-        string="Accepted (%)", digits=(7, 4), tracking=True, copy=False, default=100.0
+        string="Accepted (%)",
+        digits=(7, 4),
+        readonly=True,
+        tracking=True,
+        copy=False,
+        default=100.0,
     )
     client_approver = fields.Char(
-        string="Accepted By", tracking=True, copy=False, help="The client's approver."
+        string="Accepted By",
+        readonly=True,
+        tracking=True,
+        copy=False,
+        help="The client's approver.",
     )
     acceptance_recorded_by_id = fields.Many2one(
-        "res.users", string="Recorded By", readonly=True, copy=False
+        "res.users", string="Recorded By", readonly=True, tracking=True, copy=False
     )
-    acceptance_evidence = fields.Binary(string="Evidence", attachment=True, copy=False)
-    acceptance_evidence_name = fields.Char(string="Evidence File Name", copy=False)
+    acceptance_evidence = fields.Binary(
+        string="Evidence", attachment=True, readonly=True, copy=False
+    )
+    acceptance_evidence_name = fields.Char(
+        string="Evidence File Name", readonly=True, tracking=True, copy=False
+    )
     deemed = fields.Boolean(
-        string="Deemed Accepted", readonly=True, copy=False, help="Accepted by the time window."
+        string="Deemed Accepted",
+        readonly=True,
+        tracking=True,
+        copy=False,
+        help="Accepted by the time window.",
     )
     billed_amount = fields.Monetary(
-        readonly=True, copy=False, help="Billed to date on this milestone; kept by billing."
+        readonly=True,
+        tracking=True,
+        copy=False,
+        help="Billed to date on this milestone; kept by billing.",
     )
     pricing_locked = fields.Boolean(
         compute="_compute_pricing_locked",
@@ -158,6 +198,9 @@ class Q2cContractMilestone(models.Model):
                     )
                 )
 
+    def _q2c_guarded_fields(self):
+        return super()._q2c_guarded_fields() | ACCEPTANCE_FIELDS
+
     def write(self, vals):
         if PRICING_FIELDS.intersection(vals):
             frozen = self.filtered(lambda m: m._is_pricing_locked())
@@ -208,7 +251,7 @@ class Q2cContractMilestone(models.Model):
         for milestone in self:
             milestone._check_transition("submit")
             # A resubmission restarts the deemed-acceptance clock.
-            milestone.write(
+            milestone._q2c_guarded_write(
                 {
                     "state": TRANSITIONS["submit"].target,
                     "submitted_date": today,
@@ -242,7 +285,7 @@ class Q2cContractMilestone(models.Model):
                 )
             )
         full = float_compare(share, 100.0, precision_digits=6) >= 0
-        self.write(
+        self._q2c_guarded_write(
             {
                 "state": "accepted" if full else "partially_accepted",
                 "accepted_share": 100.0 if full else share,
@@ -272,7 +315,7 @@ class Q2cContractMilestone(models.Model):
 
     def action_reject(self):
         self._check_transition("reject")
-        self.write({"state": TRANSITIONS["reject"].target, "deemed": False})
+        self._q2c_guarded_write({"state": TRANSITIONS["reject"].target, "deemed": False})
         return True
 
     def _deemed_acceptance_date(self):
@@ -361,7 +404,7 @@ class Q2cContractMilestone(models.Model):
         values = {"billed_amount": billed}
         if self.state == "accepted" and not currency.compare_amounts(billed, self.amount):
             values["state"] = TRANSITIONS["bill"].target
-        self.write(values)
+        self._q2c_guarded_write(values)
 
     def _unbill(self, amount):
         """The invoice that billed `amount` on this milestone is gone (the "unbill"
@@ -374,4 +417,4 @@ class Q2cContractMilestone(models.Model):
         values = {"billed_amount": max(billed, 0.0)}
         if self.state == "billed":
             values["state"] = TRANSITIONS["unbill"].target
-        self.write(values)
+        self._q2c_guarded_write(values)

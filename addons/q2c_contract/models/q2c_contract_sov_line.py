@@ -15,6 +15,7 @@ class Q2cContractSovLine(models.Model):
 
     _name = "q2c.contract.sov.line"
     _description = "Schedule of Values Line"
+    _inherit = ["q2c.guarded.mixin"]
     _order = "contract_id, sequence, id"
     _check_company_auto = True
 
@@ -99,6 +100,10 @@ class Q2cContractSovLine(models.Model):
         if not self._is_change_order_effect():
             lines.contract_id._check_sov_editable()
         return lines
+
+    def _q2c_guarded_fields(self):
+        """Completed to date is kept by billing only."""
+        return super()._q2c_guarded_fields() | {"billed_amount"}
 
     def write(self, vals):
         if {"original_value", "contract_id", "active"} & set(vals) and not (

@@ -22,6 +22,7 @@ class Q2cRetainerBucket(models.Model):
 
     _name = "q2c.retainer.bucket"
     _description = "Retainer Funds"
+    _inherit = ["q2c.guarded.mixin"]
     _order = "contract_id, valid_from, id"
     _check_company_auto = True
 
@@ -71,6 +72,11 @@ class Q2cRetainerBucket(models.Model):
                     _("Retainer funds %s expire before they start.", bucket.name)
                 )
 
+    def _q2c_guarded_fields(self):
+        """Expiry alone closes funds and says what rolled over and what became revenue
+        (posted on the contract's chatter)."""
+        return super()._q2c_guarded_fields() | {"state", "rolled_over_amount", "breakage_amount"}
+
     def _expire(self, today):
         """Close the buckets whose expiry is before `today`: roll over or release the rest."""
         buckets = self.search(
@@ -104,7 +110,7 @@ class Q2cRetainerBucket(models.Model):
             elif policy == "capped":
                 rollover = min(remaining, contract.retainer_rollover_cap)
         breakage = currency.round(remaining - rollover)
-        self.write(
+        self._q2c_guarded_write(
             {
                 "state": TRANSITIONS["expire"].target,
                 "rolled_over_amount": rollover,

@@ -12,4 +12,5 @@ from . import (
     test_retainage,
     test_retainer,
     test_state_machine,
+    test_workflow_fields,
 )

@@ -60,7 +60,7 @@ class Q2cMilestoneAcceptance(models.TransientModel):
                 acceptance_evidence=self.evidence,
                 acceptance_evidence_name=self.evidence_name or _("Acceptance evidence"),
             )
-        milestone.write(values)
+        milestone._q2c_guarded_write(values)
         milestone.message_post(
             body=_(
                 "Acceptance recorded by %(user)s: %(share)s%% accepted by %(approver)s on "

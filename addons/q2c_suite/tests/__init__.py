@@ -1,1 +1,7 @@
-from . import test_access_matrix, test_actions_rpc, test_labels, test_suite
+from . import (
+    test_access_matrix,
+    test_actions_rpc,
+    test_labels,
+    test_suite,
+    test_workflow_fields,
+)

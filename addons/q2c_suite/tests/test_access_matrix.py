@@ -392,8 +392,16 @@ class TestAccessMatrix(test_actions_rpc.TestActionsOverRpc):
             arch = etree.fromstring(view.arch_db.encode())
             for node in arch.iter("button"):
                 if node.get("type") == "object":
-                    buttons.add((view.model, node.get("name")))
+                    buttons.add((self._button_model(view.model, node), node.get("name")))
         return buttons
+
+    def _button_model(self, model, button):
+        """The model a button acts on: the view's, or that of the one2many list or form it
+        sits in (a milestone's Submit in the contract form acts on the milestone)."""
+        fields_path = [node.get("name") for node in reversed(list(button.iterancestors("field")))]
+        for name in fields_path:
+            model = self.env[model]._fields[name].comodel_name
+        return model
 
     def test_state_changing_buttons_refuse_roles_that_may_not(self):
         calls = [call for call in self._calls() if not call[1].startswith(NAVIGATION_PREFIXES)]

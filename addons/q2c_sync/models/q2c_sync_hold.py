@@ -19,6 +19,7 @@ class Q2cSyncHold(models.Model):
 
     _name = "q2c.sync.hold"
     _description = "Held Entry"
+    _inherit = ["q2c.guarded.mixin"]
     _order = "id desc"
     _rec_name = "external_id"
 
@@ -42,6 +43,19 @@ class Q2cSyncHold(models.Model):
             "An entry of a system is held once.",
         ),
     ]
+
+    def _q2c_guarded_fields(self):
+        """Ingestion holds and releases entries (as superuser); the entry as received and
+        its state are never edited by hand. Not immutable: a later delivery of a still held
+        entry replaces what is held."""
+        return super()._q2c_guarded_fields() | {
+            "system_id",
+            "kind",
+            "external_id",
+            "reason",
+            "payload",
+            "state",
+        }
 
     @api.depends("kind", "external_id", "system_id.name")
     def _compute_display_name(self):
