@@ -24,6 +24,7 @@
         "views/q2c_cap_hold_views.xml",
         "views/q2c_contract_views.xml",
         "views/q2c_retainer_views.xml",
+        "views/q2c_time_to_bill_views.xml",
         "views/menus.xml",
         "data/ir_sequence_data.xml",
         "data/queue_job_data.xml",

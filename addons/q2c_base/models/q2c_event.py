@@ -457,7 +457,7 @@ class Q2cEvent(models.Model):
                 )
             )
         for event in self:
-            event.message_post(
+            event._message_log(
                 body=_(
                     "Replayed by %(user)s. Reason: %(reason)s",
                     user=self.env.user.name,
@@ -489,7 +489,7 @@ class Q2cEvent(models.Model):
                 _("These events are already closed: %s", ", ".join(wrong.mapped("display_name")))
             )
         for event in self:
-            event.message_post(body=template % {"user": self.env.user.name, "reason": reason})
+            event._message_log(body=template % {"user": self.env.user.name, "reason": reason})
         self.sudo().write(
             {
                 "state": state,
@@ -509,8 +509,14 @@ class Q2cEvent(models.Model):
         return self._open_action_wizard("mark_done")
 
     def _open_action_wizard(self, action):
+        titles = {
+            "replay": _("Replay Events"),
+            "ignore": _("Ignore Events"),
+            "mark_done": _("Mark Events Done"),
+        }
         return {
             "type": "ir.actions.act_window",
+            "name": titles[action],
             "res_model": "q2c.event.action.wizard",
             "view_mode": "form",
             "target": "new",

@@ -46,7 +46,7 @@ class Q2cFieldOwnership(models.Model):
         refused = [r.field_name for r in rules if r.owner != system.system_type]
         if refused and event:
             owners = {r.field_name: dict(r._fields["owner"].selection)[r.owner] for r in rules}
-            event.sudo().message_post(
+            event.sudo()._message_log(
                 body=_(
                     "Refused to write %(fields)s of %(model)s: owned by %(owners)s.",
                     fields=", ".join(refused),

@@ -393,7 +393,7 @@ class Q2cSystem(models.Model):
         self.ensure_one()
         self.sudo().write({SECRET_FIELDS[field_name]: self._encrypt_or_raise(plaintext)})
         label = self._fields[field_name].string
-        self.message_post(body=_("%(secret)s changed.", secret=label))
+        self._message_log(body=_("%(secret)s changed.", secret=label))
 
     def _set_webhook_secret(self, plaintext):
         """Store a new signing secret, keeping the current one valid for the grace period."""
@@ -412,7 +412,7 @@ class Q2cSystem(models.Model):
                 until=fields.Datetime.to_string(until),
             )
         stored.write(vals)
-        self.message_post(body=body)
+        self._message_log(body=body)
 
     def _get_secret(self, field_name):
         """Return the plaintext of a secret for use in a call; raise UserError if unusable."""
@@ -437,7 +437,7 @@ class Q2cSystem(models.Model):
         self.check_access("write")
         for system in self:
             system.sudo().inbound_key = self._generate_inbound_key()
-            system.message_post(
+            system._message_log(
                 body=_("Inbound key regenerated: the previous webhook URL no longer works.")
             )
         # A value for RPC callers: XML-RPC cannot marshal None (issue 12).
@@ -733,7 +733,7 @@ class Q2cSystem(models.Model):
         if "api_username" in vals:
             label = self._fields["api_username"].string
             for system in self:
-                system.message_post(body=_("%(field)s changed.", field=label))
+                system._message_log(body=_("%(field)s changed.", field=label))
         return result
 
     # --- test connection ---------------------------------------------------------------------

@@ -166,7 +166,7 @@ class Q2cSystem(models.Model):
             .create(vals)
         )
         self.user_id = user
-        self.message_post(
+        self._message_log(
             body=_(
                 "Integration user %(user)s created with: %(groups)s.",
                 user=user.name,
@@ -183,7 +183,7 @@ class Q2cSystem(models.Model):
         missing = self._integration_user_missing_groups()
         if missing:
             user.write({"groups_id": [Command.link(group.id) for group in missing]})
-            self.message_post(
+            self._message_log(
                 body=_(
                     "Rights granted to %(user)s: %(groups)s.",
                     user=user.name,
@@ -253,7 +253,7 @@ class Q2cSystem(models.Model):
         else:
             body = _("API key issued: %s.", name)
         self.invalidate_recordset(["api_key_summary", "api_key_count"])
-        self.message_post(body=body)
+        self._message_log(body=body)
         return key
 
     def action_revoke_api_keys(self):
@@ -265,7 +265,7 @@ class Q2cSystem(models.Model):
         count = len(keys)
         keys._remove()
         self.invalidate_recordset(["api_key_summary", "api_key_count"])
-        self.message_post(body=_("%s API key(s) of the integration user revoked.", count))
+        self._message_log(body=_("%s API key(s) of the integration user revoked.", count))
         return True
 
     def action_open_api_key_wizard(self):

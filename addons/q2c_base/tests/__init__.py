@@ -11,6 +11,7 @@ from . import (
     test_monitoring,
     test_names,
     test_outbound,
+    test_people_without_email,
     test_processing,
     test_public_url,
     test_references,

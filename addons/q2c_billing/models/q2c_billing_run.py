@@ -286,7 +286,7 @@ class Q2cBillingRun(models.Model):
             with self.env.cr.savepoint():
                 self.action_post()
         except UserError as error:
-            self.message_post(body=_(MESSAGES["auto_post"], error=str(error)))
+            self._message_log(body=_(MESSAGES["auto_post"], error=str(error)))
 
     # ------------------------------------------------------------------ review, post, cancel
 

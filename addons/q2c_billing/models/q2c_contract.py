@@ -166,7 +166,7 @@ class Q2cContract(models.Model):
             note=note,
             user_id=self.env.user.id,
         )
-        self.sudo().message_post(body=note)
+        self.sudo()._message_log(body=note)
         return Alert.create(
             [
                 {

@@ -173,7 +173,7 @@ class Q2cRetainerBucket(models.Model):
                 move.action_post()
         except UserError as error:
             _logger.warning("q2c retainer: breakage entry %s left in draft: %s", move.id, error)
-            contract.sudo().message_post(
+            contract.sudo()._message_log(
                 body=_(
                     MESSAGES["breakage_refused"],
                     move=move.display_name,

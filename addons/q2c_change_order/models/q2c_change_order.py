@@ -220,6 +220,12 @@ class Q2cChangeOrder(models.Model):
 
     can_submit = fields.Boolean(compute="_compute_permissions")
     can_approve = fields.Boolean(compute="_compute_permissions")
+    approval_note = fields.Char(
+        "Waiting For",
+        compute="_compute_approval_note",
+        help="On a submitted change order: whose approval it still needs, and why the current "
+        "user may not give it (segregation of duties).",
+    )
     can_reject = fields.Boolean(compute="_compute_permissions")
     can_revise = fields.Boolean(compute="_compute_permissions")
     can_void = fields.Boolean(compute="_compute_permissions")
@@ -295,6 +301,23 @@ class Q2cChangeOrder(models.Model):
             [("contract_id", "=", self.contract_id.id), ("number", "=", self.number)],
             order="revision",
         )
+
+    @api.depends_context("uid")
+    @api.depends("state", "pm_approved_by_id", "finance_approved_by_id", "submitted_by_id")
+    def _compute_approval_note(self):
+        for order in self:
+            note = False
+            if order.state == "submitted" and isinstance(order.id, int):
+                missing = order._missing_approvals_message()
+                if missing:
+                    note = _("It needs %(missing)s.", missing=missing)
+                    if order._segregated_from(self.env.user):
+                        note = _(
+                            "You asked for it: with segregation of duties, another person "
+                            "approves it. %(note)s",
+                            note=note,
+                        )
+            order.approval_note = note
 
     @api.depends_context("uid")
     @api.depends(
@@ -724,7 +747,7 @@ class Q2cChangeOrder(models.Model):
                 {"state": TRANSITIONS["supersede"].target, "superseded_by_id": self.id}
             )
             old.activity_unlink(["mail.mail_activity_data_todo"])
-            old.message_post(
+            old._message_log(
                 body=_(
                     "Superseded by revision %(revision)s (%(amount)s replaces %(old)s).",
                     revision=self.revision,
@@ -766,7 +789,7 @@ class Q2cChangeOrder(models.Model):
                     {"finance_approved_by_id": self.env.user.id, "finance_approved_on": now}
                 )
             if order._finance_approval_pending() or not order.pm_approved_by_id:
-                order.message_post(
+                order._message_log(
                     body=_(
                         "Approved by %(user)s as %(role)s; still needs %(missing)s.",
                         user=self.env.user.name,
@@ -819,7 +842,7 @@ class Q2cChangeOrder(models.Model):
                 {"state": TRANSITIONS["reject"].target, "decision_reason": reason}
             )
             order.activity_unlink(["mail.mail_activity_data_todo"])
-            order.message_post(
+            order._message_log(
                 body=_(
                     "Rejected by %(user)s: %(reason)s. Requested %(amount)s; no effect on the "
                     "contract.",
@@ -876,8 +899,8 @@ class Q2cChangeOrder(models.Model):
         )
         if note:
             body = _("%(body)s Reason: %(note)s", body=body, note=note)
-        self.message_post(body=body)
-        new.message_post(
+        self._message_log(body=body)
+        new._message_log(
             body=_("Revision of %(order)s. %(note)s", order=self.display_name, note=note or "")
         )
         return {
@@ -937,7 +960,7 @@ class Q2cChangeOrder(models.Model):
             )
         if self.finance_approval_required:
             body = _("%(body)s Above the Finance threshold: Finance approves too.", body=body)
-        self.message_post(body=body)
+        self._message_log(body=body)
 
     def _post_approved(self, changes):
         approvers = ", ".join(
@@ -960,15 +983,15 @@ class Q2cChangeOrder(models.Model):
                 approved=self.contract_id._fmt(self.approved_amount),
             )
         body = self._format_changes(title, changes)
-        self.message_post(body=body)
-        self.contract_id.message_post(body=body)
+        self._message_log(body=body)
+        self.contract_id._message_log(body=body)
 
     def _post_voided(self, reason, reversed_changes):
         title = _("Voided by %(user)s: %(reason)s.", user=self.env.user.name, reason=reason)
         body = self._format_changes(title, reversed_changes)
-        self.message_post(body=body)
+        self._message_log(body=body)
         if reversed_changes:
-            self.contract_id.message_post(body=body)
+            self.contract_id._message_log(body=body)
 
     def _schedule_approval_activity(self):
         manager = self.project_id.user_id

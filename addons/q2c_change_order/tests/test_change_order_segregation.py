@@ -23,6 +23,11 @@ class TestChangeOrderSegregation(Q2cChangeOrderCase):
         self.order.with_user(self.pm_user).action_submit()
         as_pm = self.order.with_user(self.pm_user)
         self.assertFalse(as_pm.can_approve)
+        # The form says why there is no Approve button, and who approves instead.
+        self.assertRegex(as_pm.approval_note, "^You asked for it: .*segregation of duties")
+        self.assertIn(self.other_pm_user.name, as_pm.approval_note)
+        other_view = self.order.with_user(self.other_pm_user)
+        self.assertTrue(other_view.approval_note.startswith("It needs "))
         self.assertFalse(self._waiting(self.pm_user))
         with self.assertRefused(AccessError, "You asked for .*segregation of duties"):
             as_pm.action_approve()

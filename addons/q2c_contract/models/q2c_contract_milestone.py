@@ -339,7 +339,7 @@ class Q2cContractMilestone(models.Model):
             deemed_date = milestone._deemed_acceptance_date()
             if deemed_date and deemed_date <= day:
                 milestone._accept(100.0, deemed_date, deemed=True)
-                milestone.message_post(
+                milestone._message_log(
                     body=_(
                         "Deemed accepted on %(date)s: no rejection within %(days)s days of the "
                         "submission on %(submitted)s.",

@@ -131,7 +131,7 @@ class Q2cRetainerBucket(models.Model):
                     "source_bucket_id": self.id,
                 }
             )
-        contract.message_post(
+        contract._message_log(
             body=_(
                 "Retainer funds %(name)s expired: %(rollover)s rolled over, %(breakage)s "
                 "released to revenue.",

@@ -61,7 +61,7 @@ class Q2cMilestoneAcceptance(models.TransientModel):
                 acceptance_evidence_name=self.evidence_name or _("Acceptance evidence"),
             )
         milestone._q2c_guarded_write(values)
-        milestone.message_post(
+        milestone._message_log(
             body=_(
                 "Acceptance recorded by %(user)s: %(share)s%% accepted by %(approver)s on "
                 "%(date)s%(evidence)s.",

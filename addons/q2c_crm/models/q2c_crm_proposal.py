@@ -155,7 +155,7 @@ class Q2cCrmProposal(models.AbstractModel):
         live._workflow_write(
             {"state": "superseded", "superseded_by_id": new.id, "has_newer_revision": True}
         )
-        live.message_post(
+        live._message_log(
             body=_(
                 "Superseded by revision %(revision)s: %(note)s (%(amount)s replaces %(old)s).",
                 revision=new.revision,
@@ -164,7 +164,7 @@ class Q2cCrmProposal(models.AbstractModel):
                 old=contract._fmt(live.amount_total),
             )
         )
-        new.message_post(
+        new._message_log(
             body=_("Revision of %(order)s: %(note)s.", order=live.display_name, note=note)
         )
         return new

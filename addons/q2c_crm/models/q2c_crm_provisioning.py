@@ -285,7 +285,7 @@ class Q2cCrmProvisioning(models.AbstractModel):
         contract.project_ids = [Command.link(project.id)]
         if contract.billing_model == "fixed_fee":
             contract.milestone_ids = self._milestone_commands(deal, contract)
-        contract.message_post(
+        contract._message_log(
             body=_(
                 "Provisioned from %(system)s deal %(deal)s.", system=system.name, deal=deal["id"]
             )
@@ -411,7 +411,7 @@ class Q2cCrmProvisioning(models.AbstractModel):
         customer's or the company's default rate card prices the time."""
         rates = self._rate_lines(system, deal, contract, event)
         if not rates:
-            contract.message_post(
+            contract._message_log(
                 body=_(
                     "No deal line sells a product mapped to a role: no contract rate card; "
                     "the customer's or the company's default rate card applies."
@@ -440,7 +440,7 @@ class Q2cCrmProvisioning(models.AbstractModel):
             }
         )
         contract.rate_card_ids = [Command.link(card.id)]
-        contract.message_post(body=self._rate_card_note(contract, card, rates))
+        contract._message_log(body=self._rate_card_note(contract, card, rates))
         return card
 
     def _rate_card_note(self, contract, card, rates):
@@ -474,6 +474,6 @@ class Q2cCrmProvisioning(models.AbstractModel):
             with self.env.cr.savepoint():
                 contract.action_activate()
         except UserError as error:
-            contract.message_post(
+            contract._message_log(
                 body=_("Left as a draft, not activated: %s", error.args[0] if error.args else "")
             )

@@ -145,11 +145,22 @@ class Q2cSyncHold(models.Model):
         """Entries now imported: their holds are released (one query)."""
         if not external_ids:
             return
-        self.sudo().search(
+        holds = self.sudo().search(
             [
                 ("system_id", "=", system.id),
                 ("kind", "=", kind),
                 ("external_id", "in", external_ids),
                 ("state", "=", "held"),
             ]
-        ).write({"state": "released"})
+        )
+        exceptions = holds.exception_id
+        holds.write({"state": "released"})
+        # An exception whose held entries are all imported now needs nobody any more.
+        still_held = (
+            self.sudo()
+            .search([("exception_id", "in", exceptions.ids), ("state", "=", "held")])
+            .exception_id
+        )
+        (exceptions - still_held)._resolve_by_system(
+            _("Resolved: every entry held for this reason has been imported since.")
+        )

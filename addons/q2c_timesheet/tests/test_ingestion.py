@@ -118,6 +118,15 @@ class TestIngestion(Q2cTimeCase):
         self.assertEqual(again[0]["status"], "created")
         self.assertEqual(holds.filtered(lambda h: h.external_id == "u1").state, "released")
         self.assertEqual(holds.filtered(lambda h: h.external_id == "u2").state, "held")
+        # u2 still waits for the same mapping: the exception stays open ...
+        employee_exception = holds.filtered(lambda h: h.external_id == "u1").exception_id
+        self.assertEqual(employee_exception.state, "open")
+        # ... until every entry held for it is imported: then it resolves itself.
+        self._ingest([self._entry("u2", employee="u-nobody")])
+        self.assertEqual(employee_exception.state, "resolved")
+        self.assertFalse(employee_exception.activity_ids)
+        project_exception = holds.filtered(lambda h: h.external_id == "u3").exception_id
+        self.assertEqual(project_exception.state, "open", "another reason, still held")
 
     def test_unapproved_is_held_until_approved(self):
         self._ingest([self._entry("s", approval_state="submitted")])
