@@ -204,9 +204,12 @@ class TestWorkflowFields(Q2cContractCase):
         bucket = self.env["q2c.retainer.bucket"].create(
             {
                 "contract_id": contract.id,
-                "name": "Top-up",
+                # A period's funds: with q2c_billing installed, a top-up waits for its
+                # invoice before it may expire.
+                "kind": "period",
+                "name": "January",
                 "amount": 500.0,
-                "valid_from": "2026-01-01",
+                "valid_from": "2026-01-07",
                 "expiry": "2026-01-31",
             }
         )

@@ -89,7 +89,7 @@ PAYLOAD_FIELDS = {
 # A field whose name ends in one of these words holds what a system sent.
 PAYLOAD_NAME = re.compile(r"(^|_)(payload|headers|raw|body)$")
 # Buttons that only open a window or a wizard: they change nothing and call nothing.
-NAVIGATION_PREFIXES = ("action_open_", "action_view_")
+NAVIGATION_PREFIXES = ("action_open_", "action_view_", "action_new_")
 
 
 def q2c_models(env):
@@ -398,9 +398,14 @@ class TestAccessMatrix(test_actions_rpc.TestActionsOverRpc):
     def _button_model(self, model, button):
         """The model a button acts on: the view's, or that of the one2many list or form it
         sits in (a milestone's Submit in the contract form acts on the milestone)."""
-        fields_path = [node.get("name") for node in reversed(list(button.iterancestors("field")))]
+        # A <field position="..."> of an inheriting view only locates; it holds no subview.
+        fields_path = [
+            node.get("name")
+            for node in reversed(list(button.iterancestors("field")))
+            if not node.get("position")
+        ]
         for name in fields_path:
-            model = self.env[model]._fields[name].comodel_name
+            model = self.env[model]._fields[name].comodel_name or model
         return model
 
     def test_state_changing_buttons_refuse_roles_that_may_not(self):
