@@ -95,8 +95,8 @@ class Q2cSystem(models.Model):
         self.ensure_one()
         if not self.user_id:
             return _(
-                "%(system)s has no integration user: an Integration Manager presses Create "
-                "Integration User on its form.",
+                "%(system)s has no integration user yet, so it receives nothing: Create "
+                "Integration User on its form makes one (Integration Managers).",
                 system=self.name,
             )
         missing = self._integration_user_missing_groups()
