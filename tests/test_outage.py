@@ -13,6 +13,7 @@ import json
 import os
 import secrets
 import time
+from contextlib import contextmanager
 from datetime import timedelta
 
 import requests
@@ -26,21 +27,40 @@ from tests.pg_proxy import PgProxy
 from tests.test_webhook_concurrency import committed_system
 
 
-def api_key_of_system_user(db, system_id):
+@contextmanager
+def superuser_env(db):
+    """An environment of the superuser on `db` in its own transaction, committed at the end."""
     registry = odoo.modules.registry.Registry(db)
     with registry.cursor() as cr:
-        env = api.Environment(cr, SUPERUSER_ID, {})
+        yield api.Environment(cr, SUPERUSER_ID, {})
+        cr.commit()
+
+
+def start_through(proxy, tmp_path, **options):
+    """A server (q2c_base server-wide, as docs/install.md says) reaching PostgreSQL through
+    `proxy`. Returns (process, base URL)."""
+    port = free_port()
+    proc = start_odoo(
+        os.environ["Q2C_ODOO_CONF"],
+        config["db_name"],
+        port,
+        str(tmp_path / "odoo.log"),
+        load="base,web,q2c_base",
+        args=("--db_host=127.0.0.1", f"--db_port={proxy.port}"),
+        **options,
+    )
+    return proc, f"http://127.0.0.1:{port}"
+
+
+def api_key_of_system_user(db, system_id):
+    with superuser_env(db) as env:
         user = env["q2c.system"].browse(system_id).user_id
         expiry = fields.Datetime.now() + timedelta(days=1)
-        key = env["res.users.apikeys"].with_user(user)._generate(None, "outage", expiry)
-        cr.commit()
-        return key
+        return env["res.users.apikeys"].with_user(user)._generate(None, "outage", expiry)
 
 
 def stored_events(db, system_id):
-    registry = odoo.modules.registry.Registry(db)
-    with registry.cursor() as cr:
-        env = api.Environment(cr, SUPERUSER_ID, {})
+    with superuser_env(db) as env:
         events = env["q2c.event"].search([("system_id", "=", system_id)])
         return sorted(events.mapped("external_id"))
 
@@ -51,16 +71,7 @@ def test_intake_answers_503_with_retry_after_while_the_database_is_unreachable(t
     system_id, key = committed_system(db, secret)
     api_key = api_key_of_system_user(db, system_id)
     proxy = PgProxy().up()
-    port = free_port()
-    proc = start_odoo(
-        os.environ["Q2C_ODOO_CONF"],
-        db,
-        port,
-        str(tmp_path / "odoo.log"),
-        load="base,web,q2c_base",
-        args=("--db_host=127.0.0.1", f"--db_port={proxy.port}"),
-    )
-    base = f"http://127.0.0.1:{port}"
+    proc, base = start_through(proxy, tmp_path)
 
     def deliver(event_id):
         body = json.dumps({"id": event_id, "type": "q2c.ping"}).encode()
@@ -112,9 +123,7 @@ def test_intake_answers_503_with_retry_after_while_the_database_is_unreachable(t
 
 def committed_tick_cron(db):
     """A scheduled action due now and every minute, writing the time it ran."""
-    registry = odoo.modules.registry.Registry(db)
-    with registry.cursor() as cr:
-        env = api.Environment(cr, SUPERUSER_ID, {})
+    with superuser_env(db) as env:
         cron = env["ir.cron"].create(
             {
                 "name": "q2c outage test: tick",
@@ -128,7 +137,6 @@ def committed_tick_cron(db):
             }
         )
         env["ir.config_parameter"].set_param("q2c.test.tick", "")
-        cr.commit()
         return cron.id
 
 
@@ -142,11 +150,8 @@ def tick(db):
 
 def run_cron_now(db, cron_id):
     """Make the action due and wake the cron workers (NOTIFY), as Odoo's `_trigger` does."""
-    registry = odoo.modules.registry.Registry(db)
-    with registry.cursor() as cr:
-        env = api.Environment(cr, SUPERUSER_ID, {})
+    with superuser_env(db) as env:
         env["ir.cron"].browse(cron_id)._trigger()
-        cr.commit()
 
 
 def wait_for_new_tick(db, previous, timeout):
@@ -160,12 +165,9 @@ def wait_for_new_tick(db, previous, timeout):
 
 
 def drop_cron(db, cron_id):
-    registry = odoo.modules.registry.Registry(db)
-    with registry.cursor() as cr:
-        env = api.Environment(cr, SUPERUSER_ID, {})
+    with superuser_env(db) as env:
         env["ir.cron"].browse(cron_id).unlink()
         env["ir.config_parameter"].search([("key", "=", "q2c.test.tick")]).unlink()
-        cr.commit()
 
 
 def test_schedules_resume_after_a_database_restart(tmp_path):
@@ -175,16 +177,7 @@ def test_schedules_resume_after_a_database_restart(tmp_path):
     db = config["db_name"]
     cron_id = committed_tick_cron(db)
     proxy = PgProxy().up()
-    port = free_port()
-    proc = start_odoo(
-        os.environ["Q2C_ODOO_CONF"],
-        db,
-        port,
-        str(tmp_path / "odoo.log"),
-        load="base,web,q2c_base",
-        args=("--db_host=127.0.0.1", f"--db_port={proxy.port}"),
-        crons=1,
-    )
+    proc, _base = start_through(proxy, tmp_path, crons=1)
     try:
         run_cron_now(db, cron_id)
         first = wait_for_new_tick(db, "", 120)

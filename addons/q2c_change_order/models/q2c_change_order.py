@@ -231,7 +231,7 @@ class Q2cChangeOrder(models.Model):
     can_void = fields.Boolean(compute="_compute_permissions")
     waiting_my_approval = fields.Boolean(
         string="Waiting for My Approval",
-        compute="_compute_waiting_my_approval",
+        compute="_compute_permissions",
         search="_search_waiting_my_approval",
     )
 
@@ -335,19 +335,7 @@ class Q2cChangeOrder(models.Model):
             order.can_reject = order._can("reject")
             order.can_revise = order._can("revise")
             order.can_void = order._can("void")
-
-    @api.depends_context("uid")
-    @api.depends(
-        "state",
-        "pm_approved_by_id",
-        "finance_approved_by_id",
-        "has_newer_revision",
-        "user_id",
-        "submitted_by_id",
-    )
-    def _compute_waiting_my_approval(self):
-        for order in self:
-            order.waiting_my_approval = order._can("approve")
+            order.waiting_my_approval = order.can_approve
 
     def _search_waiting_my_approval(self, operator, value):
         if operator not in ("=", "!=") or not isinstance(value, bool):
