@@ -25,6 +25,7 @@
         "q2c_clockify",
         "q2c_tempo",
         "q2c_billing",
+        "q2c_billing_report",
     ],
     "development_status": "Alpha",
     "maintainers": ["q2c"],

@@ -61,6 +61,8 @@ ACCESS = {
     "q2c.milestone.share": ("----", "----", "r---", "----", "----", "rwcu", "----", "----"),
     "q2c.cap.hold": ("----", "----", "r---", "----", "r---", "r---", "----", "----"),
     "q2c.cap.alert": ("----", "----", "r---", "----", "r---", "r---", "----", "----"),
+    "q2c.wip.report": ("----", "----", "r---", "----", "r---", "r---", "----", "----"),
+    "q2c.utilization.report": ("----", "----", "r---", "----", "----", "r---", "----", "----"),
 }
 # The integration models an operator reads (dashboard, events, exceptions).
 OPERATOR_MODELS = (
@@ -93,14 +95,14 @@ NAVIGATION_PREFIXES = ("action_open_", "action_view_", "action_new_")
 
 
 def q2c_models(env):
-    """Every stored q2c model (not abstract, not transient)."""
+    """Every q2c model with records (not abstract, not transient): tables and SQL reports."""
     return sorted(
         name
         for name in env.registry
         if name.startswith("q2c.")
         and not env[name]._abstract
         and not env[name]._transient
-        and env[name]._auto
+        and (env[name]._auto or env[name]._table_query)
     )
 
 

@@ -188,6 +188,8 @@ class TestActionsOverRpc(HttpCase):
         )
         without_user = env["q2c.system"].create({"name": "RPC new", "system_type": "generic"})
         key_wizard = env["q2c.api.key.wizard"].create({"system_id": self.system.id})
+        wip_wizard = env["q2c.wip.wizard"].create({})
+        utilization_wizard = env["q2c.utilization.wizard"].create({})
         return [
             ("q2c.system", "action_regenerate_inbound_key", self.system, ()),
             ("q2c.system", "action_create_integration_user", without_user, ()),
@@ -235,6 +237,8 @@ class TestActionsOverRpc(HttpCase):
             ("q2c.billing.run", "action_approve", reviewed, ()),
             ("q2c.billing.run", "action_post", reviewed, ()),
             ("hr.expense", "action_q2c_reprice", expense, ()),
+            ("q2c.wip.wizard", "action_open_report", wip_wizard, ()),
+            ("q2c.utilization.wizard", "action_open_report", utilization_wizard, ()),
         ]
 
     # --- the test ----------------------------------------------------------------------------

@@ -13,6 +13,7 @@ SWEPT_MODULES = {
     "q2c_expense",
     "q2c_sync",
     "q2c_billing",
+    "q2c_billing_report",
     "q2c_toggl",
     "q2c_clockify",
     "q2c_harvest",
