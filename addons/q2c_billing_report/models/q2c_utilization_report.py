@@ -73,20 +73,37 @@ class Q2cUtilizationReport(models.Model):
     )
     billed_hours = fields.Float("Billed Hours", readonly=True, help="Time billed on an invoice.")
     utilization = fields.Float(
-        "Utilization (%)", readonly=True, help="Billable hours / available hours."
+        "Utilization (%)", readonly=True, digits=(16, 2), help="Billable hours / available hours."
     )
     gross_utilization = fields.Float(
-        "Gross Utilization (%)", readonly=True, help="Billable hours / calendar hours."
+        "Gross Utilization (%)",
+        readonly=True,
+        digits=(16, 2),
+        help="Billable hours / calendar hours.",
     )
     capacity_utilization = fields.Float(
-        "Capacity Utilization (%)", readonly=True, help="Billable hours / capacity hours."
+        "Capacity Utilization (%)",
+        readonly=True,
+        digits=(16, 2),
+        help="Billable hours / capacity hours.",
     )
     recorded_ratio = fields.Float(
-        "Total-Recorded Ratio (%)", readonly=True, help="Approved hours / available hours."
+        "Total-Recorded Ratio (%)",
+        readonly=True,
+        digits=(16, 2),
+        help="Approved hours / available hours.",
     )
     realized_utilization = fields.Float(
-        "Realized Utilization (%)", readonly=True, help="Billed hours / available hours."
+        "Realized Utilization (%)",
+        readonly=True,
+        digits=(16, 2),
+        help="Billed hours / available hours.",
     )
+
+    @api.depends("employee_id", "date")
+    def _compute_display_name(self):
+        for row in self:
+            row.display_name = f"{row.employee_id.name or ''}, {row.date or ''}"
 
     # ------------------------------------------------------------------ pivot
 

@@ -118,6 +118,13 @@ class Q2cWipReport(models.Model):
         "Finance and auditors only (it shows what each person costs).",
     )
 
+    @api.depends("source", "employee_id", "date")
+    def _compute_display_name(self):
+        labels = dict(self._fields["source"]._description_selection(self.env))
+        for row in self:
+            who = row.employee_id.name or row.partner_id.name or ""
+            row.display_name = f"{labels.get(row.source, '')}: {who}, {row.date or ''}"
+
     @api.model
     def _as_of(self):
         """The as-of date of the context, else today (the user's date)."""
