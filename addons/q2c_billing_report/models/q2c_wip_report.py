@@ -5,7 +5,7 @@ from odoo.tools import SQL
 
 # The WIP statuses of billing-domain.md 1.7, in the order a pivot shows them.
 WIP_STATUSES = [
-    ("unbilled", "Approved, unbilled"),
+    ("approved", "Approved, unbilled"),
     ("pending", "Pending approval"),
     ("on_hold", "On hold"),
     ("written_off", "Written off"),
@@ -154,7 +154,7 @@ class Q2cWipReport(models.Model):
                    CASE WHEN e.status = 'written_off' THEN 'written_off'
                         WHEN e.approval_state = 'approved' AND e.approved_at < %(day_after)s
                         THEN CASE WHEN e.status = ANY(%(holds)s) THEN 'on_hold'
-                                  ELSE 'unbilled' END
+                                  ELSE 'approved' END
                         ELSE 'pending' END AS wip_status,
                    e.hours,
                    CASE WHEN e.value_currency_id IS NULL

@@ -146,14 +146,14 @@ class TestWip(Q2cBillingCase):
         """The table of the class docstring, row by row, as of 2026-04-30."""
         rows = self._by_entry(self._wip())
         expected = {
-            "t1": ("unbilled", 10, "0_30", 300.00, 80.00),
-            "t2": ("unbilled", 46, "31_60", 225.00, 60.00),
-            "t3": ("unbilled", 100, "over_90", 300.00, 90.00),
+            "t1": ("approved", 10, "0_30", 300.00, 80.00),
+            "t2": ("approved", 46, "31_60", 225.00, 60.00),
+            "t3": ("approved", 100, "over_90", 300.00, 90.00),
             "t4": ("pending", 69, "61_90", 400.00, 120.00),
             "t5": ("pending", 5, "0_30", 0.00, 30.00),
             "t7": ("on_hold", 1, "0_30", 0.00, 40.00),
-            "t6": ("unbilled", 2, "0_30", 150.00, 40.00),
-            "e1": ("unbilled", 20, "0_30", 673.64, 612.40),
+            "t6": ("approved", 2, "0_30", 150.00, 40.00),
+            "e1": ("approved", 20, "0_30", 673.64, 612.40),
         }
         self.assertEqual(set(rows), set(expected))
         for key, (status, age, bucket, value, cost) in expected.items():
@@ -175,7 +175,7 @@ class TestWip(Q2cBillingCase):
         300.00."""
         sums = self._sums()
         for status, (value, cost, hours) in {
-            "unbilled": (1648.64, 882.40, 7.5),
+            "approved": (1648.64, 882.40, 7.5),
             "pending": (400.00, 150.00, 5.0),
             "on_hold": (0.00, 40.00, 2.0),
         }.items():
@@ -184,9 +184,9 @@ class TestWip(Q2cBillingCase):
                 self.assertAmount(sums[status][1], cost)
                 self.assertAmount(sums[status][2], hours)
         ages = self._sums(groupby=("wip_status", "age_bucket"))
-        self.assertAmount(ages["unbilled", "0_30"][0], 1123.64)
-        self.assertAmount(ages["unbilled", "31_60"][0], 225.00)
-        self.assertAmount(ages["unbilled", "over_90"][0], 300.00)
+        self.assertAmount(ages["approved", "0_30"][0], 1123.64)
+        self.assertAmount(ages["approved", "31_60"][0], 225.00)
+        self.assertAmount(ages["approved", "over_90"][0], 300.00)
         self.assertAmount(ages["pending", "61_90"][0], 400.00)
 
     def test_billed_after_the_date_is_unbilled_at_the_date(self):
@@ -198,16 +198,16 @@ class TestWip(Q2cBillingCase):
         run = self._bill_march()
         invoice = run.line_ids.invoice_id
         self.assertEqual(invoice.invoice_line_ids.q2c_timesheet_ids, self._time("t2"))
-        self.assertAmount(self._sums("2026-05-31")["unbilled"][0], 2048.64)
+        self.assertAmount(self._sums("2026-05-31")["approved"][0], 2048.64)
         run.with_user(self.finance_user).action_post()
         self.assertEqual(invoice.state, "posted")
         rows = self._by_entry(self._wip())
-        self.assertEqual(rows["t2"].wip_status, "unbilled")
-        self.assertAmount(self._sums()["unbilled"][0], 1648.64)
+        self.assertEqual(rows["t2"].wip_status, "approved")
+        self.assertAmount(self._sums()["approved"][0], 1648.64)
         later = self._by_entry(self._wip("2026-05-31"))
         self.assertNotIn("t2", later)
-        self.assertEqual(later["t4"].wip_status, "unbilled")
-        self.assertAmount(self._sums("2026-05-31")["unbilled"][0], 1823.64)
+        self.assertEqual(later["t4"].wip_status, "approved")
+        self.assertAmount(self._sums("2026-05-31")["approved"][0], 1823.64)
 
     def test_not_worked_yet_is_not_wip(self):
         """As of 2026-03-31 only t2 (03-15), t3 (01-20) and t4 (02-20) were worked; t3 was
@@ -216,7 +216,7 @@ class TestWip(Q2cBillingCase):
         rows = self._by_entry(self._wip("2026-03-31"))
         self.assertEqual(set(rows), {"t2", "t3", "t4"})
         sums = self._sums("2026-03-31")
-        self.assertAmount(sums["unbilled"][0], 225.00)
+        self.assertAmount(sums["approved"][0], 225.00)
         self.assertAmount(sums["pending"][0], 700.00)
 
     def test_project_manager_reads_its_projects_without_cost(self):
@@ -229,13 +229,13 @@ class TestWip(Q2cBillingCase):
             self.env["q2c.wip.report"]
             .with_context(q2c_wip_as_of=AS_OF)
             .with_user(self.pm_user)
-            ._read_group([("wip_status", "=", "unbilled")], [], ["bill_value:sum"])
+            ._read_group([("wip_status", "=", "approved")], [], ["bill_value:sum"])
         )
         self.assertAmount(groups[0][0], 1498.64)
         with self.assertRaises(AccessError):
             rows[:1].read(["cost"])
         self.assertEqual(len(self._wip(user=self.auditor_user)), 8)
-        self.assertAmount(self._sums(user=self.auditor_user)["unbilled"][1], 882.40)
+        self.assertAmount(self._sums(user=self.auditor_user)["approved"][1], 882.40)
         employee = new_test_user(self.env, login="q2c_wip_employee", groups="base.group_user")
         with self.assertRaises(AccessError):
             self._wip(user=employee)
