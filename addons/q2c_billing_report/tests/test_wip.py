@@ -258,3 +258,49 @@ class TestWip(Q2cBillingCase):
         self.assertEqual(action["res_model"], "q2c.wip.report")
         self.assertEqual(action["context"]["q2c_wip_as_of"], AS_OF)
         self.assertIn(AS_OF, action["name"])
+
+    def test_contract_currency_converted_at_the_as_of_date(self):
+        """C-W3 bills in EUR: Ann at EUR 100.00, t8 2 h on 2026-04-15 = EUR 200.00. EUR is
+        worth USD 1.10 from 2026-01-01 and USD 1.20 from 2026-05-01 (the company's rates):
+        WIP as of 2026-04-30 = 200.00 x 1.10 = USD 220.00; as of 2026-05-31 = 200.00 x 1.20
+        = USD 240.00. The cost stays the timesheet's, 2 x 40.00 = 80.00."""
+        eur = self.env.ref("base.EUR")
+        eur.active = True
+        Rate = self.env["res.currency.rate"]
+        Rate.search([("currency_id", "=", eur.id)]).unlink()
+        for day, usd_per_eur in (("2026-01-01", 1.10), ("2026-05-01", 1.20)):
+            Rate.create(
+                {
+                    "currency_id": eur.id,
+                    "name": day,
+                    "company_id": self.company.id,
+                    "inverse_company_rate": usd_per_eur,
+                }
+            )
+        card = self.env["q2c.rate.card"].create(
+            {
+                "name": "W3 card",
+                "scope": "contract",
+                "currency_id": eur.id,
+                "company_id": self.company.id,
+                "line_ids": [
+                    Command.create(
+                        {"employee_id": self.ann.id, "rate": 100.0, "date_from": "2026-01-01"}
+                    )
+                ],
+            }
+        )
+        contract = self._contract("C-W3", self._project("P-W3"), cards=card, currency_id=eur.id)
+        self._ingest_time("P-W3", [("t8", "Ann", "2026-04-15", 2.0, "2026-04-16T09:00:00Z")])
+        self.assertAmount(self._time("t8").q2c_bill_amount, 200.00)
+        for as_of, value in (("2026-04-30", 220.00), ("2026-05-31", 240.00)):
+            self.env["q2c.wip.report"].invalidate_model()
+            row = (
+                self.env["q2c.wip.report"]
+                .with_context(q2c_wip_as_of=as_of)
+                .search([("contract_id", "=", contract.id)])
+            )
+            with self.subTest(as_of=as_of):
+                self.assertEqual(row.currency_id, self.currency)
+                self.assertAmount(row.bill_value, value)
+                self.assertAmount(row.cost, 80.00)

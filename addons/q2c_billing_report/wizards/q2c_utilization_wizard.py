@@ -47,6 +47,6 @@ class Q2cUtilizationWizard(models.TransientModel):
         action["context"] = {
             "pivot_column_groupby": [f"date:{self.period}"],
             "pivot_row_groupby": ["employee_id"],
-            "graph_groupbys": [f"date:{self.period}", "employee_id"],
+            "graph_groupbys": [f"date:{self.period}"],
         }
         return action
