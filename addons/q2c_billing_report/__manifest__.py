@@ -19,6 +19,7 @@
         "views/q2c_utilization_report_views.xml",
         "views/menus.xml",
     ],
+    "assets": {"web.assets_tests": ["q2c_billing_report/static/tests/tours/*.js"]},
     "development_status": "Alpha",
     "maintainers": ["q2c"],
     "installable": True,

@@ -1,1 +1,1 @@
-from . import test_utilization, test_wip
+from . import test_utilization, test_wip, test_wip_tour

@@ -39,7 +39,7 @@ class Q2cUtilizationWizard(models.TransientModel):
         action = self.env["ir.actions.act_window"]._for_xml_id(
             "q2c_billing_report.q2c_utilization_report_action"
         )
-        action["name"] = _(
+        action["name"] = action["display_name"] = _(
             "Utilization %(date_from)s to %(date_to)s",
             date_from=fields.Date.to_string(self.date_from),
             date_to=fields.Date.to_string(self.date_to),

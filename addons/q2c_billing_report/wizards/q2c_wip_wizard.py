@@ -23,6 +23,7 @@ class Q2cWipWizard(models.TransientModel):
             "q2c_billing_report.q2c_wip_report_action"
         )
         as_of = fields.Date.to_string(self.as_of_date)
-        action["name"] = _("WIP as of %(date)s", date=as_of)
+        # The window title: the web client reads display_name before name.
+        action["name"] = action["display_name"] = _("WIP as of %(date)s", date=as_of)
         action["context"] = {CONTEXT_KEY: as_of}
         return action
