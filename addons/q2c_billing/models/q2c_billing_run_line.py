@@ -28,7 +28,12 @@ MESSAGES = {
     "model": "Contract %(contract)s is billed as %(model)s, which billing runs do not "
     "invoice yet.",
     "no_customer": "Contract %(contract)s has no customer to invoice.",
+    "customer_company": "The customer %(customer)s of contract %(contract)s belongs to "
+    "company %(other)s: %(company)s cannot invoice it. Share the customer with %(company)s "
+    "or change the contract's customer.",
     "no_journal": "Company %(company)s has no sales journal: add one in Accounting.",
+    "locked": "The invoice date %(date)s is in a closed accounting period (%(locks)s): "
+    "give the run an invoice date after it, or ask your accountant to reopen the period.",
     "no_fx": "No exchange rate for %(currency)s on or before the invoice date %(date)s: add "
     "one, then bill the contract in the next run.",
     "no_rate": "%(count)s approved time entr%(plural)s without a rate (never billed at zero): "
@@ -290,11 +295,39 @@ class Q2cBillingRunLine(models.Model):
             )
         if not contract.partner_id:
             raise BillingBlocked(_(MESSAGES["no_customer"], contract=contract.display_name))
+        customer_company = contract.partner_id.company_id
+        if customer_company and customer_company not in company.parent_ids:
+            raise BillingBlocked(
+                _(
+                    MESSAGES["customer_company"],
+                    customer=contract.partner_id.display_name,
+                    contract=contract.display_name,
+                    other=customer_company.name,
+                    company=company.name,
+                )
+            )
         journal = self._sales_journal()
         if not journal:
             raise BillingBlocked(_(MESSAGES["no_journal"], company=company.name))
+        self._check_lock_dates(journal)
         self._check_exchange_rate()
         return journal
+
+    def _check_lock_dates(self, journal):
+        """The run's invoice date must be open in the company's accounting (fiscal year,
+        sales and hard lock dates, as this user's exceptions leave them): Odoo would
+        otherwise date the invoice's entries after the lock without a word."""
+        company = self.company_id
+        date = self.run_id.invoice_date
+        locks = company._get_violated_lock_dates(date, False, journal)
+        if locks:
+            raise BillingBlocked(
+                _(
+                    MESSAGES["locked"],
+                    date=date,
+                    locks=company._format_lock_dates(locks),
+                )
+            )
 
     def _sales_journal(self):
         """The company's first sales journal; override to choose another per contract."""
