@@ -246,6 +246,36 @@ class TestCorrectionsAfterBilling(Q2cBillingCase):
         self.assertAmount(contract.nte_billed_amount, 1000.00)
         self.assertAmount(contract.nte_held_amount, 490.00)
 
+    def test_truncate_cap_moves_by_the_same_delta(self):
+        """Cap 1,000.00 in truncate mode, credit note policy. March billed 960.00 (headroom
+        40.00). April: the correction's net -320.00 opens the budget to 40.00 + 320.00 =
+        360.00; Gina's 04-15 entry of 5.00 h x 170.00 fits for 360.00 / 170.00 = 2.117...
+        -> 2.11 h (whole hundredths) = 358.70, the other 2.89 h (2.89 x 170.00 = 491.30)
+        held. Invoice 358.70, credit note 320.00. Posted: billed to date 960.00 + 358.70 -
+        320.00 = 998.70, held 491.30."""
+        contract, _march = self._billed_in_march(
+            "909",
+            correction_policy="credit_note",
+            nte_original_amount=1000.0,
+            nte_mode="truncate",
+        )
+        self._ingest_time(
+            "P-909",
+            [
+                ("909-e1", "Gina", "2025-03-27", 4.0, "2025-04-10T12:00:00Z"),
+                ("909-e2", "Gina", "2025-04-15", 5.0, "2025-04-16T12:00:00Z"),
+            ],
+        )
+        run = self._april(contract)
+        line = run.line_ids
+        self.assertInvoiceLines(
+            line.invoice_id, [("Gina - Consultant, 2025-04-15", 2.11, 170.0, 358.70)]
+        )
+        self.assertAmount(line.credit_note_id.amount_total, 320.00)
+        run.with_user(self.finance_user).action_post()
+        self.assertAmount(contract.nte_billed_amount, 998.70)
+        self.assertAmount(contract.nte_held_amount, 491.30)
+
 
 @tagged("post_install", "-at_install")
 class TestRetainerCorrectionPolicy(Q2cBillingCase):
