@@ -23,8 +23,8 @@ class AccountMove(models.Model):
     _sql_constraints = [
         (
             "q2c_billing_line_uniq",
-            "unique(q2c_billing_line_id)",
-            "A contract's result in a billing run has one invoice.",
+            "unique(q2c_billing_line_id, move_type)",
+            "A contract's result in a billing run has one invoice and at most one credit note.",
         ),
     ]
 

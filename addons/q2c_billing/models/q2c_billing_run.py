@@ -105,7 +105,7 @@ class Q2cBillingRun(models.Model):
         "Number of Invoices", compute="_compute_invoices", compute_sudo=True
     )
     amount_total = fields.Monetary(
-        compute="_compute_invoices", string="Invoiced", compute_sudo=True
+        compute="_compute_invoices", string="Net Invoiced", compute_sudo=True
     )
     currency_id = fields.Many2one(related="company_id.currency_id")
     line_todo_count = fields.Integer(compute="_compute_line_counts", string="To Do")
@@ -114,15 +114,19 @@ class Q2cBillingRun(models.Model):
 
     # ------------------------------------------------------------------ computes
 
-    @api.depends("line_ids.invoice_id")
+    @api.depends("line_ids.invoice_id", "line_ids.credit_note_id")
     def _compute_invoices(self):
+        """The run's invoices and credit notes; the total is their net (a credit note
+        counts negative)."""
         for run in self:
-            invoices = run.line_ids.invoice_id
+            invoices = run.line_ids.invoice_id | run.line_ids.credit_note_id
             run.invoice_ids = invoices
             run.invoice_count = len(invoices)
             currency = run.currency_id
             run.amount_total = sum(
-                invoices.filtered(lambda m, c=currency: m.currency_id == c).mapped("amount_total")
+                move.amount_total * (-1 if move.move_type == "out_refund" else 1)
+                for move in invoices
+                if move.currency_id == currency
             )
 
     @api.depends("line_ids.state")
@@ -273,7 +277,9 @@ class Q2cBillingRun(models.Model):
         if self.line_ids.filtered(lambda line: line.state == "to_do"):
             return
         review = any(
-            self.line_ids.filtered("invoice_id").contract_id.mapped("prebill_review_required")
+            self.line_ids.filtered(
+                lambda line: line.invoice_id or line.credit_note_id
+            ).contract_id.mapped("prebill_review_required")
         )
         self._transition("to_review" if review else "to_invoiced")
         if self.state == "invoiced" and self.company_id.q2c_billing_auto_post:
@@ -308,7 +314,7 @@ class Q2cBillingRun(models.Model):
         for run in self:
             drafts = run.invoice_ids.filtered(lambda move: move.state == "draft")
             released = run.line_ids.filtered(
-                lambda line, d=drafts: not line.invoice_id or line.invoice_id in d
+                lambda line, d=drafts: not (line.invoice_id | line.credit_note_id) - d
             )
             released.write({"state": "cancelled", "period_key": False})
             drafts.unlink()

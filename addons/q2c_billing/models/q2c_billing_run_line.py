@@ -28,7 +28,12 @@ MESSAGES = {
     "model": "Contract %(contract)s is billed as %(model)s, which billing runs do not "
     "invoice yet.",
     "no_customer": "Contract %(contract)s has no customer to invoice.",
+    "customer_company": "The customer %(customer)s of contract %(contract)s belongs to "
+    "company %(other)s: %(company)s cannot invoice it. Share the customer with %(company)s "
+    "or change the contract's customer.",
     "no_journal": "Company %(company)s has no sales journal: add one in Accounting.",
+    "locked": "The invoice date %(date)s is in a closed accounting period (%(locks)s): "
+    "give the run an invoice date after it, or ask your accountant to reopen the period.",
     "no_fx": "No exchange rate for %(currency)s on or before the invoice date %(date)s: add "
     "one, then bill the contract in the next run.",
     "no_rate": "%(count)s approved time entr%(plural)s without a rate (never billed at zero): "
@@ -36,8 +41,6 @@ MESSAGES = {
     "next run.",
     "expense_no_fx": "%(count)s approved expense(s) without an exchange rate at their date: "
     "%(entries)s.",
-    "negative": "The corrections exceed this period's invoice (total %(total)s): the net is "
-    "a credit, which needs a credit note.",
     "nothing": "Nothing to bill in this period.",
     "cap_reached": "Nothing billed: the not-to-exceed cap is reached; the entries wait for "
     "the cap to be raised.",
@@ -84,6 +87,14 @@ class Q2cBillingRunLine(models.Model):
     )
     reason = fields.Text(readonly=True)
     invoice_id = fields.Many2one("account.move", readonly=True, ondelete="set null")
+    credit_note_id = fields.Many2one(
+        "account.move",
+        readonly=True,
+        ondelete="set null",
+        help="The credit note of corrections to invoices already sent (billing-domain.md "
+        "1.9): by the contract's policy, or because the period's net is a credit.",
+    )
+    credit_note_amount = fields.Monetary(related="credit_note_id.amount_total", string="Credited")
     invoice_state = fields.Selection(related="invoice_id.state", string="Invoice Status")
     currency_id = fields.Many2one(related="contract_id.currency_id")
     amount_untaxed = fields.Monetary(related="invoice_id.amount_untaxed")
@@ -210,7 +221,9 @@ class Q2cBillingRunLine(models.Model):
         except (UserError, ValidationError) as error:
             self.write({"state": "error", "reason": str(error)})
         self.run_id._finish_if_complete()
-        return self.reason or self.invoice_id.display_name
+        return self.reason or ", ".join(
+            (self.invoice_id | self.credit_note_id).mapped("display_name")
+        )
 
     def _build_invoice(self):
         contract = self.contract_id
@@ -231,23 +244,24 @@ class Q2cBillingRunLine(models.Model):
             reason = MESSAGES["cap_reached"] if time else MESSAGES["nothing"]
             self.write({"state": "done", "reason": _(reason)})
             return
-        invoice = (
-            self.env["account.move"]
-            .with_company(self.company_id)
-            .create(self._invoice_values(journal, specs))
-        )
-        if contract.currency_id.compare_amounts(invoice.amount_total, 0.0) < 0:
-            raise BillingBlocked(
-                _(MESSAGES["negative"], total=contract._fmt(invoice.amount_total))
-            )
-        self._link_entries(invoice, specs)
-        self._write_cap_ledger(invoice, holds)
+        # Corrections (1.9): on this invoice, or by a credit note for their net.
+        invoice_specs, credit_specs = self._settlement_specs(specs)
+        Move = self.env["account.move"].with_company(self.company_id)
+        invoice = credit_note = Move
+        if invoice_specs:
+            invoice = Move.create(self._invoice_values(journal, invoice_specs))
+            self._link_entries(invoice, invoice_specs)
+        if credit_specs:
+            credit_note = Move.create(self._credit_note_values(journal, credit_specs))
+            self._link_entries(credit_note, credit_specs)
+        self._write_cap_ledger(invoice or credit_note, holds)
         contract._nte_alert(self)
         self.write(
             {
                 "state": "done",
                 "reason": False,
                 "invoice_id": invoice.id,
+                "credit_note_id": credit_note.id,
                 "time_count": len(time),
                 "expense_count": len(expenses),
                 "milestone_count": sum(
@@ -290,11 +304,39 @@ class Q2cBillingRunLine(models.Model):
             )
         if not contract.partner_id:
             raise BillingBlocked(_(MESSAGES["no_customer"], contract=contract.display_name))
+        customer_company = contract.partner_id.company_id
+        if customer_company and customer_company not in company.parent_ids:
+            raise BillingBlocked(
+                _(
+                    MESSAGES["customer_company"],
+                    customer=contract.partner_id.display_name,
+                    contract=contract.display_name,
+                    other=customer_company.name,
+                    company=company.name,
+                )
+            )
         journal = self._sales_journal()
         if not journal:
             raise BillingBlocked(_(MESSAGES["no_journal"], company=company.name))
+        self._check_lock_dates(journal)
         self._check_exchange_rate()
         return journal
+
+    def _check_lock_dates(self, journal):
+        """The run's invoice date must be open in the company's accounting (fiscal year,
+        sales and hard lock dates, as this user's exceptions leave them): Odoo would
+        otherwise date the invoice's entries after the lock without a word."""
+        company = self.company_id
+        date = self.run_id.invoice_date
+        locks = company._get_violated_lock_dates(date, False, journal)
+        if locks:
+            raise BillingBlocked(
+                _(
+                    MESSAGES["locked"],
+                    date=date,
+                    locks=company._format_lock_dates(locks),
+                )
+            )
 
     def _sales_journal(self):
         """The company's first sales journal; override to choose another per contract."""
@@ -580,6 +622,79 @@ class Q2cBillingRunLine(models.Model):
             "q2c_contract_id": contract.id,
             "invoice_line_ids": lines,
         }
+
+    # ------------------------------------------------------------------ corrections (1.9)
+
+    @api.model
+    def _is_correction(self, spec):
+        """A line of a reversal or a replacement of billed time or an expense."""
+        entries = spec["entries"]
+        return (
+            "link" not in spec
+            and entries._name in ("account.analytic.line", "hr.expense")
+            and bool(entries)
+            and all(entries.mapped("q2c_correction_kind"))
+        )
+
+    def _settlement_specs(self, specs):
+        """(invoice specs, credit note specs): where this period's lines settle
+        (billing-domain.md 1.9).
+
+        * The policy is "by a credit note" (the contract's, else the company's) and the
+          corrections' net is a credit: the corrections go to a credit note for their net,
+          everything else stays on the invoice. A retainer's corrections stay with its funds
+          on the invoice (what a reversal gives back to the funds costs the client nothing,
+          1.4); the rule below still applies to it.
+        * Otherwise, when the net of every line is a credit, the whole period is one credit
+          note for that net (its lines those of the invoice, signs turned); else one invoice.
+
+        Worked example (the tests'): the March invoice billed 6.00 h x 160.00 = 960.00; the
+        entry is edited to 4.00 h. April's lines: reversal -6.00 h x 160.00 = -960.00,
+        replacement 4.00 h x 160.00 = 640.00 (corrections' net -320.00), April's own work
+        2.00 h x 170.00 = 340.00. Next invoice: one invoice of 340.00 - 320.00 = 20.00.
+        Credit note policy: an invoice of 340.00 and a credit note of 320.00 on the March
+        invoice. Without April's work, under either policy: a credit note of 320.00.
+
+        The not-to-exceed adjustment was computed on every line, corrections included, and
+        stays on the invoice: posted, the invoice less the credit note moves the billed to
+        date by the same amount as the one invoice would (1.2: credit notes count
+        negative). With a credit, no excess is withheld (V < 0), so the invoice part,
+        time plus a release, is never negative."""
+        currency = self.contract_id.currency_id
+        corrections = [spec for spec in specs if self._is_correction(spec)]
+
+        def net(part):
+            return round_half_up(
+                currency, sum((Decimal(repr(spec["amount"])) for spec in part), Decimal(0))
+            )
+
+        if (
+            corrections
+            and self.contract_id._correction_policy() == "credit_note"
+            and self.contract_id.billing_model != "retainer"
+            and currency.compare_amounts(net(corrections), 0.0) < 0
+        ):
+            rest = [spec for spec in specs if not any(spec is kept for kept in corrections)]
+            return rest, corrections
+        if currency.compare_amounts(net(specs), 0.0) < 0:
+            return [], specs
+        return specs, []
+
+    def _credit_note_values(self, journal, specs):
+        """A credit note (`out_refund`) of `specs` for their net: each line's quantity
+        turned (a reversal's -6.00 h becomes 6.00 h credited), the price kept; it names
+        the invoice it corrects (`reversed_entry_id`) when every correction refers to the
+        same posted invoice, which Odoo then reconciles with it when it is posted."""
+        turned = [{**spec, "quantity": -spec["quantity"]} for spec in specs]
+        values = self._invoice_values(journal, turned)
+        values["move_type"] = "out_refund"
+        origins = self.env["account.move"]
+        for spec in specs:
+            if self._is_correction(spec):
+                origins |= spec["entries"].q2c_origin_id.q2c_invoice_id
+        if len(origins) == 1 and origins.state == "posted":
+            values["reversed_entry_id"] = origins.id
+        return values
 
     def _link_entries(self, invoice, specs):
         """Each entry points to the invoice line that billed it, and is marked billed."""

@@ -9,6 +9,11 @@ NTE_MODES = [
     ("truncate", "Truncate (bill entries up to the cap)"),
 ]
 NTE_SCOPES = [("fees", "Fees only"), ("fees_and_expenses", "Fees and expenses")]
+CONTRACT_CORRECTION_POLICIES = [
+    ("company", "As the company settings say"),
+    ("next_invoice", "On the next invoice"),
+    ("credit_note", "By a credit note"),
+]
 ALERT_MESSAGES = {
     "summary": "Not-to-exceed cap: %(thresholds)s reached",
     "note": "Contract %(contract)s has billed %(billed)s of its not-to-exceed cap of %(cap)s "
@@ -39,6 +44,17 @@ class Q2cContract(models.Model):
         default="75,90,100",
         help="Finance gets an activity on the contract once per threshold, when billing under "
         "the cap reaches that share of it.",
+    )
+    correction_policy = fields.Selection(
+        CONTRACT_CORRECTION_POLICIES,
+        string="Corrections after Billing",
+        required=True,
+        default="company",
+        tracking=True,
+        help="Where reversals and replacements of billed time and expenses settle "
+        "(billing-domain.md 1.9): on the next invoice, naming the invoice they correct, or "
+        "by a credit note for their net on that invoice. A period whose net is a credit "
+        "gets a credit note either way.",
     )
     nte_hold_ids = fields.One2many("q2c.cap.hold", "contract_id", string="Held Ledger")
     nte_held_amount = fields.Monetary(
@@ -81,6 +97,13 @@ class Q2cContract(models.Model):
         if any(not 0 < value <= 100 for value in values):
             raise ValidationError(_(ALERT_MESSAGES["thresholds"]))
         return values
+
+    def _correction_policy(self):
+        """The policy that applies: the contract's own, else its company's."""
+        self.ensure_one()
+        if self.correction_policy != "company":
+            return self.correction_policy
+        return self.company_id.q2c_correction_policy or "next_invoice"
 
     def _nte_capped(self):
         self.ensure_one()

@@ -1,5 +1,11 @@
 from odoo import api, fields, models
 
+# Corrections after billing (billing-domain.md 1.9): where reversals and replacements settle.
+CORRECTION_POLICIES = [
+    ("next_invoice", "On the next invoice"),
+    ("credit_note", "By a credit note"),
+]
+
 
 class ResCompany(models.Model):
     _inherit = "res.company"
@@ -8,6 +14,16 @@ class ResCompany(models.Model):
         string="Post Billing Runs Automatically",
         help="A billing run whose contracts need no pre-bill review posts its invoices as soon "
         "as they are built. Off (the default): Finance posts them from the run.",
+    )
+    q2c_correction_policy = fields.Selection(
+        CORRECTION_POLICIES,
+        string="Corrections after Billing",
+        default="next_invoice",
+        required=True,
+        help="Where reversals and replacements of billed time and expenses settle: as lines "
+        "of the next invoice naming the invoice they correct, or by a credit note for their "
+        "net on that invoice. A period whose net is a credit gets a credit note either way. "
+        "A contract may choose otherwise.",
     )
     # Retainers (billing-domain.md 1.4): the advance is a liability until used or expired.
     q2c_retainer_account_id = fields.Many2one(

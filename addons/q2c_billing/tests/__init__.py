@@ -4,6 +4,7 @@ from . import (
     test_billing_tm,
     test_blocked,
     test_cap_race,
+    test_corrections,
     test_demo_data,
     test_exactly_once,
     test_not_to_exceed_cap,

@@ -99,3 +99,52 @@ class TestBillingExpenses(Q2cBillingCase):
         self.assertEqual(set(billed.mapped("q2c_billing_status")), {"to_bill"})
         self.assertFalse(billed.q2c_invoice_line_id)
         self.assertAmount(sum(billed.mapped("q2c_billed_value")), 2952.16)
+
+    def test_expense_correction_by_credit_note(self):
+        """Billing-domain.md 1.9 for an expense, the contract settling corrections by credit
+        note. March bills the airfare: 612.40 + 10% 61.24 = 673.64, posted. The airfare is
+        edited at the source to 500.00: reversal -673.64, replacement 500.00 + 10% 50.00 =
+        550.00, net -123.64. April's run: no invoice, a credit note of 123.64 on the March
+        invoice, each correction pointing to its line."""
+        self.contract.correction_policy = "credit_note"
+
+        def deliver(amount, approved_at):
+            return (
+                self.env["hr.expense"]
+                .sudo()
+                ._q2c_ingest(
+                    self.system,
+                    [
+                        {
+                            "external_id": "air",
+                            "employee": "u-Gina",
+                            "project": "P-500",
+                            "category": "airfare",
+                            "date": "2025-03-04",
+                            "amount": amount,
+                            "approved_at": approved_at,
+                        }
+                    ],
+                )
+            )
+
+        deliver(612.40, "2025-03-31T12:00:00Z")
+        march = self._bill(
+            "2025-03-01", "2025-03-31", "2025-04-03 10:00:00", "2025-04-03", self.contract
+        )
+        march.with_user(self.finance_user).action_post()
+        self.assertAmount(march.invoice_ids.amount_total, 673.64)
+        deliver(500.00, "2025-04-10T12:00:00Z")
+        april = self._bill("2025-04-01", "2025-04-30", False, "2025-05-05", self.contract)
+        line = april.line_ids
+        self.assertEqual(line.state, "done", line.reason)
+        self.assertFalse(line.invoice_id)
+        credit_note = line.credit_note_id
+        self.assertEqual(credit_note.reversed_entry_id, march.invoice_ids)
+        self.assertAmount(credit_note.amount_total, 123.64)
+        corrections = self.env["hr.expense"].search(
+            [("q2c_system_id", "=", self.system.id), ("q2c_correction_kind", "!=", False)]
+        )
+        self.assertEqual(len(corrections), 2)
+        self.assertEqual(corrections.q2c_invoice_line_id.move_id, credit_note)
+        self.assertEqual(len(corrections.q2c_invoice_line_id), 2)
