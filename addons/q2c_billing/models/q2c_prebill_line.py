@@ -10,7 +10,7 @@ KINDS = [
     ("correction", "Correction"),
     ("expense", "Expense"),
     ("milestone", "Milestone"),
-    ("amount", "Amount Adjustment"),
+    ("amount", "Lump Sum"),
 ]
 DISPOSITIONS = [
     ("bill", "Bill"),
@@ -95,7 +95,7 @@ class Q2cPrebillLine(models.Model):
         readonly=True,
     )
     recorded_hours = fields.Float(
-        "Recorded",
+        "Recorded Hours",
         digits="Product Unit of Measure",
         readonly=True,
         help="Hours recorded (days for a day rate; the quantity of an expense).",
@@ -105,16 +105,16 @@ class Q2cPrebillLine(models.Model):
         readonly=True, help="Recorded hours x stored rate, rounded half-up once per line."
     )
     billed_hours = fields.Float(
-        "Billed", digits="Product Unit of Measure", help="The quantity the invoice bills."
+        "Billed Hours", digits="Product Unit of Measure", help="The quantity the invoice bills."
     )
     billed_rate = fields.Float("Billed Rate", digits="Product Price")
     amount = fields.Monetary(
-        "Adjustment Amount",
+        "Lump-sum Adjustment",
         help="An invoice-level discount (negative) or premium (positive).",
     )
     billed_value = fields.Monetary(compute="_compute_billed_value", store=True)
     allocated_amount = fields.Monetary(
-        "Amount Adjustment Share",
+        "Share of Lump-sum Adjustments",
         compute="_compute_allocated_amount",
         store=True,
         help="This line's share of the amount adjustments, pro rata to billed value, the "
