@@ -48,5 +48,5 @@ class Q2cIngestedMixin(models.AbstractModel):
     def _q2c_billing_free(self):
         """A freed record forgets the review that priced it: the next run proposes it again."""
         result = super()._q2c_billing_free()
-        self.write(FREED)
+        self.filtered("q2c_prebill_line_id").write(FREED)
         return result
