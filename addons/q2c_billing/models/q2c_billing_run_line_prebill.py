@@ -1,10 +1,14 @@
 from odoo import _, fields, models
 
+from ..exceptions import BillingBlocked
 from .q2c_prebill_line import ADJUSTABLE_KINDS
 
 MESSAGES = {
     "waiting": "Waiting for its pre-bill review.",
     "nothing": "Nothing to bill in this period.",
+    "changed": "%(line)s changed since the pre-bill was built (an entry was edited, rejected "
+    "or deleted at its source): cancel the run and prepare it again to review the current "
+    "entries.",
 }
 
 
@@ -117,24 +121,32 @@ class Q2cBillingRunLine(models.Model):
         )
 
     def _time_specs(self, time, hours=None):
-        return self._prebill_adjust(super()._time_specs(time, hours))
+        # Hours billed in part (a cap in truncate mode) make lines of their own.
+        return self._prebill_adjust(super()._time_specs(time, hours), check=not hours)
 
     def _expense_specs(self, expenses):
         return self._prebill_adjust(super()._expense_specs(expenses))
 
-    def _prebill_adjust(self, specs):
-        """The reviewer's billed quantity and rate on the lines of the same entries."""
+    def _prebill_adjust(self, specs, check=True):
+        """The reviewer's billed quantity and rate on the lines of the same entries. A line
+        whose entries or standard value are not the proposal's any more (an edit at the
+        source since) blocks the approval: the reviewer decided on other numbers."""
         review = self._prebill_review()
         if not review:
             return specs
-        adjusted = {}
-        for line in review.line_ids:
-            if line.kind in ADJUSTABLE_KINDS and line.disposition == "bill":
-                entries = line.timesheet_ids or line.expense_ids
-                adjusted[(entries._name, frozenset(entries.ids))] = line
+        proposed = {}
+        for line in review.line_ids.filtered(lambda line: line.disposition == "bill"):
+            entries = line.timesheet_ids or line.expense_ids
+            if entries:
+                proposed[(entries._name, frozenset(entries.ids))] = line
+        currency = self.contract_id.currency_id
         for spec in specs:
-            line = adjusted.get((spec["entries"]._name, frozenset(spec["entries"].ids)))
-            if line and line._is_repriced():
+            line = proposed.get((spec["entries"]._name, frozenset(spec["entries"].ids)))
+            if check and (
+                not line or currency.compare_amounts(spec["amount"], line.standard_value)
+            ):
+                raise BillingBlocked(_(MESSAGES["changed"], line=spec["name"]))
+            if line and line.kind in ADJUSTABLE_KINDS and line._is_repriced():
                 spec.update(
                     quantity=line.billed_hours,
                     price_unit=line.billed_rate,

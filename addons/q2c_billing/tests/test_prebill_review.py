@@ -265,3 +265,28 @@ class TestPrebillReview(Q2cBillingCase):
             review.with_user(self.pm_user).search([("id", "=", review.id)]),
             "not the project manager's project any more",
         )
+
+    def test_entry_changed_since_the_proposal_blocks_approval(self):
+        """Hal's 6.00 h of 03-05 become 5.00 h at the source after the proposal (8.25 h,
+        825.00) was built: the reviewer decided on other numbers, so approval is refused
+        with the reason and nothing is billed; a new run proposes 7.25 h x 100.00 = 725.00."""
+        run = self._bill(*MARCH, contracts=self.contract)
+        review = self._review(run)
+        self._ingest_time("P-REV", [("r3", "Hal", "2025-03-05", 5.0, APPROVED)])
+        self.assertAmount(self._time("r3").unit_amount, 5.0)
+        with self.assertRaisesRegex(UserError, "changed since the pre-bill"):
+            review.action_approve()
+        self.assertEqual(review.state, "to_review")
+        self.assertFalse(run.invoice_ids)
+        self.assertEqual(self._time("r1").q2c_billing_status, "to_bill")
+        run.with_user(self.finance_user).action_cancel()
+        again = self._bill(*MARCH, contracts=self.contract)
+        self.assertAmount(self._line(self._review(again), "Hal").standard_value, 725.0)
+
+    def test_project_manager_finds_the_menu(self):
+        """Contracts > Billing > Pre-bill Review is the project manager's way to read the
+        pre-bills of its projects; Time to Bill and the runs stay Finance's."""
+        visible = self.env["ir.ui.menu"].with_user(self.pm_user)._visible_menu_ids()
+        self.assertIn(self.env.ref("q2c_billing.menu_q2c_prebill_review").id, visible)
+        self.assertNotIn(self.env.ref("q2c_billing.menu_q2c_time_to_bill").id, visible)
+        self.assertNotIn(self.env.ref("q2c_billing.menu_q2c_billing_run").id, visible)
