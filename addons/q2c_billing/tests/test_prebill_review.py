@@ -1,5 +1,8 @@
+import psycopg2
+
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import tagged
+from odoo.tools import mute_logger
 
 from .common import Q2cBillingCase
 
@@ -290,3 +293,33 @@ class TestPrebillReview(Q2cBillingCase):
         self.assertIn(self.env.ref("q2c_billing.menu_q2c_prebill_review").id, visible)
         self.assertNotIn(self.env.ref("q2c_billing.menu_q2c_time_to_bill").id, visible)
         self.assertNotIn(self.env.ref("q2c_billing.menu_q2c_billing_run").id, visible)
+
+    def test_second_approval_on_a_stale_read_is_refused_by_the_database(self):
+        """Two reviewers approving at the same time: the second one read the review still to
+        review and the entries still to bill (reset here by SQL to what its snapshot saw).
+        Its invoice meets the unique link of the first one to the contract's result: the
+        database refuses it, one invoice of 2,250.00 stays."""
+        run = self._bill(*MARCH, contracts=self.contract)
+        review = self._review(run)
+        review.action_approve()
+        invoice = run.invoice_ids
+        self.env.flush_all()
+        entries = review.line_ids.timesheet_ids
+        self.env.cr.execute(
+            "UPDATE q2c_prebill_review SET state = 'to_review' WHERE id = %s", [review.id]
+        )
+        self.env.cr.execute(
+            "UPDATE q2c_billing_run_line SET state = 'review' WHERE id = %s", [run.line_ids.id]
+        )
+        self.env.cr.execute(
+            "UPDATE account_analytic_line SET q2c_billing_status = 'to_bill', "
+            "q2c_invoice_line_id = NULL WHERE id IN %s",
+            [tuple(entries.ids)],
+        )
+        self.env.invalidate_all()
+        with mute_logger("odoo.sql_db"), self.assertRaises(psycopg2.IntegrityError):
+            review.action_approve()
+        self.env.invalidate_all()
+        moves = self.env["account.move"].search([("q2c_contract_id", "=", self.contract.id)])
+        self.assertEqual(moves, invoice)
+        self.assertAmount(invoice.amount_total, 2250.0)
