@@ -1,5 +1,11 @@
 import psycopg2
 
+from odoo import Command
+from odoo.addons.q2c_expense.tests.common import (
+    GC05_POLICY,
+    create_gc05_products,
+    set_eur_rates,
+)
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import tagged
 from odoo.tools import mute_logger
@@ -323,3 +329,81 @@ class TestPrebillReview(Q2cBillingCase):
         moves = self.env["account.move"].search([("q2c_contract_id", "=", self.contract.id)])
         self.assertEqual(moves, invoice)
         self.assertAmount(invoice.amount_total, 2250.0)
+
+
+@tagged("post_install", "-at_install")
+class TestPrebillReviewExpenses(Q2cBillingCase):
+    """Expenses in a pre-bill (billing-domain.md 1.5 values, 1.6 decisions): GC-05's airfare
+    612.40 + 10% = 673.64 and mileage 146 mi x 0.70 = 102.20, standard 775.84."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        set_eur_rates(cls.env, cls.company)
+        categories, _products = create_gc05_products(cls.env, cls.system, "prebill test")
+        cls._employee("Gina", cls._role("Consultant"))
+        cls.contract = cls._contract(
+            "C-PBX",
+            cls._project("P-PBX"),
+            prebill_review_required=True,
+            expense_policy_ids=[
+                Command.create({"product_categ_id": categories[name].id, **vals})
+                for name, vals in GC05_POLICY.items()
+            ],
+        )
+        rows = [
+            ("x1", "airfare", "2025-03-04", 612.40, {}),
+            ("x2", "mileage", "2025-03-18", 102.20, {"quantity": 146}),
+        ]
+        results = (
+            cls.env["hr.expense"]
+            .sudo()
+            ._q2c_ingest(
+                cls.system,
+                [
+                    {
+                        "external_id": ext,
+                        "employee": "u-Gina",
+                        "project": "P-PBX",
+                        "category": category,
+                        "date": day,
+                        "amount": amount,
+                        "approved_at": APPROVED,
+                        **extra,
+                    }
+                    for ext, category, day, amount, extra in rows
+                ],
+            )
+        )
+        assert {r["status"] for r in results} == {"created"}, results
+
+    def test_expense_written_off_and_quantity_written_down(self):
+        """Airfare written off (client dispute): never billed, status written off. Mileage
+        146.00 -> 120.00 mi (inefficiency): 120.00 x 0.70 = 84.00, the expense keeps its
+        146 and stores 120.00 billed. Invoice 84.00; standard 775.84; realization 84.00 /
+        775.84 = 10.8270...% -> 10.83%."""
+        run = self._bill(*MARCH, contracts=self.contract)
+        review = run.prebill_review_ids.with_user(self.finance_user)
+        self.assertEqual(review.line_ids.mapped("kind"), ["expense", "expense"])
+        self.assertAmount(review.standard_value, 775.84)
+        airfare, mileage = review.line_ids.sorted("sequence")
+        airfare.write(
+            {
+                "disposition": "write_off",
+                "reason_id": self.env.ref("q2c_billing.prebill_reason_dispute").id,
+            }
+        )
+        mileage.write(
+            {
+                "billed_hours": 120.0,
+                "reason_id": self.env.ref("q2c_billing.prebill_reason_inefficiency").id,
+            }
+        )
+        self.assertAmount(review.billed_value, 84.0)
+        self.assertAlmostEqual(review.realization, 10.83, places=2)
+        review.action_approve()
+        self.assertAmount(run.invoice_ids.amount_total, 84.0)
+        self.assertEqual(airfare.expense_ids.q2c_billing_status, "written_off")
+        self.assertEqual(mileage.expense_ids.q2c_billing_status, "billed")
+        self.assertAmount(mileage.expense_ids.quantity, 146.0)
+        self.assertAmount(mileage.expense_ids.q2c_billed_quantity, 120.0)
