@@ -252,6 +252,15 @@ class TestPrebillReview(Q2cBillingCase):
         self.assertEqual(run.state, "invoiced")
         self.assertAmount(run.invoice_ids.amount_total, 2250.0)
 
+    def test_company_auto_post_after_the_last_review(self):
+        """With automatic posting, the run waits for its review (nothing is posted before
+        a person approved it) and posts the invoice once the review is approved."""
+        self.company.q2c_billing_auto_post = True
+        run = self._bill(*MARCH, contracts=self.contract)
+        self.assertEqual(run.state, "review")
+        self._review(run).action_approve()
+        self.assertEqual((run.state, run.invoice_ids.state), ("posted", "posted"))
+
     def test_only_finance_reviews(self):
         """The project manager reads the review of its project and changes nothing; the
         Auditor reads; neither approves."""
