@@ -20,6 +20,7 @@ class Q2cPrebillReason(models.Model):
     code = fields.Char(required=True, help="A short code for reports, e.g. WD-GOODWILL.")
     kind = fields.Selection(
         KINDS,
+        string="Applies To",
         required=True,
         default="any",
         help="Which adjustments the reason explains: a write-down bills less than the "
