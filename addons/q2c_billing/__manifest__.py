@@ -5,7 +5,7 @@
     "summary": "Billing runs: approved time, expenses and accepted milestones become draft, "
     "then posted, customer invoices, exactly once per contract and period; not-to-exceed caps; "
     "retainers",
-    "version": "18.0.1.1.0",
+    "version": "18.0.1.2.0",
     "license": "LGPL-3",
     "author": "q2c contributors",
     "website": "https://github.com/q2c/q2c",
@@ -25,12 +25,15 @@
         "views/q2c_contract_views.xml",
         "views/q2c_retainer_views.xml",
         "views/q2c_time_to_bill_views.xml",
+        "views/q2c_prebill_review_views.xml",
         "views/menus.xml",
         "data/ir_sequence_data.xml",
         "data/queue_job_data.xml",
         "data/ir_cron_data.xml",
+        "data/q2c_prebill_reason_data.xml",
     ],
     "development_status": "Alpha",
     "maintainers": ["q2c"],
     "installable": True,
+    "assets": {"web.assets_tests": ["q2c_billing/static/tests/tours/*.js"]},
 }

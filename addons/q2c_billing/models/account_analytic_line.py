@@ -62,3 +62,8 @@ class AccountAnalyticLine(models.Model):
                         hours=f"{hours:.2f}",
                     )
                 )
+
+    def _q2c_recorded_quantity(self):
+        """Pre-bill review (1.6): a time entry's recorded hours."""
+        self.ensure_one()
+        return self.unit_amount

@@ -260,9 +260,9 @@ class Q2cBillingRun(models.Model):
         )
 
     def _finish_if_complete(self):
-        """When no contract is left to do, the run moves on: to review when a contract asks
-        for pre-bill review, else to invoiced (and posted, when the company posts
-        automatically).
+        """When no contract is left to do, the run moves on: to review when a contract waits
+        for its pre-bill review (q2c.prebill.review), else to invoiced (and posted, when the
+        company posts automatically).
 
         Every job ends here and first updates the run's row: of two jobs finishing at the same
         time, the second waits for the first and is then retried by queue_job (a
@@ -276,11 +276,7 @@ class Q2cBillingRun(models.Model):
         self.line_ids.invalidate_recordset(["state"])
         if self.line_ids.filtered(lambda line: line.state == "to_do"):
             return
-        review = any(
-            self.line_ids.filtered(
-                lambda line: line.invoice_id or line.credit_note_id
-            ).contract_id.mapped("prebill_review_required")
-        )
+        review = self.line_ids.filtered(lambda line: line.state == "review")
         self._transition("to_review" if review else "to_invoiced")
         if self.state == "invoiced" and self.company_id.q2c_billing_auto_post:
             self._auto_post()

@@ -8,6 +8,8 @@ from . import (
     test_demo_data,
     test_exactly_once,
     test_not_to_exceed_cap,
+    test_prebill_review,
+    test_prebill_tour,
     test_retainer,
     test_run_flow,
     test_security,

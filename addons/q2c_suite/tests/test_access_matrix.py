@@ -59,6 +59,9 @@ ACCESS = {
     "q2c.billing.run": ("----", "----", "r---", "----", "----", "rwcu", "----", "----"),
     "q2c.billing.run.line": ("----", "----", "r---", "----", "----", "rwcu", "----", "----"),
     "q2c.milestone.share": ("----", "----", "r---", "----", "----", "rwcu", "----", "----"),
+    "q2c.prebill.review": ("----", "----", "r---", "----", "r---", "rwc-", "----", "----"),
+    "q2c.prebill.line": ("----", "----", "r---", "----", "r---", "rwcu", "----", "----"),
+    "q2c.prebill.reason": ("----", "----", "r---", "----", "r---", "rwcu", "----", "----"),
     "q2c.cap.hold": ("----", "----", "r---", "----", "r---", "r---", "----", "----"),
     "q2c.cap.alert": ("----", "----", "r---", "----", "r---", "r---", "----", "----"),
     "q2c.wip.report": ("----", "----", "r---", "----", "r---", "r---", "----", "----"),
@@ -77,6 +80,7 @@ OPERATIONS = {"r": "read", "w": "write", "c": "create", "u": "unlink"}
 # Models without a company rule or an integration-user rule, and why.
 NO_COMPANY_RULE = {
     "q2c.field.ownership": "configuration of field owners by system type, for every company",
+    "q2c.prebill.reason": "the pre-bill adjustment reason codes, one list for every company",
 }
 NO_INTEGRATION_RULE = {
     "q2c.field.ownership": "configuration by system type, belongs to no system",
@@ -373,6 +377,7 @@ class TestAccessMatrix(test_actions_rpc.TestActionsOverRpc):
         "q2c.change.order": {"finance"},
         "q2c.change.order.reason": {"finance"},
         "q2c.billing.run": {"finance"},
+        "q2c.prebill.review": {"finance"},
         "hr.expense": set(),
     }
 

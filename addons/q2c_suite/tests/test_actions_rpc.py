@@ -177,6 +177,18 @@ class TestActionsOverRpc(HttpCase):
         # A run waiting for review is reached through its jobs; set here, as its jobs would.
         env.cr.execute("UPDATE q2c_billing_run SET state = 'review' WHERE id = %s", [reviewed.id])
         reviewed.invalidate_recordset(["state"])
+        # A contract's pre-bill waiting for review (set as the run's job leaves it).
+        prebill_run = env["q2c.billing.run"].create(
+            {"date_from": "2025-01-01", "date_to": "2025-01-31"}
+        )
+        env.cr.execute(
+            "UPDATE q2c_billing_run SET state = 'review' WHERE id = %s", [prebill_run.id]
+        )
+        prebill_run.invalidate_recordset(["state"])
+        prebill_line = env["q2c.billing.run.line"].create(
+            {"run_id": prebill_run.id, "contract_id": tm.id, "state": "review"}
+        )
+        prebill = env["q2c.prebill.review"].create({"run_line_id": prebill_line.id})
         product = env["product.product"].create({"name": "RPC expense", "can_be_expensed": True})
         expense = env["hr.expense"].create(
             {
@@ -236,6 +248,9 @@ class TestActionsOverRpc(HttpCase):
             ("q2c.billing.run", "action_view_invoices", run, ()),
             ("q2c.billing.run", "action_approve", reviewed, ()),
             ("q2c.billing.run", "action_post", reviewed, ()),
+            ("q2c.billing.run", "action_view_prebill_reviews", prebill_run, ()),
+            ("q2c.prebill.review", "action_approve", prebill, ()),
+            ("q2c.prebill.review", "action_view_invoice", prebill, ()),
             ("hr.expense", "action_q2c_reprice", expense, ()),
             ("q2c.wip.wizard", "action_open_report", wip_wizard, ()),
             ("q2c.utilization.wizard", "action_open_report", utilization_wizard, ()),

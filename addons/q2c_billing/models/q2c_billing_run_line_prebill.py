@@ -1,0 +1,177 @@
+from odoo import _, fields, models
+
+from ..exceptions import BillingBlocked
+from .q2c_prebill_line import ADJUSTABLE_KINDS
+
+MESSAGES = {
+    "waiting": "Waiting for its pre-bill review.",
+    "nothing": "Nothing to bill in this period.",
+    "changed": "%(line)s changed since the pre-bill was built (an entry was edited, rejected "
+    "or deleted at its source): cancel the run and prepare it again to review the current "
+    "entries.",
+}
+
+
+class Q2cBillingRunLine(models.Model):
+    """Pre-bill review (billing-domain.md 1.6). For a contract that requires it, the job
+    builds the proposal (q2c.prebill.review) instead of the invoice and the result waits in
+    state `review`; approving the review builds the invoice through `_build_invoice`, with
+    the reviewer's decisions applied by the hooks below: only the proposal's entries still
+    to bill, billed hours and rates per line, the amount adjustments as invoice lines."""
+
+    _inherit = "q2c.billing.run.line"
+
+    state = fields.Selection(
+        selection_add=[("to_do",), ("review", "In Review")],
+        ondelete={"review": "set default"},
+    )
+    prebill_review_ids = fields.One2many(
+        "q2c.prebill.review", "run_line_id", string="Pre-bill Review", readonly=True
+    )
+
+    def _prebill_review(self):
+        """The review being approved for this result (set by its approval), else nothing."""
+        review = self.env["q2c.prebill.review"].browse(
+            self.env.context.get("q2c_prebill_review_id")
+        )
+        if review and review.run_line_id == self:
+            return review.sudo()
+        return review.browse()
+
+    def _build_invoice(self):
+        if self.contract_id.prebill_review_required and not self._prebill_review():
+            return self._build_proposal()
+        return super()._build_invoice()
+
+    # ------------------------------------------------------------------ the proposal
+
+    def _build_proposal(self):
+        """The job's work for a contract with pre-bill review: the lines its invoice would
+        have, at standard value, for a Finance reviewer; nothing is marked billed yet. The
+        same checks block the contract as for an invoice."""
+        self._check_billable()
+        time, expenses = self._entries_to_bill()
+        proposal = [("time", spec) for spec in self._time_specs(time)]
+        proposal += [("correction", spec) for spec in self._correction_specs(time)]
+        proposal += [
+            ("correction" if spec["entries"].q2c_correction_kind else "expense", spec)
+            for spec in self._expense_specs(expenses)
+        ]
+        proposal += [("milestone", spec) for spec in self._milestone_specs()]
+        if not proposal and self.contract_id.billing_model != "retainer":
+            self.write({"state": "done", "reason": _(MESSAGES["nothing"])})
+            return
+        review = self.env["q2c.prebill.review"].create({"run_line_id": self.id})
+        self.env["q2c.prebill.line"].create(
+            [
+                self._proposal_line_values(review, sequence, kind, spec)
+                for sequence, (kind, spec) in enumerate(proposal, start=1)
+            ]
+        )
+        self.write(
+            {
+                "state": "review",
+                "reason": _(MESSAGES["waiting"]),
+                "time_count": len(time),
+                "expense_count": len(expenses),
+                "milestone_count": sum(kind == "milestone" for kind, _spec in proposal),
+            }
+        )
+
+    def _proposal_line_values(self, review, sequence, kind, spec):
+        entries = spec["entries"]
+        return {
+            "review_id": review.id,
+            "sequence": sequence * 10,
+            "kind": kind,
+            "name": spec["name"],
+            "employee_id": entries.employee_id[:1].id
+            if entries._name == "account.analytic.line"
+            else False,
+            "timesheet_ids": [fields.Command.set(entries.ids)]
+            if entries._name == "account.analytic.line"
+            else [],
+            "expense_ids": [fields.Command.set(entries.ids)]
+            if entries._name == "hr.expense"
+            else [],
+            "milestone_ids": [fields.Command.set(entries.ids)]
+            if entries._name == "q2c.contract.milestone"
+            else [],
+            "recorded_hours": spec["quantity"],
+            "rate": spec["price_unit"],
+            "standard_value": spec["amount"],
+            "billed_hours": spec["quantity"],
+            "billed_rate": spec["price_unit"],
+        }
+
+    # ------------------------------------------------------------------ approval hooks
+
+    def _entries_to_bill(self):
+        """At approval: only the entries of the proposal's lines still to bill (an entry
+        approved after the proposal was built waits for the next run)."""
+        time, expenses = super()._entries_to_bill()
+        review = self._prebill_review()
+        if not review:
+            return time, expenses
+        billed = review.line_ids.filtered(lambda line: line.disposition == "bill")
+        time_ids, expense_ids = set(billed.timesheet_ids.ids), set(billed.expense_ids.ids)
+        return (
+            time.filtered(lambda entry: entry.id in time_ids),
+            expenses.filtered(lambda entry: entry.id in expense_ids),
+        )
+
+    def _time_specs(self, time, hours=None):
+        # Hours billed in part (a cap in truncate mode) make lines of their own.
+        return self._prebill_adjust(super()._time_specs(time, hours), check=not hours)
+
+    def _expense_specs(self, expenses):
+        return self._prebill_adjust(super()._expense_specs(expenses))
+
+    def _prebill_adjust(self, specs, check=True):
+        """The reviewer's billed quantity and rate on the lines of the same entries. A line
+        whose entries or standard value are not the proposal's any more (an edit at the
+        source since) blocks the approval: the reviewer decided on other numbers."""
+        review = self._prebill_review()
+        if not review:
+            return specs
+        proposed = {}
+        for line in review.line_ids.filtered(lambda line: line.disposition == "bill"):
+            entries = line.timesheet_ids or line.expense_ids
+            if entries:
+                proposed[(entries._name, frozenset(entries.ids))] = line
+        currency = self.contract_id.currency_id
+        for spec in specs:
+            line = proposed.get((spec["entries"]._name, frozenset(spec["entries"].ids)))
+            if check and (
+                not line or currency.compare_amounts(spec["amount"], line.standard_value)
+            ):
+                raise BillingBlocked(_(MESSAGES["changed"], line=spec["name"]))
+            if line and line.kind in ADJUSTABLE_KINDS and line._is_repriced():
+                spec.update(
+                    quantity=line.billed_hours,
+                    price_unit=line.billed_rate,
+                    amount=line.billed_value,
+                )
+        return specs
+
+    def _full_specs(self, time, expenses):
+        return super()._full_specs(time, expenses) + self._prebill_amount_specs()
+
+    def _truncated_specs(self, time, expenses):
+        specs, holds = super()._truncated_specs(time, expenses)
+        return specs + self._prebill_amount_specs(), holds
+
+    def _prebill_amount_specs(self):
+        """Amount adjustments (1.6): invoice-level lines, a discount or a premium; under the
+        contract's not-to-exceed cap when it has one (they change the fees billed)."""
+        review = self._prebill_review()
+        specs = []
+        capped = self.contract_id._nte_capped()
+        for line in review.line_ids.filtered(lambda line: line.kind == "amount"):
+            spec = self._spec(
+                line.name, 1.0, line.amount, self.env["account.analytic.line"], line.amount
+            )
+            if capped:
+                spec["under_cap"] = True
+            specs.append(spec)
+        return specs
