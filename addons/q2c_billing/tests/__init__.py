@@ -8,6 +8,8 @@ from . import (
     test_exactly_once,
     test_not_to_exceed_cap,
     test_retainer,
+    test_retainer_deposit,
+    test_retainer_race,
     test_run_flow,
     test_security,
 )
