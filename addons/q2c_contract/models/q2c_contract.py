@@ -426,9 +426,14 @@ class Q2cContract(models.Model):
         "original_value", "nte_original_amount", "retainer_amount", "retainer_deposit_amount"
     )
     def _check_amounts(self):
-        amounts = ("original_value", "nte_original_amount", "retainer_amount")
+        amounts = (
+            "original_value",
+            "nte_original_amount",
+            "retainer_amount",
+            "retainer_deposit_amount",
+        )
         for contract in self:
-            for fname in (*amounts, "retainer_deposit_amount"):
+            for fname in amounts:
                 if contract.currency_id.compare_amounts(contract[fname], 0.0) < 0:
                     raise ValidationError(
                         _(
