@@ -44,8 +44,10 @@ class Q2cBillingRunLine(models.Model):
     Under a not-to-exceed cap (1.2) the usage lines are fees under the cap, drawn or not
     (the funds pay for fees, they do not reduce them); what the cap withholds is not billed,
     so the funds pay only for the usage billed: the withheld amount comes off the latest
-    usage first. An evergreen (security) retainer is a deposit invoiced once and applied to
-    the final invoice (`_retainer_security_specs`).
+    usage first (in truncate mode, an entry billed in part draws the value of its hours
+    billed); hours the cap held and releases later draw when they are billed. An evergreen
+    (security) retainer is a deposit invoiced once and applied to the final invoice
+    (`_retainer_security_specs`).
     """
 
     _inherit = "q2c.billing.run.line"
@@ -167,18 +169,41 @@ class Q2cBillingRunLine(models.Model):
     # ------------------------------------------------------------------ usage
 
     @staticmethod
-    def _retainer_usage(spec):
+    def _retainer_released_rows(spec):
+        """The cap ledger rows of a line that releases hours a cap held on an earlier
+        invoice (truncate mode): each names its time entry and the hours released."""
+        return [
+            row
+            for row in spec.get("ledger", ())
+            if row["kind"] == "release" and row.get("timesheet_id")
+        ]
+
+    @classmethod
+    def _retainer_usage(cls, spec):
         """A line of time, regular or a correction's replacement (not a reversal, not a cap
-        line): usage of the funds. Time a cap held on an earlier invoice and releases now
-        (a line with cap ledger rows) is billed at T&M and draws nothing: the funds of its
-        period paid for what was billed then."""
+        adjustment line): usage of the funds. Hours a cap held and releases now are usage
+        of their own work dates (billing-domain.md 1.4: usage is allocated by work date),
+        billed now: they draw now. An amount released in adjustment mode names no entry and
+        no work date: it is billed at T&M and draws nothing."""
         entries = spec["entries"]
-        return (
-            "link" not in spec
-            and "ledger" not in spec
-            and entries._name == "account.analytic.line"
-            and bool(entries.filtered(lambda line: line.q2c_correction_kind != "reversal"))
-        )
+        if "link" in spec or entries._name != "account.analytic.line":
+            return False
+        if "ledger" in spec:
+            return bool(cls._retainer_released_rows(spec))
+        return bool(entries.filtered(lambda line: line.q2c_correction_kind != "reversal"))
+
+    def _time_specs(self, time, hours=None):
+        """Keep, on each time line, the hours billed of entries billed in part (a cap in
+        truncate mode): their drawdown is the value of the hours billed, not recorded."""
+        specs = super()._time_specs(time, hours=hours)
+        if self.contract_id.billing_model != "retainer":
+            return specs
+        for spec in specs:
+            spec["billed_hours"] = {
+                entry.id: (hours or {}).get(entry.id, entry.unit_amount)
+                for entry in spec["entries"]
+            }
+        return specs
 
     @staticmethod
     def _retainer_reversal(spec):
@@ -279,19 +304,34 @@ class Q2cBillingRunLine(models.Model):
             }
         )
 
+    def _retainer_spec_hours(self, spec):
+        """{entry: hours this line bills of it}: the hours released for a line releasing
+        held hours, the hours billed for a time line, else each entry's own hours."""
+        Time = self.env["account.analytic.line"].sudo()
+        released = self._retainer_released_rows(spec)
+        if released:
+            hours = {}
+            for row in released:
+                entry = Time.browse(row["timesheet_id"])
+                hours[entry] = hours.get(entry, 0.0) + row["hours"]
+            return hours
+        billed = spec.get("billed_hours", {})
+        return {entry: billed.get(entry.id, entry.unit_amount) for entry in spec["entries"]}
+
     def _retainer_entry_values(self, spec):
         """[(entry, value)]: the line's rounded amount shared over its entries in work-date
-        order by cumulative hours, round(amount x hours so far / hours) minus what the
-        earlier entries took, so the values add up to the line to the cent."""
+        order by cumulative hours billed, round(amount x hours so far / hours) minus what
+        the earlier entries took, so the values add up to the line to the cent."""
         currency = self.contract_id.currency_id
-        entries = spec["entries"].sorted(lambda line: (line.date, line.id))
-        hours = sum((Decimal(repr(line.unit_amount)) for line in entries), Decimal(0))
+        spec_hours = self._retainer_spec_hours(spec)
+        entries = sorted(spec_hours, key=lambda line: (line.date, line.id))
+        hours = sum((Decimal(repr(spec_hours[line])) for line in entries), Decimal(0))
         if not hours:
             return []
         amount = Decimal(repr(spec["amount"]))
         values, so_far, taken = [], Decimal(0), Decimal(0)
         for entry in entries:
-            so_far += Decimal(repr(entry.unit_amount))
+            so_far += Decimal(repr(spec_hours[entry]))
             upto = Decimal(repr(round_half_up(currency, amount * so_far / hours)))
             values.append((entry, float(upto - taken)))
             taken = upto

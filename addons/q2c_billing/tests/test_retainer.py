@@ -484,6 +484,96 @@ class TestBillingRetainer(Q2cBillingCase):
         lines = invoice.invoice_line_ids.sorted("sequence")
         self.assertEqual(lines.filtered("q2c_cap_contract_id"), lines[2] | lines[4])
 
+    def test_truncated_cap_draws_the_hours_billed_and_released(self):
+        """C-403: the same retainer, cap 5,000.00 in truncate mode. Erin works 20.00 h on
+        01-20 (4,000.00), 10.00 h on 01-27 (2,000.00) and 5.00 h on 01-29 (1,000.00).
+        January's run, by work date within the headroom 5,000.00: 01-20 in full (1,000.00
+        left), 01-27 crosses the cap: 1,000.00 / 200.00 = 5.00 h billed, 5.00 h held; 01-29
+        held whole. Lines: January's funds +5,483.87, February's +10,000.00, Erin 25.00 h x
+        200.00 = +5,000.00, applied -5,000.00: 01-20 draws 4,000.00 and 01-27 the value of
+        its 5.00 h billed, 1,000.00. Total 15,483.87; January's funds keep 483.87.
+        The cap is raised by 5,000.00 (posted January first); February's run releases the
+        10.00 h held, one line (same employee, rate and month) 10.00 h x 200.00 = 2,000.00,
+        usage of 01-27 and 01-29 billed now (billing-domain.md 1.4: allocated by work date):
+        01-27's 5.00 h (1,000.00) draws January's last 483.87, the rest (516.13) and 01-29's
+        1,000.00 are overage. February's invoice: March's funds +10,000.00, release
+        +2,000.00, applied -483.87 = 11,516.13."""
+        contract = self._contract(
+            "C-403",
+            self._project("P-403"),
+            cards=self.contract.rate_card_ids,
+            billing_model="retainer",
+            retainer_amount=10000.00,
+            date_start="2025-01-15",
+            date_end="2025-06-20",
+            nte_original_amount=5000.00,
+            nte_mode="truncate",
+        )
+        self._ingest_time(
+            "P-403",
+            [
+                ("k1", "Erin", "2025-01-20", 20.0, JAN_APPROVED),
+                ("k2", "Erin", "2025-01-27", 10.0, JAN_APPROVED),
+                ("k3", "Erin", "2025-01-29", 5.0, JAN_APPROVED),
+            ],
+        )
+        january_run = self._bill(
+            "2025-01-01", "2025-01-31", "2025-02-01 06:00:00", "2025-02-01", contract
+        )
+        january = january_run.line_ids.invoice_id
+        self.assertInvoiceLines(
+            january,
+            [
+                (JANUARY, 1.0, 5483.87, 5483.87),
+                ("Retainer 2025-02-01..2025-02-28, in advance", 1.0, 10000.00, 10000.00),
+                ("Erin - Senior Consultant, 2025-01-20..2025-01-27", 25.0, 200.0, 5000.00),
+                (f"Retainer applied: {JAN_FUNDS}", 1.0, -5000.00, -5000.00),
+            ],
+        )
+        draws = {d.timesheet_id.q2c_external_id: d.amount for d in contract.retainer_drawdown_ids}
+        self.assertEqual(set(draws), {"k1", "k2"})
+        self.assertAmount(draws["k1"], 4000.00)
+        self.assertAmount(draws["k2"], 1000.00)
+        self._post(january_run)
+        self.env["q2c.contract.change.entry"].with_user(self.finance_user).create(
+            {
+                "contract_id": contract.id,
+                "currency_id": contract.currency_id.id,
+                "date": "2025-02-10",
+                "name": "Cap raised",
+                "kind": "nte",
+                "amount": 5000.0,
+            }
+        )
+        self.assertAmount(contract.nte_headroom, 5000.00)
+        february = self._bill(
+            "2025-02-01", "2025-02-28", "2025-03-01 06:00:00", "2025-03-01", contract
+        ).line_ids.invoice_id
+        self.assertInvoiceLines(
+            february,
+            [
+                ("Retainer 2025-03-01..2025-03-31, in advance", 1.0, 10000.00, 10000.00),
+                (
+                    "Erin - Senior Consultant, 2025-01-27..2025-01-29 (held over",
+                    10.0,
+                    200.0,
+                    2000.00,
+                ),
+                (f"Retainer applied: {JAN_FUNDS}", 1.0, -483.87, -483.87),
+            ],
+        )
+        self.assertAmount(february.amount_total, 11516.13)
+        released = {
+            d.timesheet_id.q2c_external_id: d.amount
+            for d in contract.retainer_drawdown_ids
+            if d.invoice_line_id.move_id == february
+        }
+        self.assertEqual(set(released), {"k2"})
+        self.assertAmount(released["k2"], 483.87)
+        self.assertAmount(
+            contract.retainer_bucket_ids.filtered(lambda b: b.name == JAN_FUNDS).balance, 0.00
+        )
+
     def test_last_period_prorated_and_nothing_after_the_end(self):
         """C-401, the same retainer from 2025-05-01 to 2025-06-20. May's run: May's funds
         10,000.00, June's in advance prorated to the contract's end: 10,000.00 x 20/30 =
