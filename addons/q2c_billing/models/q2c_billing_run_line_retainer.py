@@ -1,4 +1,4 @@
-from datetime import date, timedelta
+from datetime import timedelta
 from decimal import Decimal
 
 from odoo import _, models
@@ -16,6 +16,11 @@ MESSAGES = {
     "no_expiry": "no expiry",
     "applied": "Retainer applied: %(bucket)s",
     "given_back": "Retainer given back: %(bucket)s",
+    "given_back_new": "Retainer given back as new funds (%(bucket)s expired)",
+    "new_funds": "Given back from %(bucket)s",
+    "deposit": "Security deposit, held until the final invoice",
+    "deposit_applied": "Security deposit applied to the final invoice",
+    "deposit_drawdown": "Applied to the final invoice of billing run %(run)s",
     "drawdown": "%(employee)s %(date)s %(hours)s h",
 }
 
@@ -32,8 +37,17 @@ class Q2cBillingRunLine(models.Model):
        time-and-materials contract (revenue);
     3. one negative "Retainer applied" line per bucket the usage drew from, on the advances
        account: each entry, in work-date order, draws from the bucket with the earliest
-       expiry valid on its work date (ties: the older one). What the buckets do not cover
-       stays billed: the overage at T&M rates.
+       expiry valid on its work date (ties: the older one), or in the contract's other
+       consumption order. What the buckets do not cover stays billed: the overage at T&M
+       rates.
+
+    Under a not-to-exceed cap (1.2) the usage lines are fees under the cap, drawn or not
+    (the funds pay for fees, they do not reduce them); what the cap withholds is not billed,
+    so the funds pay only for the usage billed: the withheld amount comes off the latest
+    usage first (in truncate mode, an entry billed in part draws the value of its hours
+    billed); hours the cap held and releases later draw when they are billed. An evergreen
+    (security) retainer is a deposit invoiced once and applied to the final invoice
+    (`_retainer_security_specs`).
     """
 
     _inherit = "q2c.billing.run.line"
@@ -49,6 +63,8 @@ class Q2cBillingRunLine(models.Model):
         if self.contract_id.billing_model != "retainer":
             return specs
         account = self._retainer_account()
+        if self.contract_id.retainer_type == "security":
+            return self._retainer_security_specs(specs, account)
         funds = self._retainer_period_specs(account) + self._retainer_top_up_specs(account)
         time = [
             spec for spec in specs if self._retainer_usage(spec) or self._retainer_reversal(spec)
@@ -57,7 +73,8 @@ class Q2cBillingRunLine(models.Model):
         reversals = [spec for spec in time if self._retainer_reversal(spec)]
         given_back, balances = self._retainer_given_back_specs(reversals, account)
         usage = [spec for spec in time if self._retainer_usage(spec)]
-        applied = self._retainer_applied_specs(usage, account, balances)
+        withheld = self._retainer_withheld(specs)
+        applied = self._retainer_applied_specs(usage, account, balances, withheld)
         return funds + time + applied + given_back + others
 
     def _retainer_account(self):
@@ -152,15 +169,41 @@ class Q2cBillingRunLine(models.Model):
     # ------------------------------------------------------------------ usage
 
     @staticmethod
-    def _retainer_usage(spec):
+    def _retainer_released_rows(spec):
+        """The cap ledger rows of a line that releases hours a cap held on an earlier
+        invoice (truncate mode): each names its time entry and the hours released."""
+        return [
+            row
+            for row in spec.get("ledger", ())
+            if row["kind"] == "release" and row.get("timesheet_id")
+        ]
+
+    @classmethod
+    def _retainer_usage(cls, spec):
         """A line of time, regular or a correction's replacement (not a reversal, not a cap
-        line): usage of the funds."""
+        adjustment line): usage of the funds. Hours a cap held and releases now are usage
+        of their own work dates (billing-domain.md 1.4: usage is allocated by work date),
+        billed now: they draw now. An amount released in adjustment mode names no entry and
+        no work date: it is billed at T&M and draws nothing."""
         entries = spec["entries"]
-        return (
-            "link" not in spec
-            and entries._name == "account.analytic.line"
-            and bool(entries.filtered(lambda line: line.q2c_correction_kind != "reversal"))
-        )
+        if "link" in spec or entries._name != "account.analytic.line":
+            return False
+        if "ledger" in spec:
+            return bool(cls._retainer_released_rows(spec))
+        return bool(entries.filtered(lambda line: line.q2c_correction_kind != "reversal"))
+
+    def _time_specs(self, time, hours=None):
+        """Keep, on each time line, the hours billed of entries billed in part (a cap in
+        truncate mode): their drawdown is the value of the hours billed, not recorded."""
+        specs = super()._time_specs(time, hours=hours)
+        if self.contract_id.billing_model != "retainer":
+            return specs
+        for spec in specs:
+            spec["billed_hours"] = {
+                entry.id: (hours or {}).get(entry.id, entry.unit_amount)
+                for entry in spec["entries"]
+            }
+        return specs
 
     @staticmethod
     def _retainer_reversal(spec):
@@ -168,20 +211,33 @@ class Q2cBillingRunLine(models.Model):
         entries = spec["entries"]
         return (
             "link" not in spec
+            and "ledger" not in spec
             and entries._name == "account.analytic.line"
             and bool(entries)
             and all(line.q2c_correction_kind == "reversal" for line in entries)
         )
 
+    @staticmethod
+    def _retainer_withheld(specs):
+        """What a not-to-exceed cap withholds from this invoice (billing-domain.md 1.2,
+        mode `adjustment`): minus its "Not-to-exceed limit adjustment" line, 0 without one.
+        (In mode `truncate` the held hours are not on the invoice at all.)"""
+        return sum(
+            -spec["amount"]
+            for spec in specs
+            if any(row["kind"] == "hold" for row in spec.get("ledger", ()))
+        )
+
     def _retainer_given_back_specs(self, reversals, account):
         """A reversal puts back into the funds what its original entry drew from them
-        (billing-domain.md 1.4 and 1.9), up to the reversal's value, into the funds it came
-        from while they are open: one "Retainer given back" line per fund, on the advances
-        account, and negative drawdowns naming the reversal. Returns (specs, {fund: balance
-        with what is given back}) for the usage that follows to draw on."""
+        (billing-domain.md 1.4 and 1.9), up to the reversal's value: into the funds it came
+        from while they are open (negative drawdowns naming the reversal), or into new funds
+        when they have expired (`_retainer_new_funds`). One "Retainer given back" line per
+        fund, on the advances account. Returns (specs, {fund: balance with what is given
+        back}) for the usage that follows to draw on."""
         currency = self.contract_id.currency_id
         Drawdown = self.env["q2c.retainer.drawdown"]
-        balances, back = {}, {}
+        balances, back, expired = {}, {}, {}
         for spec in reversals:
             reversal = spec["entries"]
             left = currency.round(-spec["amount"])
@@ -192,11 +248,14 @@ class Q2cBillingRunLine(models.Model):
                 drawn[drawdown.bucket_id] = drawn.get(drawdown.bucket_id, 0.0) + drawdown.amount
             for bucket, amount in drawn.items():
                 take = min(currency.round(amount), left)
-                if bucket.state != "open" or currency.compare_amounts(take, 0.0) <= 0:
+                if currency.compare_amounts(take, 0.0) <= 0:
+                    continue
+                left = currency.round(left - take)
+                if bucket.state != "open":
+                    expired[bucket] = currency.round(expired.get(bucket, 0.0) + take)
                     continue
                 back.setdefault(bucket, []).append((reversal, -take))
                 balances[bucket] = currency.round(balances.get(bucket, bucket.balance) + take)
-                left = currency.round(left - take)
         specs = []
         for bucket, draws in back.items():
             total = currency.round(-sum(take for _entry, take in draws))
@@ -209,40 +268,105 @@ class Q2cBillingRunLine(models.Model):
                 ),
             )
             specs.append(spec)
+        for source, amount in expired.items():
+            bucket = self._retainer_new_funds(source, amount)
+            if not bucket:
+                continue
+            balances[bucket] = bucket.balance
+            name = _(MESSAGES["given_back_new"], bucket=source.name)
+            specs.append(self._retainer_fund_spec(name, bucket, account))
         return specs, balances
+
+    def _retainer_new_funds(self, source, amount):
+        """New funds for what a correction gives back to `source`, expired (billing-domain.md
+        1.4: "into a new bucket if that one has already expired"): valid from the day
+        `source` was, so that a replacement of the same work date draws on them, until the
+        expiry a period's funds of the period this run invoices in advance would have (the
+        day after the run's period), within the contract. A contract ended before the run's
+        period gets no new funds (nobody could use them): the reversal stays a credit at
+        T&M. Invoiced by the "Retainer given back" line, like a top-up."""
+        contract, run = self.contract_id, self.run_id
+        if contract.date_end and contract.date_end < run.date_from:
+            return self.env["q2c.retainer.bucket"]
+        end = contract._retainer_period_bounds(run.date_to + timedelta(days=1))[1]
+        expiry = contract._retainer_bucket_expiry(end)
+        if contract.date_end and (not expiry or expiry > contract.date_end):
+            expiry = contract.date_end
+        return self.env["q2c.retainer.bucket"].create(
+            {
+                "contract_id": contract.id,
+                "kind": "given_back",
+                "name": _(MESSAGES["new_funds"], bucket=source.name),
+                "amount": amount,
+                "valid_from": source.valid_from,
+                "expiry": expiry,
+                "source_bucket_id": source.id,
+            }
+        )
+
+    def _retainer_spec_hours(self, spec):
+        """{entry: hours this line bills of it}: the hours released for a line releasing
+        held hours, the hours billed for a time line, else each entry's own hours."""
+        Time = self.env["account.analytic.line"].sudo()
+        released = self._retainer_released_rows(spec)
+        if released:
+            hours = {}
+            for row in released:
+                entry = Time.browse(row["timesheet_id"])
+                hours[entry] = hours.get(entry, 0.0) + row["hours"]
+            return hours
+        billed = spec.get("billed_hours", {})
+        return {entry: billed.get(entry.id, entry.unit_amount) for entry in spec["entries"]}
 
     def _retainer_entry_values(self, spec):
         """[(entry, value)]: the line's rounded amount shared over its entries in work-date
-        order by cumulative hours, round(amount x hours so far / hours) minus what the
-        earlier entries took, so the values add up to the line to the cent."""
+        order by cumulative hours billed, round(amount x hours so far / hours) minus what
+        the earlier entries took, so the values add up to the line to the cent."""
         currency = self.contract_id.currency_id
-        entries = spec["entries"].sorted(lambda line: (line.date, line.id))
-        hours = sum((Decimal(repr(line.unit_amount)) for line in entries), Decimal(0))
+        spec_hours = self._retainer_spec_hours(spec)
+        entries = sorted(spec_hours, key=lambda line: (line.date, line.id))
+        hours = sum((Decimal(repr(spec_hours[line])) for line in entries), Decimal(0))
         if not hours:
             return []
         amount = Decimal(repr(spec["amount"]))
         values, so_far, taken = [], Decimal(0), Decimal(0)
         for entry in entries:
-            so_far += Decimal(repr(entry.unit_amount))
+            so_far += Decimal(repr(spec_hours[entry]))
             upto = Decimal(repr(round_half_up(currency, amount * so_far / hours)))
             values.append((entry, float(upto - taken)))
             taken = upto
         return values
 
-    def _retainer_applied_specs(self, usage, account, balances):
-        """Allocate the usage, entry by entry in work-date order, to the funds (the
-        contract's `_retainer_allocate`), then one "Retainer applied" line per bucket,
-        earliest expiry first; its drawdowns are written when the invoice exists."""
+    def _retainer_within_cap(self, values, withheld):
+        """[(entry, value)] in work-date order less what the cap withholds, taken off the
+        latest entries first (the cap is crossed by the last work billed); entries left
+        at 0 draw nothing."""
+        currency = self.contract_id.currency_id
+        left = Decimal(repr(currency.round(withheld)))
+        kept = []
+        for entry, value in reversed(values):
+            cut = min(Decimal(repr(value)), max(left, Decimal(0)))
+            left -= cut
+            kept.append((entry, float(Decimal(repr(value)) - cut)))
+        return [(entry, value) for entry, value in reversed(kept) if value > 0]
+
+    def _retainer_applied_specs(self, usage, account, balances, withheld=0.0):
+        """Allocate the usage billed, entry by entry in work-date order, to the funds (the
+        contract's `_retainer_allocate`), then one "Retainer applied" line per bucket in
+        the contract's consumption order; its drawdowns are written when the invoice
+        exists. `withheld`: what a not-to-exceed cap withholds, not paid by the funds."""
         contract = self.contract_id
         currency = contract.currency_id
         values = [pair for spec in usage for pair in self._retainer_entry_values(spec)]
+        values.sort(key=lambda pair: (pair[0].date, pair[0].id))
+        values = self._retainer_within_cap(values, withheld)
         balances, draws = dict(balances), {}
-        for entry, value in sorted(values, key=lambda pair: (pair[0].date, pair[0].id)):
+        for entry, value in values:
             plan, _overage = contract._retainer_allocate(entry.date, value, balances)
             for bucket, take in plan:
                 draws.setdefault(bucket, []).append((entry, take))
         specs = []
-        for bucket in sorted(draws, key=lambda b: (b.expiry or date.max, b.valid_from, b.id)):
+        for bucket in sorted(draws, key=contract._retainer_draw_key):
             total = round_half_up(
                 currency, sum((Decimal(repr(take)) for _entry, take in draws[bucket]), Decimal(0))
             )
@@ -278,3 +402,60 @@ class Q2cBillingRunLine(models.Model):
                 for entry, take in draws
             ]
         )
+
+    # ------------------------------------------------------------------ security deposit
+
+    def _retainer_is_final(self):
+        """Whether this run bills the contract's final invoice: its period reaches the
+        contract's end. An evergreen retainer without an end date has no final invoice
+        until Finance sets one."""
+        end = self.contract_id.date_end
+        return bool(end) and self.run_id.date_to >= end
+
+    def _retainer_security_specs(self, specs, account):
+        """Evergreen or security retainer (billing-domain.md 1.4): "held as a deposit ...
+        and applied to the final invoice ... a customer deposit applied once at the end".
+        The first run invoices the deposit once, to the advances account; usage is billed at
+        T&M rates like a T&M contract's and draws nothing. The final invoice applies the
+        deposit once: minus min(deposit, what the rest of that invoice bills); what is left
+        of a deposit larger than the final invoice stays on the advances account, to return
+        to the client. A deposit never invoiced before the final run is not invoiced at all
+        (invoiced and applied on the same invoice, it would be nothing)."""
+        contract = self.contract_id
+        Bucket = self.env["q2c.retainer.bucket"]
+        deposit = Bucket.search([("contract_id", "=", contract.id), ("kind", "=", "deposit")])
+        final = self._retainer_is_final()
+        if not deposit.invoice_line_id:
+            if final:
+                return specs
+            deposit = deposit or contract._open_retainer_deposit()
+            if contract.currency_id.is_zero(deposit.amount):
+                return specs
+            return [self._retainer_fund_spec(_(MESSAGES["deposit"]), deposit, account), *specs]
+        if not final or deposit.drawdown_ids:
+            return specs
+        return specs + self._retainer_deposit_applied_specs(deposit, specs, account)
+
+    def _retainer_deposit_applied_specs(self, deposit, specs, account):
+        currency = self.contract_id.currency_id
+        rest = round_half_up(
+            currency, sum((Decimal(repr(spec["amount"])) for spec in specs), Decimal(0))
+        )
+        applied = min(deposit.balance, rest)
+        if currency.compare_amounts(applied, 0.0) <= 0:
+            return []
+        spec = self._spec(_(MESSAGES["deposit_applied"]), 1.0, -applied, deposit, -applied)
+        spec.update(
+            account=account,
+            link=lambda invoice_line: self.env["q2c.retainer.drawdown"].create(
+                {
+                    "contract_id": self.contract_id.id,
+                    "bucket_id": deposit.id,
+                    "date": self.run_id.invoice_date,
+                    "amount": applied,
+                    "name": _(MESSAGES["deposit_drawdown"], run=self.run_id.name),
+                    "invoice_line_id": invoice_line.id,
+                }
+            ),
+        )
+        return [spec]

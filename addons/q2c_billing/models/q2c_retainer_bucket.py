@@ -56,10 +56,11 @@ class Q2cRetainerBucket(models.Model):
     def _q2c_unbill(self, lines):
         """`lines` (of a draft invoice) are deleted: these funds are to invoice again, by
         the next run. A period's funds nothing draws from any more go too (the next run
-        opens them again); funds still drawn by another invoice stay, un-invoiced."""
+        opens them again), and so do new funds a correction gave back (the next run gives
+        them back again); funds still drawn by another invoice stay, un-invoiced."""
         self.write({"invoice_line_id": False})
         self.invalidate_recordset(["drawdown_ids"])
-        self.filtered(lambda b: b.kind == "period" and not b.drawdown_ids).unlink()
+        self.filtered(lambda b: b.kind in ("period", "given_back") and not b.drawdown_ids).unlink()
 
     # ------------------------------------------------------------------ expiry and breakage
 

@@ -11,6 +11,8 @@ from . import (
     test_prebill_review,
     test_prebill_tour,
     test_retainer,
+    test_retainer_deposit,
+    test_retainer_race,
     test_run_flow,
     test_security,
 )

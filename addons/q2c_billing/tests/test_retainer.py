@@ -284,6 +284,296 @@ class TestBillingRetainer(Q2cBillingCase):
         self.assertEqual(given_back.timesheet_id.q2c_correction_kind, "reversal")
         self.assertAmount(given_back.amount, -4000.00)
 
+    def test_correction_of_expired_funds_gives_back_into_new_funds(self):
+        """As above, but January's funds have expired before the correction: January's run
+        is posted, the expiry releases their 1,483.87 as breakage (posted entry). Erin's
+        01-20 entry (20.00 h, 4,000.00 drawn from January's funds) is then edited to
+        15.00 h. billing-domain.md 1.4: the funds go "into a new bucket if that one has
+        already expired": new funds of 4,000.00, valid from January's first day (01-15, so
+        the replacement dated 01-20 draws on them) to the end of March (the period
+        February's run invoices in advance; no rollover). February's run:
+        March's funds, in advance:                                  +10,000.00
+        reversal -20.00 h x 200.00:                                  -4,000.00
+        replacement 15.00 h x 200.00:                                +3,000.00
+        Retainer applied (the new funds):                            -3,000.00
+        Retainer given back as new funds:                            +4,000.00
+        Total 10,000.00 (settled at T&M it would be 9,000.00: the 1,000.00 back as cash).
+        New funds: 4,000.00 - 3,000.00 = 1,000.00 left. January's breakage stays 1,483.87."""
+        january_run = self._january()
+        self._post(january_run)
+        self.env["q2c.retainer.bucket"]._expire("2025-02-02")
+        january = self._bucket(JAN_FUNDS)
+        self.assertEqual(january.state, "expired")
+        self.assertAmount(january.breakage_amount, 1483.87)
+        self._ingest_time("P-400", [("j1", "Erin", "2025-01-20", 15.0, "2025-02-10T12:00:00Z")])
+        run = self._bill("2025-02-01", "2025-02-28", False, "2025-03-01", self.contract)
+        invoice = run.line_ids.invoice_id
+        origin = january_run.invoice_ids.name
+        new_funds = f"Given back from {JAN_FUNDS}"
+        self.assertInvoiceLines(
+            invoice,
+            [
+                ("Retainer 2025-03-01..2025-03-31, in advance", 1.0, 10000.00, 10000.00),
+                (f"Correction of {origin}, reversal: Erin", -20.0, 200.0, -4000.00),
+                (f"Correction of {origin}, replacement: Erin", 15.0, 200.0, 3000.00),
+                (f"Retainer applied: {new_funds}", 1.0, -3000.00, -3000.00),
+                (
+                    f"Retainer given back as new funds ({JAN_FUNDS} expired)",
+                    1.0,
+                    4000.00,
+                    4000.00,
+                ),
+            ],
+        )
+        self.assertAmount(invoice.amount_total, 10000.00)
+        lines = invoice.invoice_line_ids.sorted("sequence")
+        self.assertEqual(lines[4].account_id, self.advances)
+        given = self._bucket(new_funds)
+        self.assertEqual(given.kind, "given_back")
+        self.assertEqual(given.source_bucket_id, january)
+        self.assertEqual(given.invoice_line_id, lines[4])
+        self.assertEqual((str(given.valid_from), str(given.expiry)), ("2025-01-15", "2025-03-31"))
+        self.assertAmount(given.amount, 4000.00)
+        self.assertAmount(given.balance, 1000.00)
+        self.assertAmount(january.breakage_amount, 1483.87)
+        self.assertAmount(january.balance, 0.00)
+        # Cancelling the draft takes the new funds away with it.
+        run.with_user(self.finance_user).action_cancel()
+        self.assertFalse(given.exists())
+
+    # ------------------------------------------------------------------ consumption order
+
+    def _february_usage(self, rows):
+        self._ingest_time("P-400", [(*row, FEB_APPROVED) for row in rows])
+        return self._february().line_ids.invoice_id
+
+    def _draws(self, invoice):
+        return {
+            (d.timesheet_id.q2c_external_id, d.bucket_id.name): d.amount
+            for d in self.contract.retainer_drawdown_ids
+            if d.invoice_line_id.move_id == invoice
+        }
+
+    def test_oldest_funds_first(self):
+        """Consumption order "Oldest funds first" (billing-domain.md 1.4 names the
+        consumption order a contract term). A top-up of 2,000.00 valid 02-05..02-14; the
+        same February usage as above (15.00 h on 02-10 and 02-11, 3,000.00 each; 20.00 h on
+        02-20 and 02-21, 4,000.00 each). February's funds (valid from 02-01) are older than
+        the top-up and go first: 3,000.00, 3,000.00 and 4,000.00 empty them; on 02-21 the
+        top-up has expired: 4,000.00 is overage. The top-up is not drawn (2,000.00 left to
+        expire). Lines: March +10,000.00, top-up +2,000.00, 70.00 h x 200.00 = +14,000.00,
+        applied February -10,000.00: total 16,000.00 (earliest expiry first: 14,000.00)."""
+        self.contract.retainer_draw_order = "oldest_first"
+        self._january()
+        top_up = self._top_up()
+        top_up.valid_from = "2025-02-05"
+        invoice = self._february_usage(
+            [
+                ("f1", "Erin", "2025-02-10", 15.0),
+                ("f2", "Erin", "2025-02-11", 15.0),
+                ("f3", "Erin", "2025-02-20", 20.0),
+                ("f4", "Erin", "2025-02-21", 20.0),
+            ]
+        )
+        self.assertAmount(invoice.amount_total, 16000.00)
+        applied = invoice.invoice_line_ids.filtered(lambda line: "applied" in line.name)
+        self.assertEqual(applied.mapped("name"), [f"Retainer applied: {FEB_FUNDS}"])
+        self.assertAmount(applied.price_subtotal, -10000.00)
+        draws = self._draws(invoice)
+        self.assertEqual(set(draws), {("f1", FEB_FUNDS), ("f2", FEB_FUNDS), ("f3", FEB_FUNDS)})
+        self.assertAmount(draws[("f3", FEB_FUNDS)], 4000.00)
+        self.assertAmount(top_up.balance, 2000.00)
+
+    def test_period_funds_before_top_ups(self):
+        """Consumption order "Period funds before top-ups". The top-up of 2,000.00 valid
+        02-01..02-14; Erin works 15.00 h a day from 02-10 to 02-13 (3,000.00 each) and
+        20.00 h on 02-20 (4,000.00). 02-10, 02-11, 02-12: 3,000.00 each from February's
+        funds (-> 1,000.00), although the top-up expires first; 02-13: 1,000.00 from
+        February's (-> 0.00), then 2,000.00 from the top-up; 02-20: 4,000.00 overage. Lines:
+        March +10,000.00, top-up +2,000.00, 80.00 h x 200.00 = +16,000.00, applied February
+        -10,000.00 then top-up -2,000.00: total 16,000.00. (Earliest expiry first draws the
+        top-up on 02-10 instead: the same total, other drawdowns.)"""
+        self.contract.retainer_draw_order = "top_ups_last"
+        self._january()
+        self._top_up()
+        invoice = self._february_usage(
+            [
+                ("f1", "Erin", "2025-02-10", 15.0),
+                ("f2", "Erin", "2025-02-11", 15.0),
+                ("f3", "Erin", "2025-02-12", 15.0),
+                ("f4", "Erin", "2025-02-13", 15.0),
+                ("f5", "Erin", "2025-02-20", 20.0),
+            ]
+        )
+        self.assertAmount(invoice.amount_total, 16000.00)
+        applied = invoice.invoice_line_ids.sorted("sequence").filtered(
+            lambda line: "applied" in line.name
+        )
+        self.assertEqual(
+            applied.mapped("name"),
+            [f"Retainer applied: {FEB_FUNDS}", "Retainer applied: Top-up February"],
+        )
+        draws = self._draws(invoice)
+        expected = {
+            ("f1", FEB_FUNDS): 3000.00,
+            ("f2", FEB_FUNDS): 3000.00,
+            ("f3", FEB_FUNDS): 3000.00,
+            ("f4", FEB_FUNDS): 1000.00,
+            ("f4", "Top-up February"): 2000.00,
+        }
+        self.assertEqual(set(draws), set(expected))
+        for key, amount in expected.items():
+            self.assertAmount(draws[key], amount)
+
+    # ------------------------------------------------------------------ not-to-exceed cap
+
+    def test_cap_counts_the_usage_and_the_funds_pay_what_is_billed(self):
+        """C-402: the same retainer with a not-to-exceed cap of 5,000.00 (adjustment mode).
+        Erin works 20.00 h on 01-20 (4,000.00) and 10.00 h on 01-27 (2,000.00). The usage
+        lines are the fees under the cap (billing-domain.md 1.2), drawn or not; the funds
+        lines are deposits, not fees. V = 6,000.00, headroom 5,000.00: excess 1,000.00 held.
+        The funds pay for the 5,000.00 billed, the 1,000.00 withheld coming off the latest
+        work: 01-20 draws 4,000.00, 01-27 draws 2,000.00 - 1,000.00 = 1,000.00. January's
+        run:
+        January's funds (17 of 31 days):     +5,483.87
+        February's funds, in advance:       +10,000.00
+        Erin 30.00 h x 200.00:               +6,000.00
+        Retainer applied (January):          -5,000.00
+        Not-to-exceed limit adjustment:      -1,000.00
+        Total 15,483.87; January's funds keep 483.87; billed under the cap 6,000.00 -
+        1,000.00 = 5,000.00; held 1,000.00. (Drawing the usage before the cap would take
+        5,483.87 and bill 15,000.00: funds spent on work the cap withheld.)"""
+        contract = self._contract(
+            "C-402",
+            self._project("P-402"),
+            cards=self.contract.rate_card_ids,
+            billing_model="retainer",
+            retainer_amount=10000.00,
+            date_start="2025-01-15",
+            date_end="2025-06-20",
+            nte_original_amount=5000.00,
+        )
+        self._ingest_time(
+            "P-402",
+            [
+                ("k1", "Erin", "2025-01-20", 20.0, JAN_APPROVED),
+                ("k2", "Erin", "2025-01-27", 10.0, JAN_APPROVED),
+            ],
+        )
+        run = self._bill("2025-01-01", "2025-01-31", "2025-02-01 06:00:00", "2025-02-01", contract)
+        invoice = run.line_ids.invoice_id
+        self.assertInvoiceLines(
+            invoice,
+            [
+                (JANUARY, 1.0, 5483.87, 5483.87),
+                ("Retainer 2025-02-01..2025-02-28, in advance", 1.0, 10000.00, 10000.00),
+                ("Erin - Senior Consultant, 2025-01-20..2025-01-27", 30.0, 200.0, 6000.00),
+                (f"Retainer applied: {JAN_FUNDS}", 1.0, -5000.00, -5000.00),
+                ("Not-to-exceed limit adjustment", 1.0, -1000.00, -1000.00),
+            ],
+        )
+        self.assertAmount(invoice.amount_total, 15483.87)
+        january = contract.retainer_bucket_ids.filtered(lambda b: b.name == JAN_FUNDS)
+        self.assertAmount(january.balance, 483.87)
+        draws = {d.timesheet_id.q2c_external_id: d.amount for d in contract.retainer_drawdown_ids}
+        self.assertEqual(set(draws), {"k1", "k2"})
+        self.assertAmount(draws["k1"], 4000.00)
+        self.assertAmount(draws["k2"], 1000.00)
+        self.assertAmount(contract._nte_billed(), 5000.00)
+        self.assertAmount(contract.nte_held_amount, 1000.00)
+        lines = invoice.invoice_line_ids.sorted("sequence")
+        self.assertEqual(lines.filtered("q2c_cap_contract_id"), lines[2] | lines[4])
+
+    def test_truncated_cap_draws_the_hours_billed_and_released(self):
+        """C-403: the same retainer, cap 5,000.00 in truncate mode. Erin works 20.00 h on
+        01-20 (4,000.00), 10.00 h on 01-27 (2,000.00) and 5.00 h on 01-29 (1,000.00).
+        January's run, by work date within the headroom 5,000.00: 01-20 in full (1,000.00
+        left), 01-27 crosses the cap: 1,000.00 / 200.00 = 5.00 h billed, 5.00 h held; 01-29
+        held whole. Lines: January's funds +5,483.87, February's +10,000.00, Erin 25.00 h x
+        200.00 = +5,000.00, applied -5,000.00: 01-20 draws 4,000.00 and 01-27 the value of
+        its 5.00 h billed, 1,000.00. Total 15,483.87; January's funds keep 483.87.
+        The cap is raised by 5,000.00 (posted January first); February's run releases the
+        10.00 h held, one line (same employee, rate and month) 10.00 h x 200.00 = 2,000.00,
+        usage of 01-27 and 01-29 billed now (billing-domain.md 1.4: allocated by work date):
+        01-27's 5.00 h (1,000.00) draws January's last 483.87, the rest (516.13) and 01-29's
+        1,000.00 are overage. February's invoice: March's funds +10,000.00, release
+        +2,000.00, applied -483.87 = 11,516.13."""
+        contract = self._contract(
+            "C-403",
+            self._project("P-403"),
+            cards=self.contract.rate_card_ids,
+            billing_model="retainer",
+            retainer_amount=10000.00,
+            date_start="2025-01-15",
+            date_end="2025-06-20",
+            nte_original_amount=5000.00,
+            nte_mode="truncate",
+        )
+        self._ingest_time(
+            "P-403",
+            [
+                ("k1", "Erin", "2025-01-20", 20.0, JAN_APPROVED),
+                ("k2", "Erin", "2025-01-27", 10.0, JAN_APPROVED),
+                ("k3", "Erin", "2025-01-29", 5.0, JAN_APPROVED),
+            ],
+        )
+        january_run = self._bill(
+            "2025-01-01", "2025-01-31", "2025-02-01 06:00:00", "2025-02-01", contract
+        )
+        january = january_run.line_ids.invoice_id
+        self.assertInvoiceLines(
+            january,
+            [
+                (JANUARY, 1.0, 5483.87, 5483.87),
+                ("Retainer 2025-02-01..2025-02-28, in advance", 1.0, 10000.00, 10000.00),
+                ("Erin - Senior Consultant, 2025-01-20..2025-01-27", 25.0, 200.0, 5000.00),
+                (f"Retainer applied: {JAN_FUNDS}", 1.0, -5000.00, -5000.00),
+            ],
+        )
+        draws = {d.timesheet_id.q2c_external_id: d.amount for d in contract.retainer_drawdown_ids}
+        self.assertEqual(set(draws), {"k1", "k2"})
+        self.assertAmount(draws["k1"], 4000.00)
+        self.assertAmount(draws["k2"], 1000.00)
+        self._post(january_run)
+        self.env["q2c.contract.change.entry"].with_user(self.finance_user).create(
+            {
+                "contract_id": contract.id,
+                "currency_id": contract.currency_id.id,
+                "date": "2025-02-10",
+                "name": "Cap raised",
+                "kind": "nte",
+                "amount": 5000.0,
+            }
+        )
+        self.assertAmount(contract.nte_headroom, 5000.00)
+        february = self._bill(
+            "2025-02-01", "2025-02-28", "2025-03-01 06:00:00", "2025-03-01", contract
+        ).line_ids.invoice_id
+        self.assertInvoiceLines(
+            february,
+            [
+                ("Retainer 2025-03-01..2025-03-31, in advance", 1.0, 10000.00, 10000.00),
+                (
+                    "Erin - Senior Consultant, 2025-01-27..2025-01-29 (held over",
+                    10.0,
+                    200.0,
+                    2000.00,
+                ),
+                (f"Retainer applied: {JAN_FUNDS}", 1.0, -483.87, -483.87),
+            ],
+        )
+        self.assertAmount(february.amount_total, 11516.13)
+        released = {
+            d.timesheet_id.q2c_external_id: d.amount
+            for d in contract.retainer_drawdown_ids
+            if d.invoice_line_id.move_id == february
+        }
+        self.assertEqual(set(released), {"k2"})
+        self.assertAmount(released["k2"], 483.87)
+        self.assertAmount(
+            contract.retainer_bucket_ids.filtered(lambda b: b.name == JAN_FUNDS).balance, 0.00
+        )
+
     def test_last_period_prorated_and_nothing_after_the_end(self):
         """C-401, the same retainer from 2025-05-01 to 2025-06-20. May's run: May's funds
         10,000.00, June's in advance prorated to the contract's end: 10,000.00 x 20/30 =

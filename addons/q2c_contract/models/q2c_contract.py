@@ -1,4 +1,4 @@
-from datetime import timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 
 from dateutil.relativedelta import relativedelta
@@ -53,6 +53,18 @@ ROLLOVER_POLICIES = [
     ("next_period_only", "Into the next period only"),
     ("capped", "Up to a capped amount"),
     ("unlimited_until_contract_end", "Unlimited until the contract ends"),
+]
+# The two things called a retainer (billing-domain.md 1.4).
+RETAINER_TYPES = [
+    ("drawdown", "Prepaid drawdown"),
+    ("security", "Evergreen (security deposit)"),
+]
+# The consumption order of a drawdown retainer's funds (billing-domain.md 1.4): the key each
+# order sorts the funds valid on a work date by, first drawn first.
+RETAINER_DRAW_ORDERS = [
+    ("earliest_expiry", "Earliest expiry first"),
+    ("oldest_first", "Oldest funds first"),
+    ("top_ups_last", "Period funds before top-ups"),
 ]
 FINANCE = "q2c_contract.group_q2c_finance"
 PROJECT_MANAGER = "q2c_contract.group_q2c_project_manager"
@@ -236,7 +248,24 @@ class Q2cContract(models.Model):
         "when the milestones promise more than the contract is worth).",
     )
 
-    # Retainer (prepaid drawdown, billing-domain.md 1.4).
+    # Retainer (prepaid drawdown or security deposit, billing-domain.md 1.4).
+    retainer_type = fields.Selection(
+        RETAINER_TYPES,
+        default="drawdown",
+        required=True,
+        help="Prepaid drawdown: a retainer invoiced each period in advance, usage at T&M rates "
+        "draws it down. Evergreen (security deposit): a deposit invoiced once, held, and "
+        "applied to the final invoice; usage is billed at T&M rates as it happens.",
+    )
+    retainer_deposit_amount = fields.Monetary(string="Security Deposit")
+    retainer_draw_order = fields.Selection(
+        RETAINER_DRAW_ORDERS,
+        string="Funds Used First",
+        default="earliest_expiry",
+        required=True,
+        help="Which of the funds valid on a work date its usage draws first. Earliest expiry "
+        "first (ties: the older funds) is the rule of billing-domain.md 1.4.",
+    )
     retainer_amount = fields.Monetary(string="Retainer per Period")
     retainer_period = fields.Selection(RETAINER_PERIODS, default="monthly")
     retainer_rollover_policy = fields.Selection(ROLLOVER_POLICIES, default="none")
@@ -393,10 +422,18 @@ class Q2cContract(models.Model):
                     )
                 )
 
-    @api.constrains("original_value", "nte_original_amount", "retainer_amount")
+    @api.constrains(
+        "original_value", "nte_original_amount", "retainer_amount", "retainer_deposit_amount"
+    )
     def _check_amounts(self):
+        amounts = (
+            "original_value",
+            "nte_original_amount",
+            "retainer_amount",
+            "retainer_deposit_amount",
+        )
         for contract in self:
-            for fname in ("original_value", "nte_original_amount", "retainer_amount"):
+            for fname in amounts:
                 if contract.currency_id.compare_amounts(contract[fname], 0.0) < 0:
                     raise ValidationError(
                         _(
@@ -613,8 +650,8 @@ class Q2cContract(models.Model):
                     value=self._fmt(self.current_value),
                 )
             )
-        if self.billing_model == "retainer" and currency.is_zero(self.retainer_amount):
-            raise UserError(_("A retainer contract needs its amount per period."))
+        if self.billing_model == "retainer":
+            self._check_retainer_terms()
 
     # ------------------------------------------------------------------ rates
 
@@ -916,6 +953,15 @@ class Q2cContract(models.Model):
 
     # ------------------------------------------------------------------ retainer
 
+    def _check_retainer_terms(self):
+        """A drawdown retainer needs its amount per period, a security retainer its deposit."""
+        currency = self.currency_id
+        if self.retainer_type == "security":
+            if currency.is_zero(self.retainer_deposit_amount):
+                raise UserError(_("A security retainer needs the amount of its deposit."))
+        elif currency.is_zero(self.retainer_amount):
+            raise UserError(_("A retainer contract needs its amount per period."))
+
     def _retainer_period_bounds(self, day):
         """First and last day of the retainer period that contains `day`."""
         self.ensure_one()
@@ -978,25 +1024,64 @@ class Q2cContract(models.Model):
             }
         )
 
+    def _open_retainer_deposit(self):
+        """Create (once) the security deposit of an evergreen retainer (billing-domain.md
+        1.4): held from the contract's start, no expiry, never drawn by usage; billing
+        invoices it once and applies it to the final invoice. The unique index on a
+        contract's deposit keeps a second call from creating a second one."""
+        self.ensure_one()
+        if self.billing_model != "retainer" or self.retainer_type != "security":
+            raise UserError(_("Contract %s has no security deposit.", self.display_name))
+        Bucket = self.env["q2c.retainer.bucket"]
+        existing = Bucket.search([("contract_id", "=", self.id), ("kind", "=", "deposit")])
+        if existing:
+            return existing
+        return Bucket.create(
+            {
+                "contract_id": self.id,
+                "kind": "deposit",
+                "name": _("Security deposit"),
+                "amount": self.currency_id.round(self.retainer_deposit_amount),
+                "valid_from": self.date_start or fields.Date.context_today(self),
+                "expiry": False,
+            }
+        )
+
     def _retainer_drawable_buckets(self, day):
         """The funds usage dated `day` may draw from, in the order it draws them: valid that
-        day, not expired, earliest expiry first, ties to the older bucket (billing-domain.md
-        1.4)."""
+        day, not expired, in the contract's consumption order (`_retainer_draw_key`). A
+        security deposit is never drawn by usage (it is applied to the final invoice)."""
         self.ensure_one()
         day = fields.Date.to_date(day)
         buckets = self.env["q2c.retainer.bucket"].search(
             [
                 ("contract_id", "=", self.id),
                 ("state", "in", DRAWABLE_STATES),
+                ("kind", "!=", "deposit"),
                 ("valid_from", "<=", day),
                 "|",
                 ("expiry", "=", False),
                 ("expiry", ">=", day),
             ]
         )
-        return buckets.sorted(
-            lambda b: (b.expiry or fields.Date.to_date("9999-12-31"), b.valid_from, b.id)
-        )
+        return buckets.sorted(self._retainer_draw_key)
+
+    def _retainer_draw_key(self, bucket):
+        """Sort key of `bucket` in the contract's consumption order (billing-domain.md 1.4),
+        first drawn first; every order ends on (valid from, id), so ties go to the older
+        funds. Override to add an order to `retainer_draw_order`.
+
+        - earliest expiry first (the default): funds without expiry last;
+        - oldest funds first: by the day they are valid from;
+        - period funds before top-ups: a period's funds and its rollover first, top-ups
+          after them, each group earliest expiry first."""
+        expiry = bucket.expiry or date.max
+        order = self.retainer_draw_order
+        if order == "oldest_first":
+            return (bucket.valid_from, bucket.id)
+        if order == "top_ups_last":
+            return (bucket.kind == "top_up", expiry, bucket.valid_from, bucket.id)
+        return (expiry, bucket.valid_from, bucket.id)
 
     def _retainer_allocate(self, day, amount, balances):
         """Plan the draw of `amount` of usage dated `day`, writing nothing.

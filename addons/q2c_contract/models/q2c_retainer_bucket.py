@@ -10,14 +10,23 @@ STATES = [("open", "Open"), ("expired", "Expired")]
 TRANSITIONS = check_table(STATES, {"expire": Transition(("open",), "expired")})
 # Funds that usage may draw from and that count in the retainer balance: the unexpired ones.
 DRAWABLE_STATES = TRANSITIONS["expire"].sources
-BUCKET_KINDS = [("period", "Retainer period"), ("top_up", "Top-up"), ("rollover", "Rollover")]
+BUCKET_KINDS = [
+    ("period", "Retainer period"),
+    ("top_up", "Top-up"),
+    ("rollover", "Rollover"),
+    ("deposit", "Security deposit"),
+    ("given_back", "Given back by a correction"),
+]
 
 
 class Q2cRetainerBucket(models.Model):
-    """Prepaid funds of a retainer: one per invoiced period, top-up or rollover.
+    """Prepaid funds of a retainer: one per invoiced period, top-up or rollover, or the one
+    security deposit of an evergreen retainer (never drawn by usage, applied to the final
+    invoice).
 
-    Usage draws from the bucket with the earliest expiry valid on the work date; at expiry the
-    rest rolls over (per the contract policy) or is released to revenue as breakage.
+    Usage draws from the funds valid on the work date in the contract's consumption order
+    (earliest expiry first by default); at expiry the rest rolls over (per the contract
+    policy) or is released to revenue as breakage.
     """
 
     _name = "q2c.retainer.bucket"
@@ -51,6 +60,11 @@ class Q2cRetainerBucket(models.Model):
         self.env.cr.execute(
             "CREATE UNIQUE INDEX IF NOT EXISTS q2c_retainer_bucket_period_uniq "
             "ON q2c_retainer_bucket (contract_id, valid_from) WHERE kind = 'period'"
+        )
+        # A security retainer holds one deposit.
+        self.env.cr.execute(
+            "CREATE UNIQUE INDEX IF NOT EXISTS q2c_retainer_bucket_deposit_uniq "
+            "ON q2c_retainer_bucket (contract_id) WHERE kind = 'deposit'"
         )
 
     @api.depends("amount", "drawdown_ids.amount", "rolled_over_amount", "breakage_amount")
