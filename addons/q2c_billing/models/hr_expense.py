@@ -1,11 +1,13 @@
-from odoo import fields, models
+from odoo import models
 
 
 class HrExpense(models.Model):
     _inherit = "hr.expense"
 
-    # Tracked like the other billing fields of an expense (docs/security.md, 8).
-    q2c_invoice_line_id = fields.Many2one(tracking=True)
+    # The invoice line that billed an expense is not tracked: it goes with its draft invoice
+    # when a run is cancelled, and mail's tracking drops every change of a record whose old
+    # value no longer exists. The tracked billing status and billing reference (run and
+    # contract) say what billed it.
 
     def _q2c_billing_free(self):
         """`q2c_pricing`: a freed expense keeps its values as priced, no re-pricing."""
