@@ -51,8 +51,14 @@ class Q2cGuardedMixin(models.AbstractModel):
     def _q2c_guarded_write(self, vals):
         """Write workflow fields from the model's own code (an action, billing, a cron), with
         the caller's rights: call it after the action's own access and state checks."""
-        release = _Release({self._name})
-        return self.with_context(**{RELEASE_KEY: release}).write(vals)
+        return self._q2c_guarded_env().write(vals)
+
+    def _q2c_guarded_env(self):
+        """These records (or this model) with their guarded fields released, with the
+        caller's rights: for a `create` or `copy` that sets workflow values (an import, a
+        correction). The model's own code only, after its checks; records it returns are
+        given back in the caller's environment (`with_env`), never released."""
+        return self.with_context(**{RELEASE_KEY: _Release({self._name})})
 
     def _q2c_field_labels(self, names):
         return ", ".join(

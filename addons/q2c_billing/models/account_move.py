@@ -38,7 +38,7 @@ class AccountMove(models.Model):
             lines.sudo().q2c_timesheet_ids._q2c_billing_free()
             lines.sudo().q2c_expense_ids._q2c_billing_free()
             billed._q2c_free_held_entries()
-            held_again.write({"q2c_billing_status": "nte_held"})
+            held_again._q2c_guarded_write({"q2c_billing_status": "nte_held"})
         return super().unlink()
 
     def _q2c_released_entries(self):

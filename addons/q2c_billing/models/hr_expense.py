@@ -4,6 +4,11 @@ from odoo import models
 class HrExpense(models.Model):
     _inherit = "hr.expense"
 
+    # The invoice line that billed an expense is not tracked: it goes with its draft invoice
+    # when a run is cancelled, and mail's tracking drops every change of a record whose old
+    # value no longer exists. The tracked billing status and billing reference (run and
+    # contract) say what billed it.
+
     def _q2c_billing_free(self):
         """`q2c_pricing`: a freed expense keeps its values as priced, no re-pricing."""
         return super(HrExpense, self.with_context(q2c_pricing=True))._q2c_billing_free()

@@ -708,7 +708,7 @@ class Q2cBillingRunLine(models.Model):
             if spec["entries"]._name == "q2c.contract.milestone":
                 spec["entries"]._q2c_bill_share(invoice_line, spec)
                 continue
-            spec["entries"].write({"q2c_invoice_line_id": invoice_line.id})
+            spec["entries"]._q2c_guarded_write({"q2c_invoice_line_id": invoice_line.id})
             billed[spec["entries"]._name].extend(spec["entries"].ids)
             ledger += [
                 {**row, "invoice_line_id": invoice_line.id} for row in spec.get("ledger", ())
@@ -922,6 +922,6 @@ class Q2cBillingRunLine(models.Model):
             if row["kind"] == "hold" and row.get("timesheet_id")
         ]
         held = self.env["account.analytic.line"].sudo().browse(wholly)
-        held.filtered(lambda line: line.q2c_billing_status == "to_bill").write(
+        held.filtered(lambda line: line.q2c_billing_status == "to_bill")._q2c_guarded_write(
             {"q2c_billing_status": "nte_held"}
         )

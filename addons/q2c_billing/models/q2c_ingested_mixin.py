@@ -28,7 +28,11 @@ class Q2cIngestedMixin(models.AbstractModel):
         related="q2c_invoice_line_id.move_id", string="Billed on Invoice"
     )
 
+    def _q2c_guarded_fields(self):
+        """The invoice line that billed a record is billing's, like its status."""
+        return super()._q2c_guarded_fields() | {"q2c_invoice_line_id"}
+
     def _q2c_billing_free(self):
         """The draft invoice that billed these records is deleted (its run was cancelled):
         they are to bill again, by the next run."""
-        return self.write(FREED)
+        return self._q2c_guarded_write(FREED)

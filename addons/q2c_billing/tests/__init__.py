@@ -1,5 +1,6 @@
 from . import (
     test_billing_expenses,
+    test_billing_fields_guarded,
     test_billing_milestones,
     test_billing_tm,
     test_blocked,

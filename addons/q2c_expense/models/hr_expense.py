@@ -46,6 +46,23 @@ BILLED_FIELDS = SOURCE_FIELDS | {
     "q2c_billed_value",
     "q2c_non_billable_cost",
 }
+# What pricing sets and billing bills, beside the billing fields of q2c.ingested.mixin:
+# written by ingestion, re-pricing and corrections only (q2c.guarded.mixin).
+PRICED_FIELDS = frozenset(
+    {
+        "q2c_contract_id",
+        "q2c_policy_id",
+        "q2c_fx_rate",
+        "q2c_cost",
+        "q2c_contract_cost",
+        "q2c_markup_percent",
+        "q2c_unit_rate",
+        "q2c_billable_cost",
+        "q2c_markup_amount",
+        "q2c_billed_value",
+        "q2c_non_billable_cost",
+    }
+)
 # The amounts a reversal negates.
 REVERSED_AMOUNTS = (
     "quantity",
@@ -104,7 +121,9 @@ class HrExpense(models.Model):
         check_company=True,
         copy=False,
     )
-    q2c_contract_id = fields.Many2one("q2c.contract", string="Contract", copy=False, index=True)
+    q2c_contract_id = fields.Many2one(
+        "q2c.contract", string="Contract", copy=False, index=True, readonly=True, tracking=True
+    )
     q2c_currency_id = fields.Many2one(
         related="q2c_contract_id.currency_id", string="Contract Currency"
     )
@@ -121,6 +140,7 @@ class HrExpense(models.Model):
         string="Expense Policy",
         copy=False,
         readonly=True,
+        tracking=True,
         ondelete="restrict",
     )
     q2c_fx_rate = fields.Float(
@@ -128,6 +148,7 @@ class HrExpense(models.Model):
         digits=(16, 9),
         copy=False,
         readonly=True,
+        tracking=True,
         help="Units of company currency per unit of the expense currency on the expense date.",
     )
     q2c_cost = fields.Monetary(
@@ -135,17 +156,25 @@ class HrExpense(models.Model):
         currency_field="company_currency_id",
         copy=False,
         readonly=True,
+        tracking=True,
         help="round((amount - recoverable tax) x rate at the expense date), company currency.",
     )
     q2c_contract_cost = fields.Monetary(
-        "Cost (contract currency)", currency_field="q2c_currency_id", copy=False, readonly=True
+        "Cost (contract currency)",
+        currency_field="q2c_currency_id",
+        copy=False,
+        readonly=True,
+        tracking=True,
     )
-    q2c_markup_percent = fields.Float("Markup (%)", digits=(6, 4), copy=False, readonly=True)
+    q2c_markup_percent = fields.Float(
+        "Markup (%)", digits=(6, 4), copy=False, readonly=True, tracking=True
+    )
     q2c_unit_rate = fields.Monetary(
         "Unit Rate",
         currency_field="q2c_currency_id",
         copy=False,
         readonly=True,
+        tracking=True,
         help="Mileage: the contract's rate per unit, billed instead of the receipt amount.",
     )
     q2c_billable_cost = fields.Monetary(
@@ -153,16 +182,18 @@ class HrExpense(models.Model):
         currency_field="q2c_currency_id",
         copy=False,
         readonly=True,
+        tracking=True,
         help="The cost after the contract's cap (or quantity x unit rate for mileage).",
     )
     q2c_markup_amount = fields.Monetary(
-        "Markup", currency_field="q2c_currency_id", copy=False, readonly=True
+        "Markup", currency_field="q2c_currency_id", copy=False, readonly=True, tracking=True
     )
     q2c_billed_value = fields.Monetary(
         "Billed Value",
         currency_field="q2c_currency_id",
         copy=False,
         readonly=True,
+        tracking=True,
         help="Billable cost + markup: what the invoice line bills.",
     )
     q2c_non_billable_cost = fields.Monetary(
@@ -170,6 +201,7 @@ class HrExpense(models.Model):
         currency_field="q2c_currency_id",
         copy=False,
         readonly=True,
+        tracking=True,
         help="The part of the cost that is not re-billed: over a cap, or the whole cost of a "
         "non-billable expense.",
     )
@@ -180,12 +212,20 @@ class HrExpense(models.Model):
             ("to_bill",),
         ],
         ondelete={"no_policy": "set null", "no_rate": "set null"},
+        tracking=True,
     )
+    # The billing fields are tracked: the chatter shows who billed, freed or held an
+    # expense, and when (docs/security.md, 8).
+    q2c_hold_reason = fields.Char(tracking=True)
+    q2c_billed_at = fields.Datetime(tracking=True)
+    q2c_billing_ref = fields.Char(tracking=True)
+    q2c_correction_kind = fields.Selection(tracking=True)
     q2c_origin_id = fields.Many2one(
         "hr.expense",
         string="Corrects",
         copy=False,
         readonly=True,
+        tracking=True,
         index="btree_not_null",
         help="The billed expense this reversal or replacement corrects.",
     )
@@ -199,6 +239,12 @@ class HrExpense(models.Model):
     ]
 
     # ------------------------------------------------------------------ guards
+
+    def _q2c_guarded_fields(self):
+        """Beside the billing fields of the mixin, the priced values: the contract and
+        policy, the cost and what the invoice line bills (pricing writes them; a billing run
+        bills `q2c_billed_value`)."""
+        return super()._q2c_guarded_fields() | PRICED_FIELDS
 
     @api.constrains("sheet_id", "q2c_system_id")
     def _check_q2c_not_reported(self):
@@ -561,7 +607,7 @@ class HrExpense(models.Model):
             elif (current or False) != (value or False):
                 changed[name] = value
         if changed:
-            self.with_context(q2c_pricing=True).write(changed)
+            self.with_context(q2c_pricing=True)._q2c_guarded_write(changed)
 
     # ------------------------------------------------------------------ actions
 

@@ -1,1 +1,7 @@
-from . import test_expense_policy_billing, test_ingestion, test_push_api, test_security
+from . import (
+    test_billing_fields_guarded,
+    test_expense_policy_billing,
+    test_ingestion,
+    test_push_api,
+    test_security,
+)

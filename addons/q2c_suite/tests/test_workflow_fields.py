@@ -28,6 +28,10 @@ UNTRACKED = {
             "payload_purged",
         )
     },
+    # Deleted with its draft invoice when a run is cancelled: mail's tracking drops every
+    # change of a record whose old value no longer exists (the freeing would go unrecorded).
+    # The tracked billing status and billing reference say what billed the expense.
+    ("hr.expense", "q2c_invoice_line_id"): "deleted with its invoice",
     # A file: its name is tracked.
     ("q2c.contract.milestone", "acceptance_evidence"): "binary",
 }
@@ -41,6 +45,20 @@ EXPECTED = {
     "q2c.billing.run",
     "q2c.sync.hold",
     "q2c.retainer.bucket",
+    # Ingested time entries and expenses: their billing fields (account.analytic.line has no
+    # chatter; hr.expense tracks them).
+    "account.analytic.line",
+    "hr.expense",
+}
+# The billing fields every ingested model guards (q2c_sync, q2c_billing).
+BILLING_FIELDS = {
+    "q2c_billing_status",
+    "q2c_hold_reason",
+    "q2c_billed_at",
+    "q2c_billing_ref",
+    "q2c_correction_kind",
+    "q2c_origin_id",
+    "q2c_invoice_line_id",
 }
 
 
@@ -72,6 +90,18 @@ class TestWorkflowFieldsSweep(Q2cCase):
             for field_name in model._q2c_immutable_fields():
                 with self.subTest(model=name, immutable=field_name):
                     self.assertFalse(getattr(model._fields[field_name], "tracking", None))
+
+    def test_every_ingested_model_guards_its_billing_fields(self):
+        ingested = self.env.registry["q2c.ingested.mixin"]
+        names = [
+            name
+            for name, cls in self.env.registry.items()
+            if not cls._abstract and issubclass(cls, ingested)
+        ]
+        self.assertLessEqual({"account.analytic.line", "hr.expense"}, set(names))
+        for name in names:
+            with self.subTest(model=name):
+                self.assertLessEqual(BILLING_FIELDS, self.env[name]._q2c_guarded_fields())
 
     def test_a_held_entry_is_not_edited_by_hand(self):
         hold = self.env["q2c.sync.hold"].create(

@@ -34,6 +34,18 @@ CORRECTION_KINDS = [("reversal", "Reversal"), ("replacement", "Replacement")]
 BILLED_FIELDS = frozenset(
     {"q2c_billable", "q2c_approval_state", "q2c_system_id", "q2c_external_id"}
 )
+# The billing fields of the mixin: written by ingestion, billing, invoice deletion and
+# corrections only (q2c.guarded.mixin), never by a plain `write` (docs/security.md, 8).
+GUARDED_FIELDS = frozenset(
+    {
+        "q2c_billing_status",
+        "q2c_hold_reason",
+        "q2c_billed_at",
+        "q2c_billing_ref",
+        "q2c_correction_kind",
+        "q2c_origin_id",
+    }
+)
 # Errors of one record's create or write that reject that record only (ValidationError is a
 # UserError); anything else is a bug and fails the whole batch.
 REFUSALS = (UserError, ValueError)
@@ -58,6 +70,7 @@ class Q2cIngestedMixin(models.AbstractModel):
     """
 
     _name = "q2c.ingested.mixin"
+    _inherit = ["q2c.guarded.mixin"]
     _description = "Record Ingested from Another System"
     _q2c_chunk_size = 1000
     # The `kind` of this model's held entries (q2c.sync.hold; added there with selection_add).
@@ -86,9 +99,9 @@ class Q2cIngestedMixin(models.AbstractModel):
     )
     q2c_billable = fields.Boolean("Billable to Customer", default=True)
     q2c_billing_status = fields.Selection(
-        BILLING_STATUSES, string="Billing Status", copy=False, index=True
+        BILLING_STATUSES, string="Billing Status", copy=False, index=True, readonly=True
     )
-    q2c_hold_reason = fields.Char("Hold Reason", copy=False)
+    q2c_hold_reason = fields.Char("Hold Reason", copy=False, readonly=True)
     q2c_billed_at = fields.Datetime("Billed At", copy=False, readonly=True)
     q2c_billing_ref = fields.Char("Billing Reference", copy=False, readonly=True)
     q2c_correction_kind = fields.Selection(
@@ -112,6 +125,15 @@ class Q2cIngestedMixin(models.AbstractModel):
     ]
 
     # ------------------------------------------------------------------ guards
+
+    def _q2c_guarded_fields(self):
+        """The billing fields (status, hold reason, billed at and by what, corrections): a
+        project manager or an integration user writing the record cannot bill it, free it or
+        put it on hold; ingestion, billing runs, invoice deletion and corrections write them
+        through `_q2c_guarded_write` (or create them in `_q2c_guarded_env`). A record created
+        elsewhere (a timesheet in Odoo's Timesheets app) has no billing status: billing never
+        takes it."""
+        return super()._q2c_guarded_fields() | GUARDED_FIELDS
 
     def write(self, vals):
         frozen = BILLED_FIELDS | self._q2c_billed_fields
@@ -172,7 +194,7 @@ class Q2cIngestedMixin(models.AbstractModel):
     def _q2c_write_deleted(self, reason):
         """Concrete when needed: these unbilled records were deleted at the source: keep them
         visible, out of billing, with `reason`."""
-        return self.write(
+        return self._q2c_guarded_write(
             {"q2c_billing_status": "deleted", "q2c_fingerprint": False, "q2c_hold_reason": reason}
         )
 
@@ -322,7 +344,8 @@ class Q2cIngestedMixin(models.AbstractModel):
         ]
         try:
             with self.env.cr.savepoint():
-                records = self._q2c_create_records(system, vals_list)
+                records = self._q2c_guarded_env()._q2c_create_records(system, vals_list)
+                records = records.with_env(self.env)
         except IntegrityError as error:
             self._q2c_raise_if_concurrent(error)
             raise
@@ -347,7 +370,8 @@ class Q2cIngestedMixin(models.AbstractModel):
         index, entry, _mapped = item
         try:
             with self.env.cr.savepoint():
-                record = self._q2c_create_records(system, [vals])
+                record = self._q2c_guarded_env()._q2c_create_records(system, [vals])
+                record = record.with_env(self.env)
         except IntegrityError as error:
             self._q2c_raise_if_concurrent(error)
             raise
@@ -375,7 +399,7 @@ class Q2cIngestedMixin(models.AbstractModel):
                 elif record.q2c_billing_status == "billed":
                     record = record._q2c_correct(vals)
                 else:
-                    record.write(vals)
+                    record._q2c_guarded_write(vals)
         except REFUSALS as error:
             return self._q2c_rejected(ext, str(error)[:300])
         return self._q2c_result(ext, "updated", record=record)
@@ -391,7 +415,8 @@ class Q2cIngestedMixin(models.AbstractModel):
         self.ensure_one()
         origin = self.q2c_origin_id or self
         rejected = vals["q2c_approval_state"] == "rejected"
-        reversal = self.with_context(q2c_correction=True)._q2c_create_reversal(
+        released = self._q2c_guarded_env().with_context(q2c_correction=True)
+        reversal = released._q2c_create_reversal(
             {
                 **self._q2c_correction_common(origin),
                 "q2c_correction_kind": "reversal",
@@ -400,6 +425,7 @@ class Q2cIngestedMixin(models.AbstractModel):
                 "q2c_fingerprint": vals.get("q2c_fingerprint") if rejected else False,
             }
         )
+        reversal = reversal.with_env(self.env)
         if rejected:
             return reversal
         return self._q2c_add_replacement(vals)
@@ -414,7 +440,8 @@ class Q2cIngestedMixin(models.AbstractModel):
             **self._q2c_correction_common(origin),
             "q2c_correction_kind": "replacement",
         }
-        return self._q2c_create_records(origin.q2c_system_id, [replacement])
+        records = self._q2c_guarded_env()._q2c_create_records(origin.q2c_system_id, [replacement])
+        return records.with_env(self.env)
 
     @api.model
     def _q2c_correction_common(self, origin):
@@ -466,7 +493,7 @@ class Q2cIngestedMixin(models.AbstractModel):
         (self - billed)._q2c_write_deleted(reason)
         for record in billed:
             reversal = record._q2c_correct({"q2c_approval_state": "rejected"})
-            reversal.q2c_hold_reason = reason
+            reversal._q2c_guarded_write({"q2c_hold_reason": reason})
         return self
 
     # ------------------------------------------------------------------ billing
@@ -484,7 +511,7 @@ class Q2cIngestedMixin(models.AbstractModel):
 
     def _q2c_mark_billed(self, reference):
         """Freeze the records as billed by `reference` (the billing run's invoice)."""
-        return self.write(
+        return self._q2c_guarded_write(
             {
                 "q2c_billing_status": "billed",
                 "q2c_billed_at": fields.Datetime.now(),

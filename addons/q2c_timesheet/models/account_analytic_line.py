@@ -26,6 +26,8 @@ BILLED_FIELDS = {
     "q2c_rate",
     "q2c_contract_id",
 }
+# What prices an entry for billing: set by ingestion (q2c.guarded.mixin), billed by a run.
+PRICED_FIELDS = frozenset({"q2c_contract_id", "q2c_rate", "q2c_rate_source", "q2c_bill_amount"})
 # The Odoo model each reference type must point to (a reference bound to anything else is
 # not a mapping for time entries).
 REF_MODELS = {
@@ -59,7 +61,9 @@ class AccountAnalyticLine(models.Model):
         "approved). A billing run takes entries approved before its cut-off, so an approval "
         "after the cut-off lands in the next run, at the rate of the work date."
     )
-    q2c_contract_id = fields.Many2one("q2c.contract", string="Contract", copy=False, index=True)
+    q2c_contract_id = fields.Many2one(
+        "q2c.contract", string="Contract", copy=False, index=True, readonly=True
+    )
     q2c_currency_id = fields.Many2one(
         related="q2c_contract_id.currency_id", string="Contract Currency"
     )
@@ -74,6 +78,7 @@ class AccountAnalyticLine(models.Model):
         "Bill Rate",
         digits="Product Price",
         copy=False,
+        readonly=True,
         aggregator=None,
         help="Resolved from the contract's rate cards at the work date; frozen once billed.",
     )
@@ -84,7 +89,7 @@ class AccountAnalyticLine(models.Model):
         store=True,
         help="Hours x bill rate, rounded in the contract currency: what the entry bills.",
     )
-    q2c_rate_source = fields.Char("Rate Source", copy=False)
+    q2c_rate_source = fields.Char("Rate Source", copy=False, readonly=True)
     q2c_billing_status = fields.Selection(
         selection_add=[("no_rate", "Held: no rate"), ("to_bill",)],
         ondelete={"no_rate": "set null"},
@@ -114,6 +119,12 @@ class AccountAnalyticLine(models.Model):
             line.q2c_bill_amount = line._q2c_value()
 
     # ------------------------------------------------------------------ guards
+
+    def _q2c_guarded_fields(self):
+        """Beside the billing fields of the mixin, what prices the entry for billing: its
+        contract, bill rate, where the rate comes from and the bill amount (ingestion
+        resolves them; a billing run bills hours x this rate)."""
+        return super()._q2c_guarded_fields() | PRICED_FIELDS
 
     def write(self, vals):
         deferred = self.env.context.get("q2c_deferred_amounts")
@@ -337,7 +348,7 @@ class AccountAnalyticLine(models.Model):
         for line in self:
             by_hours[line.unit_amount].append(line.id)
         for hours, ids in by_hours.items():
-            self.browse(ids).write(
+            self.browse(ids)._q2c_guarded_write(
                 {
                     "unit_amount": 0.0,
                     "q2c_billing_status": "deleted",

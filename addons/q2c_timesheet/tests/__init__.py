@@ -1,1 +1,8 @@
-from . import test_bill_amount, test_display_names, test_ingestion, test_push_api, test_sync_runs
+from . import (
+    test_bill_amount,
+    test_billing_fields_guarded,
+    test_display_names,
+    test_ingestion,
+    test_push_api,
+    test_sync_runs,
+)
