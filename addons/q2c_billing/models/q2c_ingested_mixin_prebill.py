@@ -39,6 +39,11 @@ class Q2cIngestedMixin(models.AbstractModel):
         related="q2c_prebill_line_id.reason_id", string="Adjustment Reason"
     )
 
+    def _q2c_guarded_fields(self):
+        """What a pre-bill review decided for the record (its billed hours and rate, the
+        line that decided): only the review's approval and freeing write them."""
+        return super()._q2c_guarded_fields() | set(FREED)
+
     def _q2c_recorded_quantity(self):
         """The quantity a pre-bill line spreads its billed quantity over: hours for time.
         Concrete models override it."""
@@ -48,5 +53,5 @@ class Q2cIngestedMixin(models.AbstractModel):
     def _q2c_billing_free(self):
         """A freed record forgets the review that priced it: the next run proposes it again."""
         result = super()._q2c_billing_free()
-        self.filtered("q2c_prebill_line_id").write(FREED)
+        self.filtered("q2c_prebill_line_id")._q2c_guarded_write(FREED)
         return result
