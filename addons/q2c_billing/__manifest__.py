@@ -19,6 +19,7 @@
         "security/ir.model.access.csv",
         "views/q2c_billing_run_views.xml",
         "views/account_move_views.xml",
+        "views/report_invoice.xml",
         "views/q2c_contract_milestone_views.xml",
         "views/res_config_settings_views.xml",
         "views/q2c_cap_hold_views.xml",
