@@ -31,6 +31,7 @@
         "data/queue_job_data.xml",
         "data/ir_cron_data.xml",
     ],
+    "assets": {"web.assets_tests": ["q2c_billing/static/tests/tours/*.js"]},
     "development_status": "Alpha",
     "maintainers": ["q2c"],
     "installable": True,

@@ -266,10 +266,12 @@ class Q2cContract(models.Model):
         action = self.env["ir.actions.act_window"]._for_xml_id(
             "q2c_billing.q2c_time_to_bill_action"
         )
+        name = _("Time to Bill: %s", self.display_name)
         action.update(
-            name=_("Time to Bill: %s", self.display_name),
+            name=name,
+            display_name=name,
             domain=self._q2c_unbilled_time_domain(),
-            context={"create": False, "search_default_groupby_employee": 1},
+            context={"create": False},
         )
         return action
 
@@ -290,6 +292,7 @@ class Q2cContract(models.Model):
         )
         action.update(
             name=name,
+            display_name=name,
             domain=[("id", "in", moves.ids)],
             context={"default_move_type": "out_invoice", "create": False},
         )

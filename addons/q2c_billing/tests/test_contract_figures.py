@@ -2,7 +2,7 @@ from freezegun import freeze_time
 
 from odoo import Command, fields
 from odoo.addons.q2c_expense.tests.common import GC05_POLICY, create_gc05_products
-from odoo.tests import tagged
+from odoo.tests import HttpCase, tagged
 
 from .common import Q2cBillingCase
 
@@ -259,3 +259,46 @@ class TestNextRunHint(Q2cBillingCase):
         contract.invalidate_recordset()
         self.assertTrue(contract.q2c_waiting_to_bill)
         self.assertIn("Next billing run: 05/01/2025 (monthly)", contract.q2c_next_run_note)
+
+
+@tagged("post_install", "-at_install")
+class TestContractFiguresTour(Q2cBillingCase, HttpCase):
+    """Finance, in the browser, reads a contract's figures and opens the records behind them:
+    March billed and posted (5.00 h x 160.00 = 800.00), May waiting (2.50 h x 160.00 =
+    400.00 unbilled), and the hint naming the next billing run."""
+
+    def test_finance_opens_the_records_behind_the_figures(self):
+        consultant = self._role("Consultant")
+        self._employee("Gina", consultant)
+        card = self._card("C-740 card", [(consultant, 160.0, "2025-01-01", None)])
+        contract = self._contract("C-740", self._project("P-740"), cards=card)
+        self.env["account.analytic.line"].sudo()._q2c_ingest(
+            self.system,
+            [
+                {
+                    "external_id": ext,
+                    "employee": "u-Gina",
+                    "project": "P-740",
+                    "date": day,
+                    "hours": hours,
+                    "description": text,
+                    "approved_at": approved,
+                }
+                for ext, day, hours, text, approved in (
+                    ("t1", "2025-03-10", 5.0, "Workshop", "2025-03-31T12:00:00Z"),
+                    ("t2", "2025-05-05", 2.5, "Workshop follow-up", APPROVED),
+                )
+            ],
+        )
+        run = self._bill(
+            "2025-03-01", "2025-03-31", "2025-04-03 10:00:00", "2025-04-03", contracts=contract
+        )
+        run.with_user(self.finance_user).action_post()
+        self.start_tour(
+            f"/odoo/action-q2c_contract.q2c_contract_action/{contract.id}",
+            "q2c_contract_figures",
+            login=self.finance_user.login,
+        )
+        # The tour only read: the entry still waits, the invoice is unchanged.
+        self.assertEqual(self._time("t2").q2c_billing_status, "to_bill")
+        self.assertAmount(run.invoice_ids.amount_total, 800.00)
