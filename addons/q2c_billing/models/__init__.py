@@ -13,6 +13,7 @@ from . import (
     q2c_cap_hold,
     q2c_contract,
     q2c_contract_milestone,
+    q2c_contract_summary,
     q2c_ingested_mixin,
     q2c_ingested_mixin_prebill,
     q2c_milestone_share,

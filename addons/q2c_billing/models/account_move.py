@@ -1,4 +1,4 @@
-from odoo import _, fields, models
+from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 
 
@@ -19,6 +19,17 @@ class AccountMove(models.Model):
     q2c_contract_id = fields.Many2one(
         "q2c.contract", string="Contract", copy=False, readonly=True, index="btree_not_null"
     )
+    # The service period on the invoice (Community has no service dates on invoice lines):
+    # the billing run's period; each line's name carries its own dates.
+    q2c_service_date_from = fields.Date("Service Period Start", copy=False, readonly=True)
+    q2c_service_date_to = fields.Date("Service Period End", copy=False, readonly=True)
+    q2c_timesheet_ids = fields.Many2many(
+        "account.analytic.line",
+        string="Billed Time Entries",
+        compute="_compute_q2c_timesheet_ids",
+        compute_sudo=True,
+        help="The time entries this invoice's lines billed: the timesheet annex of its PDF.",
+    )
 
     _sql_constraints = [
         (
@@ -27,6 +38,20 @@ class AccountMove(models.Model):
             "A contract's result in a billing run has one invoice and at most one credit note.",
         ),
     ]
+
+    @api.depends("invoice_line_ids.q2c_timesheet_ids")
+    def _compute_q2c_timesheet_ids(self):
+        for move in self:
+            move.q2c_timesheet_ids = move.invoice_line_ids.q2c_timesheet_ids.sorted(
+                lambda line: (line.employee_id.name or "", line.date, line.id)
+            )
+
+    def _q2c_annex_entries(self):
+        """The time entries of the timesheet annex (report_invoice_document), read as
+        superuser: whoever may print the invoice (Finance, the customer on the portal) sees
+        the entries it billed, whichever employee logged them."""
+        self.ensure_one()
+        return self.sudo().q2c_timesheet_ids
 
     def unlink(self):
         """The entries a q2c draft invoice billed are freed before it goes, whoever deletes

@@ -1,5 +1,7 @@
 from odoo import api, fields, models
 
+RETAINAGE_KINDS = [("withheld", "Retainage withheld"), ("release", "Retainage release")]
+
 
 class AccountMoveLine(models.Model):
     _inherit = "account.move.line"
@@ -18,6 +20,18 @@ class AccountMoveLine(models.Model):
         readonly=True,
         index="btree_not_null",
         help="The contract whose not-to-exceed cap this line counts against.",
+    )
+
+    q2c_retainage_kind = fields.Selection(
+        RETAINAGE_KINDS,
+        string="Retainage",
+        # copy: a credit note made from the invoice gives back the retainage it withheld.
+        copy=True,
+        readonly=True,
+        index="btree_not_null",
+        help="A line withholding retainage (negative) or releasing it (positive) on a "
+        "construction contract's invoice (billing-domain.md 2.4); the contract's Retainage "
+        "Held sums them over its posted invoices.",
     )
 
     q2c_milestone_share_ids = fields.One2many(

@@ -581,8 +581,9 @@ class Q2cBillingRunLine(models.Model):
 
     def _invoice_values(self, journal, specs):
         """The draft invoice: the contract's customer, currency and analytic account, the
-        customer's payment terms and fiscal position, lines through `invoice_line_ids`
-        only (Odoo writes the journal items)."""
+        customer's payment terms and fiscal position, the run's period as service period
+        (each line's name carries its own dates), lines through `invoice_line_ids` only
+        (Odoo writes the journal items)."""
         contract, company = self.contract_id, self.company_id
         partner = contract.partner_id.with_company(company)
         fiscal_position = (
@@ -615,6 +616,8 @@ class Q2cBillingRunLine(models.Model):
             "partner_id": partner.id,
             "currency_id": contract.currency_id.id,
             "invoice_date": self.run_id.invoice_date,
+            "q2c_service_date_from": self.run_id.date_from,
+            "q2c_service_date_to": self.run_id.date_to,
             "invoice_payment_term_id": partner.property_payment_term_id.id,
             "fiscal_position_id": fiscal_position.id,
             "invoice_origin": f"{contract.display_name} ({self.run_id.name})",
