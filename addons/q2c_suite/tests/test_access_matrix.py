@@ -372,6 +372,8 @@ class TestAccessMatrix(test_actions_rpc.TestActionsOverRpc):
         "q2c.change.order.reason": {"finance"},
         "q2c.billing.run": {"finance"},
         "hr.expense": set(),
+        # Time entered in Odoo: the contract's or project's manager, or Finance, approves.
+        "account.analytic.line": {"finance"},
     }
 
     # Methods open to more roles than the rest of their model's actions: an operator (and

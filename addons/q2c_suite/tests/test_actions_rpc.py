@@ -186,6 +186,17 @@ class TestActionsOverRpc(HttpCase):
                 "total_amount_currency": 10.0,
             }
         )
+        # Time entered in Odoo waiting for the project manager, on the caller's contract.
+        env.company.q2c_time_approval = "project_manager"
+        entered = env["account.analytic.line"].create(
+            {
+                "employee_id": self.employee.id,
+                "project_id": tm.project_ids.id,
+                "date": "2025-03-20",
+                "unit_amount": 1.0,
+                "name": "RPC time",
+            }
+        )
         without_user = env["q2c.system"].create({"name": "RPC new", "system_type": "generic"})
         key_wizard = env["q2c.api.key.wizard"].create({"system_id": self.system.id})
         return [
@@ -235,6 +246,8 @@ class TestActionsOverRpc(HttpCase):
             ("q2c.billing.run", "action_approve", reviewed, ()),
             ("q2c.billing.run", "action_post", reviewed, ()),
             ("hr.expense", "action_q2c_reprice", expense, ()),
+            ("account.analytic.line", "action_q2c_reprice", entered, ()),
+            ("account.analytic.line", "action_q2c_approve", entered, ()),
         ]
 
     # --- the test ----------------------------------------------------------------------------

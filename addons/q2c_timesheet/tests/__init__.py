@@ -1,1 +1,9 @@
-from . import test_bill_amount, test_display_names, test_ingestion, test_push_api, test_sync_runs
+from . import (
+    test_bill_amount,
+    test_display_names,
+    test_entered_time,
+    test_entered_time_tour,
+    test_ingestion,
+    test_push_api,
+    test_sync_runs,
+)
