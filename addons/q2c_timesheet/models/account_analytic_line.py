@@ -149,6 +149,10 @@ class AccountAnalyticLine(models.Model):
 
     # ------------------------------------------------------------------ guards
 
+    def _q2c_guarded_fields(self):
+        """Who approved time entered in Odoo is written by the approval only."""
+        return super()._q2c_guarded_fields() | {"q2c_approved_by_id"}
+
     @api.model_create_multi
     def create(self, vals_list):
         lines = super().create(vals_list)

@@ -183,6 +183,10 @@ class TestEnteredTime(Q2cTimeCase):
         self.assertFalse(line.q2c_hold_reason)
         with self.assertRaises(UserError):
             line.with_user(self.pm).action_q2c_approve()
+        # Only the approval says who approved.
+        with self.assertRaises(AccessError):
+            line.with_user(self.gina_user).write({"q2c_approved_by_id": self.gina_user.id})
+        self.assertEqual(line.q2c_approved_by_id, self.pm)
 
     def test_edit_after_approval_goes_back_to_pending(self):
         """Approved hours, date or employee edited again need a new approval; a new
