@@ -40,6 +40,7 @@ class TestBillingEnteredTime(Q2cBillingCase):
         )
         cls.project = cls._project("P-700")
         cls.project.privacy_visibility = "employees"
+        cls.company.q2c_time_approval = "on_entry"
         cls.contract = cls._contract("C-700", cls.project, cards=cls.card, user_id=cls.pm_user.id)
 
     def _log(self, day, hours, user=None, **values):

@@ -17,6 +17,7 @@ class TestEnteredTime(Q2cTimeCase):
     def setUpClass(cls):
         super().setUpClass()
         cls.project.privacy_visibility = "employees"
+        cls.env.company.q2c_time_approval = "on_entry"
         cls.gina_user = new_test_user(
             cls.env,
             login="q2c_entered_gina",
@@ -218,38 +219,40 @@ class TestEnteredTime(Q2cTimeCase):
         self.assertEqual(line.q2c_billing_status, "to_bill")
 
     def test_many_lines_priced_with_a_fixed_number_of_queries(self):
-        """Set-based: pricing adds the same number of queries to a create of 3 lines and to
-        one of 12 (employees, projects, contracts and rates read once per distinct answer,
-        the lines written once per distinct set of values); measured against the same create
-        on a project without contract, which q2c leaves alone."""
+        """Set-based: pricing 12 lines takes as many queries as pricing 3 (employees,
+        projects, contracts and rates read once per distinct answer, the lines written once
+        per distinct set of values), and a create of many lines prices them all."""
+        Line = self.env["account.analytic.line"].with_user(self.time_user)
 
-        def create(project, count):
-            vals_list = [
+        def vals_list(count, **values):
+            return [
                 {
-                    "project_id": project.id,
+                    "project_id": self.project.id,
                     "employee_id": (self.gina, self.hal)[n % 2].id,
                     "date": ("2025-03-10", "2025-04-10")[n % 2],
                     "unit_amount": 1.0,
                     "name": f"line {n}",
+                    **values,
                 }
                 for n in range(count)
             ]
-            Line = self.env["account.analytic.line"].with_user(self.time_user)
+
+        def pricing_queries(count):
+            # Given a billing status, the lines are created unpriced; priced on a cold cache.
+            lines = Line.create(vals_list(count, q2c_billing_status=False))
+            self.assertEqual(set(lines.mapped("q2c_billing_status")), {False})
             self.env.invalidate_all()
             start = self.cr.sql_log_count
-            lines = Line.create(vals_list)
-            return self.cr.sql_log_count - start, lines
-
-        create(self.project, 1)  # warm the registry's caches (views, rules, sequences)
-        create(self.plain_project, 1)
-        added = {}
-        for count in (3, 12):
-            priced, lines = create(self.project, count)
-            plain, _lines = create(self.plain_project, count)
+            lines._q2c_price_entered()
+            queries = self.cr.sql_log_count - start
             self.assertEqual(set(lines.mapped("q2c_billing_status")), {"to_bill"})
-            added[count] = priced - plain
-        self.assertGreater(added[3], 0)
-        self.assertEqual(added[3], added[12], added)
+            return queries
+
+        pricing_queries(1)  # warm the registry's caches (rules, rate shapes' queries plans)
+        self.assertEqual(pricing_queries(3), pricing_queries(12))
+        lines = Line.create(vals_list(12))
+        self.assertEqual(set(lines.mapped("q2c_billing_status")), {"to_bill"})
+        self.assertEqual(sorted(set(lines.mapped("q2c_rate"))), [160.0, 170.0])
 
     def test_setting_in_the_timesheet_settings(self):
         settings = self.env["res.config.settings"].create({"q2c_time_approval": "project_manager"})
