@@ -69,7 +69,9 @@ def _plain(value):
 class AccountAnalyticLine(models.Model):
     """Time entries from other systems: a q2c.ingested.mixin priced at the contract rate of
     the work date. Only what differs from expenses is here: the hours, the references
-    (employee, project or issue, task) and the rates."""
+    (employee, project or issue, task) and the rates. Time entered in Odoo itself on a
+    contract's project is priced by the same rate lookup when created or edited, and
+    approved per the company setting (section *time entered in Odoo*)."""
 
     _name = "account.analytic.line"
     # q2c.guarded.mixin: billing fields are written by q2c's own code (`_q2c_guarded_write`).
