@@ -1,4 +1,5 @@
 from . import (
+    test_billing_entered_time,
     test_billing_expenses,
     test_billing_fields_guarded,
     test_billing_milestones,

@@ -379,6 +379,8 @@ class TestAccessMatrix(test_actions_rpc.TestActionsOverRpc):
         "q2c.billing.run": {"finance"},
         "q2c.prebill.review": {"finance"},
         "hr.expense": set(),
+        # Time entered in Odoo: the contract's or project's manager, or Finance, approves.
+        "account.analytic.line": {"finance"},
     }
 
     # Methods open to more roles than the rest of their model's actions: an operator (and

@@ -198,6 +198,17 @@ class TestActionsOverRpc(HttpCase):
                 "total_amount_currency": 10.0,
             }
         )
+        # Time entered in Odoo waiting for the project manager, on the caller's contract.
+        env.company.q2c_time_approval = "project_manager"
+        entered = env["account.analytic.line"].create(
+            {
+                "employee_id": self.employee.id,
+                "project_id": tm.project_ids.id,
+                "date": "2025-03-20",
+                "unit_amount": 1.0,
+                "name": "RPC time",
+            }
+        )
         without_user = env["q2c.system"].create({"name": "RPC new", "system_type": "generic"})
         key_wizard = env["q2c.api.key.wizard"].create({"system_id": self.system.id})
         wip_wizard = env["q2c.wip.wizard"].create({})
@@ -260,6 +271,8 @@ class TestActionsOverRpc(HttpCase):
             ("hr.expense", "action_q2c_reprice", expense, ()),
             ("q2c.wip.wizard", "action_open_report", wip_wizard, ()),
             ("q2c.utilization.wizard", "action_open_report", utilization_wizard, ()),
+            ("account.analytic.line", "action_q2c_reprice", entered, ()),
+            ("account.analytic.line", "action_q2c_approve", entered, ()),
         ]
 
     # --- the test ----------------------------------------------------------------------------

@@ -1,1 +1,7 @@
-from . import account_analytic_line, q2c_sync_hold, q2c_system
+from . import (
+    account_analytic_line,
+    q2c_sync_hold,
+    q2c_system,
+    res_company,
+    res_config_settings,
+)

@@ -5,7 +5,7 @@ from datetime import timedelta
 
 from odoo import _, api, fields, models
 from odoo.addons.q2c_sync.ingest import HeldEntry
-from odoo.exceptions import UserError
+from odoo.exceptions import AccessError, UserError
 from odoo.tools import float_compare
 from odoo.tools.translate import LazyTranslate
 
@@ -36,6 +36,26 @@ REF_MODELS = {
     "issue": "project.project",
     "task": "project.task",
 }
+# Time entered in Odoo itself (Timesheets app, a task's timesheets) on a contract's project:
+# the fields that decide its price (a change re-prices it before billing) ...
+ENTERED_PRICE_FIELDS = frozenset({"employee_id", "project_id", "task_id", "date", "q2c_billable"})
+# ... the work an approval covers (a change sends an approved line back for approval) ...
+ENTERED_WORK_FIELDS = frozenset({"employee_id", "project_id", "task_id", "date", "unit_amount"})
+# ... and what a replacement copies from a billed line corrected in Odoo (billing-domain.md 1.9).
+ENTERED_COPIED_FIELDS = ENTERED_WORK_FIELDS | {"name", "q2c_billable"}
+# Statuses that are billing's, not pricing's: such a line is never re-priced.
+UNPRICED_STATUSES = ("billed", "nte_held", "deleted")
+# In the context: this write is q2c's own pricing of lines entered in Odoo.
+PRICING_KEY = "q2c_pricing_entered"
+FINANCE = "q2c_contract.group_q2c_finance"
+PROJECT_MANAGER = "q2c_contract.group_q2c_project_manager"
+ENTERED_MESSAGES = {
+    "pending": "Awaiting approval by the project manager.",
+    "nothing_pending": "None of the selected time entries awaits approval: only time entered "
+    "in Odoo on a contract's project, submitted and not approved yet, is approved here.",
+    "not_approver": "Only the manager of contract %(contract)s, the manager of project "
+    "%(project)s or Finance approve or re-price its time (%(entry)s).",
+}
 RESULT_MESSAGES = {
     "unmapped_employee": "held: employee %s of this system is not mapped to an Odoo employee",
     "unmapped_project": "held: project %s of this system is not mapped to an Odoo project",
@@ -43,13 +63,21 @@ RESULT_MESSAGES = {
 }
 
 
+def _plain(value):
+    """A field's value as `write` takes it (a record as its id)."""
+    return value.id if isinstance(value, models.BaseModel) else value
+
+
 class AccountAnalyticLine(models.Model):
     """Time entries from other systems: a q2c.ingested.mixin priced at the contract rate of
     the work date. Only what differs from expenses is here: the hours, the references
-    (employee, project or issue, task) and the rates."""
+    (employee, project or issue, task) and the rates. Time entered in Odoo itself on a
+    contract's project is priced by the same rate lookup when created or edited, and
+    approved per the company setting (section *time entered in Odoo*)."""
 
     _name = "account.analytic.line"
-    _inherit = ["account.analytic.line", "q2c.ingested.mixin"]
+    # q2c.guarded.mixin: billing fields are written by q2c's own code (`_q2c_guarded_write`).
+    _inherit = ["account.analytic.line", "q2c.ingested.mixin", "q2c.guarded.mixin"]
     _q2c_hold_kind = "time"
     _q2c_noun = _lt("Time entry")
     _q2c_billed_fields = BILLED_FIELDS
@@ -94,6 +122,14 @@ class AccountAnalyticLine(models.Model):
         selection_add=[("no_rate", "Held: no rate"), ("to_bill",)],
         ondelete={"no_rate": "set null"},
     )
+    q2c_approved_by_id = fields.Many2one(
+        "res.users",
+        string="Approved By",
+        copy=False,
+        readonly=True,
+        help="Who approved this time entered in Odoo (company setting: approved by the "
+        "project manager). Empty when approved as entered or in the source system.",
+    )
     q2c_origin_id = fields.Many2one(
         "account.analytic.line",
         string="Corrects",
@@ -123,8 +159,23 @@ class AccountAnalyticLine(models.Model):
     def _q2c_guarded_fields(self):
         """Beside the billing fields of the mixin, what prices the entry for billing: its
         contract, bill rate, where the rate comes from and the bill amount (ingestion
-        resolves them; a billing run bills hours x this rate)."""
-        return super()._q2c_guarded_fields() | PRICED_FIELDS
+        resolves them; a billing run bills hours x this rate), and who approved time entered
+        in Odoo (written by the approval only)."""
+        return super()._q2c_guarded_fields() | PRICED_FIELDS | {"q2c_approved_by_id"}
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        lines = super().create(vals_list)
+        if self.env.context.get("q2c_correction"):
+            return lines
+        # Given a billing status (ingestion, a reversal), a line is priced by its creator.
+        unpriced = [
+            line.id
+            for line, vals in zip(lines, vals_list, strict=True)
+            if "q2c_billing_status" not in vals
+        ]
+        lines.browse(unpriced)._q2c_entered()._q2c_price_entered()
+        return lines
 
     def write(self, vals):
         deferred = self.env.context.get("q2c_deferred_amounts")
@@ -134,7 +185,25 @@ class AccountAnalyticLine(models.Model):
             for line_id in self.ids:
                 deferred[line_id] = vals["amount"]
             return True
-        return super().write(vals)
+        if self.env.context.get(PRICING_KEY) or self.env.context.get("q2c_correction"):
+            return super().write(vals)
+        billed = self.browse()
+        if not ENTERED_COPIED_FIELDS.isdisjoint(vals):
+            billed = self.filtered(
+                lambda line: line.q2c_billing_status == "billed"
+                and line.project_id
+                and not line.q2c_system_id
+            )
+            for line in billed:
+                line._q2c_correct_entered(vals)
+        rest = self - billed
+        if billed and not rest:
+            return True
+        result = super(AccountAnalyticLine, rest).write(vals)
+        if not (ENTERED_PRICE_FIELDS | ENTERED_WORK_FIELDS).isdisjoint(vals):
+            resubmit = not ENTERED_WORK_FIELDS.isdisjoint(vals)
+            rest._q2c_entered()._q2c_price_entered(resubmit=resubmit)
+        return result
 
     # ------------------------------------------------------------------ ingestion hooks
 
@@ -359,6 +428,157 @@ class AccountAnalyticLine(models.Model):
                 }
             )
         return True
+
+    # ------------------------------------------------------------------ time entered in Odoo
+
+    def _q2c_entered(self):
+        """The lines entered in Odoo itself that q2c prices: timesheets (a project) from no
+        source system, not a reversal, not frozen by billing."""
+        return self.filtered(
+            lambda line: line.project_id
+            and not line.q2c_system_id
+            and line.q2c_correction_kind != "reversal"
+            and line.q2c_billing_status not in UNPRICED_STATUSES
+        )
+
+    def _q2c_price_entered(self, resubmit=False, approve=False):
+        """Price time entered in Odoo like ingested time (billing-domain.md 1.1, GC-01): the
+        contract of its project, the rate of its work date from the one resolver
+        (`_q2c_pricer`: overrides, employee, role, rate changes; half-up to the cent), the
+        billing status, and the approval the company's setting gives it (`_q2c_entered_approval`).
+        A line without a rate is held (*no rate*) with the resolver's reason; a run then
+        blocks its contract. Lines of a project without any contract are none of q2c's:
+        what q2c wrote on them is cleared.
+
+        Set-based: the employees, projects and contracts are read once for all the lines, a
+        rate once per distinct answer, and the lines written once per distinct set of
+        values (`_q2c_guarded_write`: billing fields change only through q2c's own code)."""
+        if not self:
+            return True
+        self.employee_id.sudo().mapped("job_id")
+        self.project_id.sudo().mapped("q2c_contract_ids.state")
+        self.company_id.mapped("q2c_time_approval")
+        price = self._q2c_pricer()
+        now = fields.Datetime.now()
+        groups = defaultdict(list)
+        for line in self:
+            vals = line._q2c_entered_values(price, now, resubmit, approve)
+            changed = {name: value for name, value in vals.items() if _plain(line[name]) != value}
+            if changed:
+                groups[tuple(sorted(changed.items()))].append(line.id)
+        for items, ids in groups.items():
+            self.browse(ids).with_context(**{PRICING_KEY: True})._q2c_guarded_write(dict(items))
+        return True
+
+    def _q2c_entered_values(self, price, now, resubmit, approve):
+        """The q2c values of this line entered in Odoo: contract, rate, billing status and
+        hold reason from `price` (a `_q2c_pricer`), approval from the company setting."""
+        self.ensure_one()
+        if not self.project_id.sudo().q2c_contract_ids:
+            return {
+                "q2c_contract_id": False,
+                "q2c_rate": 0.0,
+                "q2c_rate_source": False,
+                "q2c_billing_status": False,
+                "q2c_hold_reason": False,
+            }
+        approval = self._q2c_entered_approval(now, resubmit, approve)
+        contract_id, status, rate, source, reason = price(
+            self.employee_id.id, self.project_id.id, self.date, self.q2c_billable, "approved"
+        )
+        if approval["q2c_approval_state"] != "approved" and status in ("to_bill", "no_rate"):
+            # Priced already, so the approver sees the rate (or why there is none); billed
+            # only once approved.
+            status = "pending_approval"
+            reason = reason or _(ENTERED_MESSAGES["pending"])
+        return {
+            **approval,
+            "q2c_contract_id": contract_id,
+            "q2c_rate": rate,
+            "q2c_rate_source": source,
+            "q2c_billing_status": status,
+            "q2c_hold_reason": reason,
+        }
+
+    def _q2c_entered_approval(self, now, resubmit, approve):
+        """The approval of this line entered in Odoo, per its company's setting
+        (`res.company.q2c_time_approval`): approved when entered (at the time it is entered;
+        an edit keeps that time, as an ingested entry keeps its approval), or submitted until
+        its contract's or project's manager, or Finance, approves it (`approve`). An edit of
+        the work (`resubmit`) sends an approved line back for approval. A line approved
+        before the setting changed stays approved."""
+        state, approved_at = self.q2c_approval_state, self.q2c_approved_at
+        approved_by = self.q2c_approved_by_id.id
+        if approve:
+            state, approved_at, approved_by = "approved", now, self.env.uid
+        elif self.company_id.q2c_time_approval == "on_entry":
+            if state != "approved" or not approved_at:
+                state, approved_at, approved_by = "approved", now, False
+        elif resubmit or state != "approved" or not approved_at:
+            # A new line carries the field's default (approved) without an approval time.
+            state, approved_at, approved_by = "submitted", False, False
+        return {
+            "q2c_approval_state": state,
+            "q2c_approved_at": approved_at,
+            "q2c_approved_by_id": approved_by,
+        }
+
+    def _q2c_correct_entered(self, vals):
+        """A billed line entered in Odoo is edited: billed history stays as it is; the edit
+        is the existing correction (`_q2c_correct`, billing-domain.md 1.9): a reversal at the
+        billed values and a replacement with the edited work, priced and approved like a new
+        line (in *approved by the project manager*, it waits for approval)."""
+        self.ensure_one()
+        work = {name: _plain(self[name]) for name in ENTERED_COPIED_FIELDS}
+        work.update({name: vals[name] for name in ENTERED_COPIED_FIELDS.intersection(vals)})
+        return self._q2c_correct({**work, "q2c_approval_state": "submitted"})
+
+    def _q2c_may_approve(self):
+        """Whether the current user approves this line: Finance of its company, or the
+        manager of its contract or of its project (q2c project managers)."""
+        self.ensure_one()
+        user = self.env.user
+        if user.has_group(FINANCE) and self.company_id in user.company_ids:
+            return True
+        managers = self.sudo().q2c_contract_id.user_id | self.sudo().project_id.user_id
+        return user.has_group(PROJECT_MANAGER) and user in managers
+
+    def action_q2c_approve(self):
+        """Approve time entered in Odoo that waits for its project manager (company setting
+        *approved by the project manager*): the lines go to billing at the rate of their
+        work date, re-read now. Only the contract's or project's manager, or Finance, may;
+        the lines are then written as superuser, since a project manager is no timesheet
+        approver of other people's time in Odoo's own rights."""
+        pending = self._q2c_entered().filtered(
+            lambda line: line.q2c_approval_state == "submitted" and line.q2c_contract_id
+        )
+        pending._q2c_check_may_approve()
+        if not pending:
+            raise UserError(_(ENTERED_MESSAGES["nothing_pending"]))
+        pending.sudo()._q2c_price_entered(approve=True)
+        return True
+
+    def action_q2c_reprice(self):
+        """Re-price time entered in Odoo, not billed yet, at the contract's rates as they are
+        now: after a rate was added for lines held without one, or a rate card corrected.
+        Same people as the approval; the work date's rate is read again, the approval kept."""
+        lines = self._q2c_entered()
+        lines._q2c_check_may_approve()
+        lines.sudo()._q2c_price_entered()
+        return True
+
+    def _q2c_check_may_approve(self):
+        refused = self.filtered(lambda line: not line._q2c_may_approve())
+        if refused:
+            line = refused[0].sudo()
+            raise AccessError(
+                _(
+                    ENTERED_MESSAGES["not_approver"],
+                    contract=line.q2c_contract_id.display_name or "-",
+                    project=line.project_id.display_name,
+                    entry=f"{line.employee_id.name} {line.date} {line.unit_amount:.2f} h",
+                )
+            )
 
     # ------------------------------------------------------------------ billing
 
