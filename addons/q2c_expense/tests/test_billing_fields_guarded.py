@@ -62,6 +62,10 @@ class TestExpenseBillingFieldsGuarded(Q2cExpenseCase):
             "q2c_markup_percent": 90.0,
             "q2c_policy_id": False,
             "q2c_contract_id": self.contract.id,
+            # The approval at the source: a person approving an expense the source did not
+            # approve would make it billable (re-priced to bill).
+            "q2c_approval_state": "rejected",
+            "q2c_approved_at": "2025-04-01 10:00:00",
         }
         for user in (self.pm, self.time_user, self.finance):
             for name, value in writes.items():

@@ -44,6 +44,10 @@ GUARDED_FIELDS = frozenset(
         "q2c_billing_ref",
         "q2c_correction_kind",
         "q2c_origin_id",
+        # The approval decides what a run bills: the source's (ingestion) or, for time
+        # entered in Odoo, the approval action's; never a plain write.
+        "q2c_approval_state",
+        "q2c_approved_at",
     }
 )
 # Errors of one record's create or write that reject that record only (ValidationError is a

@@ -166,15 +166,12 @@ class AccountAnalyticLine(models.Model):
     @api.model_create_multi
     def create(self, vals_list):
         lines = super().create(vals_list)
-        if self.env.context.get("q2c_correction"):
+        # Created by q2c's own code (ingestion, a correction): priced by its creator. Any
+        # other line (the Timesheets app, RPC) is priced here, whatever values it was sent
+        # with: the create guard refused a billing value other than the initial one.
+        if self.env.context.get("q2c_correction") or self._q2c_released():
             return lines
-        # Given a billing status (ingestion, a reversal), a line is priced by its creator.
-        unpriced = [
-            line.id
-            for line, vals in zip(lines, vals_list, strict=True)
-            if "q2c_billing_status" not in vals
-        ]
-        lines.browse(unpriced)._q2c_entered()._q2c_price_entered()
+        lines._q2c_entered()._q2c_price_entered()
         return lines
 
     def write(self, vals):

@@ -18,6 +18,9 @@ PLAIN_WRITES = {
     "q2c_rate": 999.0,
     "q2c_rate_source": "by hand",
     "q2c_bill_amount": 1.0,
+    # The approval decides what a run bills: the source's, or the approval action's.
+    "q2c_approval_state": "rejected",
+    "q2c_approved_at": "2025-04-01 10:00:00",
 }
 
 
@@ -63,9 +66,11 @@ class TestTimeBillingFieldsGuarded(Q2cTimeCase):
         self.assertEqual(self.usd.compare_amounts(line.q2c_rate, 160.0), 0)
         self.assertFalse(line.q2c_billed_at)
 
-    def test_a_timesheet_entered_in_odoo_has_no_billing_status(self):
-        """A timesheet entered in Odoo's Timesheets app is created as before, with no
-        billing status (billing never takes it); it cannot be created billable."""
+    def test_a_timesheet_entered_in_odoo_is_priced_by_q2c_only(self):
+        """A timesheet entered in Odoo's Timesheets app on a contract's project is priced by
+        q2c (to bill at Gina's 160.00, the company approving time when entered); the person
+        entering it cannot give it a billing status, a contract or a rate of their own, and
+        sending the initial values explicitly changes nothing."""
         Line = self.env["account.analytic.line"].with_user(self.pm)
         values = {
             "employee_id": self.gina.id,
@@ -75,14 +80,18 @@ class TestTimeBillingFieldsGuarded(Q2cTimeCase):
             "name": "entered in Odoo",
         }
         native = Line.create(values)
-        self.assertFalse(native.q2c_billing_status)
-        self.assertFalse(native.q2c_contract_id)
-        # The initial values themselves are accepted (a client sending every field).
-        Line.create({**values, "q2c_billing_status": False, "q2c_rate": 0.0})
+        self.assertEqual(native.q2c_billing_status, "to_bill")
+        self.assertEqual(native.q2c_contract_id, self.contract)
+        self.assertEqual(self.usd.compare_amounts(native.q2c_rate, 160.0), 0)
+        # The initial values themselves are accepted (a client sending every field), and
+        # the line is priced all the same.
+        explicit = Line.create({**values, "q2c_billing_status": False, "q2c_rate": 0.0})
+        self.assertEqual(explicit.q2c_billing_status, "to_bill")
+        self.assertEqual(self.usd.compare_amounts(explicit.q2c_rate, 160.0), 0)
         for name, value in {
-            "q2c_billing_status": "to_bill",
-            "q2c_contract_id": self.contract.id,
-            "q2c_rate": 160.0,
+            "q2c_billing_status": "billed",
+            "q2c_contract_id": self.other_contract.id,
+            "q2c_rate": 999.0,
         }.items():
             with (
                 self.subTest(field=name),
