@@ -1,4 +1,4 @@
-from odoo import models
+from odoo import fields, models
 
 
 class HrExpense(models.Model):
@@ -8,6 +8,11 @@ class HrExpense(models.Model):
     # when a run is cancelled, and mail's tracking drops every change of a record whose old
     # value no longer exists. The tracked billing status and billing reference (run and
     # contract) say what billed it.
+
+    # A pre-bill review's decision (1.6) is guarded: tracked on the expense's chatter.
+    q2c_billed_quantity = fields.Float(tracking=True)
+    q2c_billed_rate = fields.Float(tracking=True)
+    q2c_prebill_line_id = fields.Many2one(tracking=True)
 
     def _q2c_billing_free(self):
         """`q2c_pricing`: a freed expense keeps its values as priced, no re-pricing."""

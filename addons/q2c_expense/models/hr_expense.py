@@ -107,10 +107,12 @@ class HrExpense(models.Model):
 
     q2c_approval_state = fields.Selection(
         string="Approval at Source",
+        tracking=True,
         help="The approval at the source system. Imported expenses stay outside Odoo's expense "
         "reports: they are reimbursed where they were entered.",
     )
     q2c_approved_at = fields.Datetime(
+        tracking=True,
         help="When the expense was approved (the source's time, else when q2c first saw it "
         "approved). A billing run takes expenses approved before its cut-off."
     )
