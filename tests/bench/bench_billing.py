@@ -93,7 +93,7 @@ def ensure_sale_timesheet(context):
     return True
 
 
-def rows_of(contract_index, team, rng):
+def rows_of(team, rng):
     """The contract's entries: (employee index, work date, hours)."""
     days = (PERIOD[1] - PERIOD[0]).days + 1
     return [
@@ -294,7 +294,7 @@ def setup(registry):
         Time = env["account.analytic.line"].sudo()
         q2c_rows, native_vals = [], []
         for n in range(CONTRACTS):
-            for k, (e, day, hours) in enumerate(rows_of(n, teams[n], rng)):
+            for k, (e, day, hours) in enumerate(rows_of(teams[n], rng)):
                 q2c_rows.append(
                     {
                         "external_id": f"{tag}-{n}-{k}",
