@@ -461,7 +461,7 @@ class Q2cBillingRunLine(models.Model):
             group = groups.setdefault(
                 key,
                 {
-                    "entries": line.browse(),
+                    "ids": [],
                     "hours": Decimal(0),
                     "first": line.date,
                     "last": line.date,
@@ -470,12 +470,16 @@ class Q2cBillingRunLine(models.Model):
                     "rate": line.q2c_rate,
                 },
             )
-            group["entries"] |= line
+            # Ids collected, one recordset per group at the end: a union per entry copies
+            # the group's recordset each time (quadratic in the entries of a group).
+            group["ids"].append(line.id)
             group["hours"] += Decimal(repr(hours.get(line.id, line.unit_amount)))
             group["last"] = max(group["last"], line.date)
+        day_rates = bool(groups) and self._day_rates_possible()
         specs = []
         for group in groups.values():
-            quantity = self._billed_quantity(group)
+            group["entries"] = time.browse(group.pop("ids"))
+            quantity = self._billed_quantity(group) if day_rates else float(group["hours"])
             name = self._time_name(group["employee"], group["role"], group["first"], group["last"])
             if group["last"] < self.run_id.date_from:
                 name += _(MESSAGES["late"])
@@ -489,6 +493,27 @@ class Q2cBillingRunLine(models.Model):
                 )
             )
         return specs
+
+    def _day_rates_possible(self):
+        """Whether any rate the contract can resolve is a day rate (an override of the
+        contract, a line of its cards, of the customer's or the company default card). When
+        none is, every group is billed in hours and no group needs its rate resolved again
+        (`_billed_quantity`): two counts per contract instead of a resolution per group."""
+        contract = self.contract_id
+        cards = (
+            contract.rate_card_ids
+            | contract._customer_rate_card()
+            | contract._company_default_rate_card()
+        )
+        day = [("unit", "=", "day")]
+        return bool(
+            self.env["q2c.rate.card.line"].search_count(
+                [("card_id", "in", cards.ids), *day], limit=1
+            )
+            or self.env["q2c.rate.override"].search_count(
+                [("contract_id", "=", contract.id), *day], limit=1
+            )
+        )
 
     def _billed_quantity(self, group):
         """Hours, or for a day rate round(hours / hours per day, 2) days (billing-domain.md

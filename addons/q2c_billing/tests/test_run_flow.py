@@ -97,3 +97,39 @@ class TestRunFlow(Q2cBillingCase):
                 ("Gina - Consultant, 2025-03-03..2025-03-04", 1.5, 1200.0, 1800.00),
             ],
         )
+
+    def test_day_rate_of_an_override_bills_days(self):
+        """The day rate comes from the contract's override, its card is hourly: 6.00 h +
+        6.00 h = 12.00 h = 1.50 days at 8 hours a day, 1.50 x 1,000.00 = 1,500.00 (not
+        12.00 x 1,000.00: a run looks for day rates among the overrides too)."""
+        card = self._card("Hourly card", [(self.consultant, 150.0, "2025-01-01", None)])
+        contract = self._contract(
+            "F6",
+            self._project("P-F6"),
+            cards=card,
+            rate_override_ids=[
+                Command.create(
+                    {
+                        "employee_id": self.gina.id,
+                        "rate": 1000.0,
+                        "unit": "day",
+                        "hours_per_day": 8.0,
+                        "date_from": "2025-01-01",
+                    }
+                )
+            ],
+        )
+        self._ingest_time(
+            "P-F6",
+            [
+                ("o1", "Gina", "2025-03-05", 6.0, APPROVED),
+                ("o2", "Gina", "2025-03-06", 6.0, APPROVED),
+            ],
+        )
+        run = self._march(contract)
+        self.assertInvoiceLines(
+            run.invoice_ids,
+            [
+                ("Gina - Consultant, 2025-03-05..2025-03-06", 1.5, 1000.0, 1500.00),
+            ],
+        )

@@ -4,4 +4,5 @@ from . import (
     q2c_system,
     res_company,
     res_config_settings,
+    timesheets_analysis_report,
 )

@@ -7,4 +7,5 @@ from . import (
     test_ingestion,
     test_push_api,
     test_sync_runs,
+    test_timesheet_report,
 )
