@@ -166,10 +166,11 @@ class AccountAnalyticLine(models.Model):
     @api.model_create_multi
     def create(self, vals_list):
         lines = super().create(vals_list)
-        # Created by q2c's own code (ingestion, a correction): priced by its creator. Any
-        # other line (the Timesheets app, RPC) is priced here, whatever values it was sent
-        # with: the create guard refused a billing value other than the initial one.
-        if self.env.context.get("q2c_correction") or self._q2c_released():
+        # A reversal is priced by its creator, an ingested line by ingestion (`_q2c_entered`
+        # leaves it out). Any other line (the Timesheets app, RPC, the replacement of an
+        # entered line) is priced here, whatever values it was sent with: the create guard
+        # refused a billing value other than the initial one.
+        if self.env.context.get("q2c_correction"):
             return lines
         lines._q2c_entered()._q2c_price_entered()
         return lines

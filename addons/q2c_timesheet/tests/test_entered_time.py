@@ -238,8 +238,14 @@ class TestEnteredTime(Q2cTimeCase):
             ]
 
         def pricing_queries(count):
-            # Given a billing status, the lines are created unpriced; priced on a cold cache.
-            lines = Line.create(vals_list(count, q2c_billing_status=False))
+            # Created as q2c's own code would (released, in a correction's context), the
+            # lines are not priced at create; priced here on a cold cache.
+            lines = (
+                Line._q2c_guarded_env()
+                .with_context(q2c_correction=True)
+                .create(vals_list(count))
+                .with_env(Line.env)
+            )
             self.assertEqual(set(lines.mapped("q2c_billing_status")), {False})
             self.env.invalidate_all()
             start = self.cr.sql_log_count
