@@ -21,6 +21,11 @@ class TestWipTour(HttpCase):
         employee = cls.env["hr.employee"].create({"name": "Tour consultant", "hourly_cost": 40})
         usd = cls.env.ref("base.USD")
         usd.active = True
+        # The time comes from a connected system (priced by it): time entered in Odoo would
+        # be priced from the contract's rate cards instead.
+        source = cls.env["q2c.system"].create(
+            {"name": "Tour WIP source", "system_type": "generic"}
+        )
         for name, manager in (("Tour WIP mine", cls.pm), ("Tour WIP other", cls.env.user)):
             project = cls.env["project.project"].create(
                 {"name": name, "user_id": manager.id, "partner_id": customer.id}
@@ -38,6 +43,8 @@ class TestWipTour(HttpCase):
             cls.env["account.analytic.line"].create(
                 {
                     "name": "Workshop",
+                    "q2c_system_id": source.id,
+                    "q2c_external_id": f"tour-{name}",
                     "project_id": project.id,
                     "employee_id": employee.id,
                     "date": "2026-04-20",
