@@ -6,6 +6,11 @@ def _billing_statuses(report):
     return lines._fields["q2c_billing_status"]._description_selection(report.env)
 
 
+def _approval_states(report):
+    lines = report.env["account.analytic.line"]
+    return lines._fields["q2c_approval_state"]._description_selection(report.env)
+
+
 class TimesheetsAnalysisReport(models.Model):
     """The q2c fields the timesheet search view filters and groups on, in the timesheet
     report too: Odoo builds a report's search view from the timesheets' search view with
@@ -20,6 +25,7 @@ class TimesheetsAnalysisReport(models.Model):
     q2c_billing_status = fields.Selection(
         _billing_statuses, string="Billing Status", readonly=True
     )
+    q2c_approval_state = fields.Selection(_approval_states, string="Approval", readonly=True)
 
     @api.model
     def _select(self):
@@ -29,6 +35,7 @@ class TimesheetsAnalysisReport(models.Model):
                 A.q2c_external_id AS q2c_external_id,
                 A.q2c_system_id AS q2c_system_id,
                 A.q2c_contract_id AS q2c_contract_id,
-                A.q2c_billing_status AS q2c_billing_status
+                A.q2c_billing_status AS q2c_billing_status,
+                A.q2c_approval_state AS q2c_approval_state
         """
         )
