@@ -28,24 +28,6 @@ SOURCE_FIELDS = {
     "q2c_billable",
     "q2c_approval_state",
 }
-# Frozen once the expense is billed (billing-domain.md 0, immutability, and 1.9), beside
-# the fields of q2c.ingested.mixin.
-BILLED_FIELDS = SOURCE_FIELDS | {
-    "name",
-    "total_amount",
-    "q2c_receipt_ref",
-    "q2c_contract_id",
-    "q2c_policy_id",
-    "q2c_fx_rate",
-    "q2c_cost",
-    "q2c_contract_cost",
-    "q2c_markup_percent",
-    "q2c_unit_rate",
-    "q2c_billable_cost",
-    "q2c_markup_amount",
-    "q2c_billed_value",
-    "q2c_non_billable_cost",
-}
 # What pricing sets and billing bills, beside the billing fields of q2c.ingested.mixin:
 # written by ingestion, re-pricing and corrections only (q2c.guarded.mixin).
 PRICED_FIELDS = frozenset(
@@ -63,6 +45,9 @@ PRICED_FIELDS = frozenset(
         "q2c_non_billable_cost",
     }
 )
+# Frozen once the expense is billed (billing-domain.md 0, immutability, and 1.9), beside
+# the fields of q2c.ingested.mixin: what the source delivered and what pricing set.
+BILLED_FIELDS = SOURCE_FIELDS | PRICED_FIELDS | {"name", "total_amount", "q2c_receipt_ref"}
 # The amounts a reversal negates.
 REVERSED_AMOUNTS = (
     "quantity",
@@ -114,7 +99,7 @@ class HrExpense(models.Model):
     q2c_approved_at = fields.Datetime(
         tracking=True,
         help="When the expense was approved (the source's time, else when q2c first saw it "
-        "approved). A billing run takes expenses approved before its cut-off."
+        "approved). A billing run takes expenses approved before its cut-off.",
     )
     q2c_project_id = fields.Many2one(
         "project.project",
