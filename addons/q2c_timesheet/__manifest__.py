@@ -17,6 +17,7 @@
         "views/account_analytic_line_views.xml",
         "views/res_config_settings_views.xml",
     ],
+    "demo": ["demo/q2c_timesheet_demo.xml"],
     "assets": {"web.assets_tests": ["q2c_timesheet/static/tests/tours/*.js"]},
     "development_status": "Alpha",
     "maintainers": ["q2c"],

@@ -25,6 +25,13 @@ class AccountAnalyticLine(models.Model):
             self._q2c_check_not_cap_held()
         return super().write(vals)
 
+    def _q2c_invoiced_hours(self):
+        """The hours the invoice bills of this entry (its timesheet annex): what a pre-bill
+        review decided (`q2c_billed_quantity`, billing-domain.md 1.6), else its recorded
+        hours."""
+        self.ensure_one()
+        return self.q2c_billed_quantity if self.q2c_prebill_line_id else self.unit_amount
+
     def _q2c_correct(self, vals):
         self._q2c_check_not_cap_held()
         return super()._q2c_correct(vals)

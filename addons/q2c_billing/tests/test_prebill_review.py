@@ -167,6 +167,12 @@ class TestPrebillReview(Q2cBillingCase):
         self.assertEqual(r5.q2c_billing_status, "written_off")
         self.assertFalse(r5.q2c_invoice_line_id)
         self.assertEqual(r5.q2c_writeoff_reason_id, self.dispute)
+        # The timesheet annex prints the billed hours: Gina's 3.20 + 2.80 = 6.00, Hal's
+        # recorded hours (only his rate changed), never Ivy's written-off 2.00.
+        annex = invoice._q2c_annex_entries()
+        self.assertNotIn(r5, annex)
+        self.assertAmount(r1._q2c_invoiced_hours(), 3.2)
+        self.assertAmount(sum(entry._q2c_invoiced_hours() for entry in annex), 6.0 + 8.25)
         run.with_user(self.finance_user).action_post()
         self.assertEqual(invoice.state, "posted")
         # Written off is never billed: April has nothing of it.
