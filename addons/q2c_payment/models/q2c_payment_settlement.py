@@ -11,7 +11,7 @@ import psycopg2
 from odoo import _, api, fields, models
 from odoo.addons.q2c_base.exceptions import TransientError
 from odoo.addons.q2c_base.models.q2c_guarded_mixin import RELEASE_KEY, _Release
-from odoo.exceptions import UserError
+from odoo.exceptions import AccessError, UserError
 from odoo.tools import mute_logger
 
 _logger = logging.getLogger(__name__)
@@ -36,6 +36,7 @@ REASONS = [
     ("paid", "Invoice already paid"),
     ("no_customer", "Unknown customer"),
 ]
+MATCH_GROUP = "q2c_contract.group_q2c_finance"
 # A dispute only moves forward: a late "open" never reopens a closed one.
 DISPUTE_RANK = {"open": 0, "won": 1, "lost": 1}
 
@@ -191,8 +192,10 @@ class Q2cPaymentSettlement(models.Model):
             ) from error
 
     def _q2c_released_create(self, vals):
-        """Create from the handler's own code: the chargeback status comes with the row."""
-        return self.with_context(**{RELEASE_KEY: _Release({self._name})}).create(vals)
+        """Create from the handler's own code: the chargeback status comes with the row.
+        The row is returned in the caller's environment: the release stays in this call."""
+        created = self.with_context(**{RELEASE_KEY: _Release({self._name})}).create(vals)
+        return self.browse(created.ids)
 
     # --- booking -----------------------------------------------------------------------------
 
@@ -480,6 +483,9 @@ class Q2cPaymentSettlement(models.Model):
         """Match held rows to the invoice a person chose (the Invoice column), and book them:
         the person's choice settles what q2c would not guess (an overpayment leaves a
         customer credit, a payment in another currency is converted by Odoo)."""
+        if not self.env.user.has_group(MATCH_GROUP):
+            # The gateway's integration user writes these rows too; matching is a person's.
+            raise AccessError(_("Only Finance matches payments to invoices."))
         self.check_access("write")
         for row in self:
             if row.state != "to_match":
