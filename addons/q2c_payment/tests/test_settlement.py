@@ -1,10 +1,9 @@
 import datetime
 
 from odoo import Command
+from odoo.addons.q2c_billing.tests.common import Q2cBillingCase
 from odoo.exceptions import AccessError, UserError
 from odoo.tests import new_test_user, tagged
-
-from odoo.addons.q2c_billing.tests.common import Q2cBillingCase
 
 
 @tagged("post_install", "-at_install")
