@@ -1,1 +1,2 @@
 from . import test_mapping, test_settlement, test_webhook
+from . import test_match_tour
