@@ -1,2 +1,1 @@
-from . import test_mapping, test_settlement, test_webhook
-from . import test_match_tour
+from . import test_mapping, test_match_tour, test_settlement, test_webhook
