@@ -52,7 +52,7 @@ class Q2cPaymentSettlement(models.Model):
     system_id = fields.Many2one("q2c.system", "Gateway", required=True, ondelete="restrict")
     company_id = fields.Many2one(related="system_id.company_id", store=True)
     event_id = fields.Many2one("q2c.event", "Last Event", ondelete="set null")
-    kind = fields.Selection(KINDS, required=True)
+    kind = fields.Selection(KINDS, "Type", required=True)
     external_id = fields.Char("Gateway Reference", required=True, index=True)
     payment_external_id = fields.Char(
         "Gateway Payment", index=True, help="The payment a refund or chargeback belongs to."
