@@ -69,3 +69,19 @@ class TestStripeMapping(BaseCase):
     def test_object_without_id_is_a_shape_error(self):
         with self.assertRaises(mapping.StripeShapeError):
             mapping.transaction({"type": "invoice.paid", "data": {"object": {"number": "x"}}})
+
+    def test_intent_failure_only_with_q2c_reference(self):
+        """An invoice's own PaymentIntent fails with its invoice (`invoice.payment_failed`);
+        only a PaymentIntent q2c created (its reference in the metadata) counts by itself."""
+        intent = {
+            "id": "pi_7",
+            "amount": 5000,
+            "currency": "usd",
+            "last_payment_error": {"charge": "ch_7", "message": "Your card was declined."},
+        }
+        event = {"id": "evt_7", "type": "payment_intent.payment_failed"}
+        self.assertIsNone(mapping.transaction({**event, "data": {"object": intent}}))
+        ours = {**intent, "metadata": {"q2c_invoice": "INV/2026/00001"}}
+        tx = mapping.transaction({**event, "data": {"object": ours}})
+        self.assertEqual(tx["external_id"], "pi_7:ch_7")
+        self.assertEqual(tx["summary"], "Your card was declined.")

@@ -195,3 +195,23 @@ class TestStripeSettlement(StripeCase):
         self.assertEqual(len(self._settlements(kind="failure")), 1)
         self._deliver(self._stripe_invoice_paid(invoice, 90.0, "pi_recover"))
         self.assertEqual(self.customer.q2c_standing, "good")
+
+    def test_signed_event_with_a_bad_object_is_dead_and_books_nothing(self):
+        """Signed, so stored; but `amount_paid` is not Stripe's integer: the event is dead
+        with its reason, no transaction is recorded, nothing is booked."""
+        invoice = self._invoice(40.0)
+        event = self._stripe_invoice_paid(invoice, 40.0, "pi_bad")
+        event["data"]["object"]["amount_paid"] = "40.00"
+        stored = self._deliver(event)
+        self.assertEqual(stored.state, "dead")
+        self.assertIn("not an integer", stored.error)
+        self.assertFalse(self._settlements())
+        self.assertEqual(invoice.payment_state, "not_paid")
+
+    def test_integration_user_rights_are_declared(self):
+        """The Stripe system's integration user books payments and sets standings: Create
+        Integration User gives it Accounting: Billing and Contact Creation."""
+        groups = self.stripe_system._integration_user_groups()
+        for xmlid in ("account.group_account_invoice", "base.group_partner_manager"):
+            self.assertIn(self.env.ref(xmlid), groups)
+        self.assertFalse(self.stripe_system._integration_user_missing_groups())
