@@ -147,13 +147,20 @@ class Q2cPaymentSettlement(models.Model):
             return row
         vals = self._vals_from_tx(system, tx, event)
         if row:
-            # A held row learns what a later event knows (a payment_intent event held, then
-            # the invoice event of the same payment with q2c's reference).
-            row.write({k: v for k, v in vals.items() if v and k not in ("system_id", "kind")})
+            row._learn(vals)
         else:
             row = self._create_once(vals)
         row._book()
         return row
+
+    def _learn(self, vals):
+        """A held or waiting row learns what a later event knows (a payment_intent event
+        held, then the invoice event of the same payment with q2c's reference); a
+        chargeback's status only moves forward (a late `created` after `closed`)."""
+        status = vals.pop("dispute_status", None)
+        self.write({k: v for k, v in vals.items() if v and k not in ("system_id", "kind")})
+        if status and DISPUTE_RANK[status] > DISPUTE_RANK.get(self.dispute_status, -1):
+            self._q2c_guarded_write({"dispute_status": status})
 
     def _vals_from_tx(self, system, tx, event):
         currency = (

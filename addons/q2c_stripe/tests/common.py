@@ -88,8 +88,8 @@ class StripeCase(Q2cBillingCase, HttpCase):
     def _stripe_events(self):
         return self.env["q2c.event"].search([("system_id", "=", self.stripe_system.id)])
 
-    def _deliver(self, *events):
-        """Post each event and run its job; returns the events."""
+    def _deliver(self, *events, expect="done"):
+        """Post each event and run its job; each must end `expect`; returns the events."""
         delivered = self.env["q2c.event"]
         for event in events:
             response = self._post_stripe(event)
@@ -97,8 +97,9 @@ class StripeCase(Q2cBillingCase, HttpCase):
             stored = self._stripe_events().filtered(lambda e, i=event["id"]: e.external_id == i)
             if stored.job_uuid and stored.state == "queued":
                 Q2cCase._perform_job(self, stored.job_uuid)
+            self.env.invalidate_all()
+            self.assertEqual(stored.state, expect, f"{event['type']}: {stored.error}")
             delivered |= stored
-        self.env.invalidate_all()
         return delivered
 
     # Stripe objects, trimmed to what q2c reads (docs/saas-specs.md 1.7).

@@ -202,8 +202,7 @@ class TestStripeSettlement(StripeCase):
         invoice = self._invoice(40.0)
         event = self._stripe_invoice_paid(invoice, 40.0, "pi_bad")
         event["data"]["object"]["amount_paid"] = "40.00"
-        stored = self._deliver(event)
-        self.assertEqual(stored.state, "dead")
+        stored = self._deliver(event, expect="dead")
         self.assertIn("not an integer", stored.error)
         self.assertFalse(self._settlements())
         self.assertEqual(invoice.payment_state, "not_paid")
