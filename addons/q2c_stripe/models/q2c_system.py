@@ -99,6 +99,20 @@ class Q2cSystem(models.Model):
             headers["Stripe-Version"] = API_VERSION
         return headers
 
+    def _classify_response(self, response):
+        """Stripe's own rule (docs/saas-specs.md 1.8, the SDK's `_should_retry`): its
+        `Stripe-Should-Retry: true|false` header decides when present; otherwise 409 (a
+        concurrent request on the same object), 429 and 5xx are worth another try."""
+        if self.system_type != "stripe":
+            return super()._classify_response(response)
+        transient, wait = super()._classify_response(response)
+        if response.status_code < 400:
+            return False, None
+        should = (response.headers.get("Stripe-Should-Retry") or "").strip().lower()
+        if should in ("true", "false"):
+            return should == "true", wait
+        return transient or response.status_code == 409, wait
+
     def _vendor_error_code(self, response):
         """Stripe's errors: {"error": {"type", "code", "message"}}; the code, else the type."""
         if self.system_type != "stripe":

@@ -1,6 +1,7 @@
 import json
 import time
 
+import requests
 import stripe
 
 from odoo.addons.q2c_base.tests.common import stand_in_server
@@ -129,3 +130,29 @@ class TestStripeWebhook(StripeCase):
         self.assertEqual([r["path"] for r in seen], ["/v1/balance"] * 2)
         self.assertEqual(seen[1]["headers"]["Authorization"], "Bearer sk_test_123")
         self.assertEqual(seen[1]["headers"]["Stripe-Version"], "2026-10-28.endive")
+
+    def test_retry_rules_of_the_sdk(self):
+        """Stripe-Should-Retry decides when sent; else 409, 429 and 5xx are retried and
+        other answers are not (saas-specs 1.8)."""
+
+        def answer(status, should=None):
+            response = requests.Response()
+            response.status_code = status
+            if should is not None:
+                response.headers["Stripe-Should-Retry"] = should
+            return response
+
+        cases = [
+            (answer(409), True),
+            (answer(429), True),
+            (answer(503), True),
+            (answer(400), False),
+            (answer(402), False),
+            (answer(500, "false"), False),
+            (answer(400, "true"), True),
+            (answer(200, "true"), False),
+        ]
+        for response, expected in cases:
+            with self.subTest(status=response.status_code, header=response.headers):
+                transient, _wait = self.stripe_system._classify_response(response)
+                self.assertEqual(transient, expected)
