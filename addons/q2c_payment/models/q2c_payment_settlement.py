@@ -8,7 +8,7 @@ import logging
 
 import psycopg2
 
-from odoo import _, api, fields, models
+from odoo import Command, _, api, fields, models
 from odoo.addons.q2c_base.exceptions import TransientError
 from odoo.addons.q2c_base.models.q2c_guarded_mixin import RELEASE_KEY, _Release
 from odoo.exceptions import AccessError, UserError
@@ -381,9 +381,9 @@ class Q2cPaymentSettlement(models.Model):
 
     def _credit_note(self, invoice, amount):
         """A credit note reversing `invoice` (Odoo's Credit Note wizard), posted. A refund of
-        the whole invoice keeps its lines; a partial one becomes one line of the refunded
-        amount on the first line's income account, without taxes (billing-domain.md leaves
-        taxes out; a taxed partial refund is to be split by Finance, see docs/payments.md)."""
+        the whole invoice keeps its lines; a partial one keeps them too, each price scaled by
+        the refunded share of the invoice total, so taxes are refunded in proportion, and a
+        rounding line without tax carries the cents that scaling leaves over."""
         reversal = (
             self.env["account.move.reversal"]
             .with_context(active_model="account.move", active_ids=invoice.ids)
@@ -397,20 +397,33 @@ class Q2cPaymentSettlement(models.Model):
         )
         action = reversal.reverse_moves()
         credit_note = self.env["account.move"].browse(action["res_id"])
-        if invoice.currency_id.compare_amounts(amount, invoice.amount_total) != 0:
-            lines = credit_note.invoice_line_ids
-            lines[1:].unlink()
-            lines[:1].write(
-                {
-                    "name": _("Partial refund %s", self.external_id),
-                    "quantity": 1,
-                    "price_unit": amount,
-                    "discount": 0,
-                    "tax_ids": [(5,)],
-                }
-            )
+        currency = invoice.currency_id
+        if currency.compare_amounts(amount, invoice.amount_total) != 0:
+            self._scale_credit_note(credit_note, amount / invoice.amount_total, amount)
         credit_note.action_post()
         return credit_note
+
+    def _scale_credit_note(self, credit_note, ratio, amount):
+        lines = credit_note.invoice_line_ids.filtered(lambda line: line.display_type == "product")
+        for line in lines:
+            line.price_unit = line.price_unit * ratio
+        left = credit_note.currency_id.round(amount - credit_note.amount_total)
+        if not credit_note.currency_id.is_zero(left):
+            credit_note.write(
+                {
+                    "invoice_line_ids": [
+                        Command.create(
+                            {
+                                "name": _("Rounding of partial refund %s", self.external_id),
+                                "quantity": 1,
+                                "price_unit": left,
+                                "account_id": lines[:1].account_id.id,
+                                "tax_ids": [Command.clear()],
+                            }
+                        )
+                    ]
+                }
+            )
 
     def _pay_credit_note(self, credit_note, amount):
         """The money sent back through the gateway: an outbound payment of the credit note."""

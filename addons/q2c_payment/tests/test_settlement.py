@@ -96,3 +96,47 @@ class TestSettlement(Q2cBillingCase):
         self.assertIn(invoice.payment_state, ("paid", "in_payment"))
         with self.assertRaisesRegex(UserError, "not waiting to be matched"):
             finance_row.action_match()
+
+    def test_partial_refund_of_a_taxed_invoice_refunds_tax_in_proportion(self):
+        """Invoice 1,000.00 + 15 % tax = 1,150.00, paid; 345.00 refunded is 30 % of it: the
+        credit note is 300.00 + 45.00 tax. Then 100.00 more (445.00 in all): 100 / 1,150 of
+        1,000.00 is 86.96 (86.9565 rounded), its tax 13.04 (13.044 rounded), 100.00 in all,
+        no rounding line needed."""
+        tax = self.company_data["default_tax_sale"]
+        self.assertEqual(tax.amount, 15)
+        invoice = self.init_invoice("out_invoice", amounts=[1000.0], taxes=tax, post=True)
+        self.assertEqual(self.currency.compare_amounts(invoice.amount_total, 1150.0), 0)
+        self._apply(external_id="pay-6", amount=1150.0, invoice_ref=invoice.name)
+        first = self._apply(
+            kind="refund", external_id="pay-6:r:345", payment_external_id="pay-6", amount=345.0
+        )
+        note = first.credit_note_id
+        for got, expected in ((note.amount_untaxed, 300.0), (note.amount_tax, 45.0)):
+            self.assertEqual(self.currency.compare_amounts(got, expected), 0, got)
+        second = self._apply(
+            kind="refund", external_id="pay-6:r:445", payment_external_id="pay-6", amount=445.0
+        )
+        note = second.credit_note_id
+        for got, expected in (
+            (note.amount_untaxed, 86.96),
+            (note.amount_tax, 13.04),
+            (note.amount_total, 100.0),
+        ):
+            self.assertEqual(self.currency.compare_amounts(got, expected), 0, got)
+        self.assertIn(note.payment_state, ("paid", "in_payment"))
+
+    def test_partial_refund_rounding_line(self):
+        """Invoice 100.00 + 15 % = 115.00; 10.00 refunded: 100 x 10 / 115 = 8.6957 is priced
+        8.70, its tax 1.305 rounds to 1.31, 10.01 in all: a rounding line of -0.01 without tax
+        makes the credit note exactly the 10.00 refunded."""
+        tax = self.company_data["default_tax_sale"]
+        invoice = self.init_invoice("out_invoice", amounts=[100.0], taxes=tax, post=True)
+        self._apply(external_id="pay-7", amount=115.0, invoice_ref=invoice.name)
+        refund = self._apply(
+            kind="refund", external_id="pay-7:r:10", payment_external_id="pay-7", amount=10.0
+        )
+        note = refund.credit_note_id
+        self.assertEqual(self.currency.compare_amounts(note.amount_total, 10.0), 0)
+        rounding = note.invoice_line_ids.filtered(lambda line: not line.tax_ids)
+        self.assertEqual(len(rounding), 1)
+        self.assertEqual(self.currency.compare_amounts(rounding.price_unit, -0.01), 0)
