@@ -74,7 +74,7 @@ def invoice_payment_key(invoice):
     return _id(invoice.get("payment_intent")) or _id(invoice.get("charge")) or invoice["id"]
 
 
-def _charge_fee(charge, currency):
+def charge_fee(charge, currency):
     """The fee of an expanded charge's expanded balance transaction, or None."""
     if not isinstance(charge, dict):
         return None
@@ -110,7 +110,7 @@ def payment_from_intent(event):
         "external_id": intent["id"],
         "amount": major(intent.get("amount_received"), currency),
         "currency": currency,
-        "fee": _charge_fee(intent.get("latest_charge"), currency),
+        "fee": charge_fee(intent.get("latest_charge"), currency),
         "date": _date(intent.get("created")) or _date(event.get("created")),
         "invoice_ref": _metadata(intent).get(REF_KEY),
         "invoice_number": None,

@@ -39,6 +39,14 @@ class Q2cSystem(models.Model):
         "no retry left (Smart Retries). Off: at the first failure.",
     )
 
+    stripe_read_fees = fields.Boolean(
+        "Read Fees from Stripe",
+        default=True,
+        help="Stripe's events do not carry the fee of a payment: read it from the API (one "
+        "call per payment: the PaymentIntent with its charge's balance transaction) so it is "
+        "booked to the Gateway Fee Account. Needs read access to PaymentIntents and Charges.",
+    )
+
     def _compute_feature_support_fields(self):
         result = super()._compute_feature_support_fields()
         self.filtered(lambda s: s.system_type == "stripe").update(
@@ -127,6 +135,18 @@ class Q2cSystem(models.Model):
 
     def _stripe_url(self, path):
         return path if self.base_url else f"{DEFAULT_API}{path}"
+
+    def _stripe_payment_fee(self, intent_id, currency, event=None):
+        """The fee Stripe took on a PaymentIntent, from
+        `GET /v1/payment_intents/{id}?expand[]=latest_charge.balance_transaction`, or None
+        when it is not known yet (no charge or balance transaction)."""
+        intent = self._call(
+            "GET",
+            self._stripe_url(f"/v1/payment_intents/{intent_id}"),
+            event=event,
+            params={"expand[]": "latest_charge.balance_transaction"},
+        ).json()
+        return mapping.charge_fee(intent.get("latest_charge"), currency)
 
     # --- test connection -----------------------------------------------------------------
 

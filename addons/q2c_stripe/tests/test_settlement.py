@@ -1,3 +1,6 @@
+import json
+
+from odoo.addons.q2c_base.tests.common import stand_in_server
 from odoo.tests import tagged
 
 from .common import StripeCase
@@ -214,3 +217,38 @@ class TestStripeSettlement(StripeCase):
         for xmlid in ("account.group_account_invoice", "base.group_partner_manager"):
             self.assertIn(self.env.ref(xmlid), groups)
         self.assertFalse(self.stripe_system._integration_user_missing_groups())
+
+    def test_fee_read_from_stripe(self):
+        """invoice.paid carries no fee: with Read Fees from Stripe, the PaymentIntent is read
+        with its charge's balance transaction (fee 3.20 on 100.00): bank 96.80, fee 3.20,
+        receivable 100.00. The payment_intent.succeeded of the same payment, coming after,
+        reads nothing more."""
+        invoice = self._invoice(100.0)
+        intent = {
+            "id": "pi_fee",
+            "object": "payment_intent",
+            "latest_charge": {
+                "id": "ch_fee",
+                "object": "charge",
+                "balance_transaction": {"id": "txn_fee", "fee": 320, "currency": self._usd()},
+            },
+        }
+        script = [(200, {}, json.dumps(intent).encode(), 0)]
+        self.stripe_system.stripe_read_fees = True
+        with stand_in_server(script) as (url, seen):
+            self.stripe_system.base_url = url
+            self._deliver(
+                self._stripe_invoice_paid(invoice, 100.0, "pi_fee"),
+                self._intent_succeeded("pi_fee", 100.0, self._usd()),
+            )
+        self.assertEqual(
+            [r["path"] for r in seen],
+            ["/v1/payment_intents/pi_fee?expand%5B%5D=latest_charge.balance_transaction"],
+        )
+        payment = self._settlements(kind="payment").payment_id
+        self.assertAmount(payment.amount, 96.80)
+        fee_line = payment.move_id.line_ids.filtered(
+            lambda line: line.account_id == self.fee_account
+        )
+        self.assertAmount(fee_line.debit, 3.20)
+        self.assertIn(invoice.payment_state, ("paid", "in_payment"))
