@@ -26,6 +26,8 @@
         "q2c_tempo",
         "q2c_billing",
         "q2c_billing_report",
+        "q2c_payment",
+        "q2c_stripe",
     ],
     "development_status": "Alpha",
     "maintainers": ["q2c"],

@@ -144,7 +144,7 @@ class Q2cWebhookController(http.Controller):
             self._check_parsed(parsed)
         except RequestRejected as error:
             return reject(error.status, error.reason)
-        if not parsed:
+        if not parsed and not system._acknowledges_unhandled():
             return reject(400, "the request carries no event")
         # Storing the raw event is technical intake, not a business write; processing runs
         # later as the system's integration user.

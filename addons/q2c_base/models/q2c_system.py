@@ -551,6 +551,13 @@ class Q2cSystem(models.Model):
             raise RequestRejected(_("The event 'type' must be a string."))
         return [{"external_id": str(event_id), "event_type": event_type, "payload": body}]
 
+    def _acknowledges_unhandled(self):
+        """Whether a verified request whose events the parser left out (types the connector
+        does not handle) is acknowledged with `_webhook_response([])`, nothing stored,
+        instead of refused with 400. Default False; a sender that retries every refusal for
+        days and sends every type the endpoint subscribes to (Stripe) returns True."""
+        return False
+
     def _webhook_response(self, results):
         """The answer to an accepted request, once its events are stored and queued.
 

@@ -66,6 +66,8 @@ ACCESS = {
     "q2c.cap.alert": ("----", "----", "r---", "----", "r---", "r---", "----", "----"),
     "q2c.wip.report": ("----", "----", "r---", "----", "r---", "r---", "----", "----"),
     "q2c.utilization.report": ("----", "----", "r---", "----", "----", "r---", "----", "----"),
+    # The handler records and books gateway transactions; Finance matches, operators read.
+    "q2c.payment.settlement": ("rwc-", "rwc-", "r---", "r---", "----", "rw--", "----", "r---"),
 }
 # The integration models an operator reads (dashboard, events, exceptions).
 OPERATOR_MODELS = (
@@ -378,6 +380,7 @@ class TestAccessMatrix(test_actions_rpc.TestActionsOverRpc):
         "q2c.change.order.reason": {"finance"},
         "q2c.billing.run": {"finance"},
         "q2c.prebill.review": {"finance"},
+        "q2c.payment.settlement": {"finance"},
         "hr.expense": set(),
         # Time entered in Odoo: the contract's or project's manager, or Finance, approves.
         "account.analytic.line": {"finance"},

@@ -211,6 +211,7 @@ class TestActionsOverRpc(HttpCase):
         )
         without_user = env["q2c.system"].create({"name": "RPC new", "system_type": "generic"})
         key_wizard = env["q2c.api.key.wizard"].create({"system_id": self.system.id})
+        to_match = self._payment_to_match()
         wip_wizard = env["q2c.wip.wizard"].create({})
         utilization_wizard = env["q2c.utilization.wizard"].create({})
         return [
@@ -269,11 +270,34 @@ class TestActionsOverRpc(HttpCase):
             ("q2c.prebill.review", "action_approve", prebill, ()),
             ("q2c.prebill.review", "action_view_invoice", prebill, ()),
             ("hr.expense", "action_q2c_reprice", expense, ()),
+            ("q2c.payment.settlement", "action_match", to_match, ()),
             ("q2c.wip.wizard", "action_open_report", wip_wizard, ()),
             ("q2c.utilization.wizard", "action_open_report", utilization_wizard, ()),
             ("account.analytic.line", "action_q2c_reprice", entered, ()),
             ("account.analytic.line", "action_q2c_approve", entered, ()),
         ]
+
+    def _payment_to_match(self):
+        """A failed payment held for an unknown customer, the invoice chosen: Match sets
+        the invoice's customer's standing (no journal needed)."""
+        invoice = self.env["account.move"].create(
+            {
+                "move_type": "out_invoice",
+                "partner_id": self.customer.id,
+                "invoice_line_ids": [Command.create({"name": "RPC", "price_unit": 10.0})],
+            }
+        )
+        invoice.action_post()
+        held = self.env["q2c.payment.settlement"].create(
+            {
+                "system_id": self.system.id,
+                "kind": "failure",
+                "external_id": "rpc-failure",
+                "currency_id": invoice.currency_id.id,
+            }
+        )
+        held.move_id = invoice
+        return held
 
     # --- the test ----------------------------------------------------------------------------
 

@@ -1,0 +1,520 @@
+"""One external money movement (payment, refund, chargeback, failed payment) and what it
+became in Odoo's books, exactly once per (system, kind, external id).
+
+Connectors hand `_apply(system, tx, event)` a neutral dict (see `_apply`); everything after
+that is the same for every gateway."""
+
+import logging
+
+import psycopg2
+
+from odoo import Command, _, api, fields, models
+from odoo.addons.q2c_base.exceptions import TransientError
+from odoo.addons.q2c_base.models.q2c_guarded_mixin import RELEASE_KEY, _Release
+from odoo.exceptions import AccessError, UserError
+from odoo.tools import mute_logger
+
+_logger = logging.getLogger(__name__)
+
+KINDS = [
+    ("payment", "Payment"),
+    ("refund", "Refund"),
+    ("dispute", "Chargeback"),
+    ("failure", "Failed Payment"),
+]
+STATES = [
+    ("to_match", "To Match"),
+    ("waiting", "Waiting for Payment"),
+    ("settled", "Settled"),
+    ("superseded", "Already Booked"),
+]
+REASONS = [
+    ("unmatched", "No invoice found"),
+    ("ambiguous", "Several invoices match"),
+    ("currency", "Currency differs from the invoice"),
+    ("overpayment", "More than the amount due"),
+    ("paid", "Invoice already paid"),
+    ("no_customer", "Unknown customer"),
+]
+MATCH_GROUP = "q2c_contract.group_q2c_finance"
+# A dispute only moves forward: a late "open" never reopens a closed one.
+DISPUTE_RANK = {"open": 0, "won": 1, "lost": 1}
+
+
+class Q2cPaymentSettlement(models.Model):
+    _name = "q2c.payment.settlement"
+    _description = "Gateway Transaction"
+    _inherit = ["mail.thread", "mail.activity.mixin", "q2c.guarded.mixin"]
+    _order = "date desc, id desc"
+    _check_company_auto = True
+
+    name = fields.Char(compute="_compute_name")
+    system_id = fields.Many2one("q2c.system", "Gateway", required=True, ondelete="restrict")
+    company_id = fields.Many2one(related="system_id.company_id", store=True)
+    event_id = fields.Many2one("q2c.event", "Last Event", ondelete="set null")
+    kind = fields.Selection(KINDS, "Type", required=True)
+    external_id = fields.Char("Gateway Reference", required=True, index=True)
+    payment_external_id = fields.Char(
+        "Gateway Payment", index=True, help="The payment a refund or chargeback belongs to."
+    )
+    gateway_invoice_id = fields.Char("Gateway Invoice")
+    invoice_ref = fields.Char(
+        "Reference Sent", help="The reference q2c put on the gateway object."
+    )
+    invoice_number = fields.Char("Invoice Number Sent")
+    customer_ref = fields.Char("Gateway Customer")
+    date = fields.Date(required=True, default=fields.Date.context_today)
+    currency_id = fields.Many2one("res.currency", required=True)
+    amount = fields.Monetary(
+        help="Payment: the gross amount received. Refund: the payment's total refunded so "
+        "far. Chargeback: the amount disputed."
+    )
+    fee = fields.Monetary("Gateway Fee")
+    booked_amount = fields.Monetary(
+        "Booked", help="What this line added to the books.", tracking=True
+    )
+    dispute_status = fields.Selection(
+        [("open", "Open"), ("won", "Won"), ("lost", "Lost")], "Chargeback Status", tracking=True
+    )
+    move_id = fields.Many2one(
+        "account.move",
+        "Invoice",
+        check_company=True,
+        domain="[('move_type', '=', 'out_invoice'), ('state', '=', 'posted'), "
+        "('company_id', '=', company_id)]",
+        tracking=True,
+    )
+    partner_id = fields.Many2one("res.partner", "Customer", tracking=True)
+    payment_id = fields.Many2one("account.payment", "Payment", readonly=True, tracking=True)
+    credit_note_id = fields.Many2one("account.move", "Credit Note", readonly=True, tracking=True)
+    refund_payment_id = fields.Many2one(
+        "account.payment", "Refund Payment", readonly=True, tracking=True
+    )
+    state = fields.Selection(STATES, required=True, default="to_match", tracking=True)
+    reason = fields.Selection(REASONS, tracking=True)
+    note = fields.Char()
+
+    _sql_constraints = [
+        (
+            "external_unique",
+            "unique(system_id, kind, external_id)",
+            "A gateway transaction is recorded once.",
+        )
+    ]
+
+    def _q2c_guarded_fields(self):
+        return super()._q2c_guarded_fields() | {
+            "state",
+            "reason",
+            "payment_id",
+            "credit_note_id",
+            "refund_payment_id",
+            "booked_amount",
+            "dispute_status",
+        }
+
+    @api.depends("kind", "external_id")
+    def _compute_name(self):
+        labels = dict(KINDS)
+        for row in self:
+            row.name = f"{labels.get(row.kind, '')} {row.external_id or ''}".strip()
+
+    # --- the entry point ---------------------------------------------------------------------
+
+    @api.model
+    def _apply(self, system, tx, event=None):
+        """Record one gateway transaction and book it, once per (system, kind, external id).
+
+        Called by a connector's event handler, as the system's integration user. `tx`:
+        kind (payment, refund, dispute, failure), external_id, payment_external_id (the
+        payment a refund or dispute belongs to; a payment's own id), amount (major units;
+        for a refund the payment's cumulative refunded total, so late and repeated events
+        book only what is not booked yet), currency (ISO code), fee, date, invoice_ref (the
+        reference q2c put in the gateway's metadata), invoice_number, gateway_invoice_id,
+        customer_ref, dispute_status (open, won, lost), summary (a failure's words).
+        Returns the row. Raises TransientError when a concurrent worker records the same
+        transaction (the job retries and finds it)."""
+        row = self.search(
+            [
+                ("system_id", "=", system.id),
+                ("kind", "=", tx["kind"]),
+                ("external_id", "=", tx["external_id"]),
+            ]
+        )
+        if row and row.state in ("settled", "superseded"):
+            if row.kind == "dispute":
+                row._update_dispute(tx.get("dispute_status"), event)
+            return row
+        vals = self._vals_from_tx(system, tx, event)
+        if row:
+            row._learn(vals)
+        else:
+            row = self._create_once(vals)
+        row._book()
+        return row
+
+    def _learn(self, vals):
+        """A held or waiting row learns what a later event knows (a payment_intent event
+        held, then the invoice event of the same payment with q2c's reference); a
+        chargeback's status only moves forward (a late `created` after `closed`)."""
+        status = vals.pop("dispute_status", None)
+        self.write({k: v for k, v in vals.items() if v and k not in ("system_id", "kind")})
+        if status and DISPUTE_RANK[status] > DISPUTE_RANK.get(self.dispute_status, -1):
+            self._q2c_guarded_write({"dispute_status": status})
+
+    def _vals_from_tx(self, system, tx, event):
+        currency = (
+            self.env["res.currency"]
+            .with_context(active_test=False)
+            .search([("name", "=", (tx.get("currency") or "").upper())], limit=1)
+        )
+        if not currency:
+            raise UserError(_("Unknown currency %s.", tx.get("currency")))
+        return {
+            "system_id": system.id,
+            "event_id": event.id if event else False,
+            "kind": tx["kind"],
+            "external_id": tx["external_id"],
+            "payment_external_id": tx.get("payment_external_id") or tx["external_id"],
+            "gateway_invoice_id": tx.get("gateway_invoice_id"),
+            "invoice_ref": tx.get("invoice_ref"),
+            "invoice_number": tx.get("invoice_number"),
+            "customer_ref": tx.get("customer_ref"),
+            "date": tx.get("date") or fields.Date.context_today(self),
+            "currency_id": currency.id,
+            "amount": tx.get("amount") or 0.0,
+            "fee": tx.get("fee") or 0.0,
+            "note": tx.get("summary"),
+            "dispute_status": tx.get("dispute_status"),
+        }
+
+    def _create_once(self, vals):
+        """Create the row; a concurrent worker inserting the same one wins, we retry."""
+        try:
+            with mute_logger("odoo.sql_db"), self.env.cr.savepoint():
+                return self._q2c_released_create(vals)
+        except psycopg2.IntegrityError as error:
+            raise TransientError(
+                f"{vals['kind']} {vals['external_id']} recorded by another worker"
+            ) from error
+
+    def _q2c_released_create(self, vals):
+        """Create from the handler's own code: the chargeback status comes with the row.
+        The row is returned in the caller's environment: the release stays in this call."""
+        created = self.with_context(**{RELEASE_KEY: _Release({self._name})}).create(vals)
+        return self.browse(created.ids)
+
+    # --- booking -----------------------------------------------------------------------------
+
+    def _book(self):
+        """Book one row by its kind; a row that cannot be booked yet is held with a reason."""
+        self.ensure_one()
+        if self.kind == "payment":
+            self._book_payment()
+        elif self.kind == "refund":
+            self._book_refund()
+        elif self.kind == "dispute":
+            self._book_dispute()
+        else:
+            self._book_failure()
+
+    def _set_state(self, state, reason=False, **vals):
+        self._q2c_guarded_write({"state": state, "reason": reason, **vals})
+
+    def _hold(self, reason, move=None):
+        self._set_state("to_match", reason)
+        if move:
+            self.write({"move_id": move.id, "partner_id": move.partner_id.id})
+
+    def _candidate_invoices(self):
+        """Posted customer invoices of the system's company that the gateway's references
+        name: the gateway invoice bound to an Odoo invoice, else q2c's reference in the
+        metadata, else the gateway's invoice number. The first that names any wins."""
+        Move = self.env["account.move"]
+        if self.gateway_invoice_id:
+            bound = self.env["q2c.external.ref"]._find(
+                self.system_id, "invoice", self.gateway_invoice_id
+            )
+            if bound:
+                return bound
+        for ref in (self.invoice_ref, self.invoice_number):
+            if not ref:
+                continue
+            found = Move.search(
+                [
+                    ("move_type", "=", "out_invoice"),
+                    ("state", "=", "posted"),
+                    ("company_id", "=", self.company_id.id),
+                    ("name", "=", ref),
+                ]
+            )
+            if found:
+                return found
+        return Move
+
+    def _payment_hold_reason(self, move):
+        """Why a payment cannot settle `move` by itself, or None."""
+        if move.currency_id != self.currency_id:
+            return "currency"
+        if move.payment_state in ("paid", "in_payment", "reversed") or move.currency_id.is_zero(
+            move.amount_residual
+        ):
+            return "paid"
+        if move.currency_id.compare_amounts(self.amount, move.amount_residual) > 0:
+            return "overpayment"
+        return None
+
+    def _book_payment(self):
+        moves = self._candidate_invoices()
+        if len(moves) != 1:
+            self._hold("ambiguous" if moves else "unmatched")
+            return
+        reason = self._payment_hold_reason(moves)
+        if reason:
+            self._hold(reason, moves)
+            return
+        self._register_payment(moves)
+
+    def _register_payment(self, move):
+        """Odoo's Register Payment on the invoice: gross amount against the receivable, the
+        fee (when reported and a fee account is set) as a write-off line."""
+        journal = self.system_id.payment_journal_id
+        if not journal:
+            raise UserError(
+                _("Set the Payment Journal of %s before it settles payments.", self.system_id.name)
+            )
+        fee_account = self.system_id.payment_fee_account_id
+        fee = self.fee if fee_account and self.currency_id.compare_amounts(self.fee, 0) > 0 else 0
+        wizard = (
+            self.env["account.payment.register"]
+            .with_context(
+                active_model="account.move",
+                active_ids=move.ids,
+                q2c_gateway_fee=fee,
+                q2c_fee_account_id=fee_account.id,
+                q2c_fee_label=_(
+                    "%(gateway)s fee %(ref)s", gateway=self.system_id.name, ref=self.external_id
+                ),
+            )
+            .create(
+                {
+                    "amount": self.currency_id.round(self.amount - fee),
+                    "currency_id": self.currency_id.id,
+                    "journal_id": journal.id,
+                    "payment_date": self.date,
+                    "communication": f"{move.name} {self.external_id}",
+                    "payment_difference_handling": "open",
+                }
+            )
+        )
+        payment = wizard._create_payments()
+        self.write({"move_id": move.id, "partner_id": move.partner_id.id})
+        self._set_state("settled", payment_id=payment.id, booked_amount=self.amount)
+        move.partner_id._q2c_payment_recovered()
+        self._book_waiting()
+
+    def _book_waiting(self):
+        """Refunds and chargebacks that arrived before this payment: book them now."""
+        waiting = self.search(
+            [
+                ("system_id", "=", self.system_id.id),
+                ("payment_external_id", "=", self.external_id),
+                ("kind", "in", ("refund", "dispute")),
+                ("state", "=", "waiting"),
+            ],
+            # The largest refunded total first: it is the newest state, and the totals
+            # before it are then already booked.
+            order="amount desc, id",
+        )
+        for row in waiting:
+            row._book()
+
+    def _settled_payment(self):
+        """The settled payment row this refund or chargeback belongs to, locked (refunds of
+        one payment are booked one at a time), or an empty recordset."""
+        payment = self.search(
+            [
+                ("system_id", "=", self.system_id.id),
+                ("kind", "=", "payment"),
+                ("external_id", "=", self.payment_external_id),
+                ("state", "=", "settled"),
+            ]
+        )
+        if payment:
+            self.env.cr.execute(
+                "SELECT id FROM q2c_payment_settlement WHERE id = %s FOR UPDATE", [payment.id]
+            )
+        return payment
+
+    def _book_refund(self):
+        """Book what the payment's cumulative refunded total adds to what is booked: a credit
+        note of that amount and an outbound payment paying it. A total already booked (a
+        repeat, or an older event arriving late) books nothing."""
+        payment = self._settled_payment()
+        if not payment:
+            self._set_state("waiting")
+            return
+        booked = sum(
+            self.search(
+                [
+                    ("system_id", "=", self.system_id.id),
+                    ("kind", "=", "refund"),
+                    ("payment_external_id", "=", self.payment_external_id),
+                    ("state", "=", "settled"),
+                ]
+            ).mapped("booked_amount")
+        )
+        delta = self.currency_id.round(self.amount - booked)
+        vals = {"move_id": payment.move_id.id, "partner_id": payment.partner_id.id}
+        self.write(vals)
+        if self.currency_id.compare_amounts(delta, 0) <= 0:
+            self._set_state("superseded")
+            return
+        credit_note = self._credit_note(payment.move_id, delta)
+        refund_payment = self._pay_credit_note(credit_note, delta)
+        self._set_state(
+            "settled",
+            credit_note_id=credit_note.id,
+            refund_payment_id=refund_payment.id,
+            booked_amount=delta,
+        )
+
+    def _credit_note(self, invoice, amount):
+        """A credit note reversing `invoice` (Odoo's Credit Note wizard), posted. A refund of
+        the whole invoice keeps its lines; a partial one keeps them too, each price scaled by
+        the refunded share of the invoice total, so taxes are refunded in proportion, and a
+        rounding line without tax carries the cents that scaling leaves over."""
+        reversal = (
+            self.env["account.move.reversal"]
+            .with_context(active_model="account.move", active_ids=invoice.ids)
+            .create(
+                {
+                    "reason": _("Refund %s", self.external_id),
+                    "journal_id": invoice.journal_id.id,
+                    "date": self.date,
+                }
+            )
+        )
+        action = reversal.reverse_moves()
+        credit_note = self.env["account.move"].browse(action["res_id"])
+        currency = invoice.currency_id
+        if currency.compare_amounts(amount, invoice.amount_total) != 0:
+            self._scale_credit_note(credit_note, amount / invoice.amount_total, amount)
+        credit_note.action_post()
+        return credit_note
+
+    def _scale_credit_note(self, credit_note, ratio, amount):
+        lines = credit_note.invoice_line_ids.filtered(lambda line: line.display_type == "product")
+        for line in lines:
+            line.price_unit = line.price_unit * ratio
+        left = credit_note.currency_id.round(amount - credit_note.amount_total)
+        if not credit_note.currency_id.is_zero(left):
+            credit_note.write(
+                {
+                    "invoice_line_ids": [
+                        Command.create(
+                            {
+                                "name": _("Rounding of partial refund %s", self.external_id),
+                                "quantity": 1,
+                                "price_unit": left,
+                                "account_id": lines[:1].account_id.id,
+                                "tax_ids": [Command.clear()],
+                            }
+                        )
+                    ]
+                }
+            )
+
+    def _pay_credit_note(self, credit_note, amount):
+        """The money sent back through the gateway: an outbound payment of the credit note."""
+        wizard = (
+            self.env["account.payment.register"]
+            .with_context(active_model="account.move", active_ids=credit_note.ids)
+            .create(
+                {
+                    "amount": amount,
+                    "journal_id": self.system_id.payment_journal_id.id,
+                    "payment_date": self.date,
+                    "communication": f"{credit_note.name} {self.external_id}",
+                }
+            )
+        )
+        return wizard._create_payments()
+
+    def _book_dispute(self):
+        payment = self._settled_payment()
+        if not payment:
+            self._set_state("waiting")
+            return
+        self.write({"move_id": payment.move_id.id, "partner_id": payment.partner_id.id})
+        self._set_state("settled")
+        self._flag_dispute(self.dispute_status or "open")
+
+    def _update_dispute(self, status, event):
+        """A later event of a settled chargeback: move its status forward only."""
+        if not status or DISPUTE_RANK[status] <= DISPUTE_RANK.get(self.dispute_status, -1):
+            return
+        if event:
+            self.event_id = event
+        self._q2c_guarded_write({"dispute_status": status})
+        self._flag_dispute(status)
+
+    def _flag_dispute(self, status):
+        """The chargeback flag on the invoice, and an activity for Finance."""
+        move = self.move_id
+        move.q2c_dispute_state = status
+        summaries = {
+            "open": _("Chargeback opened: send evidence to the gateway"),
+            "won": _("Chargeback won: nothing to book"),
+            "lost": _("Chargeback lost: book the loss"),
+        }
+        move.activity_schedule(
+            "mail.mail_activity_data_todo",
+            summary=f"{summaries[status]} ({self.external_id})",
+            user_id=self._finance_user(move).id,
+        )
+
+    def _book_failure(self):
+        moves = self._candidate_invoices()
+        partner = moves.partner_id if len(moves) == 1 else self.env["res.partner"]
+        if not partner and self.customer_ref:
+            partner = (
+                self.env["q2c.external.ref"]._find(self.system_id, "customer", self.customer_ref)
+                or self.env["res.partner"]
+            )
+        if not partner:
+            self._hold("no_customer")
+            return
+        self._fail_partner(partner, moves if len(moves) == 1 else None)
+
+    def _fail_partner(self, partner, move=None):
+        self.write({"partner_id": partner.id, "move_id": move.id if move else False})
+        partner._q2c_payment_failed(
+            self.note or self.external_id, self._finance_user(move or self.env["account.move"])
+        )
+        self._set_state("settled")
+
+    def _finance_user(self, move):
+        return self.system_id.payment_activity_user_id or move.invoice_user_id or self.env.user
+
+    # --- the person's action -----------------------------------------------------------------
+
+    def action_match(self):
+        """Match held rows to the invoice a person chose (the Invoice column), and book them:
+        the person's choice settles what q2c would not guess (an overpayment leaves a
+        customer credit, a payment in another currency is converted by Odoo)."""
+        if not self.env.user.has_group(MATCH_GROUP):
+            # The gateway's integration user writes these rows too; matching is a person's.
+            raise AccessError(_("Only Finance matches payments to invoices."))
+        self.check_access("write")
+        for row in self:
+            if row.state != "to_match":
+                raise UserError(_("%s is not waiting to be matched.", row.name))
+            move = row.move_id
+            if not move or move.move_type != "out_invoice" or move.state != "posted":
+                raise UserError(_("Choose the posted customer invoice %s pays.", row.name))
+            if row.kind == "payment":
+                row._register_payment(move)
+            elif row.kind == "failure":
+                row._fail_partner(move.partner_id, move)
+        return True

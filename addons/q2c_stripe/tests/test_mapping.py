@@ -1,0 +1,87 @@
+from odoo.addons.q2c_stripe import mapping
+from odoo.tests import BaseCase, tagged
+
+
+@tagged("post_install", "-at_install")
+class TestStripeMapping(BaseCase):
+    """Stripe objects to neutral transactions, without a database."""
+
+    def test_invoice_payment_key_in_both_shapes(self):
+        """The current shape names the PaymentIntent in `payments`, the older one on the
+        invoice itself; both give the key `payment_intent.succeeded` gives."""
+        current = {"id": "in_1", "payments": {"data": [{"payment": {"payment_intent": "pi_1"}}]}}
+        older = {"id": "in_1", "payment_intent": "pi_1", "charge": "ch_1"}
+        expanded = {"id": "in_1", "payment_intent": {"id": "pi_1", "object": "payment_intent"}}
+        for invoice in (current, older, expanded):
+            self.assertEqual(mapping.invoice_payment_key(invoice), "pi_1")
+        self.assertEqual(mapping.invoice_payment_key({"id": "in_2"}), "in_2")
+
+    def test_amounts_in_the_currency_units(self):
+        """11900 cents are 119.00 EUR; 500 JPY are 500 yen; 1500 of BHD are 1.500 dinars."""
+        self.assertEqual(mapping.major(11900, "eur"), 119.0)
+        self.assertEqual(mapping.major(500, "jpy"), 500.0)
+        self.assertEqual(mapping.major(1500, "bhd"), 1.5)
+        with self.assertRaises(mapping.StripeShapeError):
+            mapping.major("119.00", "eur")
+
+    def test_refund_key_is_the_cumulative_total(self):
+        event = {
+            "type": "charge.refunded",
+            "created": 1731500000,
+            "data": {
+                "object": {
+                    "id": "ch_1",
+                    "amount_refunded": 3000,
+                    "currency": "eur",
+                    "payment_intent": "pi_1",
+                }
+            },
+        }
+        tx = mapping.transaction(event)
+        self.assertEqual(tx["external_id"], "pi_1:refunded:3000")
+        self.assertEqual(tx["payment_external_id"], "pi_1")
+        self.assertEqual(tx["amount"], 30.0)
+
+    def test_failure_waits_for_the_last_retry(self):
+        invoice = {
+            "id": "in_9",
+            "number": "N-9",
+            "currency": "eur",
+            "amount_due": 1000,
+            "attempt_count": 1,
+            "next_payment_attempt": 1731600000,
+        }
+        event = {"type": "invoice.payment_failed", "data": {"object": invoice}}
+        self.assertIsNone(mapping.transaction(event))
+        self.assertEqual(mapping.transaction(event, final_only=False)["kind"], "failure")
+        last = {**event, "data": {"object": {**invoice, "next_payment_attempt": None}}}
+        self.assertEqual(mapping.transaction(last)["external_id"], "in_9:attempt:1")
+
+    def test_dispute_status(self):
+        obj = {"id": "dp_1", "amount": 100, "currency": "usd", "payment_intent": "pi_1"}
+        for status, expected in (("needs_response", "open"), ("won", "won"), ("lost", "lost")):
+            event = {
+                "type": "charge.dispute.closed",
+                "data": {"object": {**obj, "status": status}},
+            }
+            self.assertEqual(mapping.transaction(event)["dispute_status"], expected)
+
+    def test_object_without_id_is_a_shape_error(self):
+        with self.assertRaises(mapping.StripeShapeError):
+            mapping.transaction({"type": "invoice.paid", "data": {"object": {"number": "x"}}})
+
+    def test_intent_failure_only_with_q2c_reference(self):
+        """An invoice's own PaymentIntent fails with its invoice (`invoice.payment_failed`);
+        only a PaymentIntent q2c created (its reference in the metadata) counts by itself."""
+        intent = {
+            "id": "pi_7",
+            "amount": 5000,
+            "currency": "usd",
+            "last_payment_error": {"charge": "ch_7", "message": "Your card was declined."},
+        }
+        event = {"id": "evt_7", "type": "payment_intent.payment_failed"}
+        self.assertIsNone(mapping.transaction({**event, "data": {"object": intent}}))
+        ours = {**intent, "metadata": {"q2c_invoice": "INV/2026/00001"}}
+        tx = mapping.transaction({**event, "data": {"object": ours}})
+        self.assertEqual(tx["external_id"], "pi_7:ch_7")
+        self.assertEqual(tx["summary"], "Your card was declined.")
