@@ -60,6 +60,12 @@ class Q2cGuardedMixin(models.AbstractModel):
         given back in the caller's environment (`with_env`), never released."""
         return self.with_context(**{RELEASE_KEY: _Release({self._name})})
 
+    def _q2c_model_label(self):
+        """What a person calls a record of this model (a model's `_q2c_noun`, e.g. "Time
+        entry" for account.analytic.line), else its description."""
+        noun = getattr(self, "_q2c_noun", None)
+        return self.env._(noun) if noun else self._description
+
     def _q2c_field_labels(self, names):
         return ", ".join(
             sorted(self._fields[name].get_description(self.env)["string"] for name in names)
@@ -79,10 +85,10 @@ class Q2cGuardedMixin(models.AbstractModel):
         if guarded and not (self.env.su or self._q2c_released()):
             raise AccessError(
                 _(
-                    "%(fields)s of %(model)s change only through its actions (the buttons), "
-                    "which record who did it and when.",
+                    "%(fields)s of %(model)s can change only through its actions (the "
+                    "buttons), which record who did it and when.",
                     fields=self._q2c_field_labels(guarded),
-                    model=self._description,
+                    model=self._q2c_model_label(),
                 )
             )
 
@@ -105,9 +111,9 @@ class Q2cGuardedMixin(models.AbstractModel):
             if changed:
                 raise AccessError(
                     _(
-                        "A new %(model)s starts in its initial state: %(fields)s are set by "
-                        "its actions.",
-                        model=self._description,
+                        "A new %(model)s starts in its initial state: %(fields)s can be set "
+                        "only by its actions.",
+                        model=self._q2c_model_label(),
                         fields=self._q2c_field_labels(changed),
                     )
                 )
