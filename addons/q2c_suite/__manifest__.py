@@ -26,6 +26,7 @@
         "q2c_tempo",
         "q2c_billing",
         "q2c_billing_report",
+        "q2c_progress_billing",
     ],
     "development_status": "Alpha",
     "maintainers": ["q2c"],

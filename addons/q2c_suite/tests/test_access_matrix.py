@@ -57,6 +57,8 @@ ACCESS = {
     "q2c.change.order": ("----", "----", "r---", "----", "rwcu", "rwcu", "----", "----"),
     "q2c.change.order.line": ("----", "----", "r---", "----", "rwcu", "rwcu", "----", "----"),
     "q2c.billing.run": ("----", "----", "r---", "----", "----", "rwcu", "----", "----"),
+    "q2c.pay.application": ("----", "----", "r---", "----", "rwcu", "rwcu", "----", "----"),
+    "q2c.pay.application.line": ("----", "----", "r---", "----", "rwcu", "rwcu", "----", "----"),
     "q2c.billing.run.line": ("----", "----", "r---", "----", "----", "rwcu", "----", "----"),
     "q2c.milestone.share": ("----", "----", "r---", "----", "----", "rwcu", "----", "----"),
     "q2c.cap.hold": ("----", "----", "r---", "----", "r---", "r---", "----", "----"),
@@ -373,6 +375,8 @@ class TestAccessMatrix(test_actions_rpc.TestActionsOverRpc):
         "q2c.change.order": {"finance"},
         "q2c.change.order.reason": {"finance"},
         "q2c.billing.run": {"finance"},
+        # Project managers submit and revise the applications of their own projects only.
+        "q2c.pay.application": {"finance"},
         "hr.expense": set(),
     }
 
