@@ -70,10 +70,10 @@ class Q2cPayApplication(models.Model):
     company_id = fields.Many2one(related="contract_id.company_id", store=True, index=True)
     currency_id = fields.Many2one(related="contract_id.currency_id", store=True)
     partner_id = fields.Many2one(related="contract_id.partner_id", string="Owner")
-    number = fields.Integer(string="Application No.", readonly=True, copy=False)
-    revision = fields.Integer(default=0, required=True, readonly=True, copy=False)
+    number = fields.Integer(string="Application No.", readonly=True, copy=False, tracking=True)
+    revision = fields.Integer(default=0, required=True, readonly=True, copy=False, tracking=True)
     revision_of_id = fields.Many2one(
-        "q2c.pay.application", string="Revision Of", readonly=True, copy=False
+        "q2c.pay.application", string="Revision Of", readonly=True, copy=False, tracking=True
     )
     kind = fields.Selection(KINDS, required=True, default="progress")
     release_stage = fields.Selection(RELEASE_STAGES, default="final")
@@ -87,6 +87,7 @@ class Q2cPayApplication(models.Model):
         string="Previous Certified Application",
         readonly=True,
         copy=False,
+        tracking=True,
     )
     state = fields.Selection(
         STATES, required=True, default="draft", readonly=True, copy=False, tracking=True
@@ -99,11 +100,13 @@ class Q2cPayApplication(models.Model):
     line_ids = fields.One2many(
         "q2c.pay.application.line", "application_id", string="Continuation Sheet (G703)"
     )
-    invoice_id = fields.Many2one("account.move", readonly=True, copy=False, check_company=True)
-    submitted_by_id = fields.Many2one("res.users", readonly=True, copy=False)
-    submitted_on = fields.Datetime(readonly=True, copy=False)
-    certified_by_id = fields.Many2one("res.users", readonly=True, copy=False)
-    certified_on = fields.Datetime(readonly=True, copy=False)
+    invoice_id = fields.Many2one(
+        "account.move", readonly=True, copy=False, check_company=True, tracking=True
+    )
+    submitted_by_id = fields.Many2one("res.users", readonly=True, copy=False, tracking=True)
+    submitted_on = fields.Datetime(readonly=True, copy=False, tracking=True)
+    certified_by_id = fields.Many2one("res.users", readonly=True, copy=False, tracking=True)
+    certified_on = fields.Datetime(readonly=True, copy=False, tracking=True)
     # Retainage rate of this application (billing-domain.md 2.4).
     retainage_rate = fields.Float(
         string="Retainage Rate (%)", digits=(5, 4), compute="_compute_retainage_rate", store=True
@@ -115,12 +118,22 @@ class Q2cPayApplication(models.Model):
         string="Retainage Frozen", compute="_compute_retainage_rate", store=True
     )
     # G702 lines 1 and 2 and the change-order box: set from the change ledger.
-    original_sum = fields.Monetary(string="1. Original Contract Sum", readonly=True)
-    change_sum = fields.Monetary(string="2. Net Change by Change Orders", readonly=True)
-    co_previous_additions = fields.Monetary(string="Previous Months: Additions", readonly=True)
-    co_previous_deductions = fields.Monetary(string="Previous Months: Deductions", readonly=True)
-    co_month_additions = fields.Monetary(string="This Month: Additions", readonly=True)
-    co_month_deductions = fields.Monetary(string="This Month: Deductions", readonly=True)
+    original_sum = fields.Monetary(string="1. Original Contract Sum", readonly=True, tracking=True)
+    change_sum = fields.Monetary(
+        string="2. Net Change by Change Orders", readonly=True, tracking=True
+    )
+    co_previous_additions = fields.Monetary(
+        string="Previous Months: Additions", readonly=True, tracking=True
+    )
+    co_previous_deductions = fields.Monetary(
+        string="Previous Months: Deductions", readonly=True, tracking=True
+    )
+    co_month_additions = fields.Monetary(
+        string="This Month: Additions", readonly=True, tracking=True
+    )
+    co_month_deductions = fields.Monetary(
+        string="This Month: Deductions", readonly=True, tracking=True
+    )
     co_total_additions = fields.Monetary(
         string="Total Additions", compute="_compute_g702", store=True
     )

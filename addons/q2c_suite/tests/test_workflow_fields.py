@@ -41,6 +41,7 @@ EXPECTED = {
     "q2c.billing.run",
     "q2c.sync.hold",
     "q2c.retainer.bucket",
+    "q2c.pay.application",
 }
 
 
