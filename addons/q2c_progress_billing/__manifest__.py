@@ -22,6 +22,9 @@
         "report/pay_application_reports.xml",
     ],
     "demo": ["demo/q2c_progress_billing_demo.xml"],
+    "assets": {
+        "web.assets_tests": ["q2c_progress_billing/static/tests/tours/*.js"],
+    },
     "development_status": "Alpha",
     "maintainers": ["q2c"],
     "installable": True,
