@@ -18,8 +18,8 @@ STATES = [
     ("void", "Void"),
 ]
 KINDS = [
-    ("progress", "Progress (work and stored materials)"),
-    ("release", "Retainage release (no new work)"),
+    ("progress", "Progress"),
+    ("release", "Retainage release"),
 ]
 RELEASE_STAGES = [
     ("substantial", "At substantial completion, holding back the punch list"),

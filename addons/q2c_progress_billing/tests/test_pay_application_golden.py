@@ -313,3 +313,42 @@ class TestPayApplicationGolden(Q2cProgressCase):
             },
         )
         self.assertAmount(self.k900._retainage_receivable_balance(), 0.00)
+
+
+@tagged("post_install", "-at_install")
+class TestPayApplicationRetainageModes(Q2cProgressCase):
+    """Retainage settings the golden cases do not cover: `freeze` and a line's own rate."""
+
+    def test_freeze_keeps_the_retainage_held_before_the_threshold(self):
+        """K-900 with mode `freeze`: App 1 holds 32,500.02 (32.5% complete). App 2 (GC-07's
+        work, 67.94% complete) withholds nothing more and releases nothing: L5 = 32,500.02,
+        L6 = 710,000.05 - 32,500.02 = 677,500.03, L8 = 677,500.03 - 292,500.08 = 384,999.95
+        = the 384,999.95 earned this period."""
+        contract = self._k900(name="K-900-F", retainage_reduction_mode="freeze")
+        self._certify(self._prepare(contract, "2025-04-30", *APP1))
+        self._change_order(contract, "2025-05-20", [{"target": "sov_new", "unit_price": 45000.00}])
+        app2 = self._certify(self._prepare(contract, "2025-05-31", *APP2))
+        self.assertTrue(app2.retainage_frozen)
+        self.assertG702(
+            app2,
+            {
+                "total_completed": 710000.05,
+                "retainage_total": 32500.02,
+                "earned_less_retainage": 677500.03,
+                "payment_due": 384999.95,
+                "retainage_change": 0.00,
+            },
+        )
+        self.assertAmount(app2.invoice_id.amount_total, 384999.95)
+        self.assertAmount(contract._retainage_receivable_balance(), 32500.02)
+
+    def test_line_with_its_own_rate(self):
+        """Sitework retains 5% of its own, the contract 10%: App 1 line 2 round(5% x
+        120,000.05) = 6,000.00 (6,000.0025); L5 = 32,500.02 - 12,000.01 + 6,000.00 =
+        26,500.01; L8 = 325,000.10 - 26,500.01 = 298,500.09."""
+        contract = self._k900(name="K-900-L")
+        self._sov(contract, "2").write({"retainage_override": True, "retainage_percent": 5.0})
+        app = self._certify(self._prepare(contract, "2025-04-30", *APP1))
+        self.assertAmount(self._row(app, "2").retainage, 6000.00)
+        self.assertG702(app, {"retainage_total": 26500.01, "payment_due": 298500.09})
+        self.assertAmount(app.invoice_id.amount_total, 298500.09)
