@@ -824,8 +824,36 @@ class Q2cPayApplication(models.Model):
                     )
                 )
             app._q2c_guarded_write({"state": "invoiced", "invoice_id": invoice.id})
+            app._attach_forms(invoice)
             app.message_post(body=_("Invoice %s created.", invoice._get_html_link()))
         return self[:1].action_view_invoice() if len(self) == 1 else True
+
+    def _attach_forms(self, invoice):
+        """The G702 and G703 of the application, attached to its invoice. Printing is not
+        a reason to hold an invoice back: without a PDF engine the application says why
+        its forms are missing."""
+        self.ensure_one()
+        Report = self.env["ir.actions.report"]
+        for report, form in (
+            ("q2c_progress_billing.action_report_g702", "G702"),
+            ("q2c_progress_billing.action_report_g703", "G703"),
+        ):
+            try:
+                content, kind = Report._render_qweb_pdf(report, self.ids)
+            except UserError as error:
+                self.message_post(
+                    body=_("%(form)s not attached to the invoice: %(why)s", form=form, why=error)
+                )
+                continue
+            self.env["ir.attachment"].create(
+                {
+                    "name": f"{form} - {self.display_name}.{kind}",
+                    "raw": content,
+                    "res_model": "account.move",
+                    "res_id": invoice.id,
+                    "mimetype": "application/pdf" if kind == "pdf" else "text/html",
+                }
+            )
 
     def _invoice_values(self):
         self.ensure_one()

@@ -58,3 +58,25 @@ class TestPayApplicationReport(Q2cProgressCase, HttpCase):
             "11.36%",
         ):
             self.assertIn(figure, text)
+
+    def test_forms_attached_to_the_invoice(self):
+        """The invoice of a certified application carries its G702 and G703 as PDFs."""
+        contract = self._k900()
+        app = self.Application.with_user(self.pm_user).create(
+            {"contract_id": contract.id, "period_end": "2025-04-30"}
+        )
+        self._enter(app, *APP1)
+        app.with_user(self.pm_user).action_submit()
+        app.with_user(self.finance_user).action_certify()
+        self.env["ir.config_parameter"].set_param("report.url", self.base_url())
+        app.with_user(self.finance_user).with_context(
+            force_report_rendering=True
+        ).action_create_invoice()
+        attachments = self.env["ir.attachment"].search(
+            [("res_model", "=", "account.move"), ("res_id", "=", app.invoice_id.id)]
+        )
+        self.assertEqual(
+            sorted(attachments.mapped("name")),
+            [f"G702 - {app.display_name}.pdf", f"G703 - {app.display_name}.pdf"],
+        )
+        self.assertTrue(all(a.raw.startswith(b"%PDF") for a in attachments))
