@@ -214,3 +214,24 @@ class TestPayApplicationRules(Q2cProgressCase):
         self.assertFalse(self.Application.with_user(other).search([("id", "=", app.id)]))
         app.with_user(self.finance_user).action_certify()
         self.assertEqual(app.state, "certified")
+
+    def test_other_company_does_not_see_the_application(self):
+        """Multi-company: a Finance user of another company finds neither the application
+        nor its rows."""
+        app = self._prepare(self.contract, "2025-04-30", {"1": 10.00})
+        other = self.env["res.company"].create({"name": "Other builder (progress test)"})
+        finance_b = self.env["res.users"].create(
+            {
+                "name": "Finance B",
+                "login": "q2c_progress_finance_b",
+                "groups_id": [(6, 0, [self.env.ref("q2c_contract.group_q2c_finance").id])],
+                "company_id": other.id,
+                "company_ids": [(6, 0, other.ids)],
+            }
+        )
+        self.assertFalse(self.Application.with_user(finance_b).search([("id", "=", app.id)]))
+        Line = self.env["q2c.pay.application.line"].with_user(finance_b)
+        self.assertFalse(Line.search([("id", "in", app.line_ids.ids)]))
+        self.assertTrue(
+            self.Application.with_user(self.finance_user).search([("id", "=", app.id)])
+        )
