@@ -57,6 +57,8 @@ ACCESS = {
     "q2c.change.order": ("----", "----", "r---", "----", "rwcu", "rwcu", "----", "----"),
     "q2c.change.order.line": ("----", "----", "r---", "----", "rwcu", "rwcu", "----", "----"),
     "q2c.billing.run": ("----", "----", "r---", "----", "----", "rwcu", "----", "----"),
+    "q2c.pay.application": ("----", "----", "r---", "----", "rwcu", "rwcu", "----", "----"),
+    "q2c.pay.application.line": ("----", "----", "r---", "----", "rwcu", "rwcu", "----", "----"),
     "q2c.billing.run.line": ("----", "----", "r---", "----", "----", "rwcu", "----", "----"),
     "q2c.milestone.share": ("----", "----", "r---", "----", "----", "rwcu", "----", "----"),
     "q2c.prebill.review": ("----", "----", "r---", "----", "r---", "rwc-", "----", "----"),
@@ -381,6 +383,8 @@ class TestAccessMatrix(test_actions_rpc.TestActionsOverRpc):
         "q2c.billing.run": {"finance"},
         "q2c.prebill.review": {"finance"},
         "q2c.payment.settlement": {"finance"},
+        # Project managers submit and revise the applications of their own projects only.
+        "q2c.pay.application": {"finance"},
         "hr.expense": set(),
         # Time entered in Odoo: the contract's or project's manager, or Finance, approves.
         "account.analytic.line": {"finance"},

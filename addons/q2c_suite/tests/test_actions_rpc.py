@@ -113,6 +113,20 @@ class TestActionsOverRpc(HttpCase):
             }
         )
 
+    def _pay_applications(self):
+        """Draft pay applications of three progress contracts: one to revise, one to submit,
+        certify and invoice, one to void. The demo company has a chart of accounts and a
+        retainage receivable account."""
+        Application = self.env["q2c.pay.application"]
+        apps = Application.browse()
+        for _index in range(3):
+            apps |= Application.create(
+                {"contract_id": self._signed_contract().id, "period_end": "2025-04-30"}
+            )
+        apps.line_ids.write({"work_this_period": 100.0})
+        apps[2].void_reason = "Wrong period"
+        return apps[0], apps[1], apps[2]
+
     def _calls(self):
         """(model, method, record, extra arguments), in the order they are made: each call
         leaves its record in a state the next one starts from."""
@@ -212,6 +226,7 @@ class TestActionsOverRpc(HttpCase):
         without_user = env["q2c.system"].create({"name": "RPC new", "system_type": "generic"})
         key_wizard = env["q2c.api.key.wizard"].create({"system_id": self.system.id})
         to_match = self._payment_to_match()
+        revised, certified, voided_app = self._pay_applications()
         wip_wizard = env["q2c.wip.wizard"].create({})
         utilization_wizard = env["q2c.utilization.wizard"].create({})
         return [
@@ -269,6 +284,15 @@ class TestActionsOverRpc(HttpCase):
             ("q2c.billing.run", "action_view_prebill_reviews", prebill_run, ()),
             ("q2c.prebill.review", "action_approve", prebill, ()),
             ("q2c.prebill.review", "action_view_invoice", prebill, ()),
+            ("q2c.contract", "action_view_pay_applications", signed, ()),
+            ("q2c.pay.application", "action_refresh_lines", revised, ()),
+            ("q2c.pay.application", "action_submit", revised, ()),
+            ("q2c.pay.application", "action_revise", revised, ()),
+            ("q2c.pay.application", "action_submit", certified, ()),
+            ("q2c.pay.application", "action_certify", certified, ()),
+            ("q2c.pay.application", "action_create_invoice", certified, ()),
+            ("q2c.pay.application", "action_view_invoice", certified, ()),
+            ("q2c.pay.application", "action_void", voided_app, ("Wrong period",)),
             ("hr.expense", "action_q2c_reprice", expense, ()),
             ("q2c.payment.settlement", "action_match", to_match, ()),
             ("q2c.wip.wizard", "action_open_report", wip_wizard, ()),

@@ -45,6 +45,7 @@ EXPECTED = {
     "q2c.billing.run",
     "q2c.sync.hold",
     "q2c.retainer.bucket",
+    "q2c.pay.application",
     "q2c.payment.settlement",
     # Ingested time entries and expenses: their billing fields (account.analytic.line has no
     # chatter; hr.expense tracks them).

@@ -1,0 +1,952 @@
+"""Pay applications: AIA G702 (application and certificate for payment) and its G703
+continuation sheet (billing-domain.md section 2)."""
+
+from collections import defaultdict
+
+from odoo import Command, _, api, fields, models
+from odoo.addons.q2c_base.models.q2c_guarded_mixin import RELEASE_KEY, _Release
+from odoo.addons.q2c_contract.money import percent_of
+from odoo.exceptions import AccessError, UserError, ValidationError
+from odoo.tools import float_compare
+
+STATES = [
+    ("draft", "Draft"),
+    ("submitted", "Submitted"),
+    ("certified", "Certified"),
+    ("invoiced", "Invoiced"),
+    ("superseded", "Superseded"),
+    ("void", "Void"),
+]
+KINDS = [
+    ("progress", "Progress"),
+    ("release", "Retainage release"),
+]
+RELEASE_STAGES = [
+    ("substantial", "At substantial completion, holding back the punch list"),
+    ("final", "At final completion"),
+]
+# Applications that count: the certified ones feed the next one's D and line 7.
+CERTIFIED_STATES = ("certified", "invoiced")
+OPEN_STATES = ("draft", "submitted")
+FINANCE = "q2c_contract.group_q2c_finance"
+PROJECT_MANAGER = "q2c_contract.group_q2c_project_manager"
+# G702 figures (lines 1 to 9, the change-order box, the certified ones): set by the
+# application's own code only.
+G702_FIELDS = (
+    "original_sum",
+    "change_sum",
+    "co_previous_additions",
+    "co_previous_deductions",
+    "co_month_additions",
+    "co_month_deductions",
+)
+
+
+class Q2cPayApplication(models.Model):
+    """One pay application of a progress-billing contract for one period.
+
+    Numbered 1, 2, 3 per contract (a revision keeps its number, the unique index on
+    (contract, number, revision) decides between two concurrent ones); one live application
+    per contract and period (a partial unique index). draft -> submitted -> certified ->
+    invoiced; a submitted application is revised (it becomes superseded, read-only) and an
+    uninvoiced one voided with a reason.
+    """
+
+    _name = "q2c.pay.application"
+    _description = "Pay Application"
+    _inherit = ["mail.thread", "q2c.guarded.mixin"]
+    _order = "contract_id, number desc, revision desc, id desc"
+    _check_company_auto = True
+
+    contract_id = fields.Many2one(
+        "q2c.contract",
+        required=True,
+        index=True,
+        ondelete="restrict",
+        check_company=True,
+        domain="[('billing_model', '=', 'progress'), ('state', 'in', ('active', 'on_hold'))]",
+        tracking=True,
+    )
+    company_id = fields.Many2one(related="contract_id.company_id", store=True, index=True)
+    currency_id = fields.Many2one(related="contract_id.currency_id", store=True)
+    partner_id = fields.Many2one(related="contract_id.partner_id", string="Owner")
+    number = fields.Integer(string="Application No.", readonly=True, copy=False, tracking=True)
+    revision = fields.Integer(default=0, required=True, readonly=True, copy=False, tracking=True)
+    revision_of_id = fields.Many2one(
+        "q2c.pay.application", string="Revision Of", readonly=True, copy=False, tracking=True
+    )
+    kind = fields.Selection(KINDS, required=True, default="progress")
+    release_stage = fields.Selection(RELEASE_STAGES, default="final")
+    punch_list_value = fields.Monetary(
+        help="Value of the work still to finish or correct at substantial completion; "
+        "the contract's punch-list holdback share of it stays retained."
+    )
+    period_end = fields.Date(string="Period To", required=True, tracking=True)
+    previous_id = fields.Many2one(
+        "q2c.pay.application",
+        string="Previous Certified Application",
+        readonly=True,
+        copy=False,
+        tracking=True,
+    )
+    state = fields.Selection(
+        STATES, required=True, default="draft", readonly=True, copy=False, tracking=True
+    )
+    void_reason = fields.Text(copy=False, tracking=True)
+    certification_note = fields.Text(
+        string="Certification Explanation",
+        help="Why the amount certified differs from the amount applied for.",
+    )
+    line_ids = fields.One2many(
+        "q2c.pay.application.line", "application_id", string="Continuation Sheet (G703)"
+    )
+    invoice_id = fields.Many2one(
+        "account.move", readonly=True, copy=False, check_company=True, tracking=True
+    )
+    submitted_by_id = fields.Many2one("res.users", readonly=True, copy=False, tracking=True)
+    submitted_on = fields.Datetime(readonly=True, copy=False, tracking=True)
+    certified_by_id = fields.Many2one("res.users", readonly=True, copy=False, tracking=True)
+    certified_on = fields.Datetime(readonly=True, copy=False, tracking=True)
+    # Retainage rate of this application (billing-domain.md 2.4).
+    retainage_rate = fields.Float(
+        string="Retainage Rate (%)", digits=(5, 4), compute="_compute_retainage_rate", store=True
+    )
+    retainage_reduced = fields.Boolean(
+        string="Reduced Retainage", compute="_compute_retainage_rate", store=True
+    )
+    retainage_frozen = fields.Boolean(
+        string="Retainage Frozen", compute="_compute_retainage_rate", store=True
+    )
+    # G702 lines 1 and 2 and the change-order box: set from the change ledger.
+    original_sum = fields.Monetary(string="1. Original Contract Sum", readonly=True, tracking=True)
+    change_sum = fields.Monetary(
+        string="2. Net Change by Change Orders", readonly=True, tracking=True
+    )
+    co_previous_additions = fields.Monetary(
+        string="Previous Months: Additions", readonly=True, tracking=True
+    )
+    co_previous_deductions = fields.Monetary(
+        string="Previous Months: Deductions", readonly=True, tracking=True
+    )
+    co_month_additions = fields.Monetary(
+        string="This Month: Additions", readonly=True, tracking=True
+    )
+    co_month_deductions = fields.Monetary(
+        string="This Month: Deductions", readonly=True, tracking=True
+    )
+    co_total_additions = fields.Monetary(
+        string="Total Additions", compute="_compute_g702", store=True
+    )
+    co_total_deductions = fields.Monetary(
+        string="Total Deductions", compute="_compute_g702", store=True
+    )
+    co_net = fields.Monetary(
+        string="Net Changes by Change Order", compute="_compute_g702", store=True
+    )
+    # G702 lines 3 to 9, as applied for.
+    contract_sum = fields.Monetary(
+        string="3. Contract Sum to Date", compute="_compute_g702", store=True
+    )
+    total_completed = fields.Monetary(
+        string="4. Total Completed and Stored to Date", compute="_compute_g702", store=True
+    )
+    completed_work = fields.Monetary(
+        string="Completed Work (D + E)", compute="_compute_g702", store=True
+    )
+    stored_materials = fields.Monetary(
+        string="Stored Material (F)", compute="_compute_g702", store=True
+    )
+    retainage_work = fields.Monetary(
+        string="5a. Retainage on Completed Work", compute="_compute_g702", store=True
+    )
+    retainage_stored = fields.Monetary(
+        string="5b. Retainage on Stored Material", compute="_compute_g702", store=True
+    )
+    retainage_total = fields.Monetary(
+        string="5. Total Retainage", compute="_compute_g702", store=True
+    )
+    earned_less_retainage = fields.Monetary(
+        string="6. Total Earned Less Retainage", compute="_compute_g702", store=True
+    )
+    previous_certificates = fields.Monetary(
+        string="7. Less Previous Certificates for Payment", compute="_compute_g702", store=True
+    )
+    payment_due = fields.Monetary(
+        string="8. Current Payment Due", compute="_compute_g702", store=True
+    )
+    balance_to_finish = fields.Monetary(
+        string="9. Balance to Finish, Including Retainage", compute="_compute_g702", store=True
+    )
+    # Certified.
+    certified_completed = fields.Monetary(
+        string="Certified Completed and Stored", compute="_compute_g702", store=True
+    )
+    certified_retainage = fields.Monetary(compute="_compute_g702", store=True)
+    certified_earned = fields.Monetary(
+        string="Certified Earned Less Retainage", compute="_compute_g702", store=True
+    )
+    amount_certified = fields.Monetary(compute="_compute_g702", store=True)
+    retainage_change = fields.Monetary(
+        string="Retainage Withheld This Period",
+        compute="_compute_g702",
+        store=True,
+        help="Certified retainage of this application less that of the previous one; "
+        "negative: retainage released.",
+    )
+    percent_complete = fields.Float(
+        string="Complete (%)", digits=(16, 2), compute="_compute_g702", store=True
+    )
+    can_submit = fields.Boolean(compute="_compute_can")
+    can_certify = fields.Boolean(compute="_compute_can")
+
+    def init(self):
+        # Numbered 1, 2, 3 per contract, a revision keeping its number: the database decides
+        # between two applications created at the same time.
+        self.env.cr.execute(
+            "CREATE UNIQUE INDEX IF NOT EXISTS q2c_pay_application_number_uniq "
+            "ON q2c_pay_application (contract_id, number, revision)"
+        )
+        # One live application per contract and period.
+        self.env.cr.execute(
+            "CREATE UNIQUE INDEX IF NOT EXISTS q2c_pay_application_period_uniq "
+            "ON q2c_pay_application (contract_id, period_end) "
+            "WHERE state NOT IN ('void', 'superseded')"
+        )
+
+    def _q2c_guarded_fields(self):
+        return super()._q2c_guarded_fields() | {
+            "state",
+            "number",
+            "revision",
+            "revision_of_id",
+            "previous_id",
+            "invoice_id",
+            "submitted_by_id",
+            "submitted_on",
+            "certified_by_id",
+            "certified_on",
+            *G702_FIELDS,
+        }
+
+    # ------------------------------------------------------------------ computes
+
+    @api.depends("contract_id.code", "number", "revision", "kind")
+    def _compute_display_name(self):
+        for app in self:
+            name = _("Application No. %s", app.number or "?")
+            if app.revision:
+                name = _("%(name)s, revision %(rev)s", name=name, rev=app.revision)
+            if app.contract_id:
+                name = f"{app.contract_id.code or app.contract_id.name} {name}"
+            app.display_name = name
+
+    def _state_label(self):
+        return dict(self._fields["state"]._description_selection(self.env))[self.state].lower()
+
+    @api.depends(
+        "kind",
+        "line_ids.total_completed",
+        "line_ids.scheduled_value",
+        "previous_id",
+        "contract_id.retainage_percent",
+        "contract_id.retainage_reduced_percent",
+        "contract_id.retainage_threshold_percent",
+        "contract_id.retainage_reduction_mode",
+    )
+    def _compute_retainage_rate(self):
+        """The rate at L4 / L3 of this application, after this period's work and stored
+        material (2.4). Mode `freeze`: from the triggering application on, no new retainage
+        and no release (the lines keep the previous application's retainage)."""
+        for app in self:
+            contract = app.contract_id
+            if app.kind == "release" or not contract:
+                app.retainage_rate = 0.0
+                app.retainage_reduced = app.retainage_frozen = False
+                continue
+            contract_sum = sum(app.line_ids.mapped("scheduled_value"))
+            done = sum(app.line_ids.mapped("total_completed"))
+            ratio = done / contract_sum if contract_sum else 0.0
+            threshold = contract.retainage_threshold_percent
+            reduced = bool(threshold) and float_compare(ratio * 100.0, threshold, 6) >= 0
+            freeze = reduced and contract.retainage_reduction_mode == "freeze"
+            app.retainage_rate = (
+                contract.retainage_percent if freeze else contract._retainage_percent_at(ratio)
+            )
+            app.retainage_reduced = reduced
+            app.retainage_frozen = freeze and bool(app.previous_id)
+
+    @api.depends(
+        "kind",
+        "release_stage",
+        "punch_list_value",
+        "original_sum",
+        "change_sum",
+        "co_previous_additions",
+        "co_previous_deductions",
+        "co_month_additions",
+        "co_month_deductions",
+        "previous_id",
+        "retainage_rate",
+        "retainage_frozen",
+        "line_ids.scheduled_value",
+        "line_ids.total_completed",
+        "line_ids.certified_total",
+        "line_ids.stored_now",
+        "line_ids.certified_stored",
+        "line_ids.retainage_work",
+        "line_ids.retainage_stored",
+        "line_ids.certified_retainage",
+        "contract_id.retainage_basis",
+        "contract_id.retainage_punch_list_percent",
+    )
+    def _compute_g702(self):
+        """G702 lines 3 to 9 and the change-order box totals (billing-domain.md 2.3)."""
+        for app in self:
+            currency = app.currency_id or self.env.company.currency_id
+            rnd = currency.round
+            previous = app.previous_id
+            app.co_total_additions = rnd(app.co_previous_additions + app.co_month_additions)
+            app.co_total_deductions = rnd(app.co_previous_deductions + app.co_month_deductions)
+            app.co_net = rnd(app.co_total_additions - app.co_total_deductions)
+            app.contract_sum = rnd(app.original_sum + app.change_sum)
+            lines = app.line_ids
+            app.total_completed = rnd(sum(lines.mapped("total_completed")))
+            app.stored_materials = rnd(sum(lines.mapped("stored_now")))
+            app.completed_work = rnd(app.total_completed - app.stored_materials)
+            work, stored = app._retainage_totals(certified=False)
+            app.retainage_work = work
+            app.retainage_stored = stored
+            app.retainage_total = rnd(work + stored)
+            app.earned_less_retainage = rnd(app.total_completed - app.retainage_total)
+            app.previous_certificates = previous.certified_earned if previous else 0.0
+            app.payment_due = rnd(app.earned_less_retainage - app.previous_certificates)
+            app.balance_to_finish = rnd(app.contract_sum - app.earned_less_retainage)
+            app.percent_complete = (
+                app.total_completed / app.contract_sum * 100.0 if app.contract_sum else 0.0
+            )
+            app.certified_completed = rnd(sum(lines.mapped("certified_total")))
+            work, stored = app._retainage_totals(certified=True)
+            app.certified_retainage = rnd(work + stored)
+            app.certified_earned = rnd(app.certified_completed - app.certified_retainage)
+            app.amount_certified = rnd(app.certified_earned - app.previous_certificates)
+            app.retainage_change = rnd(
+                app.certified_retainage - (previous.certified_retainage if previous else 0.0)
+            )
+
+    def _retainage_totals(self, certified):
+        """(5a, 5b). `per_line_cumulative`: the sums of the rows' rounded retainage (column
+        I). `per_document`: round(rate x sum(D+E)) + round(rate x sum F), per rate when lines
+        carry their own. Frozen: the previous application's. A release holds back, at
+        substantial completion, the punch-list share (GC-09b), at final completion nothing."""
+        self.ensure_one()
+        currency = self.currency_id or self.env.company.currency_id
+        previous = self.previous_id
+        if self.kind == "release":
+            if self.release_stage == "final" or not previous:
+                return 0.0, 0.0
+            holdback = percent_of(
+                currency, self.punch_list_value, self.contract_id.retainage_punch_list_percent
+            )
+            held = previous.certified_retainage
+            return min(holdback, held) if currency.compare_amounts(held, 0) > 0 else 0.0, 0.0
+        lines = self.line_ids
+        if self.retainage_frozen:
+            return previous.certified_retainage, 0.0
+        if self.contract_id.retainage_basis == "per_document":
+            work_base, stored_base = defaultdict(float), defaultdict(float)
+            for line in lines:
+                work = line.certified_work if certified else line.work_this_period
+                stored = line.certified_stored if certified else line.stored_now
+                work_base[line._rate()] += line.previous_completed + work
+                stored_base[line._rate()] += stored
+            return (
+                currency.round(sum(percent_of(currency, b, r) for r, b in work_base.items())),
+                currency.round(sum(percent_of(currency, b, r) for r, b in stored_base.items())),
+            )
+        if certified:
+            total = currency.round(sum(lines.mapped("certified_retainage")))
+            stored = currency.round(
+                sum(percent_of(currency, ln.certified_stored, ln._rate()) for ln in lines)
+            )
+            return currency.round(total - stored), stored
+        return (
+            currency.round(sum(lines.mapped("retainage_work"))),
+            currency.round(sum(lines.mapped("retainage_stored"))),
+        )
+
+    @api.depends("state")
+    @api.depends_context("uid")
+    def _compute_can(self):
+        for app in self:
+            app.can_submit = app.state == "draft" and app._user_may("submit")
+            app.can_certify = app.state == "submitted" and app._user_may("certify")
+
+    # ------------------------------------------------------------------ rows and ledger
+
+    def _sov_as_of(self):
+        """{sov line: scheduled value as of the period end}: the original value plus the
+        change entries of approved change orders dated on or before it (2.1, 2.5). Lines a
+        change order adds after the period end are not there yet; pending change orders
+        never write entries."""
+        self.ensure_one()
+        Entry = self.env["q2c.contract.change.entry"]
+        entries = Entry.search(
+            [
+                ("contract_id", "=", self.contract_id.id),
+                ("kind", "=", "value"),
+                ("date", "<=", self.period_end),
+            ]
+        )
+        changes = defaultdict(float)
+        for entry in entries.filtered("sov_line_id"):
+            changes[entry.sov_line_id] += entry.amount
+        values = {}
+        sov_lines = self.contract_id.with_context(active_test=False).sov_line_ids
+        for sov_line in sov_lines:
+            if sov_line.change_order_id and sov_line not in changes:
+                continue  # added by a change order approved after the period end
+            values[sov_line] = self.currency_id.round(
+                sov_line.original_value + changes.get(sov_line, 0.0)
+            )
+        return values, entries
+
+    def _change_order_box(self, entries):
+        """Line 2 and the change-order summary box: each change order's net amount, an
+        addition or a deduction; this month = approved after the previous certified
+        application's period end (2.3)."""
+        self.ensure_one()
+        by_order = defaultdict(float)
+        dates = {}
+        for entry in entries:
+            key = entry.change_order_id or entry
+            by_order[key] += entry.amount
+            dates[key] = entry.date
+        box = dict.fromkeys(G702_FIELDS[2:], 0.0)
+        previous_end = self.previous_id.period_end
+        for key, amount in by_order.items():
+            when = "previous" if previous_end and dates[key] <= previous_end else "month"
+            side = "additions" if amount > 0 else "deductions"
+            box[f"co_{when}_{side}"] += abs(amount)
+        box = {k: self.currency_id.round(v) for k, v in box.items()}
+        box["change_sum"] = self.currency_id.round(sum(by_order.values()))
+        box["original_sum"] = self.contract_id.original_value
+        return box
+
+    def _previous_certified(self):
+        self.ensure_one()
+        return self.search(
+            [
+                ("contract_id", "=", self.contract_id.id),
+                ("state", "in", CERTIFIED_STATES),
+                ("id", "!=", self.id),
+            ],
+            order="period_end desc, number desc",
+            limit=1,
+        )
+
+    def _sync_lines(self):
+        """Rows from the schedule of values as of the period end (C, item, description, own
+        rate) and from the previous certified application (D, previously stored, previous
+        retainage); G702 lines 1 and 2 and the change-order box from the change ledger. A
+        change order approved within the period adds or adjusts rows of this application
+        (2.5). Only drafts change."""
+        Line = self.env["q2c.pay.application.line"].with_context(
+            **{RELEASE_KEY: _Release({"q2c.pay.application.line"})}
+        )
+        for app in self:
+            if app.state != "draft":
+                continue
+            values, entries = app._sov_as_of()
+            previous_rows = {ln.sov_line_id: ln for ln in app.previous_id.line_ids}
+            existing = {ln.sov_line_id: ln for ln in app.line_ids}
+            for sov_line, value in values.items():
+                prev = previous_rows.get(sov_line)
+                vals = {
+                    "sequence": sov_line.sequence,
+                    "item_no": sov_line.item_no,
+                    "name": sov_line.name,
+                    "scheduled_value": value,
+                    "previous_completed": (
+                        app.currency_id.round(prev.previous_completed + prev.certified_work)
+                        if prev
+                        else 0.0
+                    ),
+                    "previous_stored": prev.certified_stored if prev else 0.0,
+                    "previous_retainage": prev.certified_retainage if prev else 0.0,
+                    "own_retainage": sov_line.retainage_override,
+                    "own_retainage_percent": sov_line.retainage_percent,
+                }
+                line = existing.pop(sov_line, None)
+                if line:
+                    changed = {k: v for k, v in vals.items() if line[k] != v}
+                    if changed:
+                        line._q2c_guarded_write(changed)
+                else:
+                    # Material stays stored until the project manager says it is installed.
+                    stored = prev.certified_stored if prev else 0.0
+                    Line.create(
+                        {
+                            "application_id": app.id,
+                            "sov_line_id": sov_line.id,
+                            "stored_now": stored,
+                            **vals,
+                        }
+                    )
+            for line in existing.values():
+                line.with_context(**{RELEASE_KEY: _Release({line._name})}).unlink()
+            app._q2c_guarded_write(app._change_order_box(entries))
+
+    # ------------------------------------------------------------------ create, write
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        # The states of the contract's applications are read from the database below.
+        self.flush_model(["state", "period_end", "number"])
+        for vals in vals_list:
+            if vals.get("contract_id") and not vals.get("revision_of_id"):
+                self._check_new_period(vals["contract_id"], vals.get("period_end"))
+        apps = super().create(vals_list)
+        for app in apps:
+            if not app.number:
+                app._q2c_guarded_write(
+                    {"number": app._next_number(), "previous_id": app._previous_certified().id}
+                )
+                # The unique index decides now between two applications made at once.
+                app.flush_recordset(["number"])
+        apps._sync_lines()
+        return apps
+
+    def _next_number(self):
+        self.env.cr.execute(
+            "SELECT COALESCE(MAX(number), 0) + 1 FROM q2c_pay_application WHERE contract_id = %s",
+            [self.contract_id.id],
+        )
+        return self.env.cr.fetchone()[0]
+
+    @api.model
+    def _check_new_period(self, contract_id, period_end):
+        """No application while another is open; none for a period before the last
+        certified one (issue 15, bad input)."""
+        contract = self.env["q2c.contract"].browse(contract_id)
+        if contract.billing_model != "progress":
+            raise UserError(
+                _(
+                    "Contract %(contract)s is not billed by progress: it has no pay "
+                    "applications.",
+                    contract=contract.display_name,
+                )
+            )
+        apps = self.search([("contract_id", "=", contract.id)])
+        open_app = apps.filtered(lambda a: a.state in OPEN_STATES)
+        if open_app:
+            raise UserError(
+                _(
+                    "%(app)s of %(contract)s is still %(state)s: certify or void it before "
+                    "preparing the next application.",
+                    app=open_app[0].display_name,
+                    contract=contract.display_name,
+                    state=open_app[0]._state_label(),
+                )
+            )
+        last = apps.filtered(lambda a: a.state in CERTIFIED_STATES).sorted("period_end")[-1:]
+        if last and period_end and fields.Date.to_date(period_end) <= last.period_end:
+            raise UserError(
+                _(
+                    "%(contract)s was last certified for the period to %(end)s (%(app)s): "
+                    "a new application covers a later period.",
+                    contract=contract.display_name,
+                    end=fields.Date.to_string(last.period_end),
+                    app=last.display_name,
+                )
+            )
+
+    def write(self, vals):
+        self._q2c_check_guarded_write(vals)
+        frozen = self.filtered(lambda a: a.state != "draft")
+        content = set(vals) - {"void_reason", "certification_note", "message_main_attachment_id"}
+        # While submitted, Finance enters the certified amounts through the rows.
+        certifying = set(vals) <= {"line_ids"} and all(a.state == "submitted" for a in self)
+        released = self._q2c_released() or self.env.su
+        if frozen and content and not certifying and not released:
+            raise UserError(
+                _(
+                    "%(app)s is %(state)s: it can no longer be edited.",
+                    app=frozen[0].display_name,
+                    state=frozen[0]._state_label(),
+                )
+            )
+        if "certification_note" in vals and self.filtered(lambda a: a.state != "submitted"):
+            raise UserError(_("The certification explanation is written while certifying."))
+        result = super().write(vals)
+        if {"period_end", "contract_id"} & set(vals):
+            self._sync_lines()
+        return result
+
+    @api.ondelete(at_uninstall=False)
+    def _unlink_only_draft(self):
+        for app in self:
+            if app.state != "draft":
+                raise UserError(
+                    _(
+                        "%(app)s is %(state)s: it is kept; void it instead.",
+                        app=app.display_name,
+                        state=app._state_label(),
+                    )
+                )
+
+    # ------------------------------------------------------------------ rights
+
+    def _user_manages(self):
+        user = self.env.user
+        contract = self.contract_id
+        return user == contract.user_id or user in contract.project_ids.user_id
+
+    def _user_may(self, action):
+        """Project managers prepare, submit and revise the applications of their projects;
+        Finance certifies, invoices and voids (and may do what project managers do)."""
+        finance = self.env.user.has_group(FINANCE)
+        if action in ("submit", "revise", "refresh"):
+            return finance or (self.env.user.has_group(PROJECT_MANAGER) and self._user_manages())
+        return finance
+
+    def _check_action(self, action, states):
+        self.check_access("write")
+        for app in self:
+            if not (app._user_may(action) or self.env.su):
+                raise AccessError(
+                    _(
+                        "You may not %(action)s %(app)s: project managers prepare and submit "
+                        "the applications of their projects, Finance certifies and invoices.",
+                        action=action,
+                        app=app.display_name,
+                    )
+                )
+            if app.state not in states:
+                raise UserError(
+                    _(
+                        "%(app)s is %(state)s: it cannot be %(action)s.",
+                        app=app.display_name,
+                        state=app._state_label(),
+                        action={
+                            "submit": _("submitted"),
+                            "certify": _("certified"),
+                            "invoice": _("invoiced"),
+                            "revise": _("revised"),
+                            "void": _("voided"),
+                            "refresh": _("updated"),
+                        }[action],
+                    )
+                )
+
+    # ------------------------------------------------------------------ identities
+
+    def _check_identities(self):
+        """The identities of billing-domain.md 2.3, refused loudly when they do not hold."""
+        for app in self:
+            currency = app.currency_id
+            previous = app.previous_id
+            checks = [
+                (
+                    _("line 3 equals the total of column C"),
+                    app.contract_sum,
+                    sum(app.line_ids.mapped("scheduled_value")),
+                ),
+                (_("line 2 equals the net changes by change order"), app.change_sum, app.co_net),
+                (
+                    _("line 5 equals lines 5a + 5b"),
+                    app.retainage_total,
+                    app.retainage_work + app.retainage_stored,
+                ),
+                (
+                    _("line 6 equals line 4 less line 5"),
+                    app.earned_less_retainage,
+                    app.total_completed - app.retainage_total,
+                ),
+                (
+                    _("line 8 equals line 6 less line 7"),
+                    app.payment_due,
+                    app.earned_less_retainage - app.previous_certificates,
+                ),
+                (
+                    _("line 9 equals line 3 less line 6"),
+                    app.balance_to_finish,
+                    app.contract_sum - app.earned_less_retainage,
+                ),
+                (
+                    _("line 8 equals the change of line 4 less the change of line 5"),
+                    app.amount_certified,
+                    (app.certified_completed - (previous.certified_completed if previous else 0))
+                    - app.retainage_change,
+                ),
+            ]
+            for label, left, right in checks:
+                if currency.compare_amounts(left, right):
+                    raise ValidationError(
+                        _(
+                            "%(app)s does not add up: %(rule)s (%(left)s against %(right)s). "
+                            "Check the schedule of values and the change orders of the contract.",
+                            app=app.display_name,
+                            rule=label,
+                            left=app.contract_id._fmt(left),
+                            right=app.contract_id._fmt(right),
+                        )
+                    )
+
+    # ------------------------------------------------------------------ actions
+
+    def action_refresh_lines(self):
+        """Take in the change orders approved since the rows were made."""
+        self._check_action("refresh", ("draft",))
+        self._sync_lines()
+        return True
+
+    def action_submit(self):
+        self._check_action("submit", ("draft",))
+        self._sync_lines()
+        for app in self:
+            app.line_ids._check_amounts()
+            for line in app.line_ids:
+                line._q2c_guarded_write(
+                    {"certified_work": line.work_this_period, "certified_stored": line.stored_now}
+                )
+            app._check_identities()
+            app._q2c_guarded_write(
+                {
+                    "state": "submitted",
+                    "submitted_by_id": self.env.user.id,
+                    "submitted_on": fields.Datetime.now(),
+                }
+            )
+        return True
+
+    def action_certify(self):
+        """Certify the amounts entered (by default those applied for): the next application
+        takes its D and line 7 from them, the schedule of values its completed to date."""
+        self._check_action("certify", ("submitted",))
+        for app in self:
+            app.line_ids._check_amounts(certified=True)
+            app._check_identities()
+            for line in app.line_ids:
+                line.sov_line_id._q2c_guarded_write({"billed_amount": line.certified_total})
+            app._q2c_guarded_write(
+                {
+                    "state": "certified",
+                    "certified_by_id": self.env.user.id,
+                    "certified_on": fields.Datetime.now(),
+                }
+            )
+        return True
+
+    def action_revise(self):
+        """A new draft with the same number and the amounts applied for; this one is
+        superseded and stays as it was, read-only."""
+        self._check_action("revise", ("submitted",))
+        revisions = self.browse()
+        for app in self:
+            app._q2c_guarded_write({"state": "superseded"})
+            new = self.with_context(**{RELEASE_KEY: _Release({self._name})}).create(
+                {
+                    "contract_id": app.contract_id.id,
+                    "period_end": app.period_end,
+                    "kind": app.kind,
+                    "release_stage": app.release_stage,
+                    "punch_list_value": app.punch_list_value,
+                    "number": app.number,
+                    "revision": app.revision + 1,
+                    "revision_of_id": app.id,
+                    "previous_id": app.previous_id.id,
+                }
+            )
+            amounts = {ln.sov_line_id: ln for ln in app.line_ids}
+            for line in new.line_ids:
+                old = amounts.get(line.sov_line_id)
+                if old:
+                    line.write(
+                        {"work_this_period": old.work_this_period, "stored_now": old.stored_now}
+                    )
+            revisions |= new
+        return revisions._open_action()
+
+    def action_void(self, reason=None):
+        """Void an application not invoiced, with its reason; a certified one gives the
+        schedule of values back its previous completed to date."""
+        self._check_action("void", ("draft", "submitted", "certified"))
+        for app in self:
+            reason = reason or app.void_reason
+            if not (reason or "").strip():
+                raise UserError(
+                    _("Write why %(app)s is voided (Void Reason) first.", app=app.display_name)
+                )
+            if app.state == "certified":
+                later = self.search(
+                    [
+                        ("contract_id", "=", app.contract_id.id),
+                        ("previous_id", "=", app.id),
+                        ("state", "not in", ("void", "superseded")),
+                    ]
+                )
+                if later:
+                    raise UserError(
+                        _(
+                            "%(app)s is the previous application of %(later)s: void that one "
+                            "first.",
+                            app=app.display_name,
+                            later=later[0].display_name,
+                        )
+                    )
+                for line in app.line_ids:
+                    line.sov_line_id._q2c_guarded_write(
+                        {
+                            "billed_amount": line.currency_id.round(
+                                line.previous_completed + line.previous_stored
+                            )
+                        }
+                    )
+            app.void_reason = reason
+            app._q2c_guarded_write({"state": "void"})
+        return True
+
+    def action_create_invoice(self):
+        """One customer invoice whose total is the amount certified (line 8): a line per
+        schedule-of-values line with what it earned this period, and one retainage line on
+        the retainage receivable account (2.4)."""
+        self._check_action("invoice", ("certified",))
+        for app in self:
+            invoice = self.env["account.move"].create(app._invoice_values())
+            if app.currency_id.compare_amounts(invoice.amount_total, app.amount_certified):
+                raise ValidationError(
+                    _(
+                        "The invoice of %(app)s would total %(total)s, not the %(due)s "
+                        "certified.",
+                        app=app.display_name,
+                        total=app.contract_id._fmt(invoice.amount_total),
+                        due=app.contract_id._fmt(app.amount_certified),
+                    )
+                )
+            app._q2c_guarded_write({"state": "invoiced", "invoice_id": invoice.id})
+            app._attach_forms(invoice)
+            app.message_post(body=_("Invoice %s created.", invoice._get_html_link()))
+        return self[:1].action_view_invoice() if len(self) == 1 else True
+
+    def _attach_forms(self, invoice):
+        """The G702 and G703 of the application, attached to its invoice. Printing is not
+        a reason to hold an invoice back: without a PDF engine the application says why
+        its forms are missing."""
+        self.ensure_one()
+        Report = self.env["ir.actions.report"]
+        for report, form in (
+            ("q2c_progress_billing.action_report_g702", "G702"),
+            ("q2c_progress_billing.action_report_g703", "G703"),
+        ):
+            try:
+                content, kind = Report._render_qweb_pdf(report, self.ids)
+            except UserError as error:
+                self.message_post(
+                    body=_("%(form)s not attached to the invoice: %(why)s", form=form, why=error)
+                )
+                continue
+            self.env["ir.attachment"].create(
+                {
+                    "name": f"{form} - {self.display_name}.{kind}",
+                    "raw": content,
+                    "res_model": "account.move",
+                    "res_id": invoice.id,
+                    "mimetype": "application/pdf" if kind == "pdf" else "text/html",
+                }
+            )
+
+    def _invoice_values(self):
+        self.ensure_one()
+        contract, company = self.contract_id, self.company_id
+        account = company.q2c_retainage_account_id
+        if not account:
+            raise UserError(
+                _(
+                    "Company %(company)s has no retainage receivable account: set it in "
+                    "Contracts > Configuration > Settings.",
+                    company=company.name,
+                )
+            )
+        Journal = self.env["account.journal"]
+        journal = Journal.search(
+            [("type", "=", "sale"), *Journal._check_company_domain(company)], limit=1
+        )
+        if not journal:
+            raise UserError(
+                _("Company %s has no sales journal: add one in Accounting.", company.name)
+            )
+        partner = contract.partner_id.with_company(company)
+        fiscal_position = (
+            self.env["account.fiscal.position"].with_company(company)._get_fiscal_position(partner)
+        )
+        distribution = (
+            {str(contract.analytic_account_id.id): 100.0}
+            if contract.analytic_account_id
+            else False
+        )
+        currency = self.currency_id
+        specs = []
+        for line in self.line_ids:
+            if not currency.is_zero(line.certified_earned):
+                specs.append(
+                    {
+                        "name": f"{line.item_no} {line.name}",
+                        "price_unit": line.certified_earned,
+                        "tax_ids": False,
+                    }
+                )
+        change = self.retainage_change
+        if not currency.is_zero(change):
+            code = contract.code or contract.name
+            if self.kind == "release" or currency.compare_amounts(change, 0) < 0:
+                label = _("Retainage release - %s", code)
+            else:
+                label = _("Retainage withheld - %s", code)
+            specs.append({"name": label, "price_unit": -change, "account": account})
+        lines = []
+        for sequence, spec in enumerate(specs, start=1):
+            vals = {
+                "sequence": sequence * 10,
+                "name": spec["name"],
+                "quantity": 1.0,
+                "price_unit": spec["price_unit"],
+            }
+            if spec.get("account"):
+                vals["account_id"] = spec["account"].id
+                vals["tax_ids"] = [Command.clear()]
+            if distribution:
+                vals["analytic_distribution"] = distribution
+            lines.append(Command.create(vals))
+        return {
+            "move_type": "out_invoice",
+            "company_id": company.id,
+            "journal_id": journal.id,
+            "partner_id": partner.id,
+            "currency_id": currency.id,
+            "invoice_date": self.period_end,
+            "invoice_payment_term_id": partner.property_payment_term_id.id,
+            "fiscal_position_id": fiscal_position.id,
+            "invoice_origin": self.display_name,
+            "ref": self.display_name,
+            "q2c_contract_id": contract.id,
+            "invoice_line_ids": lines,
+        }
+
+    def action_view_invoice(self):
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "res_model": "account.move",
+            "res_id": self.invoice_id.id,
+            "view_mode": "form",
+            "name": self.invoice_id.display_name,
+        }
+
+    def _open_action(self):
+        return {
+            "type": "ir.actions.act_window",
+            "res_model": self._name,
+            "res_id": self[:1].id,
+            "view_mode": "form",
+            "name": self[:1].display_name,
+        }
