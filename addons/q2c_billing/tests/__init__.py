@@ -4,6 +4,7 @@ from . import (
     test_billing_fields_guarded,
     test_billing_milestones,
     test_billing_tm,
+    test_billing_volume,
     test_blocked,
     test_cap_race,
     test_corrections,
