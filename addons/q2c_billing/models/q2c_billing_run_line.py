@@ -370,27 +370,7 @@ class Q2cBillingRunLine(models.Model):
         savepoint. The contracts' own jobs then find their results done and do nothing."""
         if self.run_id.state != "preparing":
             return
-        plans = []
-        for sibling in self._take_siblings():
-            try:
-                with self.env.cr.savepoint():
-                    plan = sibling._invoice_plan()
-                    if plan and (plan["credit_specs"] or not plan["invoice_values"]):
-                        sibling._finish_invoice(plan, sibling._create_single(plan))
-                        plan = None
-            except BillingBlocked as error:
-                sibling.write({"state": "blocked", "reason": str(error)})
-                continue
-            except (UserError, ValidationError) as error:
-                sibling.write({"state": "error", "reason": str(error)})
-                continue
-            except Exception:  # pylint: disable=broad-except
-                _logger.exception(
-                    "q2c billing: contract %s left to its own job", sibling.contract_id.id
-                )
-                continue
-            if plan:
-                plans.append((sibling, plan))
+        plans = self._plan_siblings(self._take_siblings())
         if not plans:
             return
         try:
@@ -412,6 +392,34 @@ class Q2cBillingRunLine(models.Model):
                 _logger.exception(
                     "q2c billing: contract %s left to its own job", sibling.contract_id.id
                 )
+
+    def _plan_siblings(self, siblings):
+        """Each sibling's invoice plan, in its own savepoint: [(sibling, plan)] of the
+        invoices to create together. A blocked sibling, or one Odoo refuses, is recorded;
+        one that needs a credit note is billed alone here; an unexpected failure leaves the
+        sibling to its own job."""
+        plans = []
+        for sibling in siblings:
+            try:
+                with self.env.cr.savepoint():
+                    plan = sibling._invoice_plan()
+                    if plan and (plan["credit_specs"] or not plan["invoice_values"]):
+                        sibling._finish_invoice(plan, sibling._create_single(plan))
+                        plan = None
+            except BillingBlocked as error:
+                sibling.write({"state": "blocked", "reason": str(error)})
+                continue
+            except (UserError, ValidationError) as error:
+                sibling.write({"state": "error", "reason": str(error)})
+                continue
+            except Exception:  # pylint: disable=broad-except
+                _logger.exception(
+                    "q2c billing: contract %s left to its own job", sibling.contract_id.id
+                )
+                continue
+            if plan:
+                plans.append((sibling, plan))
+        return plans
 
     def _create_single(self, plan):
         if not plan["invoice_values"]:

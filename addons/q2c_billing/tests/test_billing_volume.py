@@ -127,8 +127,9 @@ class TestBillingVolume(Q2cBillingCase):
             return plan
 
         run, lines = self._prepared()
-        with patch.object(Line, "_invoice_plan", invoice_plan), mute_logger(
-            "odoo.addons.q2c_billing.models.q2c_billing_run_line"
+        with (
+            patch.object(Line, "_invoice_plan", invoice_plan),
+            mute_logger("odoo.addons.q2c_billing.models.q2c_billing_run_line"),
         ):
             self._perform(lines["C-900"].job_uuid)
         self.assertEqual(lines["C-901"].state, "to_do")
