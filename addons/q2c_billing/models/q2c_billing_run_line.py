@@ -224,11 +224,17 @@ class Q2cBillingRunLine(models.Model):
             self.write({"state": "blocked", "reason": str(error)})
         except (UserError, ValidationError) as error:
             self.write({"state": "error", "reason": str(error)})
-        self._bill_siblings()
+        siblings = self._bill_siblings()
         self.run_id._finish_if_complete()
-        return self.reason or ", ".join(
+        result = self.reason or ", ".join(
             (self.invoice_id | self.credit_note_id).mapped("display_name")
         )
+        if siblings:
+            result += " " + _(
+                "(also billed by this job: %s)",
+                ", ".join(siblings.mapped("contract_id.display_name")),
+            )
+        return result
 
     def _lock_result(self):
         """Lock this result's row and tell whether it is still to do in a run preparing.
@@ -367,12 +373,14 @@ class Q2cBillingRunLine(models.Model):
         is planned in its own savepoint: a blocked contract, or one Odoo refuses, is
         recorded on its result and the others go on; an unexpected failure leaves it to
         its own job. Should the one create fail, each invoice is created alone, in its own
-        savepoint. The contracts' own jobs then find their results done and do nothing."""
+        savepoint. The contracts' own jobs then find their results done and do nothing.
+        Returns the results this job settled (done, blocked or error)."""
         if self.run_id.state != "preparing":
-            return
-        plans = self._plan_siblings(self._take_siblings())
+            return self.browse()
+        siblings = self._take_siblings()
+        plans = self._plan_siblings(siblings)
         if not plans:
-            return
+            return siblings.filtered(lambda line: line.state != "to_do")
         try:
             with mute_logger("odoo.sql_db"), self.env.cr.savepoint():
                 invoices = self._create_moves([plan["invoice_values"] for _s, plan in plans])
@@ -392,6 +400,7 @@ class Q2cBillingRunLine(models.Model):
                 _logger.exception(
                     "q2c billing: contract %s left to its own job", sibling.contract_id.id
                 )
+        return siblings.filtered(lambda line: line.state != "to_do")
 
     def _plan_siblings(self, siblings):
         """Each sibling's invoice plan, in its own savepoint: [(sibling, plan)] of the

@@ -74,6 +74,9 @@ class TestBillingVolume(Q2cBillingCase):
         self._assert_billed_once(lines)
         self.assertEqual(run.state, "invoiced", "no contract is left to do after one job")
         self.assertIn(lines["C-900"].invoice_id.display_name, first.result)
+        self.assertIn("also billed by this job", first.result)
+        self.assertIn("C-901", first.result)
+        self.assertIn("C-903", first.result, "the blocked sibling is named too")
         for name in ("C-901", "C-902", "C-903"):
             job = self._perform(lines[name].job_uuid)
             self.assertIn("Nothing to do", job.result, name)
