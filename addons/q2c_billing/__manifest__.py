@@ -37,5 +37,4 @@
     "development_status": "Alpha",
     "maintainers": ["q2c"],
     "installable": True,
-    "assets": {"web.assets_tests": ["q2c_billing/static/tests/tours/*.js"]},
 }

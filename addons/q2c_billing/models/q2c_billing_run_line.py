@@ -207,11 +207,15 @@ class Q2cBillingRunLine(models.Model):
     def _bill_contract(self):
         """Job: build this contract's draft invoice and mark what it billed, in one
         transaction. Guard: only a result still to do, of a run still preparing (a re-run
-        job, or one of a cancelled run, does nothing). A blocked contract, or an error Odoo
-        raises (a configuration it refuses), is recorded on the result, its writes undone;
-        anything else fails the job for queue_job to retry."""
+        job, one of a cancelled run, or one whose contract another job already billed does
+        nothing). A blocked contract, or an error Odoo raises (a configuration it refuses),
+        is recorded on the result, its writes undone; anything else fails the job for
+        queue_job to retry.
+
+        Volume (docs/billing.md): after its own contract, the job bills a batch of its
+        run's other contracts still to do that no other job holds (`_bill_siblings`)."""
         self.ensure_one()
-        if self.state != "to_do" or self.run_id.state != "preparing":
+        if not self._lock_result():
             return _("Nothing to do: the contract's result is %s.", self.state)
         try:
             with self.env.cr.savepoint():
@@ -220,12 +224,42 @@ class Q2cBillingRunLine(models.Model):
             self.write({"state": "blocked", "reason": str(error)})
         except (UserError, ValidationError) as error:
             self.write({"state": "error", "reason": str(error)})
+        siblings = self._bill_siblings()
         self.run_id._finish_if_complete()
-        return self.reason or ", ".join(
+        result = self.reason or ", ".join(
             (self.invoice_id | self.credit_note_id).mapped("display_name")
         )
+        if siblings:
+            result += " " + _(
+                "(also billed by this job: %s)",
+                ", ".join(siblings.mapped("contract_id.display_name")),
+            )
+        return result
+
+    def _lock_result(self):
+        """Lock this result's row and tell whether it is still to do in a run preparing.
+        The lock waits for a job that took this contract as a sibling: once that job
+        commits, the row changed under this transaction's snapshot and PostgreSQL refuses
+        it (a serialization failure), so queue_job retries this job, which then finds the
+        result done."""
+        self.env.cr.execute(
+            "SELECT id FROM q2c_billing_run_line WHERE id = %s FOR UPDATE", [self.id]
+        )
+        self.invalidate_recordset(["state"])
+        return self.state == "to_do" and self.run_id.state == "preparing"
 
     def _build_invoice(self):
+        plan = self._invoice_plan()
+        if plan:
+            invoice = self.env["account.move"]
+            if plan["invoice_values"]:
+                invoice = self._create_moves([plan["invoice_values"]])
+            self._finish_invoice(plan, invoice)
+
+    def _invoice_plan(self):
+        """What this contract's invoice will be, checked, before any invoice exists: a dict
+        of the entries, the specs and the invoice's values (None when nothing is to bill:
+        the result is then done with its reason). Raises BillingBlocked."""
         contract = self.contract_id
         journal = self._check_billable()
         if self._locks_contract():
@@ -243,18 +277,42 @@ class Q2cBillingRunLine(models.Model):
         if not specs:
             reason = MESSAGES["cap_reached"] if time else MESSAGES["nothing"]
             self.write({"state": "done", "reason": _(reason)})
-            return
+            return None
         # Corrections (1.9): on this invoice, or by a credit note for their net.
         invoice_specs, credit_specs = self._settlement_specs(specs)
+        return {
+            "journal": journal,
+            "time": time,
+            "expenses": expenses,
+            "specs": specs,
+            "holds": holds,
+            "invoice_specs": invoice_specs,
+            "credit_specs": credit_specs,
+            "invoice_values": self._invoice_values(journal, invoice_specs)
+            if invoice_specs
+            else None,
+        }
+
+    def _create_moves(self, vals_list):
+        """Odoo's own create of the draft invoices. No creation message or tracking on
+        them: a generated draft's history is its billing run's result (run, contract,
+        entries linked to its lines); Odoo tracks every change made to it afterwards."""
         Move = self.env["account.move"].with_company(self.company_id)
-        invoice = credit_note = Move
-        if invoice_specs:
-            invoice = Move.create(self._invoice_values(journal, invoice_specs))
-            self._link_entries(invoice, invoice_specs)
-        if credit_specs:
-            credit_note = Move.create(self._credit_note_values(journal, credit_specs))
-            self._link_entries(credit_note, credit_specs)
-        self._write_cap_ledger(invoice or credit_note, holds)
+        return Move.with_context(mail_create_nolog=True, mail_notrack=True).create(vals_list)
+
+    def _finish_invoice(self, plan, invoice):
+        """Link the entries to the invoice's lines, the credit note if any, the cap ledger,
+        and the result done."""
+        contract = self.contract_id
+        if invoice:
+            self._link_entries(invoice, plan["invoice_specs"])
+        credit_note = self.env["account.move"]
+        if plan["credit_specs"]:
+            credit_note = self._create_moves(
+                [self._credit_note_values(plan["journal"], plan["credit_specs"])]
+            )
+            self._link_entries(credit_note, plan["credit_specs"])
+        self._write_cap_ledger(invoice or credit_note, plan["holds"])
         contract._nte_alert(self)
         self.write(
             {
@@ -262,13 +320,120 @@ class Q2cBillingRunLine(models.Model):
                 "reason": False,
                 "invoice_id": invoice.id,
                 "credit_note_id": credit_note.id,
-                "time_count": len(time),
-                "expense_count": len(expenses),
+                "time_count": len(plan["time"]),
+                "expense_count": len(plan["expenses"]),
                 "milestone_count": sum(
-                    spec["entries"]._name == "q2c.contract.milestone" for spec in specs
+                    spec["entries"]._name == "q2c.contract.milestone" for spec in plan["specs"]
                 ),
             }
         )
+
+    # ------------------------------------------------------------------ siblings (volume)
+
+    def _sibling_batch_size(self):
+        """How many of its run's other contracts a job may bill after its own
+        (`q2c_billing.job_batch`, default 20; 0 = one contract per job)."""
+        value = self.env["ir.config_parameter"].sudo().get_param("q2c_billing.job_batch", "20")
+        try:
+            return max(int(value), 0)
+        except ValueError:
+            return 20
+
+    def _batchable(self):
+        """A contract whose invoice a job may build beside others': time and materials
+        without a cap (no contract row to lock) and without a pre-bill review. Others are
+        billed by their own job only."""
+        contract = self.contract_id
+        return (
+            contract.billing_model == "time_and_materials"
+            and not self._locks_contract()
+            and not contract.prebill_review_required
+        )
+
+    def _take_siblings(self):
+        """Lock up to a batch of this run's other results still to do, skipping those
+        another job holds (FOR UPDATE SKIP LOCKED): each is billed by one job only."""
+        size = self._sibling_batch_size()
+        if not size:
+            return self.browse()
+        self.env.flush_all()
+        self.env.cr.execute(
+            """SELECT id FROM q2c_billing_run_line
+                WHERE run_id = %s AND state = 'to_do' AND id != %s
+                ORDER BY id LIMIT %s FOR UPDATE SKIP LOCKED""",
+            [self.run_id.id, self.id, size],
+        )
+        siblings = self.browse([row[0] for row in self.env.cr.fetchall()])
+        siblings.invalidate_recordset(["state"])
+        return siblings.filtered(lambda line: line.state == "to_do" and line._batchable())
+
+    def _bill_siblings(self):
+        """Volume (docs/billing.md): bill a batch of this run's other contracts in this
+        transaction, their invoices in one `account.move` create. Each contract's invoice
+        is planned in its own savepoint: a blocked contract, or one Odoo refuses, is
+        recorded on its result and the others go on; an unexpected failure leaves it to
+        its own job. Should the one create fail, each invoice is created alone, in its own
+        savepoint. The contracts' own jobs then find their results done and do nothing.
+        Returns the results this job settled (done, blocked or error)."""
+        if self.run_id.state != "preparing":
+            return self.browse()
+        siblings = self._take_siblings()
+        plans = self._plan_siblings(siblings)
+        if not plans:
+            return siblings.filtered(lambda line: line.state != "to_do")
+        try:
+            with mute_logger("odoo.sql_db"), self.env.cr.savepoint():
+                invoices = self._create_moves([plan["invoice_values"] for _s, plan in plans])
+        except Exception:  # pylint: disable=broad-except
+            _logger.info("q2c billing: one create of %s invoices failed; one by one", len(plans))
+            invoices = None
+        for index, (sibling, plan) in enumerate(plans):
+            if invoices is not None:
+                sibling._finish_invoice(plan, invoices[index])
+                continue
+            try:
+                with self.env.cr.savepoint():
+                    sibling._finish_invoice(plan, sibling._create_single(plan))
+            except (UserError, ValidationError) as error:
+                sibling.write({"state": "error", "reason": str(error)})
+            except Exception:  # pylint: disable=broad-except
+                _logger.exception(
+                    "q2c billing: contract %s left to its own job", sibling.contract_id.id
+                )
+        return siblings.filtered(lambda line: line.state != "to_do")
+
+    def _plan_siblings(self, siblings):
+        """Each sibling's invoice plan, in its own savepoint: [(sibling, plan)] of the
+        invoices to create together. A blocked sibling, or one Odoo refuses, is recorded;
+        one that needs a credit note is billed alone here; an unexpected failure leaves the
+        sibling to its own job."""
+        plans = []
+        for sibling in siblings:
+            try:
+                with self.env.cr.savepoint():
+                    plan = sibling._invoice_plan()
+                    if plan and (plan["credit_specs"] or not plan["invoice_values"]):
+                        sibling._finish_invoice(plan, sibling._create_single(plan))
+                        plan = None
+            except BillingBlocked as error:
+                sibling.write({"state": "blocked", "reason": str(error)})
+                continue
+            except (UserError, ValidationError) as error:
+                sibling.write({"state": "error", "reason": str(error)})
+                continue
+            except Exception:  # pylint: disable=broad-except
+                _logger.exception(
+                    "q2c billing: contract %s left to its own job", sibling.contract_id.id
+                )
+                continue
+            if plan:
+                plans.append((sibling, plan))
+        return plans
+
+    def _create_single(self, plan):
+        if not plan["invoice_values"]:
+            return self.env["account.move"]
+        return self._create_moves([plan["invoice_values"]])
 
     # ------------------------------------------------------------------ checks
 

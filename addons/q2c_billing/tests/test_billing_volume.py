@@ -1,0 +1,172 @@
+from unittest.mock import patch
+
+from odoo.tests import tagged
+from odoo.tools import mute_logger
+
+from .common import Q2cBillingCase
+
+APPROVED = "2025-03-31T12:00:00Z"
+CUTOFF = "2025-04-03 10:00:00"
+
+
+@tagged("post_install", "-at_install")
+class TestBillingVolume(Q2cBillingCase):
+    """Volume (docs/billing.md): a job, after its own contract, bills a batch of its run's
+    other contracts still to do, their invoices in one `account.move` create; each contract
+    is billed once, a blocked one is recorded without stopping the others, and the other
+    contracts' own jobs then do nothing.
+
+    Worked numbers (Consultant at 160.00 an hour on the card, no tax on the test chart's
+    sales): C-900 6.00 h -> 960.00; C-901 2.50 h -> 400.00; C-902 1.25 h -> 200.00; C-903
+    Gina 1.00 h, but Carol (Partner) has no rate: blocked, nothing of it billed."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        consultant = cls._role("Consultant")
+        cls._employee("Gina", consultant)
+        cls._employee("Carol", cls._role("Partner"))
+        card = cls._card("C-900 card", [(consultant, 160.0, "2025-01-01", None)])
+        cls.contracts = cls.env["q2c.contract"]
+        for n in range(4):
+            cls.contracts |= cls._contract(f"C-90{n}", cls._project(f"P-90{n}"), cards=card)
+        cls._ingest_time("P-900", [("v0", "Gina", "2025-03-10", 6.0, APPROVED)])
+        cls._ingest_time("P-901", [("v1", "Gina", "2025-03-11", 2.5, APPROVED)])
+        cls._ingest_time("P-902", [("v2", "Gina", "2025-03-12", 1.25, APPROVED)])
+        cls._ingest_time(
+            "P-903",
+            [
+                ("v3", "Gina", "2025-03-13", 1.0, APPROVED),
+                ("v4", "Carol", "2025-03-13", 2.0, APPROVED),
+            ],
+        )
+
+    def _prepared(self, contracts=None):
+        contracts = contracts or self.contracts
+        run = self._new_run("2025-03-01", "2025-03-31", CUTOFF, "2025-04-03", contracts)
+        run.with_user(self.finance_user).action_prepare()
+        return run, {line.contract_id.name: line for line in run.line_ids}
+
+    def _invoices(self, contract):
+        return self.env["account.move"].search([("q2c_contract_id", "=", contract.id)])
+
+    def _assert_billed_once(self, lines):
+        for name, total, entry in (
+            ("C-900", 960.00, "v0"),
+            ("C-901", 400.00, "v1"),
+            ("C-902", 200.00, "v2"),
+        ):
+            line = lines[name]
+            self.assertEqual(line.state, "done", name)
+            self.assertEqual(self._invoices(line.contract_id), line.invoice_id, name)
+            self.assertAmount(line.invoice_id.amount_total, total, name)
+            self.assertEqual(self._time(entry).q2c_invoice_id, line.invoice_id, name)
+            self.assertEqual(self._time(entry).q2c_billing_status, "billed", name)
+        blocked = lines["C-903"]
+        self.assertEqual(blocked.state, "blocked")
+        self.assertIn("Carol 2025-03-13 2.00 h", blocked.reason)
+        self.assertFalse(self._invoices(blocked.contract_id))
+        self.assertEqual(self._time("v3").q2c_billing_status, "to_bill")
+
+    def test_first_job_bills_its_siblings_once_and_their_jobs_do_nothing(self):
+        run, lines = self._prepared()
+        first = self._perform(lines["C-900"].job_uuid)
+        self._assert_billed_once(lines)
+        self.assertEqual(run.state, "invoiced", "no contract is left to do after one job")
+        self.assertIn(lines["C-900"].invoice_id.display_name, first.result)
+        self.assertIn("also billed by this job", first.result)
+        self.assertIn("C-901", first.result)
+        self.assertIn("C-903", first.result, "the blocked sibling is named too")
+        for name in ("C-901", "C-902", "C-903"):
+            job = self._perform(lines[name].job_uuid)
+            self.assertIn("Nothing to do", job.result, name)
+        self._assert_billed_once(lines)
+
+    def test_siblings_invoices_in_one_create_else_one_by_one(self):
+        """The siblings' two invoices (C-901, C-902) come from one create; when that create
+        fails, each is created alone and both are still billed once."""
+        Line = type(self.env["q2c.billing.run.line"])
+        original = Line._create_moves
+        sizes = []
+
+        def create_moves(line, vals_list):
+            sizes.append(len(vals_list))
+            return original(line, vals_list)
+
+        run, lines = self._prepared()
+        with patch.object(Line, "_create_moves", create_moves):
+            self._perform(lines["C-900"].job_uuid)
+        self.assertEqual(sizes, [1, 2], "its own invoice, then the siblings' in one create")
+        self._assert_billed_once(lines)
+
+    def test_one_create_failing_falls_back_to_one_by_one(self):
+        Line = type(self.env["q2c.billing.run.line"])
+        original = Line._create_moves
+        sizes = []
+
+        def create_moves(line, vals_list):
+            sizes.append(len(vals_list))
+            if len(vals_list) > 1:
+                raise ValueError("one create refused")
+            return original(line, vals_list)
+
+        run, lines = self._prepared()
+        with patch.object(Line, "_create_moves", create_moves):
+            self._perform(lines["C-900"].job_uuid)
+        self.assertEqual(sizes, [1, 2, 1, 1])
+        self._assert_billed_once(lines)
+        self.assertEqual(run.state, "invoiced")
+
+    def test_sibling_failing_unexpectedly_is_left_to_its_own_job(self):
+        """C-901's invoice plan fails with an unexpected error: its writes are undone, it
+        stays to do for its own job, which then bills it; the others are billed."""
+        Line = type(self.env["q2c.billing.run.line"])
+        original = Line._invoice_plan
+
+        def invoice_plan(line):
+            plan = original(line)
+            if line.contract_id.name == "C-901":
+                raise RuntimeError("unexpected")
+            return plan
+
+        run, lines = self._prepared()
+        with (
+            patch.object(Line, "_invoice_plan", invoice_plan),
+            mute_logger("odoo.addons.q2c_billing.models.q2c_billing_run_line"),
+        ):
+            self._perform(lines["C-900"].job_uuid)
+        self.assertEqual(lines["C-901"].state, "to_do")
+        self.assertEqual(self._time("v1").q2c_billing_status, "to_bill")
+        self.assertEqual(lines["C-902"].state, "done")
+        self.assertEqual(run.state, "preparing")
+        self._perform(lines["C-901"].job_uuid)
+        self._assert_billed_once(lines)
+        self.assertEqual(run.state, "invoiced")
+
+    def test_batch_of_zero_bills_one_contract_per_job(self):
+        self.env["ir.config_parameter"].sudo().set_param("q2c_billing.job_batch", "0")
+        run, lines = self._prepared()
+        self._perform(lines["C-900"].job_uuid)
+        self.assertEqual(lines["C-900"].state, "done")
+        self.assertEqual(lines["C-901"].state, "to_do")
+        self.assertEqual(run.state, "preparing")
+        for name in ("C-901", "C-902", "C-903"):
+            self._perform(lines[name].job_uuid)
+        self._assert_billed_once(lines)
+
+    def test_capped_sibling_is_left_to_its_own_job(self):
+        """A contract with a not-to-exceed cap (C-904, cap 10,000.00, 1.00 h -> 160.00)
+        locks its contract row in its own job: it is never taken as a sibling."""
+        card = self.contracts[0].rate_card_ids
+        capped = self._contract(
+            "C-904", self._project("P-904"), cards=card, nte_original_amount=10000.0
+        )
+        self._ingest_time("P-904", [("v5", "Gina", "2025-03-14", 1.0, APPROVED)])
+        run, lines = self._prepared(self.contracts | capped)
+        self._perform(lines["C-900"].job_uuid)
+        self.assertEqual(lines["C-904"].state, "to_do")
+        self.assertEqual(lines["C-902"].state, "done")
+        self._perform(lines["C-904"].job_uuid)
+        self.assertAmount(lines["C-904"].invoice_id.amount_total, 160.00)
+        self._assert_billed_once(lines)
+        self.assertEqual(run.state, "invoiced")
