@@ -505,10 +505,7 @@ class Q2cBillingRunLine(models.Model):
 
     def _sales_journal(self):
         """The company's first sales journal; override to choose another per contract."""
-        Journal = self.env["account.journal"]
-        return Journal.search(
-            [("type", "=", "sale"), *Journal._check_company_domain(self.company_id)], limit=1
-        )
+        return self.contract_id._invoice_sales_journal(self.company_id)
 
     def _check_exchange_rate(self):
         """An invoice in another currency than the company's needs a rate on or before its
@@ -774,16 +771,8 @@ class Q2cBillingRunLine(models.Model):
         customer's payment terms and fiscal position, the run's period as service period
         (each line's name carries its own dates), lines through `invoice_line_ids` only
         (Odoo writes the journal items)."""
-        contract, company = self.contract_id, self.company_id
-        partner = contract.partner_id.with_company(company)
-        fiscal_position = (
-            self.env["account.fiscal.position"].with_company(company)._get_fiscal_position(partner)
-        )
-        distribution = (
-            {str(contract.analytic_account_id.id): 100.0}
-            if contract.analytic_account_id
-            else False
-        )
+        contract = self.contract_id
+        distribution = contract._invoice_analytic_distribution()
         lines = []
         for sequence, spec in enumerate(specs, start=1):
             vals = {
@@ -800,19 +789,12 @@ class Q2cBillingRunLine(models.Model):
                 vals["analytic_distribution"] = distribution
             lines.append(Command.create(vals))
         return {
-            "move_type": "out_invoice",
-            "company_id": company.id,
-            "journal_id": journal.id,
-            "partner_id": partner.id,
-            "currency_id": contract.currency_id.id,
+            **contract._invoice_header(self.company_id, journal),
             "invoice_date": self.run_id.invoice_date,
             "q2c_service_date_from": self.run_id.date_from,
             "q2c_service_date_to": self.run_id.date_to,
-            "invoice_payment_term_id": partner.property_payment_term_id.id,
-            "fiscal_position_id": fiscal_position.id,
             "invoice_origin": f"{contract.display_name} ({self.run_id.name})",
             "q2c_billing_line_id": self.id,
-            "q2c_contract_id": contract.id,
             "invoice_line_ids": lines,
         }
 

@@ -98,6 +98,39 @@ class Q2cContract(models.Model):
             raise ValidationError(_(ALERT_MESSAGES["thresholds"]))
         return values
 
+    def _invoice_sales_journal(self, company):
+        """The company's first sales journal, where q2c's invoices of this contract go."""
+        Journal = self.env["account.journal"]
+        return Journal.search(
+            [("type", "=", "sale"), *Journal._check_company_domain(company)], limit=1
+        )
+
+    def _invoice_analytic_distribution(self):
+        """The contract's analytic account at 100%, for each invoice line (False without)."""
+        self.ensure_one()
+        account = self.analytic_account_id
+        return {str(account.id): 100.0} if account else False
+
+    def _invoice_header(self, company, journal):
+        """The values every q2c customer invoice of this contract starts from: its customer,
+        currency and contract, the customer's payment terms and fiscal position in
+        `company`, the sales journal. Callers add dates, origin and lines."""
+        self.ensure_one()
+        partner = self.partner_id.with_company(company)
+        fiscal_position = (
+            self.env["account.fiscal.position"].with_company(company)._get_fiscal_position(partner)
+        )
+        return {
+            "move_type": "out_invoice",
+            "company_id": company.id,
+            "journal_id": journal.id,
+            "partner_id": partner.id,
+            "currency_id": self.currency_id.id,
+            "invoice_payment_term_id": partner.property_payment_term_id.id,
+            "fiscal_position_id": fiscal_position.id,
+            "q2c_contract_id": self.id,
+        }
+
     def _correction_policy(self):
         """The policy that applies: the contract's own, else its company's."""
         self.ensure_one()

@@ -867,23 +867,12 @@ class Q2cPayApplication(models.Model):
                     company=company.name,
                 )
             )
-        Journal = self.env["account.journal"]
-        journal = Journal.search(
-            [("type", "=", "sale"), *Journal._check_company_domain(company)], limit=1
-        )
+        journal = contract._invoice_sales_journal(company)
         if not journal:
             raise UserError(
                 _("Company %s has no sales journal: add one in Accounting.", company.name)
             )
-        partner = contract.partner_id.with_company(company)
-        fiscal_position = (
-            self.env["account.fiscal.position"].with_company(company)._get_fiscal_position(partner)
-        )
-        distribution = (
-            {str(contract.analytic_account_id.id): 100.0}
-            if contract.analytic_account_id
-            else False
-        )
+        distribution = contract._invoice_analytic_distribution()
         currency = self.currency_id
         specs = []
         for line in self.line_ids:
@@ -918,17 +907,10 @@ class Q2cPayApplication(models.Model):
                 vals["analytic_distribution"] = distribution
             lines.append(Command.create(vals))
         return {
-            "move_type": "out_invoice",
-            "company_id": company.id,
-            "journal_id": journal.id,
-            "partner_id": partner.id,
-            "currency_id": currency.id,
+            **contract._invoice_header(company, journal),
             "invoice_date": self.period_end,
-            "invoice_payment_term_id": partner.property_payment_term_id.id,
-            "fiscal_position_id": fiscal_position.id,
             "invoice_origin": self.display_name,
             "ref": self.display_name,
-            "q2c_contract_id": contract.id,
             "invoice_line_ids": lines,
         }
 
