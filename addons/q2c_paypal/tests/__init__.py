@@ -1,0 +1,1 @@
+from . import test_mapping, test_publish, test_settlement, test_signature, test_webhook

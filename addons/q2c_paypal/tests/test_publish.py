@@ -1,0 +1,64 @@
+import json
+
+from odoo.exceptions import UserError
+from odoo.tests import tagged
+
+from .common import PayPalCase
+
+
+@tagged("post_install", "-at_install")
+class TestPayPalPublish(PayPalCase):
+    """`_q2c_publish_invoice` against the stand-in: a PayPal invoice numbered with the Odoo
+    invoice, sent to the customer, exactly once."""
+
+    def test_published_once_with_the_payer_link(self):
+        """Invoice of 119.00: one PayPal invoice (number = Odoo number, one item of 119.00,
+        PayPal-Request-Id set), sent once; the answer is its id and the payer's link. A
+        second call creates and sends nothing and answers the same."""
+        self.customer.email = "billing@acme.example"
+        invoice = self._invoice(119.0)
+        first = self.paypal._q2c_publish_invoice(invoice)
+        second = self.paypal._q2c_publish_invoice(invoice)
+        self.assertEqual(first, second)
+        (pp_id,) = self.stand_in.invoices
+        self.assertEqual(
+            first,
+            {"external_id": pp_id, "url": f"https://www.sandbox.paypal.com/invoice/p/#{pp_id}"},
+        )
+        creates = [r for r in self.stand_in.seen if r["path"] == "/v2/invoicing/invoices"]
+        self.assertEqual(len(creates), 1)
+        create = creates[0]
+        self.assertEqual(len(self._seen("POST", f"/v2/invoicing/invoices/{pp_id}/send")), 1)
+        self.assertEqual(
+            create["headers"]["PayPal-Request-Id"], f"q2c-{self.paypal.id}-invoice-{invoice.id}"
+        )
+        body = json.loads(create["body"])
+        self.assertEqual(body["detail"]["invoice_number"], invoice.name)
+        self.assertEqual(
+            body["items"][0]["unit_amount"],
+            {"currency_code": self.currency.name, "value": "119.00"},
+        )
+        self.assertEqual(
+            body["primary_recipients"][0]["billing_info"]["email_address"], "billing@acme.example"
+        )
+        self.assertEqual(
+            self.env["q2c.external.ref"]._find(self.paypal, "invoice", pp_id), invoice
+        )
+
+    def test_lost_answer_gets_the_same_paypal_invoice(self):
+        """The binding was lost (the transaction that stored it rolled back after PayPal
+        created the invoice): the retry sends the same PayPal-Request-Id, PayPal answers
+        the invoice it made, already sent: no second invoice, no second sending."""
+        invoice = self._invoice(60.0)
+        first = self.paypal._q2c_publish_invoice(invoice)
+        self.env["q2c.external.ref"].search([("system_id", "=", self.paypal.id)]).unlink()
+        again = self.paypal._q2c_publish_invoice(invoice)
+        self.assertEqual(again["external_id"], first["external_id"])
+        self.assertEqual(len(self.stand_in.invoices), 1)
+        self.assertEqual(len([r for r in self.stand_in.seen if r["path"].endswith("/send")]), 1)
+
+    def test_only_posted_customer_invoices(self):
+        draft = self.init_invoice("out_invoice", partner=self.customer, amounts=[10.0])
+        with self.assertRaisesRegex(UserError, "posted customer invoice"):
+            self.paypal._q2c_publish_invoice(draft)
+        self.assertFalse(self.stand_in.seen)
