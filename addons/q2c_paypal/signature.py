@@ -130,7 +130,7 @@ def _utc(cert, name):
     return value
 
 
-def _valid_now(cert, now):
+def valid_now(cert, now):
     return _utc(cert, "not_valid_before") <= now <= _utc(cert, "not_valid_after")
 
 
@@ -178,14 +178,14 @@ def verify_chain(certs, roots, now):
     name = common_name(leaf).lower()
     if not name.endswith(PAYPAL_HOST_SUFFIX):
         raise SignatureError(f"certificate subject {name!r} is not a PayPal name")
-    if not _valid_now(leaf, now):
+    if not valid_now(leaf, now):
         raise SignatureError("the certificate is expired or not yet valid")
     current, pool = leaf, list(certs[1:])
     for _depth in range(MAX_CHAIN):
-        if any(_valid_now(root, now) and _signed_by(current, root) for root in roots):
+        if any(valid_now(root, now) and _signed_by(current, root) for root in roots):
             return leaf
         issuer = next(
-            (c for c in pool if _is_ca(c) and _valid_now(c, now) and _signed_by(current, c)),
+            (c for c in pool if _is_ca(c) and valid_now(c, now) and _signed_by(current, c)),
             None,
         )
         if issuer is None:

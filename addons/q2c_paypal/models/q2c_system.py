@@ -146,7 +146,7 @@ class Q2cSystem(models.Model):
         now = datetime.datetime.now(datetime.UTC)
         with _LOCK:
             leaf = _CERTS.get(url)
-        if leaf is not None and signature._valid_now(leaf, now):
+        if leaf is not None and signature.valid_now(leaf, now):
             return leaf
         try:
             response = self.with_context(q2c_paypal_no_auth=True)._call(
