@@ -1,5 +1,7 @@
 import json
+import time
 
+from odoo.addons.q2c_paypal.models import q2c_system as paypal_system
 from odoo.exceptions import UserError
 from odoo.tests import tagged
 
@@ -62,3 +64,13 @@ class TestPayPalPublish(PayPalCase):
         with self.assertRaisesRegex(UserError, "posted customer invoice"):
             self.paypal._q2c_publish_invoice(draft)
         self.assertFalse(self.stand_in.seen)
+
+    def test_refused_token_is_fetched_again_once(self):
+        """A token PayPal no longer accepts (401) is replaced by a new one, once, and the
+        call goes on."""
+        paypal_system._TOKENS[self.paypal._token_key()] = ("expired-token", time.monotonic() + 600)
+        result = self.paypal._q2c_publish_invoice(self._invoice(20.0))
+        self.assertTrue(result["url"])
+        self.assertEqual(len(self._seen("POST", "/v1/oauth2/token")), 1)
+        refused = [r for r in self.stand_in.seen if "expired-token" in str(r["headers"])]
+        self.assertEqual(len(refused), 1)

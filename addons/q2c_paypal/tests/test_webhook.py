@@ -147,6 +147,14 @@ class TestPayPalWebhook(PayPalCase):
         self.assertEqual(len(self._paypal_events()), 1)
         self.assertFalse(self._seen("GET", "/certs/"))
 
+    def test_online_verification_unreachable_refuses(self):
+        """PayPal's verification API cannot be reached: the delivery is refused (401, PayPal
+        sends it again later), nothing is stored."""
+        self.paypal.write({"paypal_verification": "online", "outbound_max_tries": 1})
+        self.paypal.base_url = "http://127.0.0.1:9"
+        self.assertEqual(self._post_paypal(self._event_body()).status_code, 401)
+        self.assertFalse(self._paypal_events())
+
     def test_test_connection(self):
         """An OAuth token with the Client ID and Secret; a refused secret is said in a
         sentence naming PayPal's words."""
