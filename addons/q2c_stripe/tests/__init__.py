@@ -4,6 +4,7 @@ from . import (
     test_match_tour,
     test_payout,
     test_publication,
+    test_race,
     test_reread,
     test_settlement,
     test_webhook,
