@@ -23,7 +23,6 @@ PUBLICATION_FIELDS = {
     "q2c_publication_external_id",
     "q2c_payment_url",
     "q2c_publication_error",
-    "q2c_publication_job_uuid",
 }
 
 
@@ -50,19 +49,28 @@ class AccountMove(models.Model):
         "online. Empty: not published.",
     )
     q2c_publication_system_id = fields.Many2one(
-        "q2c.system", "Payment Gateway", copy=False, readonly=True, ondelete="set null"
+        "q2c.system",
+        "Payment Gateway",
+        copy=False,
+        readonly=True,
+        tracking=True,
+        ondelete="set null",
     )
     q2c_publication_external_id = fields.Char(
-        "Gateway Invoice", copy=False, readonly=True, index="btree_not_null"
+        "Gateway Invoice", copy=False, readonly=True, tracking=True, index="btree_not_null"
     )
     q2c_payment_url = fields.Char(
         "Payment Link",
         copy=False,
         readonly=True,
+        tracking=True,
         help="The gateway's page where the customer pays this invoice (also shown in the "
         "customer portal).",
     )
-    q2c_publication_error = fields.Char("Publication Problem", copy=False, readonly=True)
+    q2c_publication_error = fields.Char(
+        "Publication Problem", copy=False, readonly=True, tracking=True
+    )
+    # Technical: the job that publishes (or published) the invoice; not a workflow field.
     q2c_publication_job_uuid = fields.Char(copy=False, readonly=True)
 
     def _q2c_guarded_fields(self):
