@@ -103,19 +103,26 @@ class TestStripePublication(StripeCase):
             self.assertEqual(len(stripe.of_type("invoice")), 2)
 
     def test_server_error_is_retried_with_the_same_key(self):
-        """Stripe answers 500 to the invoice's creation, then succeeds: the retry carries
-        the same Idempotency-Key, one Stripe invoice exists, the invoice is published. With
+        """Stripe answers 500 to the invoice's creation, then succeeds, and 409 (another
+        request with the same key in flight) to its item: each retry carries the same
+        Idempotency-Key, one Stripe invoice with one item exists, the invoice is published. With
         `Stripe-Should-Retry: false` a 500 is not retried: the publication fails with the
         reason, and the batch job's retry publishes it with the same keys."""
         with stripe_stand_in(self.stripe_system) as stripe:
             stripe.failures.append(("/v1/invoices", 500, {}))
+            stripe.failures.append(("/v1/invoiceitems", 409, {}))
             invoice = self._invoice(120.0)
             self._publish(invoice)
-            tries = [r for r in stripe.posts() if r["path"] == "/v1/invoices"]
-            self.assertEqual(len(tries), 2)
-            self.assertEqual(
-                {r["headers"]["Idempotency-Key"] for r in tries}, {self._key(invoice, "invoice")}
-            )
+            for path, step in (
+                ("/v1/invoices", "invoice"),
+                ("/v1/invoiceitems", f"item-{invoice.invoice_line_ids.id}"),
+            ):
+                tries = [r for r in stripe.posts() if r["path"] == path]
+                self.assertEqual(len(tries), 2, path)
+                self.assertEqual(
+                    {r["headers"]["Idempotency-Key"] for r in tries}, {self._key(invoice, step)}
+                )
+            self.assertEqual(len(stripe.of_type("invoiceitem")), 1)
             self.assertEqual(invoice.q2c_publication_state, "published")
             self.assertEqual(len(stripe.of_type("invoice")), 1)
 
