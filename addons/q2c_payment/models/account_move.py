@@ -11,8 +11,8 @@ from odoo.tools import mute_logger
 _logger = logging.getLogger(__name__)
 
 DISPUTE_STATES = [("open", "Disputed"), ("won", "Dispute Won"), ("lost", "Dispute Lost")]
+# Empty: not published (no gateway publishes the invoice, or it was posted before).
 PUBLICATION_STATES = [
-    ("not_published", "Not Published"),
     ("queued", "Queued"),
     ("published", "Published"),
     ("failed", "Failed"),
