@@ -119,8 +119,8 @@ class Q2cSystem(models.Model):
 
     def _q2c_idempotency_key(self, record, step):
         """The same key for the same step of the same record in this database, whatever the
-        try: q2c-<database uuid>-<record id>-<step> (account.move records use their id
-        alone, as the brief of issue 16 names it; other models are prefixed)."""
+        try: q2c-<database uuid>-<invoice id>-<step> for an invoice (account.move), and
+        q2c-<database uuid>-<model>-<record id>-<step> for another record (a customer)."""
         uuid = self.env["ir.config_parameter"].sudo().get_param("database.uuid")
         prefix = "" if record._name == "account.move" else f"{record._name.replace('.', '_')}-"
         return f"q2c-{uuid}-{prefix}{record.id}-{step}"
