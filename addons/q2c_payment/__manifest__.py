@@ -11,7 +11,7 @@
     "category": "Accounting/Accounting",
     # q2c_billing: Finance's invoicing rights and the Billing menu; account: payments,
     # credit notes and reconciliation are Odoo's own.
-    "depends": ["q2c_billing", "account"],
+    "depends": ["q2c_billing", "account", "queue_job"],
     "data": [
         "security/security.xml",
         "security/ir.model.access.csv",
@@ -21,6 +21,8 @@
         "views/q2c_contract_views.xml",
         "views/q2c_system_views.xml",
         "views/menus.xml",
+        "views/portal_templates.xml",
+        "data/q2c_payment_data.xml",
     ],
     "development_status": "Alpha",
     "maintainers": ["q2c"],

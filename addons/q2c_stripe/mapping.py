@@ -20,7 +20,20 @@ PAYMENT_EVENTS = ("invoice.paid", "payment_intent.succeeded")
 FAILURE_EVENTS = ("invoice.payment_failed", "payment_intent.payment_failed")
 REFUND_EVENTS = ("charge.refunded",)
 DISPUTE_EVENTS = ("charge.dispute.created", "charge.dispute.updated", "charge.dispute.closed")
-HANDLED = PAYMENT_EVENTS + FAILURE_EVENTS + REFUND_EVENTS + DISPUTE_EVENTS
+# Events that only matter for the state they announce: re-read, a Stripe invoice paid
+# meanwhile is booked as paid (docs/saas-specs.md 1.5: re-fetch when order matters).
+STATE_EVENTS = ("invoice.finalized",)
+PAYOUT_EVENTS = ("payout.paid", "payout.failed")
+HANDLED = (
+    PAYMENT_EVENTS + FAILURE_EVENTS + REFUND_EVENTS + DISPUTE_EVENTS + STATE_EVENTS + PAYOUT_EVENTS
+)
+# The objects whose newest state the API gives (GET path by object type), for the events
+# where order matters: invoice.*, charge.refunded, charge.dispute.*.
+REREAD_PATHS = {
+    "invoice": "/v1/invoices/{id}",
+    "charge": "/v1/charges/{id}",
+    "dispute": "/v1/disputes/{id}",
+}
 
 
 class StripeShapeError(ValueError):
@@ -35,6 +48,14 @@ def major(amount, currency):
     if code in ZERO_DECIMAL:
         return float(amount)
     return amount / (1000 if code in THREE_DECIMAL else 100)
+
+
+def minor(amount, currency):
+    """A currency's major units as Stripe's integer minor units (the inverse of `major`)."""
+    code = (currency or "").upper()
+    if code in ZERO_DECIMAL:
+        return round(amount)
+    return round(amount * (1000 if code in THREE_DECIMAL else 100))
 
 
 def _date(seconds):
@@ -188,17 +209,136 @@ def failure(event, final_only=True):
     }
 
 
+def reread(event):
+    """(object id, API path) of the object to re-read for this event when order matters
+    (invoice.*, charge.refunded, charge.dispute.*), else None."""
+    kind = event.get("type") or ""
+    if not (kind.startswith("invoice.") or kind in REFUND_EVENTS + DISPUTE_EVENTS):
+        return None
+    obj = _object(event)
+    path = REREAD_PATHS.get(obj.get("object"))
+    return (obj["id"], path.format(id=obj["id"])) if path else None
+
+
+def with_object(event, obj):
+    """The event with its data.object replaced by `obj` (the newest state, re-read)."""
+    if not isinstance(obj, dict) or obj.get("id") != _object(event)["id"]:
+        raise StripeShapeError("the object read again is not the event's object")
+    return {**event, "data": {**(event.get("data") or {}), "object": obj}}
+
+
 def transaction(event, final_only=True):
-    """The neutral transaction of one Stripe event, or None when it changes nothing."""
+    """The neutral transaction of one Stripe event, or None when it changes nothing. An
+    `invoice.*` event whose invoice is paid (read again, the newest state) is its payment,
+    whatever the event said: a late `invoice.payment_failed` or `invoice.finalized` of an
+    invoice paid meanwhile books the payment once, never a failure."""
     kind = event.get("type")
-    if kind == "invoice.paid":
+    if kind.startswith("invoice.") and _object(event).get("status") == "paid":
         return payment_from_invoice(event)
-    if kind == "payment_intent.succeeded":
-        return payment_from_intent(event)
-    if kind in REFUND_EVENTS:
-        return refund_from_charge(event)
-    if kind in DISPUTE_EVENTS:
-        return dispute(event)
     if kind in FAILURE_EVENTS:
         return failure(event, final_only)
-    return None
+    mapper = {
+        "invoice.paid": payment_from_invoice,
+        "payment_intent.succeeded": payment_from_intent,
+        **dict.fromkeys(REFUND_EVENTS, refund_from_charge),
+        **dict.fromkeys(DISPUTE_EVENTS, dispute),
+    }.get(kind)
+    return mapper(event) if mapper else None
+
+
+# --- payouts -------------------------------------------------------------------------------
+
+PAYOUT_KIND = {
+    "charge": "charge",
+    "payment": "charge",
+    "refund": "refund",
+    "payment_refund": "refund",
+    "adjustment": "dispute",
+    "payout": "payout",
+}
+
+
+def _source_payment(source):
+    """The gateway payment a balance transaction's (expanded) source belongs to: a charge's
+    or refund's or dispute's PaymentIntent, else the charge."""
+    if not isinstance(source, dict):
+        return None
+    if source.get("object") == "payment_intent":
+        return source["id"]
+    return (
+        _id(source.get("payment_intent"))
+        or _id(source.get("charge"))
+        or (source.get("id") if source.get("object") == "charge" else None)
+    )
+
+
+def payout_rows(payout, transactions):
+    """A payout and its balance transactions (GET /v1/balance_transactions?payout=...,
+    `data.source` expanded) as q2c_payment's statement rows: per transaction its gross
+    amount and, apart, its fee (negative), so each reconciles with what q2c booked; the
+    payout itself is the transfer out of the clearing account. A failed payout adds the
+    transfer coming back."""
+    if not isinstance(payout, dict) or not _id(payout):
+        raise StripeShapeError("the payout has no id")
+    rows = []
+    for txn in transactions:
+        if not isinstance(txn, dict) or not _id(txn):
+            raise StripeShapeError("a balance transaction has no id")
+        currency = txn.get("currency")
+        kind = PAYOUT_KIND.get(txn.get("type"), "other")
+        source = txn.get("source")
+        payment = _source_payment(source) if kind != "payout" else None
+        label = txn.get("description") or f"Stripe {txn.get('type')} {_id(source) or txn['id']}"
+        base = {"payout_id": payout["id"], "payment_external_id": payment, "currency": currency}
+        date = _date(txn.get("created")) or _date(payout.get("arrival_date"))
+        rows.append(
+            {
+                **base,
+                "external_id": txn["id"],
+                "kind": kind,
+                "amount": major(txn.get("amount"), currency),
+                "date": date,
+                "label": label,
+            }
+        )
+        fee = txn.get("fee") or 0
+        if fee:
+            rows.append(
+                {
+                    **base,
+                    "external_id": f"{txn['id']}:fee",
+                    "kind": "fee",
+                    "amount": -major(fee, currency),
+                    "date": date,
+                    "label": f"Stripe fee: {label}",
+                }
+            )
+    currency = payout.get("currency")
+    if not any(row["kind"] == "payout" for row in rows):
+        # The list may leave out the payout's own transaction: the transfer is the payout.
+        rows.append(
+            {
+                "payout_id": payout["id"],
+                "payment_external_id": None,
+                "currency": currency,
+                "external_id": _id(payout.get("balance_transaction")) or payout["id"],
+                "kind": "payout",
+                "amount": -major(payout.get("amount"), currency),
+                "date": _date(payout.get("arrival_date")),
+                "label": f"Stripe payout {payout['id']}",
+            }
+        )
+    if payout.get("status") == "failed":
+        rows.append(
+            {
+                "payout_id": payout["id"],
+                "payment_external_id": None,
+                "currency": currency,
+                "external_id": f"{payout['id']}:failed",
+                "kind": "payout",
+                "amount": major(payout.get("amount"), currency),
+                "date": _date(payout.get("arrival_date")),
+                "label": f"Stripe payout {payout['id']} failed: back to the Stripe balance",
+            }
+        )
+    return rows

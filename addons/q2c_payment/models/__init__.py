@@ -1,4 +1,5 @@
 from . import (
+    account_bank_statement_line,
     account_move,
     account_payment_register,
     q2c_contract,

@@ -1,4 +1,4 @@
-from odoo import fields, models
+from odoo import _, fields, models
 
 
 class Q2cSystem(models.Model):
@@ -7,6 +7,16 @@ class Q2cSystem(models.Model):
     supports_payments = fields.Boolean(
         compute="_compute_feature_support_fields",
         help="The system is a payment gateway: its events settle invoices.",
+    )
+    supports_invoice_publication = fields.Boolean(
+        compute="_compute_feature_support_fields",
+        help="The gateway can offer a posted Odoo invoice for online payment "
+        "(`_q2c_publish_invoice`).",
+    )
+    supports_payouts = fields.Boolean(
+        compute="_compute_feature_support_fields",
+        help="The gateway reports its payouts: they become bank statement lines in the "
+        "clearing journal.",
     )
     payment_journal_id = fields.Many2one(
         "account.journal",
@@ -27,17 +37,90 @@ class Q2cSystem(models.Model):
         help="Who gets the activities for failed payments, chargebacks and payments to match. "
         "Empty: the invoice's salesperson.",
     )
+    payment_publish_invoices = fields.Boolean(
+        "Publish Posted Invoices",
+        help="Each customer invoice posted in this system's company (and one of its "
+        "currencies, when listed) is sent to the gateway, and the gateway's payment page is "
+        "shown on the invoice and in the customer portal.",
+    )
+    payment_publish_currency_ids = fields.Many2many(
+        "res.currency",
+        "q2c_system_publish_currency_rel",
+        "system_id",
+        "currency_id",
+        string="Published Currencies",
+        help="Only invoices in these currencies are published. Empty: every currency.",
+    )
+    payment_payout_journal_id = fields.Many2one(
+        "account.journal",
+        string="Payout Clearing Journal",
+        domain="[('type', '=', 'bank'), ('company_id', '=', company_id)]",
+        help="The bank journal in which each payout's transactions (payments, fees, refunds "
+        "and the transfer to your bank) become statement lines, to reconcile with the "
+        "payments q2c booked. Usually the Payment Journal. Empty: payouts are not imported.",
+    )
 
     def _compute_feature_support_fields(self):
         result = super()._compute_feature_support_fields()
-        self.update({"supports_payments": False})
+        self.update(
+            {
+                "supports_payments": False,
+                "supports_invoice_publication": False,
+                "supports_payouts": False,
+            }
+        )
         return result
 
     def _integration_user_groups(self):
         """A gateway's integration user registers payments and credit notes (Accounting:
-        Billing) and sets the customer's standing (Contact Creation)."""
+        Billing), sets the customer's standing (Contact Creation) and, for a gateway with
+        payouts imported, writes the clearing journal's statement lines (Accounting: Basic)."""
         groups = super()._integration_user_groups()
         if self.supports_payments:
             groups |= self.env.ref("account.group_account_invoice")
             groups |= self.env.ref("base.group_partner_manager")
+        if self.supports_payouts and self.payment_payout_journal_id:
+            groups |= self.env.ref("account.group_account_basic")
         return groups
+
+    # --- outbound publication (set-up a) -----------------------------------------------------
+
+    def _q2c_publishes(self, move):
+        """Whether this system publishes the posted customer invoice `move`: the setting is
+        on, same company, one of the listed currencies (or none listed). Override to refuse
+        what the gateway cannot take (a currency it does not support)."""
+        self.ensure_one()
+        return bool(
+            self.active
+            and self.supports_invoice_publication
+            and self.payment_publish_invoices
+            and self.user_id
+            and self.company_id == move.company_id
+            and (
+                not self.payment_publish_currency_ids
+                or move.currency_id in self.payment_publish_currency_ids
+            )
+        )
+
+    def _q2c_publish_invoice(self, move):
+        """Offer the posted customer invoice `move` for online payment on the gateway.
+
+        Called by the publication job (`account.move._q2c_publish_job`) as the system's
+        integration user, at most once per invoice that has no external id yet; a call may
+        be repeated after a failure or a crash, so every request that creates something on
+        the gateway carries `_q2c_idempotency_key(move, step)` and a repeat creates nothing
+        twice. Returns {"external_id": the gateway's id of what it created, "url": the page
+        where the customer pays}. Raises TransientError (retried later), PermanentError or
+        UserError (the publication fails with the reason). Connectors override it for their
+        own type (`supports_invoice_publication`)."""
+        raise NotImplementedError(
+            _("%s cannot publish invoices.", self.display_name or self.system_type)
+        )
+
+    def _q2c_idempotency_key(self, record, step):
+        """The same key for the same step of the same record in this database, whatever the
+        try: q2c-<database uuid>-<invoice id>-<step> for an invoice (account.move), and
+        q2c-<database uuid>-<model>-<record id>-<step> for another record (a customer)."""
+        uuid = self.env["ir.config_parameter"].sudo().get_param("database.uuid")
+        prefix = "" if record._name == "account.move" else f"{record._name.replace('.', '_')}-"
+        return f"q2c-{uuid}-{prefix}{record.id}-{step}"

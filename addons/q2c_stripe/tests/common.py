@@ -47,6 +47,8 @@ class StripeCase(Q2cBillingCase, HttpCase):
                 "payment_activity_user_id": cls.finance_user.id,
                 # Fees come in the events here; test_settlement reads them from a stand-in.
                 "stripe_read_fees": False,
+                # No API here: test_reread and test_end_to_end read from a stand-in.
+                "stripe_reread": "never",
             }
         )
 

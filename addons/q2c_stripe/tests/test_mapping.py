@@ -85,3 +85,57 @@ class TestStripeMapping(BaseCase):
         tx = mapping.transaction({**event, "data": {"object": ours}})
         self.assertEqual(tx["external_id"], "pi_7:ch_7")
         self.assertEqual(tx["summary"], "Your card was declined.")
+
+    def test_minor_units_back(self):
+        """119.00 EUR are 11900 cents, 500 JPY 500, 1.5 BHD 1500: the inverse of major."""
+        self.assertEqual(mapping.minor(119.0, "eur"), 11900)
+        self.assertEqual(mapping.minor(500.0, "jpy"), 500)
+        self.assertEqual(mapping.minor(1.5, "bhd"), 1500)
+        self.assertEqual(mapping.minor(400.50, "usd"), 40050)
+
+    def test_invoice_event_of_a_paid_invoice_is_its_payment(self):
+        """The newest state decides: an invoice.payment_failed or invoice.finalized whose
+        invoice (read again) is paid is the invoice's payment; an open one finalized is
+        nothing; re-read paths by object type; an object of another id is refused."""
+        paid = {"id": "in_1", "object": "invoice", "status": "paid", "currency": "usd"}
+        paid |= {"amount_paid": 1000, "payment_intent": "pi_1"}
+        for kind in ("invoice.payment_failed", "invoice.finalized"):
+            tx = mapping.transaction({"type": kind, "data": {"object": paid}})
+            self.assertEqual(
+                (tx["kind"], tx["external_id"], tx["amount"]), ("payment", "pi_1", 10.0)
+            )
+        opened = {"type": "invoice.finalized", "data": {"object": {**paid, "status": "open"}}}
+        self.assertIsNone(mapping.transaction(opened))
+        self.assertEqual(mapping.reread(opened), ("in_1", "/v1/invoices/in_1"))
+        charge = {
+            "type": "charge.refunded",
+            "data": {"object": {"id": "ch_1", "object": "charge"}},
+        }
+        self.assertEqual(mapping.reread(charge), ("ch_1", "/v1/charges/ch_1"))
+        intent = {"type": "payment_intent.succeeded", "data": {"object": {"id": "pi_1"}}}
+        self.assertIsNone(mapping.reread(intent))
+        with self.assertRaises(mapping.StripeShapeError):
+            mapping.with_object(opened, {"id": "in_2"})
+
+    def test_payout_rows(self):
+        """A charge of 100.00 with a fee of 3.20 and the payout's own transaction: +100.00,
+        -3.20 (apart, to reconcile with the payment) and the transfer -96.80; a payout whose
+        list lacks its own transaction gets the transfer from the payout; a failed one
+        brings the money back (+96.80)."""
+        payout = {"id": "po_1", "amount": 9680, "currency": "usd", "status": "paid"}
+        charge = {"id": "txn_1", "type": "charge", "amount": 10000, "fee": 320, "currency": "usd"}
+        charge["source"] = {"id": "ch_1", "object": "charge", "payment_intent": "pi_1"}
+        own = {"id": "txn_po", "type": "payout", "amount": -9680, "fee": 0, "currency": "usd"}
+        rows = mapping.payout_rows(payout, [charge, own])
+        self.assertEqual(
+            [(r["external_id"], r["kind"], r["amount"], r["payment_external_id"]) for r in rows],
+            [
+                ("txn_1", "charge", 100.0, "pi_1"),
+                ("txn_1:fee", "fee", -3.2, "pi_1"),
+                ("txn_po", "payout", -96.8, None),
+            ],
+        )
+        rows = mapping.payout_rows({**payout, "balance_transaction": "txn_po"}, [charge])
+        self.assertEqual(rows[-1]["external_id"], "txn_po")
+        failed = mapping.payout_rows({**payout, "status": "failed"}, [charge, own])
+        self.assertEqual((failed[-1]["external_id"], failed[-1]["amount"]), ("po_1:failed", 96.8))

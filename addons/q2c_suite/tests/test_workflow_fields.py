@@ -47,6 +47,8 @@ EXPECTED = {
     "q2c.retainer.bucket",
     "q2c.pay.application",
     "q2c.payment.settlement",
+    # Customer invoices: their publication on a payment gateway (q2c_payment).
+    "account.move",
     # Ingested time entries and expenses: their billing fields (account.analytic.line has no
     # chatter; hr.expense tracks them).
     "account.analytic.line",

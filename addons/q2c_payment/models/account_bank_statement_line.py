@@ -1,0 +1,124 @@
+"""A gateway's payout as bank statement lines of its clearing journal (docs/payments.md,
+"Payouts"): one line per balance transaction and per fee, once each (a unique index on
+(system, transaction id)), reconciled with the payments q2c booked for the same gateway
+payment with Odoo's own reconciliation (the statement line's open line takes the payment's
+outstanding account, then `account.move.line.reconcile`, as Odoo's own tests do)."""
+
+import psycopg2
+
+from odoo import api, fields, models
+from odoo.addons.q2c_base.exceptions import TransientError
+from odoo.tools import mute_logger
+
+# What a payout row is: q2c's words for a gateway's balance transaction types.
+PAYOUT_KINDS = [
+    ("charge", "Payment Received"),
+    ("fee", "Gateway Fee"),
+    ("refund", "Refund Sent"),
+    ("dispute", "Chargeback"),
+    ("payout", "Transfer to Bank"),
+    ("other", "Other"),
+]
+
+
+class AccountBankStatementLine(models.Model):
+    _inherit = "account.bank.statement.line"
+
+    q2c_system_id = fields.Many2one(
+        "q2c.system", "Payment Gateway", readonly=True, index="btree_not_null"
+    )
+    q2c_external_id = fields.Char(
+        "Gateway Transaction",
+        readonly=True,
+        help="The gateway's balance transaction this line comes from (with ':fee' for its "
+        "fee).",
+    )
+    q2c_payout_id = fields.Char("Gateway Payout", readonly=True, index="btree_not_null")
+    q2c_payment_external_id = fields.Char(
+        "Gateway Payment", readonly=True, help="The gateway payment the line belongs to."
+    )
+    q2c_payout_kind = fields.Selection(PAYOUT_KINDS, "Gateway Line Type", readonly=True)
+
+    _sql_constraints = [
+        (
+            "q2c_external_unique",
+            "unique(q2c_system_id, q2c_external_id)",
+            "A gateway's balance transaction is imported once.",
+        )
+    ]
+
+    @api.model
+    def _q2c_import_payout(self, system, rows):
+        """Create the statement lines of one payout in the system's clearing journal, those
+        not imported yet, then reconcile what can be. `rows`: dicts of external_id,
+        payout_id, kind (PAYOUT_KINDS), amount (signed, the journal's currency), date,
+        label, payment_external_id (the gateway payment a charge, fee or refund belongs
+        to). Returns the lines created."""
+        journal = system.payment_payout_journal_id
+        existing = set(
+            self.search(
+                [
+                    ("q2c_system_id", "=", system.id),
+                    ("q2c_external_id", "in", [row["external_id"] for row in rows]),
+                ]
+            ).mapped("q2c_external_id")
+        )
+        todo = [r for r in rows if r["external_id"] not in existing and r["amount"]]
+        if not todo:
+            return self.browse()
+        try:
+            with mute_logger("odoo.sql_db"), self.env.cr.savepoint():
+                lines = self.create([self._q2c_payout_vals(system, journal, r) for r in todo])
+        except psycopg2.IntegrityError as error:
+            raise TransientError("payout lines imported by another worker") from error
+        lines._q2c_reconcile_payout(system)
+        return lines
+
+    @api.model
+    def _q2c_payout_vals(self, system, journal, row):
+        return {
+            "journal_id": journal.id,
+            "date": row["date"],
+            "amount": row["amount"],
+            "payment_ref": row["label"],
+            "q2c_system_id": system.id,
+            "q2c_external_id": row["external_id"],
+            "q2c_payout_id": row["payout_id"],
+            "q2c_payout_kind": row["kind"],
+            "q2c_payment_external_id": row.get("payment_external_id"),
+        }
+
+    def _q2c_reconcile_payout(self, system):
+        """Per gateway payment: its payment and fee lines with the liquidity line of the
+        payment q2c registered, its refund lines with those of the refund payments. A
+        payment not booked yet (held in Payments to Match) leaves its lines to reconcile."""
+        Settlement = self.env["q2c.payment.settlement"]
+        for key in set(self.filtered("q2c_payment_external_id").mapped("q2c_payment_external_id")):
+            rows = Settlement.search(
+                [("system_id", "=", system.id), ("payment_external_id", "=", key)]
+            )
+            mine = self.filtered(lambda line, k=key: line.q2c_payment_external_id == k)
+            received = mine.filtered(lambda line: line.q2c_payout_kind in ("charge", "fee"))
+            refunded = mine.filtered(lambda line: line.q2c_payout_kind == "refund")
+            received._q2c_reconcile_with(rows.payment_id)
+            refunded._q2c_reconcile_with(rows.refund_payment_id)
+
+    def _q2c_reconcile_with(self, payments):
+        """Reconcile these statement lines with the liquidity lines of `payments`, when
+        both are complete: the lines' sum equals the payments' open liquidity."""
+        if not self or not payments:
+            return
+        liquidity = payments.move_id.line_ids.filtered(
+            lambda line: line.account_id in payments.outstanding_account_id and not line.reconciled
+        )
+        if len(liquidity.account_id) != 1:
+            return
+        currency = self.journal_id.currency_id or self.company_id.currency_id
+        if currency.compare_amounts(sum(self.mapped("amount")), sum(liquidity.mapped("balance"))):
+            return
+        suspense = self.env["account.move.line"]
+        for line in self:
+            _liquidity, open_lines, _other = line._seek_for_lines()
+            suspense |= open_lines
+        suspense.account_id = liquidity.account_id
+        (suspense + liquidity).reconcile()

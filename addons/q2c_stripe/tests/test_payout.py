@@ -1,0 +1,118 @@
+from odoo.tests import tagged
+
+from .common import StripeCase
+from .stripe_api import stripe_stand_in
+
+
+@tagged("post_install", "-at_install")
+class TestStripePayout(StripeCase):
+    """payout.paid: the payout's balance transactions, read from Stripe page by page,
+    become statement lines of the clearing journal, once each, and reconcile with the
+    payments and refunds q2c booked (docs/payments.md, Payouts)."""
+
+    def _usd(self):
+        return self.currency.name.lower()
+
+    def _txn(self, txn_id, kind, amount, fee, source):
+        return {
+            "id": txn_id,
+            "object": "balance_transaction",
+            "type": kind,
+            "amount": amount,
+            "fee": fee,
+            "net": amount - fee,
+            "currency": self._usd(),
+            "created": 1764979200,
+            "source": source,
+        }
+
+    def test_payout_becomes_statement_lines_that_reconcile(self):
+        """Invoice A 1,000.00 paid (Stripe fee 29.30), invoice B 200.00 paid (fee 6.10)
+        and refunded 50.00. Payout of 1,000.00 - 29.30 + 200.00 - 6.10 - 50.00 = 1,114.60.
+        Its five transactions come in pages of two (has_more, starting_after) and make
+        seven statement lines: +1,000.00, -29.30, +200.00, -6.10, -50.00 and the transfer
+        -1,114.60 (sum 0). A's two lines reconcile with A's payment (970.70 to the
+        clearing account), B's with B's payment (193.90), the refund line with the refund
+        payment (50.00); the transfer is left for the bank statement. A second delivery
+        of the payout creates nothing."""
+        journal = self.bank_journal
+        self.stripe_system.payment_payout_journal_id = journal
+        self.stripe_user.groups_id |= self.env.ref("account.group_account_basic")
+        a, b = self._invoice(1000.0), self._invoice(200.0)
+        self._deliver(
+            self._intent_succeeded("pi_a", 1000.0, self._usd(), ref=a.name, fee=29.30),
+            self._intent_succeeded("pi_b", 200.0, self._usd(), ref=b.name, fee=6.10),
+            self._charge_refunded("pi_b", 50.0, self._usd()),
+        )
+        charge = {"object": "charge", "payment_intent": "pi_a", "id": "ch_a"}
+        transactions = [
+            self._txn("txn_a", "charge", 100000, 2930, charge),
+            self._txn(
+                "txn_b", "charge", 20000, 610, {**charge, "id": "ch_b", "payment_intent": "pi_b"}
+            ),
+            self._txn(
+                "txn_r",
+                "refund",
+                -5000,
+                0,
+                {"object": "refund", "id": "re_b", "payment_intent": "pi_b", "charge": "ch_b"},
+            ),
+            self._txn("txn_po", "payout", -111460, 0, "po_1"),
+        ]
+        payout = self._event(
+            "payout.paid",
+            {
+                "id": "po_1",
+                "object": "payout",
+                "amount": 111460,
+                "currency": self._usd(),
+                "status": "paid",
+                "arrival_date": 1765065600,
+                "balance_transaction": "txn_po",
+            },
+        )
+        with stripe_stand_in(self.stripe_system) as stripe:
+            stripe.balance_transactions["po_1"] = transactions
+            stripe.page_size = 2
+            self._deliver(payout)
+            lines = self.env["account.bank.statement.line"].search(
+                [("q2c_payout_id", "=", "po_1")], order="id"
+            )
+            self.assertEqual(
+                [(line.q2c_external_id, round(line.amount, 2)) for line in lines],
+                [
+                    ("txn_a", 1000.0),
+                    ("txn_a:fee", -29.30),
+                    ("txn_b", 200.0),
+                    ("txn_b:fee", -6.10),
+                    ("txn_r", -50.0),
+                    ("txn_po", -1114.60),
+                ],
+            )
+            self.assertAmount(sum(lines.mapped("amount")), 0.0)
+            self.assertEqual(lines.journal_id, journal)
+            reconciled = {line.q2c_external_id: line.is_reconciled for line in lines}
+            self.assertEqual(
+                reconciled,
+                {
+                    "txn_a": True,
+                    "txn_a:fee": True,
+                    "txn_b": True,
+                    "txn_b:fee": True,
+                    "txn_r": True,
+                    "txn_po": False,
+                },
+            )
+            payment_a = self._settlements(kind="payment", external_id="pi_a").payment_id
+            self.assertTrue(payment_a.is_matched)
+            pages = [r["query"].get("starting_after") for r in stripe.requests]
+            self.assertEqual(pages, [None, ["txn_b"]])
+            self.assertEqual(stripe.requests[0]["query"]["limit"], ["100"])
+            # Stripe delivers the payout again (a new event id): nothing more.
+            self._deliver({**payout, "id": payout["id"] + "_again"})
+            self.assertEqual(
+                self.env["account.bank.statement.line"].search_count(
+                    [("q2c_payout_id", "=", "po_1")]
+                ),
+                6,
+            )
