@@ -90,7 +90,12 @@ class Q2cSystem(models.Model):
     def _compute_feature_support_fields(self):
         result = super()._compute_feature_support_fields()
         self.filtered(lambda s: s.system_type == "paypal").update(
-            {"supports_webhook": True, "supports_test_connection": True, "supports_payments": True}
+            {
+                "supports_webhook": True,
+                "supports_test_connection": True,
+                "supports_payments": True,
+                "supports_invoice_publication": True,
+            }
         )
         return result
 
@@ -349,7 +354,7 @@ class Q2cSystem(models.Model):
                 "/v2/invoicing/invoices",
                 json=self._paypal_invoice_body(move),
                 headers={"Prefer": "return=representation"},
-                idempotency_key=f"q2c-{self.id}-invoice-{move.id}",
+                idempotency_key=self._q2c_idempotency_key(move, "invoice"),
             ).json()
             invoice_id = mapping.invoice_id_of(created)
             refs._bind(self, "invoice", invoice_id, move)
@@ -360,7 +365,7 @@ class Q2cSystem(models.Model):
                 "POST",
                 f"/v2/invoicing/invoices/{invoice_id}/send",
                 json={"send_to_recipient": True, "send_to_invoicer": False},
-                idempotency_key=f"q2c-{self.id}-send-{move.id}",
+                idempotency_key=self._q2c_idempotency_key(move, "send"),
             )
             answer = outbound.json_or_none(sent)
             url = answer.get("href") if isinstance(answer, dict) else None

@@ -32,7 +32,8 @@ class TestPayPalPublish(PayPalCase):
         create = creates[0]
         self.assertEqual(len(self._seen("POST", f"/v2/invoicing/invoices/{pp_id}/send")), 1)
         self.assertEqual(
-            create["headers"]["PayPal-Request-Id"], f"q2c-{self.paypal.id}-invoice-{invoice.id}"
+            create["headers"]["PayPal-Request-Id"],
+            self.paypal._q2c_idempotency_key(invoice, "invoice"),
         )
         body = json.loads(create["body"])
         self.assertEqual(body["detail"]["invoice_number"], invoice.name)
@@ -74,3 +75,26 @@ class TestPayPalPublish(PayPalCase):
         self.assertEqual(len(self._seen("POST", "/v1/oauth2/token")), 1)
         refused = [r for r in self.stand_in.seen if "expired-token" in str(r["headers"])]
         self.assertEqual(len(refused), 1)
+
+    def test_posting_publishes_through_the_job(self):
+        """With Publish Posted Invoices on, posting an invoice of 119.00 queues the
+        publication job on the PayPal system's channel as its integration user; the job
+        (run as queue_job's runner does) creates and sends one PayPal invoice, and the Odoo
+        invoice is Published with the payer's link; the batch retry publishes nothing more."""
+        self.paypal.payment_publish_invoices = True
+        invoice = self._invoice(119.0)
+        job = self.env["queue.job"].search([("uuid", "=", invoice.q2c_publication_job_uuid)])
+        self.assertEqual(
+            (job.method_name, job.channel, job.user_id),
+            ("_q2c_publish_job", self.paypal.job_channel, self.paypal_user),
+        )
+        self._perform_job(invoice.q2c_publication_job_uuid)
+        self.env.invalidate_all()
+        (pp_id,) = self.stand_in.invoices
+        self.assertEqual(invoice.q2c_publication_state, "published")
+        self.assertEqual(
+            invoice.q2c_payment_url, f"https://www.sandbox.paypal.com/invoice/p/#{pp_id}"
+        )
+        self.env["account.move"]._cron_q2c_publish_failed()
+        self.assertEqual(len(self.stand_in.invoices), 1)
+        self.assertEqual(len(self._seen("POST", f"/v2/invoicing/invoices/{pp_id}/send")), 1)
