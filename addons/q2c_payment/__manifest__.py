@@ -21,6 +21,7 @@
         "views/q2c_contract_views.xml",
         "views/q2c_system_views.xml",
         "views/menus.xml",
+        "data/queue_job_data.xml",
     ],
     "development_status": "Alpha",
     "maintainers": ["q2c"],

@@ -1,1 +1,1 @@
-from . import test_settlement
+from . import test_chargeback, test_settlement
