@@ -8,7 +8,8 @@
     "author": "q2c contributors",
     "website": "https://github.com/q2c/q2c",
     "category": "Services/Integration",
-    "depends": ["q2c_crm"],
+    # q2c_payment: the account standing written back to the CRM's account.
+    "depends": ["q2c_crm", "q2c_payment"],
     "data": ["views/q2c_system_views.xml"],
     "demo": ["demo/q2c_hubspot_demo.xml"],
     "assets": {"web.assets_tests": ["q2c_hubspot/static/tests/tours/*.js"]},

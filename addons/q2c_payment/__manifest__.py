@@ -23,6 +23,7 @@
         "views/menus.xml",
         "views/portal_templates.xml",
         "data/q2c_payment_data.xml",
+        "data/queue_job_data.xml",
     ],
     "development_status": "Alpha",
     "maintainers": ["q2c"],

@@ -170,7 +170,22 @@ def dispute(event):
         "currency": currency,
         "date": _date(obj.get("created")) or _date(event.get("created")),
         "dispute_status": status if status in ("won", "lost") else "open",
+        "fee": dispute_fee(obj, currency),
     }
+
+
+def dispute_fee(obj, currency):
+    """The dispute fee Stripe kept: the net `fee` of the dispute's balance transactions
+    (the withdrawal carries it; a won dispute's reinstatement may return it), or None when
+    the object lists none (Stripe API reference, the Dispute object)."""
+    fees = [
+        bt.get("fee")
+        for bt in obj.get("balance_transactions") or []
+        if isinstance(bt, dict) and isinstance(bt.get("fee"), int)
+    ]
+    if not fees:
+        return None
+    return max(major(sum(fees), currency), 0.0)
 
 
 def failure(event, final_only=True):

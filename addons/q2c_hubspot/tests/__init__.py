@@ -5,5 +5,6 @@ from . import (
     test_provisioning,
     test_public_url,
     test_signature,
+    test_standing,
     test_webhook,
 )

@@ -44,6 +44,8 @@ class FakeHubSpot(FakeApi):
             return self._send(
                 200, {"id": parts[4], "properties": deal["properties"], "archived": False}
             )
+        if parts[:4] == ["crm", "v3", "objects", "companies"] and len(parts) == 5:
+            return self._company(parts[4], body)
         if parts[:4] == ["crm", "v4", "objects", "deals"] and parts[5] == "associations":
             ids = self.data["deals"][parts[4]].get(parts[6], [])
             index, size = int(query.get("after", ["0"])[0]), self.page_size
@@ -91,6 +93,17 @@ class FakeHubSpot(FakeApi):
         if parts == ["crm", "v3", "objects", "deals"]:
             return self._send(200, {"results": []})
         return self._send(404, {"status": "error", "message": "unknown path"})
+
+    def _company(self, company_id, body):
+        """GET or PATCH of one company (the standing write-back)."""
+        company = self.data["companies"].get(company_id)
+        if company is None:
+            return self._send(
+                404, {"status": "error", "category": "OBJECT_NOT_FOUND", "message": "Not found"}
+            )
+        if self.command == "PATCH":
+            company.update(body["properties"])
+        return self._send(200, {"id": company_id, "properties": company, "archived": False})
 
     do_GET = do_POST = do_PATCH = _answer
 

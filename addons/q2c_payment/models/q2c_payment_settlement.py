@@ -12,7 +12,7 @@ from odoo import Command, _, api, fields, models
 from odoo.addons.q2c_base.exceptions import TransientError
 from odoo.addons.q2c_base.models.q2c_guarded_mixin import RELEASE_KEY, _Release
 from odoo.exceptions import AccessError, UserError
-from odoo.tools import mute_logger
+from odoo.tools import format_amount, mute_logger
 
 _logger = logging.getLogger(__name__)
 
@@ -90,6 +90,15 @@ class Q2cPaymentSettlement(models.Model):
     refund_payment_id = fields.Many2one(
         "account.payment", "Refund Payment", readonly=True, tracking=True
     )
+    dispute_payment_id = fields.Many2one(
+        "account.payment",
+        "Chargeback Booking",
+        readonly=True,
+        tracking=True,
+        help="A lost chargeback: the money the gateway took back (the amount disputed, and "
+        "its dispute fee on the Gateway Fee Account), paid out of the gateway's journal; "
+        "the customer owes the amount disputed again.",
+    )
     state = fields.Selection(STATES, required=True, default="to_match", tracking=True)
     reason = fields.Selection(REASONS, tracking=True)
     note = fields.Char()
@@ -109,6 +118,7 @@ class Q2cPaymentSettlement(models.Model):
             "payment_id",
             "credit_note_id",
             "refund_payment_id",
+            "dispute_payment_id",
             "booked_amount",
             "dispute_status",
         }
@@ -131,7 +141,8 @@ class Q2cPaymentSettlement(models.Model):
         for a refund the payment's cumulative refunded total, so late and repeated events
         book only what is not booked yet), currency (ISO code), fee, date, invoice_ref (the
         reference q2c put in the gateway's metadata), invoice_number, gateway_invoice_id,
-        customer_ref, dispute_status (open, won, lost), summary (a failure's words).
+        customer_ref, dispute_status (open, won, lost), summary (a failure's words); for a
+        chargeback, fee is the gateway's dispute fee.
         Returns the row. Raises TransientError when a concurrent worker records the same
         transaction (the job retries and finds it)."""
         row = self.search(
@@ -143,7 +154,7 @@ class Q2cPaymentSettlement(models.Model):
         )
         if row and row.state in ("settled", "superseded"):
             if row.kind == "dispute":
-                row._update_dispute(tx.get("dispute_status"), event)
+                row._update_dispute(tx.get("dispute_status"), event, tx.get("fee"))
             return row
         vals = self._vals_from_tx(system, tx, event)
         if row:
@@ -449,15 +460,95 @@ class Q2cPaymentSettlement(models.Model):
         self.write({"move_id": payment.move_id.id, "partner_id": payment.partner_id.id})
         self._set_state("settled")
         self._flag_dispute(self.dispute_status or "open")
+        if self.dispute_status == "lost":
+            self._book_lost_dispute()
 
-    def _update_dispute(self, status, event):
-        """A later event of a settled chargeback: move its status forward only."""
+    def _update_dispute(self, status, event, fee=None):
+        """A later event of a settled chargeback: move its status forward only (a lost one
+        is booked then), and learn the dispute fee if the first event did not carry it."""
         if not status or DISPUTE_RANK[status] <= DISPUTE_RANK.get(self.dispute_status, -1):
             return
         if event:
             self.event_id = event
+        if fee and self.currency_id.is_zero(self.fee):
+            self.fee = fee
         self._q2c_guarded_write({"dispute_status": status})
         self._flag_dispute(status)
+        if status == "lost":
+            self._book_lost_dispute()
+
+    def _book_lost_dispute(self):
+        """A lost chargeback (docs/payments.md, Chargebacks): the gateway kept the amount
+        disputed and its dispute fee. Booked as one outbound customer payment from the
+        gateway's journal (Odoo's own payment, no journal item written by hand): the
+        gateway clearing account is credited amount + fee, the customer's receivable is
+        debited the amount (open again: the customer owes it) and the fee goes to the
+        Gateway Fee Account as the payment's write-off line (no fee account: the fee is not
+        booked, as for payments). Once per chargeback: a row already booked books nothing.
+
+        Chosen over un-reconciling the invoice: the original payment and invoice stay as
+        they were (a period already closed is not touched, no exchange difference is
+        redone), and the loss is dated the day q2c learns that the dispute is lost."""
+        if self.dispute_payment_id or not self.move_id:
+            return
+        journal = self.system_id.payment_journal_id
+        if not journal:
+            raise UserError(
+                _(
+                    "Set the Payment Journal of %s before it books chargebacks.",
+                    self.system_id.name,
+                )
+            )
+        fee_account = self.system_id.payment_fee_account_id
+        currency = self.currency_id
+        # The day q2c learns the loss (the dispute's own date is when it was opened).
+        date = fields.Date.context_today(self)
+        fee = self.fee if fee_account and currency.compare_amounts(self.fee, 0) > 0 else 0.0
+        label = _(
+            "Chargeback lost %(ref)s (%(invoice)s)",
+            ref=self.external_id,
+            invoice=self.move_id.name,
+        )
+        write_off = []
+        if fee:
+            write_off.append(
+                {
+                    "name": _(
+                        "%(gateway)s dispute fee %(ref)s",
+                        gateway=self.system_id.name,
+                        ref=self.external_id,
+                    ),
+                    "account_id": fee_account.id,
+                    "partner_id": self.move_id.commercial_partner_id.id,
+                    "currency_id": currency.id,
+                    "amount_currency": fee,
+                    "balance": currency._convert(
+                        fee, self.company_id.currency_id, self.company_id, date
+                    ),
+                }
+            )
+        payment = self.env["account.payment"].create(
+            {
+                "payment_type": "outbound",
+                "partner_type": "customer",
+                "partner_id": self.move_id.commercial_partner_id.id,
+                "amount": currency.round(self.amount + fee),
+                "currency_id": currency.id,
+                "journal_id": journal.id,
+                "date": date,
+                "memo": label,
+                "write_off_line_vals": write_off,
+            }
+        )
+        payment.action_post()
+        self._q2c_guarded_write({"dispute_payment_id": payment.id})
+        self.move_id.message_post(
+            body=_(
+                "%(label)s: %(amount)s is due again from the customer.",
+                label=label,
+                amount=format_amount(self.env, self.amount, self.currency_id),
+            )
+        )
 
     def _flag_dispute(self, status):
         """The chargeback flag on the invoice, and an activity for Finance."""
@@ -466,7 +557,7 @@ class Q2cPaymentSettlement(models.Model):
         summaries = {
             "open": _("Chargeback opened: send evidence to the gateway"),
             "won": _("Chargeback won: nothing to book"),
-            "lost": _("Chargeback lost: book the loss"),
+            "lost": _("Chargeback lost: the amount is due again, collect it from the customer"),
         }
         move.activity_schedule(
             "mail.mail_activity_data_todo",

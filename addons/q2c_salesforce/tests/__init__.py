@@ -4,4 +4,5 @@ from . import (
     test_outbound_messaging,
     test_rest,
     test_soap,
+    test_standing,
 )

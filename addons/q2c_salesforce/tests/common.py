@@ -82,7 +82,8 @@ def opportunity(opp_id, name, account_id, account_name, amount, lines=()):
 
 
 class FakeSalesforce(FakeApi):
-    """OAuth token endpoint and the REST query resource, in Salesforce's documented shapes
+    """OAuth token endpoint, the REST query resource and the PATCH of a record (an
+    Opportunity or an Account of `records`), in Salesforce's documented shapes
     (docs/saas-specs.md 3.5). `before` holds forced answers given first."""
 
     records = {}
@@ -140,9 +141,19 @@ class FakeSalesforce(FakeApi):
             opp_id = soql.rpartition("WHERE Id='")[2].rstrip("'")
             found = [cls.records[opp_id]] if opp_id in cls.records else []
             return self._send(200, {"totalSize": len(found), "done": True, "records": found})
-        if "/sobjects/Opportunity/" in url.path and self.command == "PATCH":
-            opp_id = url.path.rpartition("/")[2]
-            cls.records[opp_id].update(json.loads(raw))
+        if "/sobjects/" in url.path and self.command == "PATCH":
+            record_id = url.path.rpartition("/")[2]
+            if record_id not in cls.records:
+                return self._send(
+                    404,
+                    [
+                        {
+                            "errorCode": "NOT_FOUND",
+                            "message": "The requested resource does not exist",
+                        }
+                    ],
+                )
+            cls.records[record_id].update(json.loads(raw))
             self.send_response(204)
             self.send_header("Content-Length", "0")
             self.end_headers()

@@ -165,7 +165,14 @@ class StripeCase(Q2cBillingCase, HttpCase):
             },
         )
 
-    def _dispute(self, event_type, intent, status, amount, currency="usd"):
+    def _dispute(self, event_type, intent, status, amount, currency="usd", fee=None):
+        """A dispute event; `fee`: Stripe's dispute fee, on the withdrawal balance
+        transaction the dispute lists."""
+        withdrawals = (
+            [{"id": f"txn_dp_{intent}", "amount": -round(amount * 100), "fee": round(fee * 100)}]
+            if fee is not None
+            else []
+        )
         return self._event(
             event_type,
             {
@@ -177,6 +184,7 @@ class StripeCase(Q2cBillingCase, HttpCase):
                 "payment_intent": intent,
                 "status": status,
                 "reason": "fraudulent",
+                "balance_transactions": withdrawals,
             },
         )
 

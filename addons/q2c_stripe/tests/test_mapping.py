@@ -66,6 +66,24 @@ class TestStripeMapping(BaseCase):
             }
             self.assertEqual(mapping.transaction(event)["dispute_status"], expected)
 
+    def test_dispute_fee_from_its_balance_transactions(self):
+        """Lost: the withdrawal of -100.00 with a fee of 15.00 gives a fee of 15.00; won with
+        the fee returned (-15.00 on the reinstatement) nets 0.00; none listed, no fee."""
+        withdrawal = {"id": "txn_1", "amount": -10000, "fee": 1500}
+        cases = (
+            ([withdrawal], 15.0),
+            ([withdrawal, {"id": "txn_2", "amount": 10000, "fee": -1500}], 0.0),
+            ([], None),
+        )
+        for transactions, expected in cases:
+            obj = {"id": "dp_2", "amount": 10000, "currency": "usd", "status": "lost"}
+            event = {
+                "type": "charge.dispute.closed",
+                "data": {"object": {**obj, "balance_transactions": transactions}},
+            }
+            with self.subTest(expected=expected):
+                self.assertEqual(mapping.transaction(event)["fee"], expected)
+
     def test_object_without_id_is_a_shape_error(self):
         with self.assertRaises(mapping.StripeShapeError):
             mapping.transaction({"type": "invoice.paid", "data": {"object": {"number": "x"}}})

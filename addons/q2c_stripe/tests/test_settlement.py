@@ -126,6 +126,39 @@ class TestStripeSettlement(StripeCase):
         self._deliver(self._dispute("charge.dispute.closed", "pi_disp", "won", 250.0, self._usd()))
         self.assertEqual(invoice.q2c_dispute_state, "won")
 
+    def test_lost_dispute_is_booked_once(self):
+        """Invoice 600.00 paid by a PaymentIntent with a fee of 17.70 (clearing 582.30).
+        Disputed, Stripe's withdrawal carrying its 15.00 dispute fee; closed as lost, the
+        closing event delivered twice: one outbound payment of 615.00 from the Stripe
+        journal, clearing 582.30 - 615.00 = -32.70, fees 17.70 + 15.00 = 32.70, and the
+        customer owes the 600.00 again."""
+        invoice = self._invoice(600.0)
+        usd = self._usd()
+        closed = self._dispute("charge.dispute.closed", "pi_lost", "lost", 600.0, usd, fee=15.0)
+        self._deliver(
+            self._intent_succeeded("pi_lost", 600.0, usd, ref=invoice.name, fee=17.70),
+            self._dispute("charge.dispute.created", "pi_lost", "needs_response", 600.0, usd, 15.0),
+            closed,
+            {**closed, "id": closed["id"] + "_again"},
+        )
+        row = self._settlements(kind="dispute")
+        booking = row.dispute_payment_id
+        self.assertEqual(len(booking), 1)
+        self.assertAmount(booking.amount, 615.0)
+        payments = row.payment_id | booking | self._settlements(kind="payment").payment_id
+        lines = payments.move_id.line_ids
+        clearing = lines.filtered(
+            lambda line: line.account_id == line.payment_id.outstanding_account_id
+        )
+        self.assertAmount(sum(clearing.mapped("balance")), -32.70)
+        fees = lines.filtered(lambda line: line.account_id == self.fee_account)
+        self.assertAmount(sum(fees.mapped("balance")), 32.70)
+        receivable = lines.filtered(
+            lambda line: line.account_id.account_type == "asset_receivable"
+        )
+        self.assertAmount(sum(receivable.mapped("amount_residual")), 600.0)
+        self.assertEqual(invoice.q2c_dispute_state, "lost")
+
     def test_unmatched_payment_waits_and_is_matched_by_finance(self):
         """A PaymentIntent of 150.00 without q2c's reference pays nothing by itself: it is
         held as 'No invoice found'; Finance picks the invoice and presses Match."""
