@@ -1,7 +1,7 @@
 from odoo import _, fields, models
 
 from ..exceptions import BillingBlocked
-from .q2c_prebill_line import ADJUSTABLE_KINDS
+from .q2c_prebill_line import ADJUSTABLE_KINDS, REFRESH_KEY
 
 MESSAGES = {
     "waiting": "Waiting for its pre-bill review.",
@@ -10,6 +10,14 @@ MESSAGES = {
     "or deleted at its source): cancel the run and prepare it again to review the current "
     "entries.",
 }
+
+
+class _DryRun(Exception):
+    """Carries an invoice plan out of the savepoint that is rolled back behind it."""
+
+    def __init__(self, lines):
+        super().__init__()
+        self.lines = lines
 
 
 class Q2cBillingRunLine(models.Model):
@@ -68,6 +76,9 @@ class Q2cBillingRunLine(models.Model):
                 for sequence, (kind, spec) in enumerate(proposal, start=1)
             ]
         )
+        if self.contract_id.billing_model == "retainer":
+            # Blocked as the invoice would be (no advances account, ...).
+            self._prebill_retainer_lines(review, blocking=True)
         self.write(
             {
                 "state": "review",
@@ -103,6 +114,76 @@ class Q2cBillingRunLine(models.Model):
             "billed_hours": spec["quantity"],
             "billed_rate": spec["price_unit"],
         }
+
+    # ------------------------------------------------------------------ retainer lines
+
+    def _prebill_retainer_lines(self, review, blocking=False):
+        """A retainer's lines on the proposal (billing-domain.md 1.4 and 1.6): the funds the
+        invoice bills (the period's retainer, the next one in advance, top-ups) and what
+        they pay of the time billed ("Retainer applied", "given back"), with the amounts
+        the invoice will carry, so that the proposal totals what the invoice will: read
+        only, recomputed whenever the reviewer changes a line. They are the invoice's plan
+        as approving `review` now would build it, computed in a savepoint rolled back
+        (funds it opens, a lock on the contract: nothing stays). `blocking`: a reason that
+        blocks the invoice blocks the proposal too; else the lines stay as they were and
+        the approval reports it."""
+        if self.contract_id.billing_model != "retainer":
+            return
+        try:
+            lines = self._prebill_retainer_dry_run(review)
+        except BillingBlocked:
+            if blocking:
+                raise
+            return
+        Line = self.env["q2c.prebill.line"].sudo().with_context(**{REFRESH_KEY: True})
+        review = review.sudo()
+        old = review.line_ids.filtered(lambda line: line.kind == "retainer")
+        currency = self.contract_id.currency_id
+        if len(old) == len(lines) and all(
+            line.name == values["name"]
+            and not currency.compare_amounts(line.billed_value, values["billed_rate"])
+            for line, values in zip(
+                old.sorted(lambda line: (line.sequence, line.id)), lines, strict=True
+            )
+        ):
+            return
+        old.with_context(**{REFRESH_KEY: True}).unlink()
+        Line.create([{"review_id": review.id, **values} for values in lines])
+
+    def _prebill_retainer_dry_run(self, review):
+        """[values of a proposal line] of the retainer lines of the invoice approving
+        `review` would build now, in invoice order: the funds before the time lines, what
+        the funds pay after them."""
+        line = self.sudo().with_context(q2c_prebill_review_id=review.id)
+        try:
+            with self.env.cr.savepoint():
+                plan = line._invoice_plan()
+                specs = plan["specs"] if plan else []
+                lines, after_time = [], False
+                for spec in specs:
+                    if not spec.get("retainer"):
+                        after_time = True
+                        continue
+                    lines.append(
+                        {
+                            "kind": "retainer",
+                            "name": spec["name"],
+                            "recorded_hours": spec["quantity"],
+                            "rate": spec["price_unit"],
+                            "standard_value": 0.0,
+                            "billed_hours": spec["quantity"],
+                            "billed_rate": spec["price_unit"],
+                            "after_time": after_time,
+                        }
+                    )
+                raise _DryRun(lines)
+        except _DryRun as dry:
+            lines = dry.lines
+        worked = review.line_ids.filtered(lambda line: line.kind in ("time", "correction"))
+        last = max(worked.mapped("sequence"), default=0)
+        for position, values in enumerate(lines, start=1):
+            values["sequence"] = last + position if values.pop("after_time") else position
+        return lines
 
     # ------------------------------------------------------------------ approval hooks
 
@@ -152,6 +233,10 @@ class Q2cBillingRunLine(models.Model):
                     price_unit=line.billed_rate,
                     amount=line.billed_value,
                 )
+            if line and not currency.is_zero(line.allocated_amount):
+                # Its share of the amount adjustments (1.6): part of what the line bills,
+                # so of what a retainer's funds pay for it (1.4, `_retainer_entry_values`).
+                spec["draw_amount"] = currency.round(line.billed_value + line.allocated_amount)
         return specs
 
     def _full_specs(self, time, expenses):

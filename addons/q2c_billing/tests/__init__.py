@@ -13,6 +13,7 @@ from . import (
     test_exactly_once,
     test_invoice_content,
     test_not_to_exceed_cap,
+    test_prebill_retainer,
     test_prebill_review,
     test_prebill_tour,
     test_retainer,
