@@ -1,4 +1,5 @@
 from odoo import _, fields, models
+from odoo.addons.q2c_contract.money import line_amount
 
 from ..exceptions import BillingBlocked
 from .q2c_prebill_line import ADJUSTABLE_KINDS, REFRESH_KEY
@@ -205,6 +206,19 @@ class Q2cBillingRunLine(models.Model):
         # Hours billed in part (a cap in truncate mode) make lines of their own.
         return self._prebill_adjust(super()._time_specs(time, hours), check=not hours)
 
+    def _cap_entry_terms(self, line):
+        """Under a truncating cap, an entry of this review is billed at the hours and rate
+        the reviewer decided (stored on it at approval, pro rata to its recorded hours):
+        the cap applies to the billed value (billing-domain.md 1.2 and 1.6)."""
+        review = self._prebill_review()
+        decided = line.sudo().q2c_prebill_line_id
+        if review and decided.review_id == review and decided._is_repriced():
+            return line.q2c_billed_quantity, line.q2c_billed_rate
+        return super()._cap_entry_terms(line)
+
+    def _cap_fee_specs(self):
+        return super()._cap_fee_specs() + self._prebill_amount_specs()
+
     def _expense_specs(self, expenses):
         return self._prebill_adjust(super()._expense_specs(expenses))
 
@@ -215,36 +229,47 @@ class Q2cBillingRunLine(models.Model):
         review = self._prebill_review()
         if not review:
             return specs
-        proposed = {}
+        proposed, of_entry = {}, {}
         for line in review.line_ids.filtered(lambda line: line.disposition == "bill"):
             entries = line.timesheet_ids or line.expense_ids
             if entries:
                 proposed[(entries._name, frozenset(entries.ids))] = line
+                of_entry.update({(entries._name, entry_id): line for entry_id in entries.ids})
         currency = self.contract_id.currency_id
         for spec in specs:
-            line = proposed.get((spec["entries"]._name, frozenset(spec["entries"].ids)))
+            entries = spec["entries"]
+            line = whole = proposed.get((entries._name, frozenset(entries.ids)))
             if check and (
                 not line or currency.compare_amounts(spec["amount"], line.standard_value)
             ):
                 raise BillingBlocked(_(MESSAGES["changed"], line=spec["name"]))
-            if line and line.kind in ADJUSTABLE_KINDS and line._is_repriced():
+            if not check and entries:
+                # Billed in part under a truncating cap: the spec's hours are the billed
+                # hours that fit (`_cap_entry_terms`), at the line's billed rate.
+                line = of_entry.get((entries._name, entries[:1].id))
+                if line and line.kind in ADJUSTABLE_KINDS and line._is_repriced():
+                    spec.update(
+                        price_unit=line.billed_rate,
+                        amount=line_amount(currency, spec["quantity"], line.billed_rate),
+                    )
+            elif line and line.kind in ADJUSTABLE_KINDS and line._is_repriced():
                 spec.update(
                     quantity=line.billed_hours,
                     price_unit=line.billed_rate,
                     amount=line.billed_value,
                 )
-            if line and not currency.is_zero(line.allocated_amount):
+            if (
+                whole
+                and not currency.is_zero(whole.allocated_amount)
+                and not currency.compare_amounts(spec["amount"], whole.billed_value)
+            ):
                 # Its share of the amount adjustments (1.6): part of what the line bills,
                 # so of what a retainer's funds pay for it (1.4, `_retainer_entry_values`).
-                spec["draw_amount"] = currency.round(line.billed_value + line.allocated_amount)
+                spec["draw_amount"] = currency.round(whole.billed_value + whole.allocated_amount)
         return specs
 
     def _full_specs(self, time, expenses):
         return super()._full_specs(time, expenses) + self._prebill_amount_specs()
-
-    def _truncated_specs(self, time, expenses):
-        specs, holds = super()._truncated_specs(time, expenses)
-        return specs + self._prebill_amount_specs(), holds
 
     def _prebill_amount_specs(self):
         """Amount adjustments (1.6): invoice-level lines, a discount or a premium; under the
