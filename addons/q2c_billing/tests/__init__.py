@@ -21,4 +21,5 @@ from . import (
     test_retainer_race,
     test_run_flow,
     test_security,
+    test_sibling_race,
 )
