@@ -199,13 +199,9 @@ class TestSiblingRace(TransactionCase):
             env.cr.close()
 
     def test_two_workers_bill_each_contract_once(self):
+        # Committed when the block ends (the cursor's context manager).
         with self._cursor() as cr:
-            env = api.Environment(cr, SUPERUSER_ID, {})
-            created = {}
-            try:
-                created.update(self._set_up(env))
-            finally:
-                cr.commit()
+            created = self._set_up(api.Environment(cr, SUPERUSER_ID, {}))
         outcomes = {
             name: {"results": [], "retries": 0, "deadlocks": [], "errors": [], "unfinished": []}
             for name in ("A", "B")
