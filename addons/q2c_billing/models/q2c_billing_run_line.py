@@ -973,26 +973,40 @@ class Q2cBillingRunLine(models.Model):
             0.0,
         )
         corrections = self._correction_specs(time)
+        # Fees billed outright (a pre-bill review's amount adjustments): within the cap too.
+        extra = self._cap_fee_specs()
         budget = Decimal(repr(headroom)) - sum(
-            (Decimal(repr(spec["amount"])) for spec in corrections), Decimal(0)
+            (Decimal(repr(spec["amount"])) for spec in corrections + extra), Decimal(0)
         )
         released, budget = self._release_held_hours(budget)
         billed_hours, holds = {}, []
         for line in regular.sorted(lambda line: (line.date, line.id)):
-            hours = self._hours_within(budget, line.unit_amount, line.q2c_rate)
-            budget -= Decimal(repr(hours)) * Decimal(repr(line.q2c_rate))
+            entry_hours, rate = self._cap_entry_terms(line)
+            hours = self._hours_within(budget, entry_hours, rate)
+            budget -= Decimal(repr(hours)) * Decimal(repr(rate))
             if hours > 0:
                 billed_hours[line.id] = hours
-            rest = float(Decimal(repr(line.unit_amount)) - Decimal(repr(hours)))
+            rest = float(Decimal(repr(entry_hours)) - Decimal(repr(hours)))
             if rest > 0:
-                holds.append(self._held_hours_row(line, rest))
+                holds.append(self._held_hours_row(line, rest, rate))
         billed = regular.filtered(lambda line: line.id in billed_hours)
         fees = [*released, *self._time_specs(billed, billed_hours), *corrections]
         expense_specs = self._expense_specs(expenses)
         under_cap = fees + (expense_specs if contract.nte_scope == "fees_and_expenses" else [])
-        for spec in under_cap:
+        for spec in under_cap + extra:
             spec["under_cap"] = True
-        return fees + expense_specs, holds
+        return fees + expense_specs + extra, holds
+
+    def _cap_entry_terms(self, line):
+        """(hours, unit rate) at which a time entry is billed under a truncating cap: its
+        recorded hours at its stored rate; a pre-bill review's billed hours and rate when
+        it adjusted them (billing-domain.md 1.6: the cap applies to the billed value)."""
+        return line.unit_amount, line.q2c_rate
+
+    def _cap_fee_specs(self):
+        """Fee lines billed outright beside the time under a truncating cap (none here; a
+        pre-bill review's amount adjustments): they take their part of the headroom first."""
+        return []
 
     @api.model
     def _hours_within(self, budget, hours, rate):
@@ -1006,15 +1020,16 @@ class Q2cBillingRunLine(models.Model):
             return 0.0
         return float(min(hours, (budget / rate).quantize(Decimal("0.01"), rounding=ROUND_FLOOR)))
 
-    def _held_hours_row(self, line, hours):
+    def _held_hours_row(self, line, hours, rate=None):
         currency = self.contract_id.currency_id
+        rate = line.q2c_rate if rate is None else rate
         name = self._time_name(line.employee_id, line.employee_id.job_id, line.date, line.date)
         return {
             "kind": "hold",
             "timesheet_id": line.id,
             "hours": hours,
-            "rate": line.q2c_rate,
-            "amount": line_amount(currency, hours, line.q2c_rate),
+            "rate": rate,
+            "amount": line_amount(currency, hours, rate),
             "name": f"{name}: " + _(MESSAGES["cap_held_time"], hours=f"{hours:.2f}"),
         }
 

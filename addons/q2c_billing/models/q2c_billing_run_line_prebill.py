@@ -1,7 +1,8 @@
 from odoo import _, fields, models
+from odoo.addons.q2c_contract.money import line_amount
 
 from ..exceptions import BillingBlocked
-from .q2c_prebill_line import ADJUSTABLE_KINDS
+from .q2c_prebill_line import ADJUSTABLE_KINDS, REFRESH_KEY
 
 MESSAGES = {
     "waiting": "Waiting for its pre-bill review.",
@@ -10,6 +11,14 @@ MESSAGES = {
     "or deleted at its source): cancel the run and prepare it again to review the current "
     "entries.",
 }
+
+
+class _DryRun(Exception):
+    """Carries an invoice plan out of the savepoint that is rolled back behind it."""
+
+    def __init__(self, lines):
+        super().__init__()
+        self.lines = lines
 
 
 class Q2cBillingRunLine(models.Model):
@@ -68,6 +77,9 @@ class Q2cBillingRunLine(models.Model):
                 for sequence, (kind, spec) in enumerate(proposal, start=1)
             ]
         )
+        if self.contract_id.billing_model == "retainer":
+            # Blocked as the invoice would be (no advances account, ...).
+            self._prebill_retainer_lines(review, blocking=True)
         self.write(
             {
                 "state": "review",
@@ -104,6 +116,76 @@ class Q2cBillingRunLine(models.Model):
             "billed_rate": spec["price_unit"],
         }
 
+    # ------------------------------------------------------------------ retainer lines
+
+    def _prebill_retainer_lines(self, review, blocking=False):
+        """A retainer's lines on the proposal (billing-domain.md 1.4 and 1.6): the funds the
+        invoice bills (the period's retainer, the next one in advance, top-ups) and what
+        they pay of the time billed ("Retainer applied", "given back"), with the amounts
+        the invoice will carry, so that the proposal totals what the invoice will: read
+        only, recomputed whenever the reviewer changes a line. They are the invoice's plan
+        as approving `review` now would build it, computed in a savepoint rolled back
+        (funds it opens, a lock on the contract: nothing stays). `blocking`: a reason that
+        blocks the invoice blocks the proposal too; else the lines stay as they were and
+        the approval reports it."""
+        if self.contract_id.billing_model != "retainer":
+            return
+        try:
+            lines = self._prebill_retainer_dry_run(review)
+        except BillingBlocked:
+            if blocking:
+                raise
+            return
+        Line = self.env["q2c.prebill.line"].sudo().with_context(**{REFRESH_KEY: True})
+        review = review.sudo()
+        old = review.line_ids.filtered(lambda line: line.kind == "retainer")
+        currency = self.contract_id.currency_id
+        if len(old) == len(lines) and all(
+            line.name == values["name"]
+            and not currency.compare_amounts(line.billed_value, values["billed_rate"])
+            for line, values in zip(
+                old.sorted(lambda line: (line.sequence, line.id)), lines, strict=True
+            )
+        ):
+            return
+        old.with_context(**{REFRESH_KEY: True}).unlink()
+        Line.create([{"review_id": review.id, **values} for values in lines])
+
+    def _prebill_retainer_dry_run(self, review):
+        """[values of a proposal line] of the retainer lines of the invoice approving
+        `review` would build now, in invoice order: the funds before the time lines, what
+        the funds pay after them."""
+        line = self.sudo().with_context(q2c_prebill_review_id=review.id)
+        try:
+            with self.env.cr.savepoint():
+                plan = line._invoice_plan()
+                specs = plan["specs"] if plan else []
+                lines, after_time = [], False
+                for spec in specs:
+                    if not spec.get("retainer"):
+                        after_time = True
+                        continue
+                    lines.append(
+                        {
+                            "kind": "retainer",
+                            "name": spec["name"],
+                            "recorded_hours": spec["quantity"],
+                            "rate": spec["price_unit"],
+                            "standard_value": 0.0,
+                            "billed_hours": spec["quantity"],
+                            "billed_rate": spec["price_unit"],
+                            "after_time": after_time,
+                        }
+                    )
+                raise _DryRun(lines)
+        except _DryRun as dry:
+            lines = dry.lines
+        worked = review.line_ids.filtered(lambda line: line.kind in ("time", "correction"))
+        last = max(worked.mapped("sequence"), default=0)
+        for position, values in enumerate(lines, start=1):
+            values["sequence"] = last + position if values.pop("after_time") else position
+        return lines
+
     # ------------------------------------------------------------------ approval hooks
 
     def _entries_to_bill(self):
@@ -124,6 +206,19 @@ class Q2cBillingRunLine(models.Model):
         # Hours billed in part (a cap in truncate mode) make lines of their own.
         return self._prebill_adjust(super()._time_specs(time, hours), check=not hours)
 
+    def _cap_entry_terms(self, line):
+        """Under a truncating cap, an entry of this review is billed at the hours and rate
+        the reviewer decided (stored on it at approval, pro rata to its recorded hours):
+        the cap applies to the billed value (billing-domain.md 1.2 and 1.6)."""
+        review = self._prebill_review()
+        decided = line.sudo().q2c_prebill_line_id
+        if review and decided.review_id == review and decided._is_repriced():
+            return line.q2c_billed_quantity, line.q2c_billed_rate
+        return super()._cap_entry_terms(line)
+
+    def _cap_fee_specs(self):
+        return super()._cap_fee_specs() + self._prebill_amount_specs()
+
     def _expense_specs(self, expenses):
         return self._prebill_adjust(super()._expense_specs(expenses))
 
@@ -134,32 +229,47 @@ class Q2cBillingRunLine(models.Model):
         review = self._prebill_review()
         if not review:
             return specs
-        proposed = {}
+        proposed, of_entry = {}, {}
         for line in review.line_ids.filtered(lambda line: line.disposition == "bill"):
             entries = line.timesheet_ids or line.expense_ids
             if entries:
                 proposed[(entries._name, frozenset(entries.ids))] = line
+                of_entry.update({(entries._name, entry_id): line for entry_id in entries.ids})
         currency = self.contract_id.currency_id
         for spec in specs:
-            line = proposed.get((spec["entries"]._name, frozenset(spec["entries"].ids)))
+            entries = spec["entries"]
+            line = whole = proposed.get((entries._name, frozenset(entries.ids)))
             if check and (
                 not line or currency.compare_amounts(spec["amount"], line.standard_value)
             ):
                 raise BillingBlocked(_(MESSAGES["changed"], line=spec["name"]))
-            if line and line.kind in ADJUSTABLE_KINDS and line._is_repriced():
+            if not check and entries:
+                # Billed in part under a truncating cap: the spec's hours are the billed
+                # hours that fit (`_cap_entry_terms`), at the line's billed rate.
+                line = of_entry.get((entries._name, entries[:1].id))
+                if line and line.kind in ADJUSTABLE_KINDS and line._is_repriced():
+                    spec.update(
+                        price_unit=line.billed_rate,
+                        amount=line_amount(currency, spec["quantity"], line.billed_rate),
+                    )
+            elif line and line.kind in ADJUSTABLE_KINDS and line._is_repriced():
                 spec.update(
                     quantity=line.billed_hours,
                     price_unit=line.billed_rate,
                     amount=line.billed_value,
                 )
+            if (
+                whole
+                and not currency.is_zero(whole.allocated_amount)
+                and not currency.compare_amounts(spec["amount"], whole.billed_value)
+            ):
+                # Its share of the amount adjustments (1.6): part of what the line bills,
+                # so of what a retainer's funds pay for it (1.4, `_retainer_entry_values`).
+                spec["draw_amount"] = currency.round(whole.billed_value + whole.allocated_amount)
         return specs
 
     def _full_specs(self, time, expenses):
         return super()._full_specs(time, expenses) + self._prebill_amount_specs()
-
-    def _truncated_specs(self, time, expenses):
-        specs, holds = super()._truncated_specs(time, expenses)
-        return specs + self._prebill_amount_specs(), holds
 
     def _prebill_amount_specs(self):
         """Amount adjustments (1.6): invoice-level lines, a discount or a premium; under the

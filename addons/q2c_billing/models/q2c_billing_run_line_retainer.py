@@ -162,6 +162,7 @@ class Q2cBillingRunLine(models.Model):
         spec = self._spec(name, 1.0, bucket.amount, bucket, bucket.amount)
         spec.update(
             account=account,
+            retainer=True,
             link=lambda invoice_line, b=bucket: b.write({"invoice_line_id": invoice_line.id}),
         )
         return spec
@@ -263,6 +264,7 @@ class Q2cBillingRunLine(models.Model):
             spec = self._spec(name, 1.0, total, bucket, total)
             spec.update(
                 account=account,
+                retainer=True,
                 link=lambda invoice_line, b=bucket, d=draws: self._retainer_draw_on(
                     b, d, invoice_line
                 ),
@@ -321,14 +323,20 @@ class Q2cBillingRunLine(models.Model):
     def _retainer_entry_values(self, spec):
         """[(entry, value)]: the line's rounded amount shared over its entries in work-date
         order by cumulative hours billed, round(amount x hours so far / hours) minus what
-        the earlier entries took, so the values add up to the line to the cent."""
+        the earlier entries took, so the values add up to the line to the cent.
+
+        The line's amount is its billed value with its share of a pre-bill review's amount
+        adjustments (`draw_amount`, billing-domain.md 1.6: a discount or premium is
+        allocated back to the lines pro rata to billed value): the funds pay the usage at
+        the value billed (1.4), so a discount draws less and a premium more. The share of
+        an expense line is not usage: it is billed, not drawn."""
         currency = self.contract_id.currency_id
         spec_hours = self._retainer_spec_hours(spec)
         entries = sorted(spec_hours, key=lambda line: (line.date, line.id))
         hours = sum((Decimal(repr(spec_hours[line])) for line in entries), Decimal(0))
         if not hours:
             return []
-        amount = Decimal(repr(spec["amount"]))
+        amount = Decimal(repr(spec.get("draw_amount", spec["amount"])))
         values, so_far, taken = [], Decimal(0), Decimal(0)
         for entry in entries:
             so_far += Decimal(repr(spec_hours[entry]))
@@ -374,6 +382,7 @@ class Q2cBillingRunLine(models.Model):
             spec = self._spec(name, 1.0, -total, bucket, -total)
             spec.update(
                 account=account,
+                retainer=True,
                 link=lambda invoice_line, b=bucket, d=draws[bucket]: self._retainer_draw_on(
                     b, d, invoice_line
                 ),
@@ -447,6 +456,7 @@ class Q2cBillingRunLine(models.Model):
         spec = self._spec(_(MESSAGES["deposit_applied"]), 1.0, -applied, deposit, -applied)
         spec.update(
             account=account,
+            retainer=True,
             link=lambda invoice_line: self.env["q2c.retainer.drawdown"].create(
                 {
                     "contract_id": self.contract_id.id,

@@ -202,13 +202,17 @@ class Q2cContract(models.Model):
 
     # ------------------------------------------------------------------ the next run
 
-    @api.depends("state", "billing_cycle")
+    @api.depends("state", "billing_cycle", "date_end")
     def _compute_q2c_next_run(self):
+        """The hint naming the next billing run, on a contract that is running: active and
+        not ended (no end date, or one today or later). A closed, on-hold or draft contract,
+        or one whose end date has passed, shows none: it is not running any more."""
         today = fields.Date.context_today(self)
         for contract in self:
             waiting = bool(
                 contract.id
                 and contract.state == "active"
+                and not (contract.date_end and contract.date_end < today)
                 and (
                     contract.q2c_unbilled_time_count
                     or contract.q2c_unbilled_expense_count

@@ -11,6 +11,7 @@ KINDS = [
     ("expense", "Expense"),
     ("milestone", "Milestone"),
     ("amount", "Lump Sum"),
+    ("retainer", "Retainer"),
 ]
 DISPOSITIONS = [
     ("bill", "Bill"),
@@ -20,6 +21,8 @@ DISPOSITIONS = [
 # Lines a reviewer may adjust (hours, rate, next period, write-off); corrections settle
 # what was billed and milestones bill their accepted share: they are billed as proposed.
 ADJUSTABLE_KINDS = ("time", "expense")
+# In the context: the proposal's own refresh of its computed lines.
+REFRESH_KEY = "q2c_prebill_refresh"
 # What a reviewer changes on a line; each change records who and when.
 ADJUSTMENT_FIELDS = frozenset(
     {"billed_hours", "billed_rate", "amount", "disposition", "reason_id", "note", "name"}
@@ -32,6 +35,8 @@ MESSAGES = {
     "direction": "%(line)s: reason %(reason)s explains a %(kind)s, not this adjustment.",
     "proposed": "%(line)s comes from the run: only its billed hours, rate, disposition and "
     "reason change; delete only amount adjustment lines.",
+    "retainer": "%(line)s is computed from the retainer's funds and the time billed: it "
+    "follows the other lines and cannot be changed by hand.",
     "logged": "%(line)s: %(change)s (reason: %(reason)s)",
 }
 
@@ -152,6 +157,9 @@ class Q2cPrebillLine(models.Model):
             currency = line.currency_id or line.env.company.currency_id
             if line.kind == "amount":
                 line.billed_value = currency.round(line.amount)
+            elif line.kind == "retainer":
+                # Funds, or what they pay: no standard value (not work), billed as shown.
+                line.billed_value = line_amount(currency, line.billed_hours, line.billed_rate)
             elif line.disposition != "bill":
                 line.billed_value = 0.0
             elif not line._is_repriced():
@@ -231,6 +239,10 @@ class Q2cPrebillLine(models.Model):
         """Each adjustment states its reason (1.6); corrections and milestones are billed
         as proposed; a reason for write-downs does not explain a write-up (and back)."""
         for line in self:
+            if line.kind == "retainer":
+                if line.disposition != "bill" or line.reason_id or line.amount:
+                    raise ValidationError(_(MESSAGES["retainer"], line=line.name))
+                continue
             if line.kind in ("correction", "milestone") and line._is_adjusted():
                 kind = dict(KINDS)[line.kind].lower()
                 raise ValidationError(_(MESSAGES["not_adjustable"], line=line.name, kind=kind))
@@ -297,6 +309,8 @@ class Q2cPrebillLine(models.Model):
         lines = super().create(vals_list)
         adjustments = lines.filtered(lambda line: line.kind == "amount")
         adjustments._record_adjustment()
+        if adjustments and not self.env.context.get(REFRESH_KEY):
+            adjustments.review_id._refresh_computed_lines()
         return lines
 
     def write(self, vals):
@@ -304,16 +318,30 @@ class Q2cPrebillLine(models.Model):
         if not changes or self._q2c_released():
             return super().write(vals)
         self.review_id._check_open()
+        computed = self.filtered(lambda line: line.kind == "retainer")
+        if computed:
+            raise UserError(_(MESSAGES["retainer"], line=computed[0].name))
         if "name" in vals and self.filtered(lambda line: line.kind != "amount"):
             raise UserError(_(MESSAGES["proposed"], line=self[:1].name))
         before = {line: line._describe() for line in self}
         result = super().write(vals)
         self._record_adjustment(before)
+        self.review_id._refresh_computed_lines()
+        return result
+
+    def unlink(self):
+        reviews = self.review_id
+        result = super().unlink()
+        if not self.env.context.get(REFRESH_KEY):
+            reviews.exists()._refresh_computed_lines()
         return result
 
     @api.ondelete(at_uninstall=False)
     def _unlink_only_adjustments(self):
+        refresh = self.env.context.get(REFRESH_KEY)
         for line in self:
+            if line.kind == "retainer" and refresh:
+                continue
             if line.kind != "amount":
                 raise UserError(_(MESSAGES["proposed"], line=line.name))
         self.review_id._check_open()

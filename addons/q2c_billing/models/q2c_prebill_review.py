@@ -49,6 +49,7 @@ class Q2cPrebillReview(models.Model):
     company_id = fields.Many2one(related="run_line_id.company_id", store=True, index=True)
     contract_id = fields.Many2one(related="run_line_id.contract_id", store=True, index=True)
     partner_id = fields.Many2one(related="contract_id.partner_id", string="Customer")
+    contract_billing_model = fields.Selection(related="contract_id.billing_model")
     date_from = fields.Date(related="run_id.date_from", string="Period Start")
     date_to = fields.Date(related="run_id.date_to", string="Period End")
     currency_id = fields.Many2one(related="contract_id.currency_id")
@@ -84,6 +85,13 @@ class Q2cPrebillReview(models.Model):
         digits=(16, 2),
         help="Billed value / standard value, in percent (shown rounded, never computed on).",
     )
+    amount_total = fields.Monetary(
+        "Invoice Total",
+        compute="_compute_values",
+        store=True,
+        help="What the invoice will total: the billed value and, for a retainer, its funds "
+        "invoiced and what they pay (the retainer lines of the proposal).",
+    )
 
     _sql_constraints = [
         ("run_line_uniq", "unique(run_line_id)", "A contract's result in a run has one review.")
@@ -107,10 +115,17 @@ class Q2cPrebillReview(models.Model):
     def _compute_values(self):
         """Standard = sum of the standard values of the lines billed or written off; billed
         = sum of their billed values plus the amount adjustments (1.6); realization =
-        billed / standard."""
+        billed / standard. A retainer's lines (its funds and what they pay, 1.4) are not
+        work: they count in the invoice total only."""
         for review in self:
             currency = review.currency_id or review.env.company.currency_id
-            counted = review.line_ids.filtered(lambda line: line.disposition != "next_period")
+            review.amount_total = round_half_up(
+                currency,
+                sum((Decimal(repr(line.billed_value)) for line in review.line_ids), Decimal(0)),
+            )
+            counted = review.line_ids.filtered(
+                lambda line: line.disposition != "next_period" and line.kind != "retainer"
+            )
             standard = round_half_up(
                 currency,
                 sum((Decimal(repr(line.standard_value)) for line in counted), Decimal(0)),
@@ -152,6 +167,15 @@ class Q2cPrebillReview(models.Model):
                         state=dict(STATES)[review.state],
                     )
                 )
+
+    # ------------------------------------------------------------------ computed lines
+
+    def _refresh_computed_lines(self):
+        """A retainer's lines of the proposal follow the reviewer's decisions: recomputed
+        as approving now would invoice them (`_prebill_retainer_lines`)."""
+        for review in self.sudo():
+            if review.state == "to_review" and review.contract_id.billing_model == "retainer":
+                review.run_line_id._prebill_retainer_lines(review)
 
     # ------------------------------------------------------------------ approve
 

@@ -65,7 +65,13 @@ class Q2cRetainerBucket(models.Model):
     # ------------------------------------------------------------------ expiry and breakage
 
     def _expirable(self):
-        """Funds never invoiced (other than a top-up to invoice) expire as before.
+        """Funds not invoiced yet wait for their invoice while their contract is active: a
+        top-up bought, and a period's funds opened before the run of their period (by
+        hand, by the demo data). The run of a period comes after it ends (its invoice is
+        dated the first day of the next one): expired before it, a first partial period's
+        prorated funds would never be invoiced and its usage would find no funds and be
+        billed at T&M (billing-domain.md 1.4: each retainer invoice opens its funds, valid
+        from the period start). Other funds never invoiced expire as before.
         Invoiced funds wait until the usage of their validity is billed (a run result of
         the contract, done, whose period reaches the expiry, and its invoice posted if it
         has one) and their own invoice is posted: usage is billed in arrears, and the
@@ -75,8 +81,10 @@ class Q2cRetainerBucket(models.Model):
         for bucket in self:
             line = bucket._funds_line()
             if not line:
-                # A top-up bought but not invoiced yet waits for its invoice.
-                if bucket.kind != "top_up":
+                waits = bucket.kind in ("top_up", "period") and (
+                    bucket.kind == "top_up" or bucket.contract_id.state == "active"
+                )
+                if not waits:
                     ready |= bucket
                 continue
             if line.parent_state != "posted":

@@ -13,6 +13,7 @@ from . import (
     test_exactly_once,
     test_invoice_content,
     test_not_to_exceed_cap,
+    test_prebill_retainer,
     test_prebill_review,
     test_prebill_tour,
     test_retainer,
@@ -20,4 +21,5 @@ from . import (
     test_retainer_race,
     test_run_flow,
     test_security,
+    test_sibling_race,
 )

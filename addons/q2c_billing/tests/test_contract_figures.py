@@ -1,4 +1,5 @@
 from freezegun import freeze_time
+from lxml import etree
 
 from odoo import Command, fields
 from odoo.addons.q2c_expense.tests.common import GC05_POLICY, create_gc05_products
@@ -241,6 +242,32 @@ class TestNextRunHint(Q2cBillingCase):
             f"Next billing run: {run.name}, for the period 03/01/2025 to 03/31/2025 (a draft "
             "that Finance prepares).",
         )
+
+    @freeze_time("2025-04-15")
+    def test_no_hint_on_an_ended_or_closed_contract(self):
+        """Today 2025-04-15. Three contracts with 2.00 h approved on 2025-04-10 waiting to
+        be billed: C-740 ends today (running: the hint shows), C-741 ended yesterday
+        2025-04-14 and C-742 is closed (not running: no hint). The form shows the hint only
+        when `q2c_waiting_to_bill` is set."""
+        card = self.contract.rate_card_ids
+        running = self._contract("C-740", self._project("P-740"), cards=card)
+        ended = self._contract("C-741", self._project("P-741"), cards=card)
+        closed = self._contract("C-742", self._project("P-742"), cards=card)
+        running.date_end = "2025-04-15"
+        ended.date_end = "2025-04-14"
+        self._ingest_time("P-740", [("e0", "Gina", "2025-04-10", 2.0, "2025-04-11T09:00:00Z")])
+        self._ingest_time("P-741", [("e1", "Gina", "2025-04-10", 2.0, "2025-04-11T09:00:00Z")])
+        self._ingest_time("P-742", [("e2", "Gina", "2025-04-10", 2.0, "2025-04-11T09:00:00Z")])
+        closed.action_close()
+        contracts = (running | ended | closed).with_user(self.finance_user)
+        contracts.invalidate_recordset()
+        self.assertEqual(contracts.mapped("q2c_unbilled_time_count"), [1, 1, 1])
+        self.assertEqual(contracts.mapped("q2c_waiting_to_bill"), [True, False, False])
+        self.assertIn("Next billing run: 05/01/2025", contracts[0].q2c_next_run_note)
+        self.assertEqual(contracts[1:].mapped("q2c_next_run_note"), [False, False])
+        arch = contracts[0].get_views([(False, "form")])["views"]["form"]["arch"]
+        [hint] = etree.fromstring(arch).xpath("//div[@name='q2c_next_run_hint']")
+        self.assertEqual(hint.get("invisible"), "not q2c_waiting_to_bill")
 
     @freeze_time("2025-04-15")
     def test_accepted_milestone_waits_for_the_next_run(self):

@@ -180,6 +180,72 @@ class TestPrebillReview(Q2cBillingCase):
         self.assertFalse(april.prebill_review_ids)
         self.assertFalse(april.invoice_ids)
 
+    def test_truncating_cap_applies_to_the_billed_value(self):
+        """A not-to-exceed cap in truncate mode applies to the billed value (1.2, 1.6), the
+        reviewer's adjustments included, also on the line split at the cap. Contract
+        REV-CAP, cap 1,000.00 (truncate), pre-bill review: Gina 03-03 4.00 h + 03-04
+        3.50 h at 150.00 (one line, 1,125.00), Hal 03-05 2.00 h at 100.00 (200.00).
+        The reviewer: Gina 7.50 h -> 6.00 h (inefficiency) = 900.00, stored pro rata on
+        the entries 4.00 x 6/7.5 = 3.20 h and 2.80 h; Hal's rate 100.00 -> 80.00 (dispute)
+        = 160.00; a goodwill discount of -20.00. Billed value 900.00 + 160.00 - 20.00 =
+        1,040.00, over the cap: the time gets 1,000.00 - (-20.00) = 1,020.00, by work date:
+        Gina 3.20 x 150.00 = 480.00 (540.00 left), 2.80 x 150.00 = 420.00 (120.00 left);
+        Hal 2.00 x 80.00 = 160.00 does not fit: 120.00 / 80.00 = 1.50 h billed, 0.50 h
+        held at 80.00 = 40.00. Invoice: 900.00 + 1.50 x 80.00 = 120.00 - 20.00 = 1,000.00,
+        the cap; posted, no headroom is left."""
+        project = self._project("P-REV-CAP")
+        contract = self._contract(
+            "REV-CAP",
+            project,
+            cards=self.card,
+            prebill_review_required=True,
+            nte_original_amount=1000.0,
+            nte_mode="truncate",
+        )
+        self._ingest_time(
+            "P-REV-CAP",
+            [
+                ("c1", "Gina", "2025-03-03", 4.0, APPROVED),
+                ("c2", "Gina", "2025-03-04", 3.5, APPROVED),
+                ("c3", "Hal", "2025-03-05", 2.0, APPROVED),
+            ],
+        )
+        run = self._bill(*MARCH, contracts=contract)
+        review = self._review(run)
+        self._line(review, "Gina").write({"billed_hours": 6.0, "reason_id": self.inefficiency.id})
+        self._line(review, "Hal").write({"billed_rate": 80.0, "reason_id": self.dispute.id})
+        review.env["q2c.prebill.line"].create(
+            {
+                "review_id": review.id,
+                "name": "Goodwill discount",
+                "amount": -20.0,
+                "reason_id": self.goodwill.id,
+            }
+        )
+        self.assertAmount(review.billed_value, 1040.0)
+        review.action_approve()
+        invoice = run.invoice_ids
+        self.assertInvoiceLines(
+            invoice,
+            [
+                ("Gina - Consultant, 2025-03-03..2025-03-04", 6.0, 150.0, 900.0),
+                ("Hal - Analyst, 2025-03-05", 1.5, 80.0, 120.0),
+                ("Goodwill discount", 1.0, -20.0, -20.0),
+            ],
+        )
+        self.assertAmount(invoice.amount_total, 1000.0)
+        hold = self.env["q2c.cap.hold"].search(
+            [("contract_id", "=", contract.id), ("kind", "=", "hold")]
+        )
+        self.assertEqual(hold.timesheet_id, self._time("c3"))
+        self.assertAmount(hold.hours, 0.5)
+        self.assertAmount(hold.rate, 80.0)
+        self.assertAmount(hold.amount, 40.0)
+        run.with_user(self.finance_user).action_post()
+        contract.invalidate_recordset()
+        self.assertAmount(contract.nte_billed_amount, 1000.0)
+        self.assertAmount(contract.nte_headroom, 0.0)
+
     def test_next_period_stays_to_bill(self):
         """Hal's 8.25 h moved to the next period stay to bill: March bills Gina 1,125.00
         and Ivy 300.00 = 1,425.00 (standard 1,425.00, Hal left out of both, realization

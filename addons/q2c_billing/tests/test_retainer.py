@@ -205,22 +205,46 @@ class TestBillingRetainer(Q2cBillingCase):
         self.assertEqual(january.invoice_line_id, invoice.invoice_line_ids.sorted("sequence")[0])
         self.assertEqual(len(self.contract.retainer_bucket_ids), 2)
 
-    def test_funds_expired_before_any_invoice_are_not_invoiced(self):
-        """January's funds opened by hand and expired (no invoice, so no breakage entry)
-        before January's run: the run invoices February's 10,000.00 in advance only, and
-        Erin's 4,000.00 of January is overage (no funds valid on 01-20): total 14,000.00."""
+    def test_first_partial_period_waits_for_its_invoice_not_billed_at_t_and_m(self):
+        """January's funds (the first, partial period) opened by hand before January's run,
+        and the expiry cron runs on 2025-02-01, before the run: funds not invoiced yet do
+        not expire (billing-domain.md 1.4: the retainer invoice opens the funds, valid from
+        the period start). January's run invoices them prorated, 10,000.00 x 17/31 =
+        5,483.870... -> 5,483.87, February's 10,000.00 in advance, and Erin's 20.00 h x
+        200.00 = 4,000.00 on 01-20 draws from January's funds (-4,000.00): not overage at
+        T&M. Total 5,483.87 + 10,000.00 + 4,000.00 - 4,000.00 = 15,483.87; January's funds
+        keep 1,483.87. A top-up bought and not invoiced waits the same way; funds of a
+        contract no longer active expire as before."""
         january = self.contract._open_retainer_period("2025-01-15")
         self.env["q2c.retainer.bucket"]._expire("2025-02-01")
-        self.assertEqual(january.state, "expired")
+        self.assertEqual(january.state, "open")
         invoice = self._january().line_ids.invoice_id
         self.assertInvoiceLines(
             invoice,
             [
+                (JANUARY, 1.0, 5483.87, 5483.87),
                 ("Retainer 2025-02-01..2025-02-28, in advance", 1.0, 10000.00, 10000.00),
                 ("Erin - Senior Consultant, 2025-01-20", 20.0, 200.0, 4000.00),
+                (f"Retainer applied: {JAN_FUNDS}", 1.0, -4000.00, -4000.00),
             ],
         )
-        self.assertFalse(january.invoice_line_id)
+        self.assertAmount(invoice.amount_total, 15483.87)
+        self.assertEqual(january.invoice_line_id, invoice.invoice_line_ids.sorted("sequence")[0])
+        self.assertEqual(self.contract.retainer_drawdown_ids.bucket_id, january)
+        self.assertAmount(january.balance, 1483.87)
+
+        other = self._contract(
+            "C-400b",
+            self._project("P-400b"),
+            billing_model="retainer",
+            retainer_amount=3100.00,
+            retainer_period="monthly",
+            date_start="2025-01-15",
+        )
+        stale = other._open_retainer_period("2025-01-15")
+        other.action_close()
+        self.env["q2c.retainer.bucket"]._expire("2025-02-01")
+        self.assertEqual(stale.state, "expired", "a closed contract's funds expire")
 
     def test_usage_shares_a_line_to_the_cent(self):
         """Fay (186.50 an hour) works 0.25 h on 02-03 and 0.25 h on 02-04, one line:

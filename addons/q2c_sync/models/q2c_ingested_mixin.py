@@ -140,6 +140,13 @@ class Q2cIngestedMixin(models.AbstractModel):
         return super()._q2c_guarded_fields() | GUARDED_FIELDS
 
     def write(self, vals):
+        self._q2c_check_billed_write(vals)
+        return super().write(vals)
+
+    def _q2c_check_billed_write(self, vals):
+        """Refuse a write of a field frozen once billed on a billed record (outside a
+        correction), with the reason a person reads. Also called by a concrete model whose
+        own write checks run before this mixin's (a timesheet's "not yours")."""
         frozen = BILLED_FIELDS | self._q2c_billed_fields
         if not self.env.context.get("q2c_correction") and not frozen.isdisjoint(vals):
             billed = self.filtered(lambda record: record.q2c_billing_status == "billed")
@@ -152,7 +159,6 @@ class Q2cIngestedMixin(models.AbstractModel):
                         record=billed[0].display_name,
                     )
                 )
-        return super().write(vals)
 
     # ------------------------------------------------------------------ hooks of a concrete model
 

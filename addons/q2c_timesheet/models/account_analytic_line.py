@@ -203,6 +203,16 @@ class AccountAnalyticLine(models.Model):
             rest._q2c_entered()._q2c_price_entered(resubmit=resubmit)
         return result
 
+    def _check_can_write(self, values):
+        """q2c's guards before hr_timesheet's: hr_timesheet's `write` checks that a user who
+        is not a timesheet approver writes only their own lines ("not yours") before the
+        mixins' `write` runs, so a Finance user editing a billing field, or a field of a
+        billed entry, would read "not yours" instead of why the change is refused. The same
+        checks the mixins make, made first; hr_timesheet's after them."""
+        self._q2c_check_guarded_write(values)
+        self._q2c_check_billed_write(values)
+        return super()._check_can_write(values)
+
     # ------------------------------------------------------------------ ingestion hooks
 
     @api.model

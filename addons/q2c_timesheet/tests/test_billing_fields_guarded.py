@@ -3,7 +3,7 @@ billed at and by what, corrections, contract and bill rate) are written by inges
 billing and corrections only, never by a plain `write` or `create` of whoever may write the
 line (docs/security.md, 8)."""
 
-from odoo.exceptions import AccessError
+from odoo.exceptions import AccessError, UserError
 from odoo.tests import new_test_user, tagged
 
 from .common import Q2cTimeCase
@@ -65,6 +65,35 @@ class TestTimeBillingFieldsGuarded(Q2cTimeCase):
         self.assertEqual(line.q2c_contract_id, self.contract)
         self.assertEqual(self.usd.compare_amounts(line.q2c_rate, 160.0), 0)
         self.assertFalse(line.q2c_billed_at)
+
+    def test_finance_without_timesheet_rights_reads_the_guard_first(self):
+        """A Finance user who is not a timesheet approver (hr_timesheet lets them write only
+        their own lines: "You cannot access timesheets that are not yours") edits Gina's
+        line: a billing field is refused with q2c's reason, and so is the hours of the line
+        once billed, not with hr_timesheet's "not yours"; a plain field of a line not billed
+        still meets hr_timesheet's rule."""
+        finance = new_test_user(
+            self.env,
+            login="q2c_ts_guard_finance_only",
+            groups="base.group_user,hr_timesheet.group_hr_timesheet_user,"
+            "q2c_contract.group_q2c_finance",
+        )
+        self.assertFalse(finance.has_group("hr_timesheet.group_hr_timesheet_approver"))
+        self._ingest([self._entry("g-9")])
+        line = self._line("g-9")
+        self.assertNotEqual(line.user_id, finance)
+        for name, value in PLAIN_WRITES.items():
+            with (
+                self.subTest(field=name),
+                self.assertRaisesRegex(AccessError, "change only through its actions"),
+            ):
+                line.with_user(finance).write({name: value})
+        with self.assertRaisesRegex(AccessError, "not yours"):
+            line.with_user(finance).write({"name": "described by Finance"})
+        line._q2c_guarded_write({"q2c_billing_status": "billed"})
+        with self.assertRaisesRegex(UserError, "is billed: it cannot be changed"):
+            line.with_user(finance).write({"unit_amount": 4.0})
+        self.assertEqual(line.unit_amount, 6.0)
 
     def test_a_timesheet_entered_in_odoo_is_priced_by_q2c_only(self):
         """A timesheet entered in Odoo's Timesheets app on a contract's project is priced by
