@@ -1,6 +1,7 @@
 import json
 import time
 
+from odoo.addons.q2c_base.tests.common import Q2cCase
 from odoo.addons.q2c_paypal.models import q2c_system as paypal_system
 from odoo.exceptions import UserError
 from odoo.tests import tagged
@@ -88,7 +89,7 @@ class TestPayPalPublish(PayPalCase):
             (job.method_name, job.channel, job.user_id),
             ("_q2c_publish_job", self.paypal.job_channel, self.paypal_user),
         )
-        self._perform_job(invoice.q2c_publication_job_uuid)
+        Q2cCase._perform_job(self, invoice.q2c_publication_job_uuid)
         self.env.invalidate_all()
         (pp_id,) = self.stand_in.invoices
         self.assertEqual(invoice.q2c_publication_state, "published")
