@@ -967,7 +967,8 @@ class Q2cPayApplication(models.Model):
                     )
                 )
             app._q2c_guarded_write({"state": "invoiced", "invoice_id": invoice.id})
-            app._attach_forms(invoice)
+            if not self.env.context.get("q2c_pay_application_no_forms"):
+                app._attach_forms(invoice)
             app.message_post(body=_("Invoice %s created.", invoice._get_html_link()))
         return self[:1].action_view_invoice() if len(self) == 1 else True
 
@@ -1117,7 +1118,9 @@ class Q2cPayApplication(models.Model):
         if self.env.company.q2c_retainage_account_id and contract._invoice_sales_journal(
             contract.company_id
         ):
-            first.action_create_invoice()
+            # No PDF engine at demo loading (wkhtmltopdf needs the running server's styles):
+            # the forms are printed from the application.
+            first.with_context(q2c_pay_application_no_forms=True).action_create_invoice()
             first.invoice_id.action_post()
         waiver = self.env.ref("q2c_progress_billing.document_type_conditional_waiver")
         contract.pay_required_document_type_ids = [Command.link(waiver.id)]
