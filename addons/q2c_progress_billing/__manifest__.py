@@ -15,7 +15,10 @@
     "data": [
         "security/security.xml",
         "security/ir.model.access.csv",
+        "data/q2c_pay_document_type_data.xml",
         "views/q2c_pay_application_views.xml",
+        "views/q2c_pay_document_views.xml",
+        "views/q2c_change_order_views.xml",
         "views/q2c_contract_views.xml",
         "views/res_config_settings_views.xml",
         "views/menus.xml",

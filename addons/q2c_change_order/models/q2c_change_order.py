@@ -386,8 +386,14 @@ class Q2cChangeOrder(models.Model):
         the billed amount is billing's."""
         return super()._q2c_guarded_fields() | {"billed_amount"}
 
+    def _free_fields(self):
+        """Fields that are not the change order's content (FREE_FIELDS): not frozen by its
+        state. Addons add theirs (q2c_progress_billing: the undisputed amount of a
+        construction change directive, entered while the change order is pending)."""
+        return set(FREE_FIELDS)
+
     def write(self, vals):
-        protected = set(vals) - FREE_FIELDS - WORKFLOW_FIELDS
+        protected = set(vals) - self._free_fields() - WORKFLOW_FIELDS
         protected = {f for f in protected if not f.startswith(("message_", "activity_"))}
         in_workflow = self.env.context.get("q2c_co_workflow") is WORKFLOW
         if not in_workflow and set(vals) & WORKFLOW_FIELDS:

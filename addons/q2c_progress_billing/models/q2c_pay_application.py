@@ -3,6 +3,8 @@ continuation sheet (billing-domain.md section 2)."""
 
 from collections import defaultdict
 
+from dateutil.relativedelta import relativedelta
+
 from odoo import Command, _, api, fields, models
 from odoo.addons.q2c_base.models.q2c_guarded_mixin import RELEASE_KEY, _Release
 from odoo.addons.q2c_contract.money import percent_of
@@ -111,6 +113,12 @@ class Q2cPayApplication(models.Model):
     retainage_rate = fields.Float(
         string="Retainage Rate (%)", digits=(5, 4), compute="_compute_retainage_rate", store=True
     )
+    retainage_stored_rate = fields.Float(
+        string="Retainage Rate on Stored Material (%)",
+        digits=(5, 4),
+        compute="_compute_retainage_rate",
+        store=True,
+    )
     retainage_reduced = fields.Boolean(
         string="Reduced Retainage", compute="_compute_retainage_rate", store=True
     )
@@ -196,6 +204,27 @@ class Q2cPayApplication(models.Model):
     percent_complete = fields.Float(
         string="Complete (%)", digits=(16, 2), compute="_compute_g702", store=True
     )
+    retainage_cap = fields.Monetary(
+        string="Retainage Cap",
+        compute="_compute_g702",
+        store=True,
+        help="Mode cap of the contract: the most retainage held, rate x threshold x line 3.",
+    )
+    retainage_capped = fields.Boolean(
+        string="Retainage Capped",
+        compute="_compute_g702",
+        store=True,
+        help="The retainage at the contract's rates would exceed the cap: line 5 is the cap.",
+    )
+    document_ids = fields.One2many(
+        "q2c.pay.application.document", "application_id", string="Required Documents"
+    )
+    documents_missing = fields.Char(
+        string="Documents Missing",
+        compute="_compute_documents_missing",
+        help="Required documents not attached yet: the application is not submitted without "
+        "them.",
+    )
     can_submit = fields.Boolean(compute="_compute_can")
     can_certify = fields.Boolean(compute="_compute_can")
 
@@ -246,34 +275,43 @@ class Q2cPayApplication(models.Model):
     @api.depends(
         "kind",
         "line_ids.total_completed",
+        "line_ids.stored_now",
         "line_ids.scheduled_value",
         "previous_id",
         "contract_id.retainage_percent",
         "contract_id.retainage_reduced_percent",
         "contract_id.retainage_threshold_percent",
         "contract_id.retainage_reduction_mode",
+        "contract_id.retainage_threshold_measure",
+        "contract_id.retainage_stored_separate",
+        "contract_id.retainage_stored_percent",
+        "contract_id.retainage_reduced_stored_percent",
     )
     def _compute_retainage_rate(self):
-        """The rate at L4 / L3 of this application, after this period's work and stored
-        material (2.4). Mode `freeze`: from the triggering application on, no new retainage
-        and no release (the lines keep the previous application's retainage)."""
+        """The rates on work and on stored material at this application's completion, after
+        this period's work and stored material (2.4): L4 / L3, or (D + E) / L3 when the
+        contract measures completed work only. Mode `recompute`: the reduced rates from the
+        threshold on. Mode `freeze`: from the triggering application on, no new retainage
+        and no release (the lines keep the previous application's retainage). Mode `cap`:
+        the full rates, the total limited by `_retainage_cap_amount`."""
         for app in self:
             contract = app.contract_id
             if app.kind == "release" or not contract:
-                app.retainage_rate = 0.0
+                app.retainage_rate = app.retainage_stored_rate = 0.0
                 app.retainage_reduced = app.retainage_frozen = False
                 continue
             contract_sum = sum(app.line_ids.mapped("scheduled_value"))
             done = sum(app.line_ids.mapped("total_completed"))
+            if contract.retainage_threshold_measure == "completed_only":
+                done -= sum(app.line_ids.mapped("stored_now"))
             ratio = done / contract_sum if contract_sum else 0.0
             threshold = contract.retainage_threshold_percent
-            reduced = bool(threshold) and float_compare(ratio * 100.0, threshold, 6) >= 0
-            freeze = reduced and contract.retainage_reduction_mode == "freeze"
-            app.retainage_rate = (
-                contract.retainage_percent if freeze else contract._retainage_percent_at(ratio)
+            reached = bool(threshold) and float_compare(ratio * 100.0, threshold, 6) >= 0
+            app.retainage_rate, app.retainage_stored_rate = contract._retainage_rates(reached)
+            app.retainage_reduced = reached and contract.retainage_reduction_mode == "recompute"
+            app.retainage_frozen = (
+                reached and contract.retainage_reduction_mode == "freeze" and bool(app.previous_id)
             )
-            app.retainage_reduced = reduced
-            app.retainage_frozen = freeze and bool(app.previous_id)
 
     @api.depends(
         "kind",
@@ -296,8 +334,12 @@ class Q2cPayApplication(models.Model):
         "line_ids.retainage_work",
         "line_ids.retainage_stored",
         "line_ids.certified_retainage",
+        "retainage_stored_rate",
+        "line_ids.own_retainage_stored_percent",
         "contract_id.retainage_basis",
         "contract_id.retainage_punch_list_percent",
+        "contract_id.retainage_reduction_mode",
+        "contract_id.retainage_threshold_percent",
     )
     def _compute_g702(self):
         """G702 lines 3 to 9 and the change-order box totals (billing-domain.md 2.3)."""
@@ -309,11 +351,17 @@ class Q2cPayApplication(models.Model):
             app.co_total_deductions = rnd(app.co_previous_deductions + app.co_month_deductions)
             app.co_net = rnd(app.co_total_additions - app.co_total_deductions)
             app.contract_sum = rnd(app.original_sum + app.change_sum)
+            app.retainage_cap = app._retainage_cap_amount() or 0.0
+            app.retainage_capped = False
             lines = app.line_ids
             app.total_completed = rnd(sum(lines.mapped("total_completed")))
             app.stored_materials = rnd(sum(lines.mapped("stored_now")))
             app.completed_work = rnd(app.total_completed - app.stored_materials)
             work, stored = app._retainage_totals(certified=False)
+            app.retainage_capped = app._retainage_totals(certified=False, capped=False) != (
+                work,
+                stored,
+            )
             app.retainage_work = work
             app.retainage_stored = stored
             app.retainage_total = rnd(work + stored)
@@ -333,11 +381,14 @@ class Q2cPayApplication(models.Model):
                 app.certified_retainage - (previous.certified_retainage if previous else 0.0)
             )
 
-    def _retainage_totals(self, certified):
+    def _retainage_totals(self, certified, capped=True):
         """(5a, 5b). `per_line_cumulative`: the sums of the rows' rounded retainage (column
         I). `per_document`: round(rate x sum(D+E)) + round(rate x sum F), per rate when lines
         carry their own. Frozen: the previous application's. A release holds back, at
-        substantial completion, the punch-list share (GC-09b), at final completion nothing."""
+        substantial completion, the punch-list share (GC-09b), at final completion nothing.
+        Mode `cap` (2.4, "cap total retainage at rate x 50% x L3"): above the cap, line 5 is
+        the cap; the retainage on stored material is kept (it is not installed yet) and
+        the retainage on work takes the rest."""
         self.ensure_one()
         currency = self.currency_id or self.env.company.currency_id
         previous = self.previous_id
@@ -358,21 +409,41 @@ class Q2cPayApplication(models.Model):
                 work = line.certified_work if certified else line.work_this_period
                 stored = line.certified_stored if certified else line.stored_now
                 work_base[line._rate()] += line.previous_completed + work
-                stored_base[line._rate()] += stored
-            return (
-                currency.round(sum(percent_of(currency, b, r) for r, b in work_base.items())),
-                currency.round(sum(percent_of(currency, b, r) for r, b in stored_base.items())),
+                stored_base[line._rate_stored()] += stored
+            work = currency.round(sum(percent_of(currency, b, r) for r, b in work_base.items()))
+            stored = currency.round(
+                sum(percent_of(currency, b, r) for r, b in stored_base.items())
             )
-        if certified:
+        elif certified:
             total = currency.round(sum(lines.mapped("certified_retainage")))
             stored = currency.round(
-                sum(percent_of(currency, ln.certified_stored, ln._rate()) for ln in lines)
+                sum(percent_of(currency, ln.certified_stored, ln._rate_stored()) for ln in lines)
             )
-            return currency.round(total - stored), stored
-        return (
-            currency.round(sum(lines.mapped("retainage_work"))),
-            currency.round(sum(lines.mapped("retainage_stored"))),
-        )
+            work = currency.round(total - stored)
+        else:
+            work = currency.round(sum(lines.mapped("retainage_work")))
+            stored = currency.round(sum(lines.mapped("retainage_stored")))
+        cap = self._retainage_cap_amount() if capped else None
+        if cap is not None and currency.compare_amounts(work + stored, cap) > 0:
+            stored = min(stored, cap)
+            work = currency.round(cap - stored)
+        return work, stored
+
+    def _retainage_cap_amount(self):
+        """Mode `cap` of the contract: round(rate on work x threshold x L3), the most
+        retainage held (billing-domain.md 2.4); None without a cap."""
+        self.ensure_one()
+        contract = self.contract_id
+        if (
+            self.kind != "progress"
+            or contract.retainage_reduction_mode != "cap"
+            or not contract.retainage_threshold_percent
+        ):
+            return None
+        currency = self.currency_id or self.env.company.currency_id
+        contract_sum = sum(self.line_ids.mapped("scheduled_value"))
+        share = contract.retainage_percent * contract.retainage_threshold_percent / 100.0
+        return percent_of(currency, contract_sum, share)
 
     @api.depends("state")
     @api.depends_context("uid")
@@ -387,7 +458,12 @@ class Q2cPayApplication(models.Model):
         """{sov line: scheduled value as of the period end}: the original value plus the
         change entries of approved change orders dated on or before it (2.1, 2.5). Lines a
         change order adds after the period end are not there yet; pending change orders
-        never write entries."""
+        never write entries, so they never appear, except a construction change directive
+        issued by the period end: its line is scheduled at its undisputed amount until its
+        change order is approved (2.5, A201 §7.3.9).
+
+        Returns the values, the change entries and {directive line: (undisputed amount,
+        converted)}, converted when its change order's approval falls in the period."""
         self.ensure_one()
         Entry = self.env["q2c.contract.change.entry"]
         entries = Entry.search(
@@ -400,20 +476,29 @@ class Q2cPayApplication(models.Model):
         changes = defaultdict(float)
         for entry in entries.filtered("sov_line_id"):
             changes[entry.sov_line_id] += entry.amount
-        values = {}
+        values, directives = {}, {}
         sov_lines = self.contract_id.with_context(active_test=False).sov_line_ids
         for sov_line in sov_lines:
-            if sov_line.change_order_id and sov_line not in changes:
-                continue  # added by a change order approved after the period end
+            directive = sov_line.ccd_date and sov_line.ccd_date <= self.period_end
+            if directive:
+                directives[sov_line] = (sov_line.ccd_amount, sov_line in changes)
+            if sov_line not in changes:
+                if directive and sov_line.active:
+                    values[sov_line] = self.currency_id.round(sov_line.ccd_amount)
+                    continue
+                if sov_line.change_order_id:
+                    continue  # added by a change order approved after the period end
             values[sov_line] = self.currency_id.round(
                 sov_line.original_value + changes.get(sov_line, 0.0)
             )
-        return values, entries
+        return values, entries, directives
 
-    def _change_order_box(self, entries):
+    def _change_order_box(self, entries, directives=None):
         """Line 2 and the change-order summary box: each change order's net amount, an
         addition or a deduction; this month = approved after the previous certified
-        application's period end (2.3)."""
+        application's period end (2.3). A directive's undisputed amount counts from its
+        date (line 3 stays the total of column C); when its change order is approved, the
+        change order adds the rest (approved less undisputed) in the month of its approval."""
         self.ensure_one()
         by_order = defaultdict(float)
         dates = {}
@@ -421,6 +506,13 @@ class Q2cPayApplication(models.Model):
             key = entry.change_order_id or entry
             by_order[key] += entry.amount
             dates[key] = entry.date
+        for line, (amount, converted) in (directives or {}).items():
+            if not line.active and not converted:
+                continue
+            by_order[line] += amount
+            dates[line] = line.ccd_date
+            if converted:
+                by_order[line.change_order_id] -= amount
         box = dict.fromkeys(G702_FIELDS[2:], 0.0)
         previous_end = self.previous_id.period_end
         for key, amount in by_order.items():
@@ -456,7 +548,7 @@ class Q2cPayApplication(models.Model):
         for app in self:
             if app.state != "draft":
                 continue
-            values, entries = app._sov_as_of()
+            values, entries, directives = app._sov_as_of()
             previous_rows = {ln.sov_line_id: ln for ln in app.previous_id.line_ids}
             existing = {ln.sov_line_id: ln for ln in app.line_ids}
             for sov_line, value in values.items():
@@ -475,6 +567,8 @@ class Q2cPayApplication(models.Model):
                     "previous_retainage": prev.certified_retainage if prev else 0.0,
                     "own_retainage": sov_line.retainage_override,
                     "own_retainage_percent": sov_line.retainage_percent,
+                    "own_retainage_stored_percent": sov_line.retainage_stored_percent,
+                    "is_directive": sov_line in directives and not directives[sov_line][1],
                 }
                 line = existing.pop(sov_line, None)
                 if line:
@@ -494,7 +588,45 @@ class Q2cPayApplication(models.Model):
                     )
             for line in existing.values():
                 line.with_context(**{RELEASE_KEY: _Release({line._name})}).unlink()
-            app._q2c_guarded_write(app._change_order_box(entries))
+            app._q2c_guarded_write(app._change_order_box(entries, directives))
+            app._sync_documents()
+
+    def _sync_documents(self):
+        """One row per document type the contract requires before submission (a draft's
+        rows follow the contract; what was attached stays)."""
+        self.ensure_one()
+        Document = self.env["q2c.pay.application.document"].with_context(
+            **{RELEASE_KEY: _Release({"q2c.pay.application.document"})}
+        )
+        required = self.contract_id.pay_required_document_type_ids
+        existing = self.document_ids
+        for doc_type in required - existing.type_id:
+            Document.create({"application_id": self.id, "type_id": doc_type.id})
+        existing.filtered(lambda d: d.type_id not in required and not d.attachment).with_context(
+            **{RELEASE_KEY: _Release({"q2c.pay.application.document"})}
+        ).unlink()
+
+    @api.depends("document_ids.attachment", "document_ids.type_id")
+    def _compute_documents_missing(self):
+        for app in self:
+            missing = app.document_ids.filtered(lambda d: not d.attachment)
+            app.documents_missing = ", ".join(missing.type_id.mapped("name")) or False
+
+    def _check_documents(self):
+        """The contract's required documents are attached (issue 15: optional gate per
+        contract, e.g. the conditional lien waivers for the period)."""
+        for app in self:
+            app._sync_documents()
+            if app.documents_missing:
+                raise UserError(
+                    _(
+                        "%(app)s cannot be submitted: contract %(contract)s requires %(missing)s "
+                        "attached first (Required Documents tab).",
+                        app=app.display_name,
+                        contract=app.contract_id.display_name,
+                        missing=app.documents_missing,
+                    )
+                )
 
     # ------------------------------------------------------------------ create, write
 
@@ -565,7 +697,7 @@ class Q2cPayApplication(models.Model):
         frozen = self.filtered(lambda a: a.state != "draft")
         content = set(vals) - {"void_reason", "certification_note", "message_main_attachment_id"}
         # While submitted, Finance enters the certified amounts through the rows.
-        certifying = set(vals) <= {"line_ids"} and all(a.state == "submitted" for a in self)
+        certifying = content <= {"line_ids"} and all(a.state == "submitted" for a in self)
         released = self._q2c_released() or self.env.su
         if frozen and content and not certifying and not released:
             raise UserError(
@@ -703,6 +835,7 @@ class Q2cPayApplication(models.Model):
     def action_submit(self):
         self._check_action("submit", ("draft",))
         self._sync_lines()
+        self._check_documents()
         for app in self:
             app.line_ids._check_amounts()
             for line in app.line_ids:
@@ -757,6 +890,16 @@ class Q2cPayApplication(models.Model):
                     "previous_id": app.previous_id.id,
                 }
             )
+            attached = {d.type_id: d for d in app.document_ids if d.attachment}
+            for document in new.document_ids:
+                old_doc = attached.get(document.type_id)
+                if old_doc:
+                    document.write(
+                        {
+                            "attachment": old_doc.attachment,
+                            "attachment_name": old_doc.attachment_name,
+                        }
+                    )
             amounts = {ln.sov_line_id: ln for ln in app.line_ids}
             for line in new.line_ids:
                 old = amounts.get(line.sov_line_id)
@@ -824,7 +967,8 @@ class Q2cPayApplication(models.Model):
                     )
                 )
             app._q2c_guarded_write({"state": "invoiced", "invoice_id": invoice.id})
-            app._attach_forms(invoice)
+            if not self.env.context.get("q2c_pay_application_no_forms"):
+                app._attach_forms(invoice)
             app.message_post(body=_("Invoice %s created.", invoice._get_html_link()))
         return self[:1].action_view_invoice() if len(self) == 1 else True
 
@@ -932,3 +1076,64 @@ class Q2cPayApplication(models.Model):
             "view_mode": "form",
             "name": self[:1].display_name,
         }
+
+    # ------------------------------------------------------------------ demo data
+
+    @api.model
+    def _q2c_demo_pay_applications(self):
+        """Demo data only: on the demo construction contract, application No. 1 (to the end
+        of last month, before the demo change orders) submitted by its project manager,
+        certified by Finance and invoiced, its invoice posted; No. 2 (to the end of this
+        month, with CO-001's new line and CO-002's deduction) a draft with the work entered,
+        waiting for the conditional lien waiver the contract requires from then on. Does
+        nothing when the contract is missing, not active or has applications."""
+        contract = self.env.ref("q2c_contract.demo_contract_construction", False)
+        if not contract or contract.state != "active" or contract.pay_application_ids:
+            return
+        today = fields.Date.context_today(self)
+        first = self.create(
+            {"contract_id": contract.id, "period_end": today + relativedelta(day=1, days=-1)}
+        )
+        rows = {line.item_no: line for line in first.line_ids}
+        for item, work, stored in (
+            ("1", 20000.00, 0.0),
+            ("2", 120000.00, 0.0),
+            ("3", 100000.00, 0.0),
+            ("4", 0.0, 60000.00),
+            ("5", 15000.00, 10000.00),
+        ):
+            rows[item].write({"work_this_period": work, "stored_now": stored})
+        first.action_submit()
+        rows["3"].certified_work = 95000.00
+        first.certification_note = "Concrete: 95,000.00 in place at the architect's site visit."
+        first.action_certify()
+        pm = self.env.ref("q2c_contract.demo_user_pm", False)
+        finance = self.env.ref("q2c_contract.demo_user_finance", False)
+        first._q2c_guarded_write(
+            {
+                "submitted_by_id": pm.id if pm else False,
+                "certified_by_id": finance.id if finance else False,
+            }
+        )
+        if self.env.company.q2c_retainage_account_id and contract._invoice_sales_journal(
+            contract.company_id
+        ):
+            # No PDF engine at demo loading (wkhtmltopdf needs the running server's styles):
+            # the forms are printed from the application.
+            first.with_context(q2c_pay_application_no_forms=True).action_create_invoice()
+            first.invoice_id.action_post()
+        waiver = self.env.ref("q2c_progress_billing.document_type_conditional_waiver")
+        contract.pay_required_document_type_ids = [Command.link(waiver.id)]
+        second = self.create(
+            {"contract_id": contract.id, "period_end": today + relativedelta(day=31)}
+        )
+        rows = {line.item_no: line for line in second.line_ids}
+        for item, work, stored in (
+            ("1", 30000.00, 0.0),
+            ("3", 125000.00, 0.0),
+            ("4", 140000.00, 30000.00),
+            ("5", 60000.00, 25000.00),
+            ("7", 20000.00, 0.0),
+        ):
+            if item in rows:
+                rows[item].write({"work_this_period": work, "stored_now": stored})

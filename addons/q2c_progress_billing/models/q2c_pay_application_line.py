@@ -54,6 +54,15 @@ class Q2cPayApplicationLine(models.Model):
     previous_retainage = fields.Monetary(string="Previous Retainage", readonly=True)
     own_retainage = fields.Boolean(string="Own Retainage Rate", readonly=True)
     own_retainage_percent = fields.Float(string="Line Retainage (%)", digits=(5, 4), readonly=True)
+    own_retainage_stored_percent = fields.Float(
+        string="Line Retainage on Stored (%)", digits=(5, 4), readonly=True
+    )
+    is_directive = fields.Boolean(
+        string="Directive (CCD)",
+        readonly=True,
+        help="A construction change directive's line: its change order is not approved by "
+        "this period's end; its scheduled value is the directive's undisputed amount.",
+    )
     # Applied (the project manager's).
     work_this_period = fields.Monetary(
         string="Work This Period",
@@ -120,6 +129,8 @@ class Q2cPayApplicationLine(models.Model):
             "previous_retainage",
             "own_retainage",
             "own_retainage_percent",
+            "own_retainage_stored_percent",
+            "is_directive",
         }
 
     @api.depends(
@@ -165,23 +176,35 @@ class Q2cPayApplicationLine(models.Model):
             line.work_this_period = line.currency_id.round(to_date - line.previous_completed)
 
     def _rate(self):
-        """The line's retainage rate (%) on this application: its own, else the document's."""
+        """The line's retainage rate (%) on work on this application: its own, else the
+        document's."""
         self.ensure_one()
         if self.own_retainage and self.application_id.kind == "progress":
             return self.own_retainage_percent
         return self.application_id.retainage_rate
 
+    def _rate_stored(self):
+        """The line's retainage rate (%) on stored material (2.4: rate_stored, with the
+        per-line override): its own, else the document's."""
+        self.ensure_one()
+        if self.own_retainage and self.application_id.kind == "progress":
+            return self.own_retainage_stored_percent
+        return self.application_id.retainage_stored_rate
+
     def _retainage_of(self, work_to_date, stored):
-        """Per-line retainage (column I): round(rate x (D+E)) + round(rate x F); frozen, the
-        previous application's; a release application holds nothing per line (2.4)."""
+        """Per-line retainage (column I, 2.2): round(rate_work x (D+E)) + round(rate_stored x
+        F); frozen, the previous application's; a release application holds nothing per line
+        (2.4)."""
         application = self.application_id
         currency = self.currency_id
         if application.kind == "release":
             return 0.0, 0.0
         if application.retainage_frozen and not self.own_retainage:
             return self.previous_retainage, 0.0
-        rate = self._rate()
-        return percent_of(currency, work_to_date, rate), percent_of(currency, stored, rate)
+        return (
+            percent_of(currency, work_to_date, self._rate()),
+            percent_of(currency, stored, self._rate_stored()),
+        )
 
     @api.depends(
         "previous_completed",
@@ -192,7 +215,9 @@ class Q2cPayApplicationLine(models.Model):
         "previous_retainage",
         "own_retainage",
         "own_retainage_percent",
+        "own_retainage_stored_percent",
         "application_id.retainage_rate",
+        "application_id.retainage_stored_rate",
         "application_id.retainage_frozen",
         "application_id.kind",
     )

@@ -30,7 +30,10 @@ class TestPayApplicationReport(Q2cProgressCase, HttpCase):
     def test_g702_and_g703_render_gc06(self):
         """GC-06: lines 3 to 9 (1,000,000.00; 325,000.10; 25,500.02; 7,000.00; 32,500.02;
         292,500.08; 0.00; 292,500.08; 707,499.92), the box, and G703's Sitework row and
-        totals (120,000.05; 80.00%; 12,000.01; 325,000.10; 32.50%)."""
+        totals (120,000.05; 80.00%; 12,000.01; 325,000.10; 32.50%), column I included (MEP
+        2,500.01, total 32,500.02). The G703 prints on landscape Letter with an empty last
+        column: wkhtmltopdf cuts off a few points of a bordered table's last column, which
+        are then that column's, not column I's."""
         contract = self._k900()
         app = self._certify(self._prepare(contract, "2025-04-30", *APP1))
         text = self._pdf_text("q2c_progress_billing.action_report_g702", app)
@@ -56,6 +59,9 @@ class TestPayApplicationReport(Q2cProgressCase, HttpCase):
             "32.50%",
             "674,999.90",
             "11.36%",
+            # Column I, the last one (retainage): MEP's row and the totals row.
+            "2,500.01",
+            "32,500.02",
         ):
             self.assertIn(figure, text)
 

@@ -54,7 +54,8 @@ class TestPayApplicationTour(HttpCase):
 
     def test_prepare_submit_certify_invoice(self):
         """20,000.00 of work and 5,000.00 stored, 10% retainage: 25,000.00 - 2,500.00 =
-        22,500.00 due, the invoice's total."""
+        22,500.00 applied for; 18,000.00 of work certified: 23,000.00 - 2,300.00 = 20,700.00
+        certified (line 8), the invoice's total."""
         url = f"/odoo/action-q2c_progress_billing.action_q2c_pay_application/{self.app.id}"
         self.start_tour(url, "q2c_progress_prepare", login=self.pm.login)
         self.assertEqual(self.app.state, "submitted")
@@ -64,4 +65,14 @@ class TestPayApplicationTour(HttpCase):
         self.start_tour(url, "q2c_progress_certify", login=self.finance.login)
         self.assertEqual(self.app.state, "invoiced")
         self.assertEqual(self.app.certified_by_id, self.finance)
-        self.assertFalse(currency.compare_amounts(self.app.invoice_id.amount_total, 22500.00))
+        # Certified 18,000.00 of work and the 5,000.00 stored: 23,000.00 - 2,300.00 =
+        # 20,700.00, line 8 of the certificate; the applied figures stay as applied.
+        row = self.app.line_ids.filtered(lambda ln: ln.item_no == "1")
+        self.assertFalse(currency.compare_amounts(row.work_this_period, 20000.00))
+        self.assertFalse(currency.compare_amounts(row.certified_work, 18000.00))
+        self.assertFalse(currency.compare_amounts(self.app.payment_due, 22500.00))
+        self.assertFalse(currency.compare_amounts(self.app.amount_certified, 20700.00))
+        self.assertFalse(
+            currency.compare_amounts(self.app.invoice_id.amount_total, self.app.amount_certified)
+        )
+        self.assertIn("18,000.00", self.app.certification_note)

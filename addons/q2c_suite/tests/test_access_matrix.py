@@ -59,6 +59,11 @@ ACCESS = {
     "q2c.billing.run": ("----", "----", "r---", "----", "----", "rwcu", "----", "----"),
     "q2c.pay.application": ("----", "----", "r---", "----", "rwcu", "rwcu", "----", "----"),
     "q2c.pay.application.line": ("----", "----", "r---", "----", "rwcu", "rwcu", "----", "----"),
+    "q2c.pay.application.document": (
+        *("----", "----", "r---", "----"),
+        *("rwcu", "rwcu", "----", "----"),
+    ),
+    "q2c.pay.document.type": ("----", "----", "r---", "----", "r---", "rwcu", "----", "----"),
     "q2c.billing.run.line": ("----", "----", "r---", "----", "----", "rwcu", "----", "----"),
     "q2c.milestone.share": ("----", "----", "r---", "----", "----", "rwcu", "----", "----"),
     "q2c.prebill.review": ("----", "----", "r---", "----", "r---", "rwc-", "----", "----"),
@@ -85,6 +90,8 @@ OPERATIONS = {"r": "read", "w": "write", "c": "create", "u": "unlink"}
 NO_COMPANY_RULE = {
     "q2c.field.ownership": "configuration of field owners by system type, for every company",
     "q2c.prebill.reason": "the pre-bill adjustment reason codes, one list for every company",
+    "q2c.pay.document.type": "the kinds of documents a pay application carries, one list for "
+    "every company",
 }
 NO_INTEGRATION_RULE = {
     "q2c.field.ownership": "configuration by system type, belongs to no system",

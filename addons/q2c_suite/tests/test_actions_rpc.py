@@ -141,11 +141,13 @@ class TestActionsOverRpc(HttpCase):
         fixed.action_activate()
         milestone = fixed.milestone_ids
         signed = self._signed_contract()
-        approved, rejected, voided, asked = (
-            self._change_order(signed, title) for title in ("A", "R", "V", "W")
+        approved, rejected, voided, asked, directed = (
+            self._change_order(signed, title) for title in ("A", "R", "V", "W", "D")
         )
-        for order in (approved, rejected, asked):
+        for order in (approved, rejected, asked, directed):
             order.action_submit()
+        # A construction change directive (q2c_progress_billing): its undisputed amount.
+        directed.directive_amount = 50.0
         acceptance = env["q2c.milestone.acceptance"].create(
             {"milestone_id": milestone.id, "client_approver": "RPC client", "accepted_share": 50}
         )
@@ -275,6 +277,7 @@ class TestActionsOverRpc(HttpCase):
             ("q2c.change.order", "action_reject", rejected, ("Too dear",)),
             ("q2c.change.order", "action_revise", rejected, ("Cheaper",)),
             ("q2c.change.order", "action_open_reason_wizard", asked, ()),
+            ("q2c.change.order", "action_issue_directive", directed, ()),
             ("q2c.change.order.reason", "action_confirm", reason, ()),
             ("q2c.billing.run", "action_prepare", run, ()),
             ("q2c.billing.run", "action_cancel", run, ()),

@@ -33,9 +33,29 @@ registry.category("web_tour.tours").add("q2c_progress_prepare", {
     ],
 });
 
-// Finance certifies the submitted application and creates its invoice.
+// Finance certifies the submitted application, one line for less than applied for, and
+// creates its invoice.
 registry.category("web_tour.tours").add("q2c_progress_certify", {
     steps: () => [
+        {
+            content: "The architect certifies 18,000.00 of the 20,000.00 applied for on the first line",
+            trigger: "div[name=line_ids] .o_data_row:first-child td[name=certified_work]",
+            run: "click",
+        },
+        {
+            trigger: "div[name=line_ids] .o_data_row:first-child td[name=certified_work] input",
+            run: "edit 18000",
+        },
+        {
+            content: "Open the certificate",
+            trigger: "a.nav-link:contains('Application for Payment (G702)')",
+            run: "click",
+        },
+        {
+            content: "Explain the difference",
+            trigger: "div[name=certification_note] textarea",
+            run: "edit Only 18,000.00 of the sitework is in place.",
+        },
         {
             content: "Certify the application",
             trigger: "button[name=action_certify]",
@@ -47,8 +67,8 @@ registry.category("web_tour.tours").add("q2c_progress_certify", {
             run: "click",
         },
         {
-            content: "The invoice is for the amount certified: 25,000.00 less 2,500.00 retainage",
-            trigger: ".o_form_view div[name=tax_totals]:contains('22,500.00')",
+            content: "The invoice is for the amount certified: 23,000.00 less 2,300.00 retainage",
+            trigger: ".o_form_view div[name=tax_totals]:contains('20,700.00')",
         },
     ],
 });
