@@ -12,6 +12,7 @@
     "depends": ["q2c_payment"],
     "data": ["views/q2c_system_views.xml"],
     "demo": ["demo/q2c_chargebee_demo.xml"],
+    "assets": {"web.assets_tests": ["q2c_chargebee/static/tests/tours/*.js"]},
     "development_status": "Alpha",
     "maintainers": ["q2c"],
     "external_dependencies": {"python": ["requests"]},
