@@ -15,6 +15,7 @@
     "data": [
         "security/security.xml",
         "security/ir.model.access.csv",
+        "security/subscription_security.xml",
         "views/q2c_payment_settlement_views.xml",
         "views/res_partner_views.xml",
         "views/account_move_views.xml",
@@ -24,6 +25,7 @@
         "views/portal_templates.xml",
         "data/q2c_payment_data.xml",
         "data/queue_job_data.xml",
+        "views/q2c_subscription_views.xml",
     ],
     "development_status": "Alpha",
     "maintainers": ["q2c"],

@@ -28,6 +28,7 @@
         "q2c_billing_report",
         "q2c_payment",
         "q2c_stripe",
+        "q2c_chargebee",
         "q2c_paypal",
         "q2c_progress_billing",
     ],

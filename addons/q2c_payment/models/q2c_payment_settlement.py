@@ -58,6 +58,11 @@ class Q2cPaymentSettlement(models.Model):
         "Gateway Payment", index=True, help="The payment a refund or chargeback belongs to."
     )
     gateway_invoice_id = fields.Char("Gateway Invoice")
+    gateway_credit_note_id = fields.Char(
+        "Gateway Credit Note",
+        help="A refund of a gateway that invoices (set-up b): the gateway's credit note, "
+        "copied into Odoo, that the refund pays.",
+    )
     invoice_ref = fields.Char(
         "Reference Sent", help="The reference q2c put on the gateway object."
     )
@@ -141,8 +146,10 @@ class Q2cPaymentSettlement(models.Model):
         for a refund the payment's cumulative refunded total, so late and repeated events
         book only what is not booked yet), currency (ISO code), fee, date, invoice_ref (the
         reference q2c put in the gateway's metadata), invoice_number, gateway_invoice_id,
-        customer_ref, dispute_status (open, won, lost), summary (a failure's words); for a
-        chargeback, fee is the gateway's dispute fee.
+        customer_ref, dispute_status (open, won, lost), summary (a failure's words),
+        gateway_credit_note_id (a refund of a gateway that invoices: its credit note, already
+        copied by `q2c.payment.mirror`; the amount is then this refund's own, booked once);
+        for a chargeback, fee is the gateway's dispute fee.
         Returns the row. Raises TransientError when a concurrent worker records the same
         transaction (the job retries and finds it)."""
         row = self.search(
@@ -188,6 +195,7 @@ class Q2cPaymentSettlement(models.Model):
             "external_id": tx["external_id"],
             "payment_external_id": tx.get("payment_external_id") or tx["external_id"],
             "gateway_invoice_id": tx.get("gateway_invoice_id"),
+            "gateway_credit_note_id": tx.get("gateway_credit_note_id"),
             "invoice_ref": tx.get("invoice_ref"),
             "invoice_number": tx.get("invoice_number"),
             "customer_ref": tx.get("customer_ref"),
@@ -365,6 +373,9 @@ class Q2cPaymentSettlement(models.Model):
         if not payment:
             self._set_state("waiting")
             return
+        if self.gateway_credit_note_id:
+            self._book_mirrored_refund(payment)
+            return
         booked = sum(
             self.search(
                 [
@@ -388,6 +399,25 @@ class Q2cPaymentSettlement(models.Model):
             credit_note_id=credit_note.id,
             refund_payment_id=refund_payment.id,
             booked_amount=delta,
+        )
+
+    def _book_mirrored_refund(self, payment):
+        """Set-up b: the gateway made the credit note (copied into Odoo once); this refund
+        pays it with an outbound payment of the refund's own amount."""
+        self.write({"move_id": payment.move_id.id, "partner_id": payment.partner_id.id})
+        credit_note = self.env["q2c.external.ref"]._find(
+            self.system_id, "credit_note", self.gateway_credit_note_id
+        )
+        if not credit_note or credit_note.currency_id.is_zero(credit_note.amount_residual):
+            self._hold("unmatched")
+            return
+        amount = min(self.amount, credit_note.amount_residual)
+        refund_payment = self._pay_credit_note(credit_note, amount)
+        self._set_state(
+            "settled",
+            credit_note_id=credit_note.id,
+            refund_payment_id=refund_payment.id,
+            booked_amount=amount,
         )
 
     def _credit_note(self, invoice, amount):

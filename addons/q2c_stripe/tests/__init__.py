@@ -1,4 +1,5 @@
 from . import (
+    test_billing,
     test_end_to_end,
     test_mapping,
     test_match_tour,

@@ -75,6 +75,8 @@ ACCESS = {
     "q2c.utilization.report": ("----", "----", "r---", "----", "----", "r---", "----", "----"),
     # The handler records and books gateway transactions; Finance matches, operators read.
     "q2c.payment.settlement": ("rwc-", "rwc-", "r---", "r---", "----", "rw--", "----", "r---"),
+    # Mirrored from a gateway's subscription billing by its handler; everyone else reads.
+    "q2c.subscription": ("rwc-", "rwc-", "r---", "r---", "----", "r---", "----", "r---"),
 }
 # The integration models an operator reads (dashboard, events, exceptions).
 OPERATOR_MODELS = (

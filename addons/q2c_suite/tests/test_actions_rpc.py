@@ -228,6 +228,7 @@ class TestActionsOverRpc(HttpCase):
         without_user = env["q2c.system"].create({"name": "RPC new", "system_type": "generic"})
         key_wizard = env["q2c.api.key.wizard"].create({"system_id": self.system.id})
         to_match = self._payment_to_match()
+        subscription = self._subscription()
         revised, certified, voided_app = self._pay_applications()
         wip_wizard = env["q2c.wip.wizard"].create({})
         utilization_wizard = env["q2c.utilization.wizard"].create({})
@@ -298,6 +299,8 @@ class TestActionsOverRpc(HttpCase):
             ("q2c.pay.application", "action_void", voided_app, ("Wrong period",)),
             ("hr.expense", "action_q2c_reprice", expense, ()),
             ("q2c.payment.settlement", "action_match", to_match, ()),
+            ("q2c.subscription", "action_view_invoices", subscription, ()),
+            ("res.partner", "action_view_q2c_subscriptions", self.customer, ()),
             ("q2c.wip.wizard", "action_open_report", wip_wizard, ()),
             ("q2c.utilization.wizard", "action_open_report", utilization_wizard, ()),
             ("account.analytic.line", "action_q2c_reprice", entered, ()),
@@ -325,6 +328,21 @@ class TestActionsOverRpc(HttpCase):
         )
         held.move_id = invoice
         return held
+
+    def _subscription(self):
+        """A gateway subscription mirrored for the customer (set-up b)."""
+        return (
+            self.env["q2c.subscription"]
+            .sudo()
+            .create(
+                {
+                    "system_id": self.system.id,
+                    "external_id": "rpc-sub",
+                    "partner_id": self.customer.id,
+                    "currency_id": self.env.company.currency_id.id,
+                }
+            )
+        )
 
     # --- the test ----------------------------------------------------------------------------
 

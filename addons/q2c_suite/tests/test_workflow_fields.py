@@ -32,6 +32,11 @@ UNTRACKED = {
     # change of a record whose old value no longer exists (the freeing would go unrecorded).
     # The tracked billing status and billing reference say what billed the expense.
     ("hr.expense", "q2c_invoice_line_id"): "deleted with its invoice",
+    # Mirrored from the gateway with the tracked MRR and status: the company-currency MRR
+    # and the time of the gateway's change follow them, the currency never changes.
+    ("q2c.subscription", "mrr_company"): "follows the tracked MRR",
+    ("q2c.subscription", "last_event_at"): "the gateway's time of the tracked change",
+    ("q2c.subscription", "currency_id"): "set once by the gateway",
     # A file: its name is tracked.
     ("q2c.contract.milestone", "acceptance_evidence"): "binary",
 }
@@ -49,6 +54,7 @@ EXPECTED = {
     "q2c.payment.settlement",
     # Customer invoices: their publication on a payment gateway (q2c_payment).
     "account.move",
+    "q2c.subscription",
     # Ingested time entries and expenses: their billing fields (account.analytic.line has no
     # chatter; hr.expense tracks them).
     "account.analytic.line",
