@@ -71,7 +71,10 @@ class Q2cRetainerBucket(models.Model):
         dated the first day of the next one): expired before it, a first partial period's
         prorated funds would never be invoiced and its usage would find no funds and be
         billed at T&M (billing-domain.md 1.4: each retainer invoice opens its funds, valid
-        from the period start). Other funds never invoiced expire as before.
+        from the period start). Such funds wait while nothing was drawn from them and no
+        run of the contract reached their expiry (a placeholder ahead of its run); funds
+        drawn outside a run, or left uninvoiced by the run of their period, and other funds
+        never invoiced expire as before.
         Invoiced funds wait until the usage of their validity is billed (a run result of
         the contract, done, whose period reaches the expiry, and its invoice posted if it
         has one) and their own invoice is posted: usage is billed in arrears, and the
@@ -81,8 +84,18 @@ class Q2cRetainerBucket(models.Model):
         for bucket in self:
             line = bucket._funds_line()
             if not line:
-                waits = bucket.kind in ("top_up", "period") and (
-                    bucket.kind == "top_up" or bucket.contract_id.state == "active"
+                waits = bucket.kind == "top_up" or (
+                    bucket.kind == "period"
+                    and bucket.contract_id.state == "active"
+                    and not bucket.drawdown_ids
+                    and not Result.search_count(
+                        [
+                            ("contract_id", "=", bucket.contract_id.id),
+                            ("state", "=", "done"),
+                            ("date_to", ">=", bucket.expiry),
+                        ],
+                        limit=1,
+                    )
                 )
                 if not waits:
                     ready |= bucket

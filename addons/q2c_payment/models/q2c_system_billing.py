@@ -17,7 +17,6 @@ class Q2cSystem(models.Model):
         INVOICING,
         string="Who Invoices",
         default="odoo",
-        required=True,
         tracking=True,
         help="Odoo invoices: the gateway's payments, refunds and chargebacks settle invoices "
         "made in Odoo. The gateway invoices: its subscriptions, invoices and credit notes "

@@ -47,7 +47,7 @@ class Q2cEvent(models.Model):
             return event
         object_id, path = target
         created = event.get("created") if isinstance(event.get("created"), int) else 0
-        mode = self.system_id.stripe_reread
+        mode = self.system_id.stripe_reread or "stale"
         newest = event
         if mode == "always" or (
             mode == "stale" and self._stripe_newer_applied(object_id, created)

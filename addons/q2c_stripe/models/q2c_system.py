@@ -59,7 +59,6 @@ class Q2cSystem(models.Model):
         ],
         "Read the Newest State",
         default="stale",
-        required=True,
         help="Stripe delivers events in any order. For invoice, refund and chargeback events, "
         "read the invoice, charge or dispute from Stripe's API and apply its newest state: "
         "only when a newer event of the same object was already applied (When Out of "
