@@ -6,7 +6,7 @@ import psycopg2
 from odoo import Command, _, api, fields, models
 from odoo.addons.q2c_contract.money import line_amount, nte_adjustment, round_half_up
 from odoo.exceptions import UserError, ValidationError
-from odoo.tools import float_compare, mute_logger
+from odoo.tools import SQL, float_compare, mute_logger
 
 from ..exceptions import BillingBlocked
 
@@ -212,19 +212,23 @@ class Q2cBillingRunLine(models.Model):
         is recorded on the result, its writes undone; anything else fails the job for
         queue_job to retry.
 
-        Volume (docs/billing.md): after its own contract, the job bills a batch of its
-        run's other contracts still to do that no other job holds (`_bill_siblings`)."""
+        Volume (docs/billing.md): with its own contract, the job bills a batch of its run's
+        other contracts still to do that no other job holds (`_bill_siblings`), their
+        invoices and its own in one `account.move` create."""
         self.ensure_one()
         if not self._lock_result():
             return _("Nothing to do: the contract's result is %s.", self.state)
-        try:
-            with self.env.cr.savepoint():
-                self._build_invoice()
-        except BillingBlocked as error:
-            self.write({"state": "blocked", "reason": str(error)})
-        except (UserError, ValidationError) as error:
-            self.write({"state": "error", "reason": str(error)})
-        siblings = self._bill_siblings()
+        if self._sibling_batch_size() and self._batchable():
+            siblings = self._bill_siblings(own_plan=self._plan_own())
+        else:
+            try:
+                with self.env.cr.savepoint():
+                    self._build_invoice()
+            except BillingBlocked as error:
+                self.write({"state": "blocked", "reason": str(error)})
+            except (UserError, ValidationError) as error:
+                self.write({"state": "error", "reason": str(error)})
+            siblings = self._bill_siblings()
         self.run_id._finish_if_complete()
         result = self.reason or ", ".join(
             (self.invoice_id | self.credit_note_id).mapped("display_name")
@@ -298,7 +302,20 @@ class Q2cBillingRunLine(models.Model):
         them: a generated draft's history is its billing run's result (run, contract,
         entries linked to its lines); Odoo tracks every change made to it afterwards."""
         Move = self.env["account.move"].with_company(self.company_id)
-        return Move.with_context(mail_create_nolog=True, mail_notrack=True).create(vals_list)
+        moves = Move.with_context(tracking_disable=True).create(vals_list)
+        # What `tracking_disable` leaves out of a draft's creation besides the message and
+        # the tracking: its creator follows it, as Odoo's create would make them (one
+        # insert for every draft of the create).
+        if self.env.user.active:
+            self.env["mail.followers"]._insert_followers(
+                "account.move",
+                moves.ids,
+                self.env.user.partner_id.ids,
+                subtypes=None,
+                customer_ids=[],
+                check_existing=False,
+            )
+        return Move.browse(moves.ids)
 
     def _finish_invoice(self, plan, invoice):
         """Link the entries to the invoice's lines, the credit note if any, the cap ledger,
@@ -367,18 +384,39 @@ class Q2cBillingRunLine(models.Model):
         siblings.invalidate_recordset(["state"])
         return siblings.filtered(lambda line: line.state == "to_do" and line._batchable())
 
-    def _bill_siblings(self):
+    def _plan_own(self):
+        """This job's own contract, planned to be created with its siblings' invoices: as
+        `_bill_contract` bills it alone, a blocked contract or one Odoo refuses is recorded
+        on the result (its writes undone) and an unexpected error fails the job. Returns
+        its plan, or None when it is settled already (nothing to bill, blocked, refused, or
+        billed alone here because it needs a credit note)."""
+        try:
+            with self.env.cr.savepoint():
+                plan = self._invoice_plan()
+                if plan and (plan["credit_specs"] or not plan["invoice_values"]):
+                    self._finish_invoice(plan, self._create_single(plan))
+                    plan = None
+                return plan
+        except BillingBlocked as error:
+            self.write({"state": "blocked", "reason": str(error)})
+        except (UserError, ValidationError) as error:
+            self.write({"state": "error", "reason": str(error)})
+        return None
+
+    def _bill_siblings(self, own_plan=None):
         """Volume (docs/billing.md): bill a batch of this run's other contracts in this
-        transaction, their invoices in one `account.move` create. Each contract's invoice
-        is planned in its own savepoint: a blocked contract, or one Odoo refuses, is
-        recorded on its result and the others go on; an unexpected failure leaves it to
-        its own job. Should the one create fail, each invoice is created alone, in its own
-        savepoint. The contracts' own jobs then find their results done and do nothing.
-        Returns the results this job settled (done, blocked or error)."""
-        if self.run_id.state != "preparing":
-            return self.browse()
-        siblings = self._take_siblings()
-        plans = self._plan_siblings(siblings)
+        transaction, their invoices (and this job's own, `own_plan`) in one `account.move`
+        create. Each contract's invoice is planned in its own savepoint: a blocked
+        contract, or one Odoo refuses, is recorded on its result and the others go on; an
+        unexpected failure leaves a sibling to its own job. Should the one create fail,
+        each invoice is created alone, in its own savepoint (an unexpected failure of the
+        job's own contract then fails the job, as when it is billed alone). The
+        contracts' own jobs then find their results done and do nothing. Returns the
+        siblings this job settled (done, blocked or error)."""
+        own = [(self, own_plan)] if own_plan else []
+        preparing = self.run_id.state == "preparing"
+        siblings = self._take_siblings() if preparing else self.browse()
+        plans = own + self._plan_siblings(siblings)
         if not plans:
             return siblings.filtered(lambda line: line.state != "to_do")
         try:
@@ -387,18 +425,22 @@ class Q2cBillingRunLine(models.Model):
         except Exception:  # pylint: disable=broad-except
             _logger.info("q2c billing: one create of %s invoices failed; one by one", len(plans))
             invoices = None
-        for index, (sibling, plan) in enumerate(plans):
+        for index, (line, plan) in enumerate(plans):
             if invoices is not None:
-                sibling._finish_invoice(plan, invoices[index])
+                line._finish_invoice(plan, invoices[index])
                 continue
             try:
                 with self.env.cr.savepoint():
-                    sibling._finish_invoice(plan, sibling._create_single(plan))
+                    line._finish_invoice(plan, line._create_single(plan))
+            except BillingBlocked as error:
+                line.write({"state": "blocked", "reason": str(error)})
             except (UserError, ValidationError) as error:
-                sibling.write({"state": "error", "reason": str(error)})
-            except Exception:  # pylint: disable=broad-except
+                line.write({"state": "error", "reason": str(error)})
+            except Exception:
+                if line == self:
+                    raise
                 _logger.exception(
-                    "q2c billing: contract %s left to its own job", sibling.contract_id.id
+                    "q2c billing: contract %s left to its own job", line.contract_id.id
                 )
         return siblings.filtered(lambda line: line.state != "to_do")
 
@@ -609,34 +651,29 @@ class Q2cBillingRunLine(models.Model):
         hours = hours or {}
         currency = self.contract_id.currency_id
         groups = {}
-        regular = time.filtered(lambda line: not line.q2c_correction_kind)
-        for line in regular.sorted(lambda line: (line.employee_id.name or "", line.date, line.id)):
-            role = line.employee_id.job_id
-            key = (
-                line.employee_id.id,
-                role.id,
-                line.q2c_rate_source,
-                line.q2c_rate,
-                line.date.year,
-                line.date.month,
-            )
+        rows, people = self._time_rows(time)
+        for entry_id, employee_id, day, unit_amount, rate_source, rate in sorted(
+            rows, key=lambda row: (people[row[1]][2], row[2], row[0])
+        ):
+            employee, role, _name = people[employee_id]
+            key = (employee.id, role.id, rate_source or False, rate, day.year, day.month)
             group = groups.setdefault(
                 key,
                 {
                     "ids": [],
                     "hours": Decimal(0),
-                    "first": line.date,
-                    "last": line.date,
-                    "employee": line.employee_id,
+                    "first": day,
+                    "last": day,
+                    "employee": employee,
                     "role": role,
-                    "rate": line.q2c_rate,
+                    "rate": rate,
                 },
             )
             # Ids collected, one recordset per group at the end: a union per entry copies
             # the group's recordset each time (quadratic in the entries of a group).
-            group["ids"].append(line.id)
-            group["hours"] += Decimal(repr(hours.get(line.id, line.unit_amount)))
-            group["last"] = max(group["last"], line.date)
+            group["ids"].append(entry_id)
+            group["hours"] += Decimal(repr(hours.get(entry_id, unit_amount)))
+            group["last"] = max(group["last"], day)
         day_rates = bool(groups) and self._day_rates_possible()
         specs = []
         for group in groups.values():
@@ -655,6 +692,30 @@ class Q2cBillingRunLine(models.Model):
                 )
             )
         return specs
+
+    def _time_rows(self, time):
+        """The regular entries of `time` (not corrections), as rows (id, employee id, work
+        date, hours, rate source, rate) read in one query, and {employee id: (employee,
+        role, name)}: a contract's month is hundreds of entries, grouped without reading
+        each one's fields through the ORM (the grouping is billing-domain.md 1.1's)."""
+        fnames = ["employee_id", "date", "unit_amount", "q2c_rate_source", "q2c_rate"]
+        time.flush_recordset([*fnames, "q2c_correction_kind"])
+        rows = self.env.execute_query(
+            SQL(
+                """SELECT id, employee_id, date, unit_amount, q2c_rate_source, q2c_rate
+                     FROM account_analytic_line
+                    WHERE id = ANY(%s) AND q2c_correction_kind IS NULL""",
+                time.ids,
+            )
+        )
+        rows = [(*row[:3], row[3] or 0.0, row[4], row[5] or 0.0) for row in rows]
+        Employee = self.env["hr.employee"].with_env(time.env)
+        people = {None: (Employee, Employee.job_id, "")}
+        employees = Employee.browse({row[1] for row in rows if row[1]})
+        employees.fetch(["name", "job_id"])
+        for employee in employees:
+            people[employee.id] = (employee, employee.job_id, employee.name or "")
+        return rows, people
 
     def _day_rates_possible(self):
         """Whether any rate the contract can resolve is a day rate (an override of the
@@ -766,13 +827,15 @@ class Q2cBillingRunLine(models.Model):
 
     # ------------------------------------------------------------------ the invoice
 
-    def _invoice_values(self, journal, specs):
+    def _invoice_values(self, journal, specs, move_type="out_invoice"):
         """The draft invoice: the contract's customer, currency and analytic account, the
         customer's payment terms and fiscal position, the run's period as service period
         (each line's name carries its own dates), lines through `invoice_line_ids` only
         (Odoo writes the journal items)."""
         contract = self.contract_id
         distribution = contract._invoice_analytic_distribution()
+        header = contract._invoice_header(self.company_id, journal)
+        account = self._income_account(journal, header["partner_id"], move_type)
         lines = []
         for sequence, spec in enumerate(specs, start=1):
             vals = {
@@ -783,13 +846,13 @@ class Q2cBillingRunLine(models.Model):
             }
             if spec.get("under_cap"):
                 vals["q2c_cap_contract_id"] = contract.id
-            if spec.get("account"):
-                vals["account_id"] = spec["account"].id
+            vals["account_id"] = spec["account"].id if spec.get("account") else account.id
             if distribution:
                 vals["analytic_distribution"] = distribution
             lines.append(Command.create(vals))
         return {
-            **contract._invoice_header(self.company_id, journal),
+            **header,
+            "move_type": move_type,
             "invoice_date": self.run_id.invoice_date,
             "q2c_service_date_from": self.run_id.date_from,
             "q2c_service_date_to": self.run_id.date_to,
@@ -797,6 +860,18 @@ class Q2cBillingRunLine(models.Model):
             "q2c_billing_line_id": self.id,
             "invoice_line_ids": lines,
         }
+
+    def _income_account(self, journal, partner_id, move_type):
+        """The account of the lines without one of their own: the one Odoo gives a line
+        without a product (account.move.line `_compute_account_id`): the customer's most
+        frequent account of the kind in the company (over Odoo's own look-back), else the
+        sales journal's. Asked once per invoice: Odoo would ask it once per line, the
+        same question for each."""
+        partner = self.env["res.partner"].browse(partner_id).commercial_partner_id
+        account_id = self.env["account.account"]._get_most_frequent_account_for_partner(
+            company_id=self.company_id.id, partner_id=partner.id, move_type=move_type
+        )
+        return self.env["account.account"].browse(account_id) or journal.default_account_id
 
     # ------------------------------------------------------------------ corrections (1.9)
 
@@ -861,8 +936,7 @@ class Q2cBillingRunLine(models.Model):
         the invoice it corrects (`reversed_entry_id`) when every correction refers to the
         same posted invoice, which Odoo then reconciles with it when it is posted."""
         turned = [{**spec, "quantity": -spec["quantity"]} for spec in specs]
-        values = self._invoice_values(journal, turned)
-        values["move_type"] = "out_refund"
+        values = self._invoice_values(journal, turned, move_type="out_refund")
         origins = self.env["account.move"]
         for spec in specs:
             if self._is_correction(spec):
@@ -872,26 +946,25 @@ class Q2cBillingRunLine(models.Model):
         return values
 
     def _link_entries(self, invoice, specs):
-        """Each entry points to the invoice line that billed it, and is marked billed."""
+        """Each entry points to the invoice line that billed it, and is marked billed: one
+        write per invoice line of its entries (the link and the billed status together)."""
         invoice_lines = invoice.invoice_line_ids.sorted("sequence")
-        billed = {"account.analytic.line": [], "hr.expense": []}
+        reference = f"{self.run_id.name} {self.contract_id.code}"
         ledger = []
         for spec, invoice_line in zip(specs, invoice_lines, strict=True):
             if "link" in spec:
                 spec["link"](invoice_line)
                 continue
-            if spec["entries"]._name == "q2c.contract.milestone":
-                spec["entries"]._q2c_bill_share(invoice_line, spec)
+            entries = spec["entries"]
+            if entries._name == "q2c.contract.milestone":
+                entries._q2c_bill_share(invoice_line, spec)
                 continue
-            spec["entries"]._q2c_guarded_write({"q2c_invoice_line_id": invoice_line.id})
-            billed[spec["entries"]._name].extend(spec["entries"].ids)
+            entries.sudo()._q2c_guarded_write(
+                {"q2c_invoice_line_id": invoice_line.id, **entries._q2c_billed_values(reference)}
+            )
             ledger += [
                 {**row, "invoice_line_id": invoice_line.id} for row in spec.get("ledger", ())
             ]
-        reference = f"{self.run_id.name} {self.contract_id.code}"
-        for model, ids in billed.items():
-            if ids:
-                self.env[model].sudo().browse(ids)._q2c_mark_billed(reference)
         self._write_cap_ledger(invoice, ledger)
 
     # ------------------------------------------------------------------ not-to-exceed caps

@@ -1,5 +1,6 @@
 from unittest.mock import patch
 
+from odoo import Command
 from odoo.tests import tagged
 from odoo.tools import mute_logger
 
@@ -83,8 +84,9 @@ class TestBillingVolume(Q2cBillingCase):
         self._assert_billed_once(lines)
 
     def test_siblings_invoices_in_one_create_else_one_by_one(self):
-        """The siblings' two invoices (C-901, C-902) come from one create; when that create
-        fails, each is created alone and both are still billed once."""
+        """The job's own invoice (C-900) and its siblings' two (C-901, C-902) come from one
+        create; when that create fails, each is created alone and all are still billed
+        once."""
         Line = type(self.env["q2c.billing.run.line"])
         original = Line._create_moves
         sizes = []
@@ -96,7 +98,7 @@ class TestBillingVolume(Q2cBillingCase):
         run, lines = self._prepared()
         with patch.object(Line, "_create_moves", create_moves):
             self._perform(lines["C-900"].job_uuid)
-        self.assertEqual(sizes, [1, 2], "its own invoice, then the siblings' in one create")
+        self.assertEqual(sizes, [3], "its own invoice and the siblings' in one create")
         self._assert_billed_once(lines)
 
     def test_one_create_failing_falls_back_to_one_by_one(self):
@@ -113,9 +115,102 @@ class TestBillingVolume(Q2cBillingCase):
         run, lines = self._prepared()
         with patch.object(Line, "_create_moves", create_moves):
             self._perform(lines["C-900"].job_uuid)
-        self.assertEqual(sizes, [1, 2, 1, 1])
+        self.assertEqual(sizes, [3, 1, 1, 1])
         self._assert_billed_once(lines)
         self.assertEqual(run.state, "invoiced")
+
+    def test_own_contract_failing_unexpectedly_alone_fails_the_job(self):
+        """The one create fails, then the job's own contract (C-900) fails unexpectedly
+        when created alone: the job fails (queue_job retries it), as it does when its
+        contract is billed without siblings."""
+        Line = type(self.env["q2c.billing.run.line"])
+        original = Line._create_moves
+
+        def create_moves(line, vals_list):
+            if len(vals_list) > 1:
+                raise ValueError("one create refused")
+            if line.contract_id.name == "C-900":
+                raise RuntimeError("unexpected")
+            return original(line, vals_list)
+
+        run, lines = self._prepared()
+        with (
+            patch.object(Line, "_create_moves", create_moves),
+            self.assertRaisesRegex(RuntimeError, "unexpected"),
+        ):
+            self._perform(lines["C-900"].job_uuid)
+
+    def test_draft_followed_by_its_creator_without_creation_message(self):
+        """The drafts are created without Odoo's creation message and tracking (the run's
+        result is their history); the Finance user who prepared the run follows each, as
+        Odoo's own create would make them."""
+        run, lines = self._prepared()
+        self._perform(lines["C-900"].job_uuid)
+        invoices = (lines["C-900"] | lines["C-901"] | lines["C-902"]).invoice_id
+        self.assertEqual(len(invoices), 3)
+        for invoice in invoices:
+            self.assertEqual(invoice.message_partner_ids, self.finance_user.partner_id)
+            self.assertFalse(invoice.message_ids)
+
+    def test_entries_linked_and_marked_billed_in_one_write_per_invoice_line(self):
+        """Each invoice line's entries get the link to it and the billed status in one
+        write (C-900, C-901 and C-902 have one line each: three writes)."""
+        Time = type(self.env["account.analytic.line"])
+        original = Time._q2c_guarded_write
+        written = []
+
+        def guarded_write(records, vals):
+            written.append((len(records), sorted(vals)))
+            return original(records, vals)
+
+        run, lines = self._prepared()
+        with patch.object(Time, "_q2c_guarded_write", guarded_write):
+            self._perform(lines["C-900"].job_uuid)
+        fields = ["q2c_billed_at", "q2c_billing_ref", "q2c_billing_status", "q2c_invoice_line_id"]
+        self.assertEqual(written, [(1, fields)] * 3)
+        self._assert_billed_once(lines)
+        reference = f"{run.name} {lines['C-900'].contract_id.code}"
+        self.assertEqual(self._time("v0").q2c_billing_ref, reference)
+
+    def test_lines_take_the_account_odoo_gives_a_line_without_product(self):
+        """A line without a product of a draft invoice takes, in Odoo, the customer's most
+        frequent income account over the last two years, else the sales journal's: the
+        run asks it once per invoice and gets what Odoo gives such a line. Here the
+        customer's earlier invoice used another income account (Consulting 400900)."""
+        other = self.env["account.account"].create(
+            {"name": "Consulting", "code": "400900", "account_type": "income"}
+        )
+        journal = self.company_data["default_journal_sale"]
+        earlier = self.env["account.move"].create(
+            {
+                "move_type": "out_invoice",
+                "partner_id": self.customer.id,
+                "invoice_date": "2025-02-28",
+                "journal_id": journal.id,
+                "invoice_line_ids": [
+                    Command.create({"name": "Earlier", "price_unit": 10.0, "account_id": other.id})
+                ],
+            }
+        )
+        odoo_line = (
+            self.env["account.move"]
+            .create(
+                {
+                    "move_type": "out_invoice",
+                    "partner_id": self.customer.id,
+                    "journal_id": journal.id,
+                    "invoice_line_ids": [Command.create({"name": "Odoo", "price_unit": 1.0})],
+                }
+            )
+            .invoice_line_ids
+        )
+        self.assertEqual(odoo_line.account_id, other, "Odoo's own choice for such a line")
+        self.assertNotEqual(journal.default_account_id, other)
+        run, lines = self._prepared()
+        self._perform(lines["C-900"].job_uuid)
+        invoices = (lines["C-900"] | lines["C-901"] | lines["C-902"]).invoice_id
+        self.assertEqual(invoices.invoice_line_ids.account_id, other)
+        self.assertTrue(earlier)
 
     def test_sibling_failing_unexpectedly_is_left_to_its_own_job(self):
         """C-901's invoice plan fails with an unexpected error: its writes are undone, it

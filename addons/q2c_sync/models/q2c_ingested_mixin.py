@@ -521,10 +521,14 @@ class Q2cIngestedMixin(models.AbstractModel):
 
     def _q2c_mark_billed(self, reference):
         """Freeze the records as billed by `reference` (the billing run's invoice)."""
-        return self._q2c_guarded_write(
-            {
-                "q2c_billing_status": "billed",
-                "q2c_billed_at": fields.Datetime.now(),
-                "q2c_billing_ref": reference,
-            }
-        )
+        return self._q2c_guarded_write(self._q2c_billed_values(reference))
+
+    @api.model
+    def _q2c_billed_values(self, reference):
+        """What marking records billed by `reference` writes (a billing run writes them
+        with the invoice line that billed the records, in one write)."""
+        return {
+            "q2c_billing_status": "billed",
+            "q2c_billed_at": fields.Datetime.now(),
+            "q2c_billing_ref": reference,
+        }
