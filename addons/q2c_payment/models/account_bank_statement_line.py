@@ -25,7 +25,7 @@ class AccountBankStatementLine(models.Model):
     _inherit = "account.bank.statement.line"
 
     q2c_system_id = fields.Many2one(
-        "q2c.system", "Payment Gateway", readonly=True, index="btree_not_null"
+        "q2c.system", "Payout Gateway", readonly=True, index="btree_not_null"
     )
     q2c_external_id = fields.Char(
         "Gateway Transaction",
