@@ -11,7 +11,7 @@
     "category": "Accounting/Accounting",
     # q2c_billing: Finance's invoicing rights and the Billing menu; account: payments,
     # credit notes and reconciliation are Odoo's own.
-    "depends": ["q2c_billing", "account", "queue_job"],
+    "depends": ["q2c_billing", "account", "account_reconcile_oca", "queue_job"],
     "data": [
         "security/security.xml",
         "security/ir.model.access.csv",
