@@ -89,19 +89,45 @@ class AccountBankStatementLine(models.Model):
         }
 
     def _q2c_reconcile_payout(self, system):
-        """Per gateway payment: its payment and fee lines with the liquidity line of the
-        payment q2c registered, its refund lines with those of the refund payments. A
-        payment not booked yet (held in Payments to Match) leaves its lines to reconcile."""
+        """Per gateway payment, by balance transaction type: its payment lines and their
+        fees with the liquidity line of the payment q2c registered, its refund lines (and
+        fees) with those of the refund payments, its chargeback lines (a lost dispute's
+        amount and its dispute fee) with the chargeback booking's payment. A fee goes with
+        the transaction it is the fee of (its id without ':fee'). A payment not booked yet
+        (held in Payments to Match) leaves its lines to reconcile."""
         Settlement = self.env["q2c.payment.settlement"]
+        groups = {"charge": "payment_id", "refund": "refund_payment_id"}
+        groups["dispute"] = "dispute_payment_id"
+        kinds = self._q2c_payout_group_kinds(system)
         for key in set(self.filtered("q2c_payment_external_id").mapped("q2c_payment_external_id")):
             rows = Settlement.search(
                 [("system_id", "=", system.id), ("payment_external_id", "=", key)]
             )
             mine = self.filtered(lambda line, k=key: line.q2c_payment_external_id == k)
-            received = mine.filtered(lambda line: line.q2c_payout_kind in ("charge", "fee"))
-            refunded = mine.filtered(lambda line: line.q2c_payout_kind == "refund")
-            received._q2c_reconcile_with(rows.payment_id)
-            refunded._q2c_reconcile_with(rows.refund_payment_id)
+            for kind, field in groups.items():
+                lines = mine.filtered(lambda line, k=kind: kinds.get(line.id) == k)
+                lines._q2c_reconcile_with(rows[field])
+
+    def _q2c_payout_group_kinds(self, system):
+        """{line id: the kind of transaction it settles}: a line's own kind, a fee's the
+        kind of the transaction it is the fee of (found among these lines or imported
+        before)."""
+        kinds = {line.id: line.q2c_payout_kind for line in self}
+        fees = self.filtered(
+            lambda line: line.q2c_payout_kind == "fee"
+            and (line.q2c_external_id or "").endswith(":fee")
+        )
+        parent_ids = {line.q2c_external_id[: -len(":fee")] for line in fees}
+        parents = {
+            line.q2c_external_id: line.q2c_payout_kind
+            for line in self.search(
+                [("q2c_system_id", "=", system.id), ("q2c_external_id", "in", list(parent_ids))]
+            )
+        }
+        for line in fees:
+            # A fee whose transaction is unknown is taken as a payment's (the usual case).
+            kinds[line.id] = parents.get(line.q2c_external_id[: -len(":fee")], "charge")
+        return kinds
 
     def _q2c_reconcile_with(self, payments):
         """Reconcile these statement lines with the liquidity lines of `payments`, when

@@ -116,3 +116,79 @@ class TestStripePayout(StripeCase):
                 ),
                 6,
             )
+
+    def test_a_lost_dispute_reconciles_with_its_chargeback_booking(self):
+        """Invoice 1,150.00 paid by pi_d (Stripe fee 33.65: payment 1,116.35 to the
+        clearing account), refunded 200.00 in part, then disputed and lost: 805.00 and a
+        dispute fee of 15.00 (the chargeback booking: an outbound payment of 820.00).
+        The payout's balance transactions, all of pi_d: charge +1,150.00 (fee 33.65),
+        refund -200.00, adjustment -805.00 (fee 15.00), transfer 1,150.00 - 33.65 - 200.00
+        - 805.00 - 15.00 = 96.35. Matched by type: +1,150.00 and -33.65 (= 1,116.35) with
+        the payment, -200.00 with the refund payment, -805.00 and -15.00 (= -820.00) with
+        the chargeback booking; the transfer is left for the bank statement."""
+        self.stripe_system.payment_payout_journal_id = self.bank_journal
+        self.stripe_user.groups_id |= self.env.ref("account.group_account_basic")
+        invoice = self._invoice(1150.0)
+        self._deliver(
+            self._intent_succeeded("pi_d", 1150.0, self._usd(), ref=invoice.name, fee=33.65),
+            self._charge_refunded("pi_d", 200.0, self._usd()),
+            self._dispute("charge.dispute.created", "pi_d", "needs_response", 805.0, self._usd()),
+            self._dispute(
+                "charge.dispute.closed", "pi_d", "lost", 805.0, self._usd(), fee=15.0
+            ),
+        )
+        booking = self._settlements(kind="dispute").dispute_payment_id
+        self.assertAmount(booking.amount, 820.0)
+        charge = {"object": "charge", "payment_intent": "pi_d", "id": "ch_pi_d"}
+        transactions = [
+            self._txn("txn_c", "charge", 115000, 3365, charge),
+            self._txn(
+                "txn_r",
+                "refund",
+                -20000,
+                0,
+                {"object": "refund", "id": "re_d", "payment_intent": "pi_d", "charge": "ch_pi_d"},
+            ),
+            self._txn(
+                "txn_dp",
+                "adjustment",
+                -80500,
+                1500,
+                {"object": "dispute", "id": "dp_pi_d", "payment_intent": "pi_d"},
+            ),
+            self._txn("txn_po", "payout", -9635, 0, "po_d"),
+        ]
+        payout = self._event(
+            "payout.paid",
+            {
+                "id": "po_d",
+                "object": "payout",
+                "amount": 9635,
+                "currency": self._usd(),
+                "status": "paid",
+                "arrival_date": 1765065600,
+                "balance_transaction": "txn_po",
+            },
+        )
+        with stripe_stand_in(self.stripe_system) as stripe:
+            stripe.balance_transactions["po_d"] = transactions
+            self._deliver(payout)
+        lines = self.env["account.bank.statement.line"].search(
+            [("q2c_payout_id", "=", "po_d")], order="id"
+        )
+        self.assertAmount(sum(lines.mapped("amount")), 0.0)
+        self.assertEqual(
+            {line.q2c_external_id: line.is_reconciled for line in lines},
+            {
+                "txn_c": True,
+                "txn_c:fee": True,
+                "txn_r": True,
+                "txn_dp": True,
+                "txn_dp:fee": True,
+                "txn_po": False,
+            },
+        )
+        settlement = self._settlements(kind="payment", external_id="pi_d")
+        self.assertTrue(settlement.payment_id.is_matched)
+        self.assertTrue(booking.is_matched)
+        self.assertTrue(self._settlements(kind="refund").refund_payment_id.is_matched)
