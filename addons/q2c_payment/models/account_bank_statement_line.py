@@ -6,7 +6,7 @@ outstanding account, then `account.move.line.reconcile`, as Odoo's own tests do)
 
 import psycopg2
 
-from odoo import api, fields, models
+from odoo import Command, api, fields, models
 from odoo.addons.q2c_base.exceptions import TransientError
 from odoo.tools import mute_logger
 
@@ -38,6 +38,11 @@ class AccountBankStatementLine(models.Model):
         "Gateway Payment", readonly=True, help="The gateway payment the line belongs to."
     )
     q2c_payout_kind = fields.Selection(PAYOUT_KINDS, "Gateway Line Type", readonly=True)
+    q2c_matched_with = fields.Char(
+        "Matched With",
+        compute="_compute_q2c_matched_with",
+        help="The payments (or other entries) this payout line is reconciled with.",
+    )
 
     _sql_constraints = [
         (
@@ -71,8 +76,37 @@ class AccountBankStatementLine(models.Model):
                 lines = self.create([self._q2c_payout_vals(system, journal, r) for r in todo])
         except psycopg2.IntegrityError as error:
             raise TransientError("payout lines imported by another worker") from error
+        lines._q2c_file_in_statements(journal)
         lines._q2c_reconcile_payout(system)
         return lines
+
+    def _q2c_file_in_statements(self, journal):
+        """One bank statement per payout (named by the payout's id) holds its lines, so
+        Finance finds them in the clearing journal's Bank Statements; its ending balance
+        is what its lines bring the journal to (balance start + lines), a line imported
+        later (a failed payout's return) joins it and moves the ending balance."""
+        Statement = self.env["account.bank.statement"]
+        for payout_id in dict.fromkeys(self.mapped("q2c_payout_id")):
+            lines = self.filtered(lambda line, p=payout_id: line.q2c_payout_id == p)
+            statement = Statement.search(
+                [("journal_id", "=", journal.id), ("name", "=", payout_id)], limit=1
+            )
+            if statement:
+                lines.statement_id = statement
+            else:
+                statement = Statement.create(
+                    {"name": payout_id, "journal_id": journal.id, "line_ids": [Command.set(lines.ids)]}
+                )
+            statement.flush_recordset()
+            statement.balance_end_real = statement.balance_end
+
+    @api.depends("is_reconciled")
+    def _compute_q2c_matched_with(self):
+        for line in self:
+            own = line.move_id.line_ids
+            partials = own.matched_debit_ids | own.matched_credit_ids
+            counterpart = (partials.debit_move_id | partials.credit_move_id) - own
+            line.q2c_matched_with = ", ".join(counterpart.move_id.mapped("display_name")) or False
 
     @api.model
     def _q2c_payout_vals(self, system, journal, row):

@@ -1,3 +1,5 @@
+import ast
+
 from odoo.tests import tagged
 
 from .common import StripeCase
@@ -192,3 +194,31 @@ class TestStripePayout(StripeCase):
         self.assertTrue(settlement.payment_id.is_matched)
         self.assertTrue(booking.is_matched)
         self.assertTrue(self._settlements(kind="refund").refund_payment_id.is_matched)
+
+    def test_a_payout_is_one_bank_statement_with_its_lines(self):
+        """The payout of the lost dispute above (six lines, sum 0.00) is one bank statement
+        of the clearing journal named po_d holding them, its ending balance its starting
+        balance + 0.00 (complete); Payout Lines (as Finance) shows each line with what it
+        is matched with: the dispute's lines with the chargeback booking's payment, the
+        transfer with nothing."""
+        self.test_a_lost_dispute_reconciles_with_its_chargeback_booking()
+        lines = self.env["account.bank.statement.line"].search([("q2c_payout_id", "=", "po_d")])
+        statement = lines.statement_id
+        self.assertEqual((len(statement), statement.name), (1, "po_d"))
+        self.assertEqual(statement.journal_id, self.bank_journal)
+        self.assertEqual(statement.line_ids, lines)
+        self.assertAmount(statement.balance_end, statement.balance_start)
+        self.assertAmount(statement.balance_end_real, statement.balance_end)
+        self.assertTrue(statement.is_complete)
+        action = self.env.ref("q2c_payment.action_q2c_payout_lines")
+        shown = (
+            self.env["account.bank.statement.line"]
+            .with_user(self.finance_user)
+            .search(ast.literal_eval(action.domain))
+        )
+        self.assertEqual(shown, lines)
+        booking = self._settlements(kind="dispute").dispute_payment_id
+        matched = {line.q2c_external_id: line.q2c_matched_with for line in shown}
+        self.assertEqual(matched["txn_dp"], booking.move_id.display_name)
+        self.assertEqual(matched["txn_dp:fee"], booking.move_id.display_name)
+        self.assertFalse(matched["txn_po"])
