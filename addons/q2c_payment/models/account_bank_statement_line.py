@@ -95,7 +95,11 @@ class AccountBankStatementLine(models.Model):
                 lines.statement_id = statement
             else:
                 statement = Statement.create(
-                    {"name": payout_id, "journal_id": journal.id, "line_ids": [Command.set(lines.ids)]}
+                    {
+                        "name": payout_id,
+                        "journal_id": journal.id,
+                        "line_ids": [Command.set(lines.ids)],
+                    }
                 )
             statement.flush_recordset()
             statement.balance_end_real = statement.balance_end

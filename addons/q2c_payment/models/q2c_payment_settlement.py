@@ -571,7 +571,10 @@ class Q2cPaymentSettlement(models.Model):
             }
         )
         payment.action_post()
-        self._q2c_guarded_write({"dispute_payment_id": payment.id})
+        # What moved: the amount disputed and the fee booked with it (Booked on the row).
+        self._q2c_guarded_write(
+            {"dispute_payment_id": payment.id, "booked_amount": payment.amount}
+        )
         self.move_id.message_post(
             body=_(
                 "%(label)s: %(amount)s is due again from the customer.",

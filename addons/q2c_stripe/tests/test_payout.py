@@ -135,12 +135,12 @@ class TestStripePayout(StripeCase):
             self._intent_succeeded("pi_d", 1150.0, self._usd(), ref=invoice.name, fee=33.65),
             self._charge_refunded("pi_d", 200.0, self._usd()),
             self._dispute("charge.dispute.created", "pi_d", "needs_response", 805.0, self._usd()),
-            self._dispute(
-                "charge.dispute.closed", "pi_d", "lost", 805.0, self._usd(), fee=15.0
-            ),
+            self._dispute("charge.dispute.closed", "pi_d", "lost", 805.0, self._usd(), fee=15.0),
         )
         booking = self._settlements(kind="dispute").dispute_payment_id
         self.assertAmount(booking.amount, 820.0)
+        # The Gateway Transaction shows what its booking moved: 805.00 + 15.00.
+        self.assertAmount(self._settlements(kind="dispute").booked_amount, 820.0)
         charge = {"object": "charge", "payment_intent": "pi_d", "id": "ch_pi_d"}
         transactions = [
             self._txn("txn_c", "charge", 115000, 3365, charge),
@@ -222,3 +222,13 @@ class TestStripePayout(StripeCase):
         self.assertEqual(matched["txn_dp"], booking.move_id.display_name)
         self.assertEqual(matched["txn_dp:fee"], booking.move_id.display_name)
         self.assertFalse(matched["txn_po"])
+
+    def test_missing_right_reads_as_settings_name_it(self):
+        """A payout journal set, the integration user without Accounting: Basic: the
+        system's warning names it "Accounting: Basic", as docs/payments.md does, not Odoo's
+        technical "Technical / Basic"."""
+        self.stripe_system.payment_payout_journal_id = self.bank_journal
+        self.stripe_system.invalidate_recordset()
+        problem = self.stripe_system.integration_user_problem
+        self.assertIn("lacks Accounting: Basic;", problem)
+        self.assertNotIn("Technical", problem)
