@@ -121,7 +121,6 @@ class Q2cSystem(models.Model):
             "account.group_account_invoice": _("Accounting: Billing"),
             "account.group_account_readonly": _("Accounting: Read-only"),
             "account.group_account_user": _("Accounting: Bookkeeper"),
-            "q2c_base.group_integration_user": _("Integration User"),
         }
         xmlid = group.get_external_id().get(group.id)
         if xmlid in labels:
