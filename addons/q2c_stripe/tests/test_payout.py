@@ -232,3 +232,20 @@ class TestStripePayout(StripeCase):
         problem = self.stripe_system.integration_user_problem
         self.assertIn("lacks Accounting: Basic;", problem)
         self.assertNotIn("Technical", problem)
+
+    def test_finance_sees_payout_lines_and_what_is_left(self):
+        """Finance's path in the browser (Contracts > Payments > Payout Lines), on the
+        lost-dispute payout above: the chargeback line is shown matched with the
+        chargeback booking, and Not Reconciled leaves the transfer (-96.35) alone."""
+        self.test_a_lost_dispute_reconciles_with_its_chargeback_booking()
+        self.finance_user.password = "q2c_bill_finance"
+        self.start_tour(
+            "/odoo/action-q2c_payment.action_q2c_payout_lines",
+            "q2c_payout_lines",
+            login="q2c_bill_finance",
+        )
+        left = self.env["account.bank.statement.line"].search(
+            [("q2c_payout_id", "=", "po_d"), ("is_reconciled", "=", False)]
+        )
+        self.assertEqual(left.mapped("q2c_external_id"), ["txn_po"])
+        self.assertAmount(left.amount, -96.35)
