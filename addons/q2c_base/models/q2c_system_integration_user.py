@@ -107,8 +107,36 @@ class Q2cSystem(models.Model):
             "error until an Integration Manager presses Grant Missing Rights on the system's "
             "form.",
             user=self.user_id.name,
-            groups=", ".join(sorted(missing.sudo().mapped("full_name"))),
+            groups=", ".join(sorted(self._q2c_group_label(g) for g in missing.sudo())),
         )
+
+    def _q2c_group_label(self, group):
+        """A group as a person reads it: its privilege (category) and name ("Accounting:
+        Basic", "Project: Administrator"), the name alone for a group of no app (Contact
+        Creation), never Odoo's technical "Technical / Basic"."""
+        # Groups Odoo files under its hidden "Technical" category, named as Settings >
+        # Users and q2c's docs name them.
+        labels = {
+            "account.group_account_basic": _("Accounting: Basic"),
+            "account.group_account_invoice": _("Accounting: Billing"),
+            "account.group_account_readonly": _("Accounting: Read-only"),
+            "account.group_account_user": _("Accounting: Bookkeeper"),
+        }
+        xmlid = group.get_external_id().get(group.id)
+        if xmlid in labels:
+            return labels[xmlid]
+        category = group.category_id
+        hidden = {
+            self.env.ref(ref, raise_if_not_found=False)
+            for ref in (
+                "base.module_category_hidden",
+                "base.module_category_usability",
+                "base.module_category_user_type",
+            )
+        }
+        if not category or category in hidden:
+            return group.name
+        return f"{category.name}: {group.name}"
 
     @api.depends("user_id", "user_id.groups_id", "system_type")
     def _compute_integration_user_problem(self):

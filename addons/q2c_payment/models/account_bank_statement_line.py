@@ -6,7 +6,7 @@ outstanding account, then `account.move.line.reconcile`, as Odoo's own tests do)
 
 import psycopg2
 
-from odoo import api, fields, models
+from odoo import Command, api, fields, models
 from odoo.addons.q2c_base.exceptions import TransientError
 from odoo.tools import mute_logger
 
@@ -38,6 +38,11 @@ class AccountBankStatementLine(models.Model):
         "Gateway Payment", readonly=True, help="The gateway payment the line belongs to."
     )
     q2c_payout_kind = fields.Selection(PAYOUT_KINDS, "Gateway Line Type", readonly=True)
+    q2c_matched_with = fields.Char(
+        "Matched With",
+        compute="_compute_q2c_matched_with",
+        help="The payments (or other entries) this payout line is reconciled with.",
+    )
 
     _sql_constraints = [
         (
@@ -71,8 +76,41 @@ class AccountBankStatementLine(models.Model):
                 lines = self.create([self._q2c_payout_vals(system, journal, r) for r in todo])
         except psycopg2.IntegrityError as error:
             raise TransientError("payout lines imported by another worker") from error
+        lines._q2c_file_in_statements(journal)
         lines._q2c_reconcile_payout(system)
         return lines
+
+    def _q2c_file_in_statements(self, journal):
+        """One bank statement per payout (named by the payout's id) holds its lines, so
+        Finance finds them in the clearing journal's Bank Statements; its ending balance
+        is what its lines bring the journal to (balance start + lines), a line imported
+        later (a failed payout's return) joins it and moves the ending balance."""
+        Statement = self.env["account.bank.statement"]
+        for payout_id in dict.fromkeys(self.mapped("q2c_payout_id")):
+            lines = self.filtered(lambda line, p=payout_id: line.q2c_payout_id == p)
+            statement = Statement.search(
+                [("journal_id", "=", journal.id), ("name", "=", payout_id)], limit=1
+            )
+            if statement:
+                lines.statement_id = statement
+            else:
+                statement = Statement.create(
+                    {
+                        "name": payout_id,
+                        "journal_id": journal.id,
+                        "line_ids": [Command.set(lines.ids)],
+                    }
+                )
+            statement.flush_recordset()
+            statement.balance_end_real = statement.balance_end
+
+    @api.depends("is_reconciled")
+    def _compute_q2c_matched_with(self):
+        for line in self:
+            own = line.move_id.line_ids
+            partials = own.matched_debit_ids | own.matched_credit_ids
+            counterpart = (partials.debit_move_id | partials.credit_move_id) - own
+            line.q2c_matched_with = ", ".join(counterpart.move_id.mapped("display_name")) or False
 
     @api.model
     def _q2c_payout_vals(self, system, journal, row):
@@ -89,19 +127,45 @@ class AccountBankStatementLine(models.Model):
         }
 
     def _q2c_reconcile_payout(self, system):
-        """Per gateway payment: its payment and fee lines with the liquidity line of the
-        payment q2c registered, its refund lines with those of the refund payments. A
-        payment not booked yet (held in Payments to Match) leaves its lines to reconcile."""
+        """Per gateway payment, by balance transaction type: its payment lines and their
+        fees with the liquidity line of the payment q2c registered, its refund lines (and
+        fees) with those of the refund payments, its chargeback lines (a lost dispute's
+        amount and its dispute fee) with the chargeback booking's payment. A fee goes with
+        the transaction it is the fee of (its id without ':fee'). A payment not booked yet
+        (held in Payments to Match) leaves its lines to reconcile."""
         Settlement = self.env["q2c.payment.settlement"]
+        groups = {"charge": "payment_id", "refund": "refund_payment_id"}
+        groups["dispute"] = "dispute_payment_id"
+        kinds = self._q2c_payout_group_kinds(system)
         for key in set(self.filtered("q2c_payment_external_id").mapped("q2c_payment_external_id")):
             rows = Settlement.search(
                 [("system_id", "=", system.id), ("payment_external_id", "=", key)]
             )
             mine = self.filtered(lambda line, k=key: line.q2c_payment_external_id == k)
-            received = mine.filtered(lambda line: line.q2c_payout_kind in ("charge", "fee"))
-            refunded = mine.filtered(lambda line: line.q2c_payout_kind == "refund")
-            received._q2c_reconcile_with(rows.payment_id)
-            refunded._q2c_reconcile_with(rows.refund_payment_id)
+            for kind, field in groups.items():
+                lines = mine.filtered(lambda line, k=kind: kinds.get(line.id) == k)
+                lines._q2c_reconcile_with(rows[field])
+
+    def _q2c_payout_group_kinds(self, system):
+        """{line id: the kind of transaction it settles}: a line's own kind, a fee's the
+        kind of the transaction it is the fee of (found among these lines or imported
+        before)."""
+        kinds = {line.id: line.q2c_payout_kind for line in self}
+        fees = self.filtered(
+            lambda line: line.q2c_payout_kind == "fee"
+            and (line.q2c_external_id or "").endswith(":fee")
+        )
+        parent_ids = {line.q2c_external_id[: -len(":fee")] for line in fees}
+        parents = {
+            line.q2c_external_id: line.q2c_payout_kind
+            for line in self.search(
+                [("q2c_system_id", "=", system.id), ("q2c_external_id", "in", list(parent_ids))]
+            )
+        }
+        for line in fees:
+            # A fee whose transaction is unknown is taken as a payment's (the usual case).
+            kinds[line.id] = parents.get(line.q2c_external_id[: -len(":fee")], "charge")
+        return kinds
 
     def _q2c_reconcile_with(self, payments):
         """Reconcile these statement lines with the liquidity lines of `payments`, when

@@ -100,13 +100,37 @@ class AccountMove(models.Model):
 
     def _q2c_publication_due(self):
         """Whether this invoice still has to be published: a posted customer invoice with
-        something to pay and no gateway id yet."""
+        something to pay, no gateway id yet, and not a gateway's own invoice (a copy made
+        by `q2c.payment.mirror` in set-up b, or bound to any gateway's invoice): the
+        customer pays that one at its gateway, publishing it elsewhere would ask them to
+        pay twice (docs/payments.md, "Publish Posted Invoices")."""
         self.ensure_one()
         return (
             self.move_type == "out_invoice"
             and self.state == "posted"
             and not self.q2c_publication_external_id
             and self.currency_id.compare_amounts(self.amount_residual, 0) > 0
+            and not self._q2c_is_gateway_invoice()
+        )
+
+    def _q2c_is_gateway_invoice(self):
+        """Whether this invoice is a gateway's own: being mirrored now (context
+        `q2c_mirrored`, set by `q2c.payment.mirror` while it posts the copy, before the
+        binding exists) or bound to an external invoice of any system."""
+        self.ensure_one()
+        if self.env.context.get("q2c_mirrored"):
+            return True
+        return bool(
+            self.env["q2c.external.ref"]
+            .sudo()
+            .search_count(
+                [
+                    ("res_model", "=", "account.move"),
+                    ("res_id", "=", self.id),
+                    ("object_type", "in", ("invoice", "credit_note")),
+                ],
+                limit=1,
+            )
         )
 
     def _q2c_enqueue_publication(self, system=None):
@@ -139,6 +163,11 @@ class AccountMove(models.Model):
         self.ensure_one()
         self._q2c_lock_for_publication()
         if not self._q2c_publication_due():
+            if self.q2c_publication_state in ("queued", "failed"):
+                # Paid, cancelled or a gateway's own invoice meanwhile: not Queued forever.
+                self._q2c_guarded_write(
+                    {"q2c_publication_state": False, "q2c_publication_error": False}
+                )
             return "nothing to publish"
         system = self.env["q2c.system"].browse(system_id)
         try:

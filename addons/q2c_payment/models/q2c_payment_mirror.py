@@ -292,7 +292,8 @@ class Q2cPaymentMirror(models.AbstractModel):
             }
         )
         self._check_total(system, doc, move)
-        move.action_post()
+        # A gateway's own invoice is never published on another gateway (q2c_mirrored).
+        move.with_context(q2c_mirrored=True).action_post()
         return move
 
     def _line_vals(self, line, tax):

@@ -571,7 +571,10 @@ class Q2cPaymentSettlement(models.Model):
             }
         )
         payment.action_post()
-        self._q2c_guarded_write({"dispute_payment_id": payment.id})
+        # What moved: the amount disputed and the fee booked with it (Booked on the row).
+        self._q2c_guarded_write(
+            {"dispute_payment_id": payment.id, "booked_amount": payment.amount}
+        )
         self.move_id.message_post(
             body=_(
                 "%(label)s: %(amount)s is due again from the customer.",
@@ -596,6 +599,12 @@ class Q2cPaymentSettlement(models.Model):
         )
 
     def _book_failure(self):
+        """A failed payment sets the customer's standing and gives Finance a to-do, unless
+        the same gateway invoice is already paid by a payment q2c booked (the failure was
+        an earlier attempt, arriving late): then it is Already Booked and changes nothing."""
+        if self._failure_superseded():
+            self._set_state("superseded")
+            return
         moves = self._candidate_invoices()
         partner = moves.partner_id if len(moves) == 1 else self.env["res.partner"]
         if not partner and self.customer_ref:
@@ -607,6 +616,22 @@ class Q2cPaymentSettlement(models.Model):
             self._hold("no_customer")
             return
         self._fail_partner(partner, moves if len(moves) == 1 else None)
+
+    def _failure_superseded(self):
+        if not self.gateway_invoice_id:
+            return False
+        return bool(
+            self.search_count(
+                [
+                    ("system_id", "=", self.system_id.id),
+                    ("kind", "=", "payment"),
+                    ("gateway_invoice_id", "=", self.gateway_invoice_id),
+                    ("state", "=", "settled"),
+                    ("payment_id", "!=", False),
+                ],
+                limit=1,
+            )
+        )
 
     def _fail_partner(self, partner, move=None):
         self.write({"partner_id": partner.id, "move_id": move.id if move else False})

@@ -1,7 +1,7 @@
 import json
 
-from odoo import fields, models
-from odoo.addons.q2c_base.exceptions import PermanentError
+from odoo import fields, models, sql_db
+from odoo.addons.q2c_base.exceptions import PermanentError, TransientError
 
 from .. import mapping
 
@@ -48,6 +48,7 @@ class Q2cEvent(models.Model):
         object_id, path = target
         created = event.get("created") if isinstance(event.get("created"), int) else 0
         mode = self.system_id.stripe_reread or "stale"
+        self._stripe_serialize(object_id)
         newest = event
         if mode == "always" or (
             mode == "stale" and self._stripe_newer_applied(object_id, created)
@@ -57,6 +58,29 @@ class Q2cEvent(models.Model):
             )
         self.sudo().write({"stripe_object_id": object_id, "stripe_created": created})
         return newest
+
+    def _stripe_serialize(self, object_id):
+        """One worker at a time per Stripe object (an invoice.paid and a payment_failed of
+        the same invoice handled in the same second): a transaction-level advisory lock on
+        (system, object). Held by another worker: this job is retried later. Taken, but
+        an event of the object was applied by a transaction committed after this one began
+        (this one cannot see it, PostgreSQL's repeatable read): retried too, to see it."""
+        key = f"q2c_stripe:{self.system_id.id}:{object_id}"
+        self.env.cr.execute("SELECT pg_try_advisory_xact_lock(hashtext(%s))", [key])
+        if not self.env.cr.fetchone()[0]:
+            raise TransientError(f"Stripe {object_id} is being handled", retry_after=2)
+        seen = set(self._stripe_applied_ids(self.env.cr, object_id))
+        with sql_db.db_connect(self.env.cr.dbname).cursor() as fresh:
+            committed = set(self._stripe_applied_ids(fresh, object_id))
+        if committed - seen:
+            raise TransientError(f"Stripe {object_id} changed meanwhile", retry_after=1)
+
+    def _stripe_applied_ids(self, cr, object_id):
+        cr.execute(
+            "SELECT id FROM q2c_event WHERE system_id = %s AND stripe_object_id = %s AND id != %s",
+            [self.system_id.id, object_id, self.id],
+        )
+        return [row[0] for row in cr.fetchall()]
 
     def _stripe_newer_applied(self, object_id, created):
         return bool(

@@ -1,3 +1,5 @@
+import ast
+
 from odoo.tests import tagged
 
 from .common import StripeCase
@@ -116,3 +118,134 @@ class TestStripePayout(StripeCase):
                 ),
                 6,
             )
+
+    def test_a_lost_dispute_reconciles_with_its_chargeback_booking(self):
+        """Invoice 1,150.00 paid by pi_d (Stripe fee 33.65: payment 1,116.35 to the
+        clearing account), refunded 200.00 in part, then disputed and lost: 805.00 and a
+        dispute fee of 15.00 (the chargeback booking: an outbound payment of 820.00).
+        The payout's balance transactions, all of pi_d: charge +1,150.00 (fee 33.65),
+        refund -200.00, adjustment -805.00 (fee 15.00), transfer 1,150.00 - 33.65 - 200.00
+        - 805.00 - 15.00 = 96.35. Matched by type: +1,150.00 and -33.65 (= 1,116.35) with
+        the payment, -200.00 with the refund payment, -805.00 and -15.00 (= -820.00) with
+        the chargeback booking; the transfer is left for the bank statement."""
+        self.stripe_system.payment_payout_journal_id = self.bank_journal
+        self.stripe_user.groups_id |= self.env.ref("account.group_account_basic")
+        invoice = self._invoice(1150.0)
+        self._deliver(
+            self._intent_succeeded("pi_d", 1150.0, self._usd(), ref=invoice.name, fee=33.65),
+            self._charge_refunded("pi_d", 200.0, self._usd()),
+            self._dispute("charge.dispute.created", "pi_d", "needs_response", 805.0, self._usd()),
+            self._dispute("charge.dispute.closed", "pi_d", "lost", 805.0, self._usd(), fee=15.0),
+        )
+        booking = self._settlements(kind="dispute").dispute_payment_id
+        self.assertAmount(booking.amount, 820.0)
+        # The Gateway Transaction shows what its booking moved: 805.00 + 15.00.
+        self.assertAmount(self._settlements(kind="dispute").booked_amount, 820.0)
+        charge = {"object": "charge", "payment_intent": "pi_d", "id": "ch_pi_d"}
+        transactions = [
+            self._txn("txn_c", "charge", 115000, 3365, charge),
+            self._txn(
+                "txn_r",
+                "refund",
+                -20000,
+                0,
+                {"object": "refund", "id": "re_d", "payment_intent": "pi_d", "charge": "ch_pi_d"},
+            ),
+            self._txn(
+                "txn_dp",
+                "adjustment",
+                -80500,
+                1500,
+                {"object": "dispute", "id": "dp_pi_d", "payment_intent": "pi_d"},
+            ),
+            self._txn("txn_po", "payout", -9635, 0, "po_d"),
+        ]
+        payout = self._event(
+            "payout.paid",
+            {
+                "id": "po_d",
+                "object": "payout",
+                "amount": 9635,
+                "currency": self._usd(),
+                "status": "paid",
+                "arrival_date": 1765065600,
+                "balance_transaction": "txn_po",
+            },
+        )
+        with stripe_stand_in(self.stripe_system) as stripe:
+            stripe.balance_transactions["po_d"] = transactions
+            self._deliver(payout)
+        lines = self.env["account.bank.statement.line"].search(
+            [("q2c_payout_id", "=", "po_d")], order="id"
+        )
+        self.assertAmount(sum(lines.mapped("amount")), 0.0)
+        self.assertEqual(
+            {line.q2c_external_id: line.is_reconciled for line in lines},
+            {
+                "txn_c": True,
+                "txn_c:fee": True,
+                "txn_r": True,
+                "txn_dp": True,
+                "txn_dp:fee": True,
+                "txn_po": False,
+            },
+        )
+        settlement = self._settlements(kind="payment", external_id="pi_d")
+        self.assertTrue(settlement.payment_id.is_matched)
+        self.assertTrue(booking.is_matched)
+        self.assertTrue(self._settlements(kind="refund").refund_payment_id.is_matched)
+
+    def test_a_payout_is_one_bank_statement_with_its_lines(self):
+        """The payout of the lost dispute above (six lines, sum 0.00) is one bank statement
+        of the clearing journal named po_d holding them, its ending balance its starting
+        balance + 0.00 (complete); Payout Lines (as Finance) shows each line with what it
+        is matched with: the dispute's lines with the chargeback booking's payment, the
+        transfer with nothing."""
+        self.test_a_lost_dispute_reconciles_with_its_chargeback_booking()
+        lines = self.env["account.bank.statement.line"].search([("q2c_payout_id", "=", "po_d")])
+        statement = lines.statement_id
+        self.assertEqual((len(statement), statement.name), (1, "po_d"))
+        self.assertEqual(statement.journal_id, self.bank_journal)
+        self.assertEqual(statement.line_ids, lines)
+        self.assertAmount(statement.balance_end, statement.balance_start)
+        self.assertAmount(statement.balance_end_real, statement.balance_end)
+        self.assertTrue(statement.is_complete)
+        action = self.env.ref("q2c_payment.action_q2c_payout_lines")
+        shown = (
+            self.env["account.bank.statement.line"]
+            .with_user(self.finance_user)
+            .search(ast.literal_eval(action.domain))
+        )
+        self.assertEqual(shown, lines)
+        booking = self._settlements(kind="dispute").dispute_payment_id
+        matched = {line.q2c_external_id: line.q2c_matched_with for line in shown}
+        self.assertEqual(matched["txn_dp"], booking.move_id.display_name)
+        self.assertEqual(matched["txn_dp:fee"], booking.move_id.display_name)
+        self.assertFalse(matched["txn_po"])
+
+    def test_missing_right_reads_as_settings_name_it(self):
+        """A payout journal set, the integration user without Accounting: Basic: the
+        system's warning names it "Accounting: Basic", as docs/payments.md does, not Odoo's
+        technical "Technical / Basic"."""
+        self.stripe_system.payment_payout_journal_id = self.bank_journal
+        self.stripe_system.invalidate_recordset()
+        problem = self.stripe_system.integration_user_problem
+        self.assertIn("lacks Accounting: Basic;", problem)
+        self.assertNotIn("Technical", problem)
+
+    def test_finance_sees_payout_lines_and_what_is_left(self):
+        """Finance's path in the browser (Contracts > Payments > Payout Lines), on the
+        lost-dispute payout above: the chargeback line is shown matched with the
+        chargeback booking, and Not Reconciled leaves the transfer (-96.35) alone."""
+        self.test_a_lost_dispute_reconciles_with_its_chargeback_booking()
+        self.finance_user.password = "q2c_bill_finance"
+        self.start_tour(
+            "/odoo/action-q2c_payment.action_q2c_payout_lines",
+            "q2c_payout_lines",
+            login="q2c_bill_finance",
+        )
+        left = self.env["account.bank.statement.line"].search(
+            [("q2c_payout_id", "=", "po_d"), ("is_reconciled", "=", False)]
+        )
+        self.assertEqual(left.mapped("q2c_external_id"), ["txn_po"])
+        self.assertAmount(left.amount, -96.35)

@@ -168,3 +168,47 @@ class TestStripePublication(StripeCase):
         self.assertIn("Pay online", page)
         self.assertIn(invoice.q2c_payment_url, page)
         self.assertNotIn("Pay online", self.url_open(unpublished.get_portal_url()).text)
+
+    def test_a_gateway_invoice_copy_is_never_published(self):
+        """Set-up b on another gateway (the Chargebee kind: "The gateway invoices") in the
+        same company as this Stripe system with Publish Posted Invoices: the copy of its
+        invoice (230.00, made by q2c.payment.mirror) is not queued nor published on Stripe
+        (the customer pays it at its own gateway); an invoice bound by hand to a gateway's
+        invoice is not due either. A publication queued for an invoice paid before its job
+        ran ends "nothing to publish" and the invoice no longer reads Queued."""
+        self.system.payment_invoicing = "gateway"
+        with stripe_stand_in(self.stripe_system) as stripe:
+            copy = self.env["q2c.payment.mirror"]._mirror_invoice(
+                self.system,
+                {
+                    "external_id": "cb_inv_1",
+                    "number": "CB-1",
+                    "currency": self.currency.name,
+                    "total": 230.0,
+                    "tax": 0.0,
+                    "lines": [{"name": "Plan", "quantity": 1, "price_unit": 230.0}],
+                },
+                self.customer,
+            )
+            self.assertEqual(copy.state, "posted")
+            self.assertAmount(copy.amount_residual, 230.0)
+            self.assertFalse(copy.q2c_publication_state)
+            self.assertFalse(copy.q2c_publication_job_uuid, "the copy was queued")
+            copy._q2c_enqueue_publication(self.stripe_system)
+            self.assertFalse(copy.q2c_publication_job_uuid, "the copy was queued")
+            self.assertFalse(copy._q2c_publication_due())
+            # Bound to a gateway's invoice (any system): never due.
+            bound = self._invoice(40.0)
+            self.env["q2c.external.ref"]._bind(self.system, "invoice", "cb_inv_2", bound)
+            self._publish(bound)
+            self.assertFalse(bound.q2c_publication_state, "stays Queued")
+            self.assertFalse(bound.q2c_publication_external_id)
+            # Paid before its publication job ran.
+            paid = self._invoice(60.0)
+            self.assertEqual(paid.q2c_publication_state, "queued")
+            self.env["account.payment.register"].with_context(
+                active_model="account.move", active_ids=paid.ids
+            ).create({"journal_id": self.bank_journal.id})._create_payments()
+            self._publish(paid)
+            self.assertFalse(paid.q2c_publication_state, "stays Queued")
+            self.assertFalse(stripe.posts(), "something was published on Stripe")

@@ -47,8 +47,9 @@ class TestStripeReread(StripeCase):
         """invoice.paid (made at t) is applied, then the invoice's last failed attempt
         (made at t - 100) arrives: older than what was applied, so the invoice is read
         again; it is paid, so the event is its payment, already booked: no failure, the
-        customer stays in good standing. The same pair with the re-read turned off marks
-        the customer Payment Failed, what q2c did before."""
+        customer stays in good standing. The same pair with the re-read turned off leaves
+        the customer Good too: the failure of a Stripe invoice already paid by a booked
+        payment is Already Booked."""
         now = int(time.time())
         invoice = self._invoice(90.0)
         paid = self._stripe_invoice_paid(invoice, 90.0, "pi_late_fail")
@@ -68,7 +69,8 @@ class TestStripeReread(StripeCase):
         other = self._invoice(90.0)
         paid = self._stripe_invoice_paid(other, 90.0, "pi_late_fail_2")
         self._deliver(paid, self._failed(paid, now - 100))
-        self.assertEqual(self.customer.q2c_standing, "payment_failed")
+        self.assertEqual(self.customer.q2c_standing, "good")
+        self.assertEqual(self._settlements(kind="failure").state, "superseded")
 
     def test_paid_before_finalized_gives_the_same_books(self):
         """invoice.finalized then invoice.paid on one invoice; invoice.paid then the older

@@ -1,6 +1,8 @@
 import json
+import time
 
-from odoo.addons.q2c_base.tests.common import stand_in_server
+from odoo import sql_db
+from odoo.addons.q2c_base.tests.common import Q2cCase, stand_in_server
 from odoo.tests import tagged
 
 from .common import StripeCase
@@ -285,3 +287,67 @@ class TestStripeSettlement(StripeCase):
         )
         self.assertAmount(fee_line.debit, 3.20)
         self.assertIn(invoice.payment_state, ("paid", "in_payment"))
+
+    def _failed_late(self, invoice, intent, created):
+        return self._event(
+            "invoice.payment_failed",
+            {
+                "id": f"in_{intent}",
+                "object": "invoice",
+                "customer": "cus_acme",
+                "currency": self._usd(),
+                "amount_due": round(invoice.amount_total * 100),
+                "attempt_count": 4,
+                "next_payment_attempt": None,
+                "metadata": {"q2c_invoice": invoice.name},
+            },
+            created=created,
+        )
+
+    def _failure_todos(self):
+        return self.customer.activity_ids.filtered(lambda a: "Payment failed" in a.summary)
+
+    def test_failure_older_than_the_payment_changes_nothing(self):
+        """Stripe invoice in_pi_late: invoice.paid made at T+20 (75.00), then its
+        payment_failed made at T+15 (an earlier attempt) handled after it: the failure is
+        Already Booked, no "Payment failed" to-do, the customer stays Good. In the other
+        order (failure first, then the payment) the customer ends Good too."""
+        t = int(time.time())
+        invoice = self._invoice(75.0)
+        paid = self._stripe_invoice_paid(invoice, 75.0, "pi_late")
+        paid["created"] = t + 20
+        self._deliver(paid, self._failed_late(invoice, "pi_late", t + 15))
+        failure = self._settlements(kind="failure")
+        self.assertEqual(failure.state, "superseded")
+        self.assertEqual(self.customer.q2c_standing, "good")
+        self.assertFalse(self._failure_todos())
+        self.assertIn(invoice.payment_state, ("paid", "in_payment"))
+        # The other order.
+        other = self._invoice(75.0)
+        paid = self._stripe_invoice_paid(other, 75.0, "pi_order")
+        paid["created"] = t + 20
+        self._deliver(self._failed_late(other, "pi_order", t + 15), paid)
+        self.assertEqual(self.customer.q2c_standing, "good")
+
+    def test_events_of_one_stripe_object_wait_for_each_other(self):
+        """Another worker handles Stripe invoice in_pi_busy (it holds the object's lock, on
+        its own connection): the payment_failed of the same invoice is not handled but
+        retried later (no failure recorded, standing Good); once that worker is done, the
+        retry handles it."""
+        invoice = self._invoice(30.0)
+        failed = self._failed_late(invoice, "pi_busy", int(time.time()))
+        key = f"q2c_stripe:{self.stripe_system.id}:in_pi_busy"
+        other = sql_db.db_connect(self.env.cr.dbname).cursor()
+        try:
+            other.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [key])
+            stored = self._deliver(failed, expect="failed")
+            self.assertIn("being handled", stored.error)
+            self.assertFalse(self._settlements(kind="failure"))
+            self.assertEqual(self.customer.q2c_standing, "good")
+        finally:
+            other.rollback()
+            other.close()
+        Q2cCase._perform_job(self, stored.job_uuid)
+        self.assertEqual(stored.state, "done", stored.error)
+        self.assertEqual(self._settlements(kind="failure").state, "settled")
+        self.assertEqual(self.customer.q2c_standing, "payment_failed")
