@@ -550,8 +550,13 @@ class Q2cContract(models.Model):
                 )
 
     def _fmt(self, amount):
-        """An amount as users read it in messages: in the contract currency."""
-        return format_amount(self.env, amount, self.currency_id or self.env.company.currency_id)
+        """An amount as users read it in messages: in the contract currency. Odoo puts a
+        zero-width no-break space (U+FEFF) after the minus sign for its web client; a
+        message's text has none ("$ -5,000.00")."""
+        currency = self.currency_id or self.env.company.currency_id
+        return format_amount(self.env, amount, currency).replace(
+            "\N{ZERO WIDTH NO-BREAK SPACE}", ""
+        )
 
     # ------------------------------------------------------------------ state
 

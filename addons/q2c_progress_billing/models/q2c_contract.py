@@ -65,7 +65,9 @@ class Q2cContract(models.Model):
     progress_balance_to_finish = fields.Monetary(
         string="Balance to Finish",
         compute="_compute_pay_history",
-        help="Contract sum to date less work completed and stored to date.",
+        help="Line 9 of the last certified pay application: its contract sum to date "
+        "(change orders and directives included) less its certified total earned less "
+        "retainage; the contract's current value before the first certified application.",
     )
 
     @api.constrains(
@@ -114,7 +116,11 @@ class Q2cContract(models.Model):
             return work, self.retainage_reduced_stored_percent
         return work, self.retainage_stored_percent
 
-    @api.depends("pay_application_ids.state", "current_value")
+    @api.depends(
+        "pay_application_ids.state",
+        "pay_application_ids.certified_balance_to_finish",
+        "current_value",
+    )
     def _compute_pay_history(self):
         for contract in self:
             apps = contract.pay_application_ids
@@ -124,8 +130,10 @@ class Q2cContract(models.Model):
             contract.pay_application_count = len(apps)
             contract.progress_billed = last.certified_completed
             contract.progress_retainage_held = last.certified_retainage
-            contract.progress_balance_to_finish = contract.currency_id.round(
-                contract.current_value - last.certified_completed
+            # G702 line 9 (billing-domain.md 2.3: L3 - L6), certified: the contract sum to
+            # date of the application includes the directives that current_value leaves out.
+            contract.progress_balance_to_finish = (
+                last.certified_balance_to_finish if last else contract.current_value
             )
 
     def _retainage_receivable_balance(self):

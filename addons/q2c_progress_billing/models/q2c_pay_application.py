@@ -194,6 +194,13 @@ class Q2cPayApplication(models.Model):
         string="Certified Earned Less Retainage", compute="_compute_g702", store=True
     )
     amount_certified = fields.Monetary(compute="_compute_g702", store=True)
+    certified_balance_to_finish = fields.Monetary(
+        string="Certified Balance to Finish",
+        compute="_compute_g702",
+        store=True,
+        help="Line 9 of the certificate: contract sum to date (line 3) less the certified "
+        "total earned less retainage (line 6).",
+    )
     retainage_change = fields.Monetary(
         string="Retainage Withheld This Period",
         compute="_compute_g702",
@@ -269,6 +276,14 @@ class Q2cPayApplication(models.Model):
                 name = f"{app.contract_id.code or app.contract_id.name} {name}"
             app.display_name = name
 
+    def _has_certificate(self):
+        """Whether the certified figures mean something: from submission on (Finance enters
+        them while it is submitted). A draft, or one voided before submission, has none:
+        its certified figures are zero (not the previous application's figures less
+        retainage, which read as a negative amount certified)."""
+        self.ensure_one()
+        return self.state not in ("draft", "void") or bool(self.submitted_on)
+
     def _state_label(self):
         return dict(self._fields["state"]._description_selection(self.env))[self.state].lower()
 
@@ -340,6 +355,8 @@ class Q2cPayApplication(models.Model):
         "contract_id.retainage_punch_list_percent",
         "contract_id.retainage_reduction_mode",
         "contract_id.retainage_threshold_percent",
+        "state",
+        "submitted_on",
     )
     def _compute_g702(self):
         """G702 lines 3 to 9 and the change-order box totals (billing-domain.md 2.3)."""
@@ -372,11 +389,17 @@ class Q2cPayApplication(models.Model):
             app.percent_complete = (
                 app.total_completed / app.contract_sum * 100.0 if app.contract_sum else 0.0
             )
+            if not app._has_certificate():
+                app.certified_completed = app.certified_retainage = 0.0
+                app.certified_earned = app.amount_certified = app.retainage_change = 0.0
+                app.certified_balance_to_finish = 0.0
+                continue
             app.certified_completed = rnd(sum(lines.mapped("certified_total")))
             work, stored = app._retainage_totals(certified=True)
             app.certified_retainage = rnd(work + stored)
             app.certified_earned = rnd(app.certified_completed - app.certified_retainage)
             app.amount_certified = rnd(app.certified_earned - app.previous_certificates)
+            app.certified_balance_to_finish = rnd(app.contract_sum - app.certified_earned)
             app.retainage_change = rnd(
                 app.certified_retainage - (previous.certified_retainage if previous else 0.0)
             )
@@ -842,7 +865,6 @@ class Q2cPayApplication(models.Model):
                 line._q2c_guarded_write(
                     {"certified_work": line.work_this_period, "certified_stored": line.stored_now}
                 )
-            app._check_identities()
             app._q2c_guarded_write(
                 {
                     "state": "submitted",
@@ -850,6 +872,8 @@ class Q2cPayApplication(models.Model):
                     "submitted_on": fields.Datetime.now(),
                 }
             )
+            # The certified figures exist from submission on: checked once submitted.
+            app._check_identities()
         return True
 
     def action_certify(self):
@@ -1032,10 +1056,12 @@ class Q2cPayApplication(models.Model):
         if not currency.is_zero(change):
             code = contract.code or contract.name
             if self.kind == "release" or currency.compare_amounts(change, 0) < 0:
-                label = _("Retainage release - %s", code)
+                label, kind = _("Retainage release - %s", code), "release"
             else:
-                label = _("Retainage withheld - %s", code)
-            specs.append({"name": label, "price_unit": -change, "account": account})
+                label, kind = _("Retainage withheld - %s", code), "withheld"
+            specs.append(
+                {"name": label, "price_unit": -change, "account": account, "retainage": kind}
+            )
         lines = []
         for sequence, spec in enumerate(specs, start=1):
             vals = {
@@ -1047,12 +1073,20 @@ class Q2cPayApplication(models.Model):
             if spec.get("account"):
                 vals["account_id"] = spec["account"].id
                 vals["tax_ids"] = [Command.clear()]
+                # The contract's Retainage Held (q2c_billing) sums these lines.
+                vals["q2c_retainage_kind"] = spec["retainage"]
             if distribution:
                 vals["analytic_distribution"] = distribution
             lines.append(Command.create(vals))
+        previous_end = self.previous_id.period_end
+        start = previous_end + relativedelta(days=1) if previous_end else contract.date_start
         return {
             **contract._invoice_header(company, journal),
-            "invoice_date": self.period_end,
+            # Issued today (never the period end, which may be ahead): Odoo computes the due
+            # date from it and the payment terms; the period is the service period.
+            "invoice_date": fields.Date.context_today(self),
+            "q2c_service_date_from": start if start and start <= self.period_end else False,
+            "q2c_service_date_to": self.period_end,
             "invoice_origin": self.display_name,
             "ref": self.display_name,
             "invoice_line_ids": lines,

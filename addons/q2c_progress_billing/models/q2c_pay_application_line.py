@@ -1,6 +1,7 @@
 from odoo import _, api, fields, models
 from odoo.addons.q2c_contract.money import percent_of, round_half_up
-from odoo.exceptions import UserError, ValidationError
+from odoo.exceptions import AccessError, UserError, ValidationError
+from odoo.tools import float_compare, float_round
 
 # What the project manager enters while the application is a draft (G703 columns E and F).
 APPLIED_FIELDS = {"work_this_period", "stored_now", "work_percent"}
@@ -141,6 +142,8 @@ class Q2cPayApplicationLine(models.Model):
         "stored_now",
         "certified_work",
         "certified_stored",
+        "application_id.state",
+        "application_id.submitted_on",
     )
     def _compute_columns(self):
         for line in self:
@@ -155,25 +158,54 @@ class Q2cPayApplicationLine(models.Model):
             )
             line.balance_to_finish = currency.round(line.scheduled_value - total)
             line.earned_this_period = currency.round(total - previous)
+            if not line.application_id._has_certificate():
+                line.certified_total = line.certified_earned = 0.0
+                continue
             certified = currency.round(
                 line.previous_completed + line.certified_work + line.certified_stored
             )
             line.certified_total = certified
             line.certified_earned = currency.round(certified - previous)
 
+    def _percent_done(self):
+        """(D + E) / C in percent, unrounded."""
+        self.ensure_one()
+        done = self.previous_completed + self.work_this_period
+        return done / self.scheduled_value * 100.0 if self.scheduled_value else 0.0
+
     @api.depends("scheduled_value", "previous_completed", "work_this_period")
     def _compute_work_percent(self):
         for line in self:
-            done = line.previous_completed + line.work_this_period
-            line.work_percent = (
-                done / line.scheduled_value * 100.0 if line.scheduled_value else 0.0
-            )
+            line.work_percent = line._percent_done()
+
+    def _work_from_percent(self, percent):
+        """E = round(C x percent) - D (billing-domain.md GC-10: 50% of 11,421.08 is 5,710.54)."""
+        self.ensure_one()
+        to_date = percent_of(self.currency_id, self.scheduled_value, percent)
+        return self.currency_id.round(to_date - self.previous_completed)
+
+    def _percent_typed(self):
+        """Whether the percent is one the user entered, not the displayed (rounded) percent of
+        the current E: billing-domain.md section 0, a displayed percent is never fed back
+        (E = 12,345.70 on C = 60,000.00 shows 20.58%, which would give back 12,348.00)."""
+        self.ensure_one()
+        shown = float_round(self._percent_done(), precision_digits=2)
+        return bool(float_compare(self.work_percent, shown, precision_digits=2))
 
     def _inverse_work_percent(self):
-        """E = round(C x percent) - D (billing-domain.md GC-10: 50% of 11,421.08 is 5,710.54)."""
+        """A percent entered sets E; the displayed percent written back leaves E as it is."""
         for line in self:
-            to_date = percent_of(line.currency_id, line.scheduled_value, line.work_percent)
-            line.work_this_period = line.currency_id.round(to_date - line.previous_completed)
+            if line._percent_typed():
+                line.work_this_period = line._work_from_percent(line.work_percent)
+
+    @api.onchange("work_percent")
+    def _onchange_work_percent(self):
+        """Typing the percent in the grid sets E at once. This also runs after an edit of E
+        (the percent recomputed from E changed): then the percent is the displayed one and
+        E stays as typed."""
+        for line in self:
+            if line._percent_typed():
+                line.work_this_period = line._work_from_percent(line.work_percent)
 
     def _rate(self):
         """The line's retainage rate (%) on work on this application: its own, else the
@@ -220,6 +252,8 @@ class Q2cPayApplicationLine(models.Model):
         "application_id.retainage_stored_rate",
         "application_id.retainage_frozen",
         "application_id.kind",
+        "application_id.state",
+        "application_id.submitted_on",
     )
     def _compute_retainage(self):
         for line in self:
@@ -229,6 +263,9 @@ class Q2cPayApplicationLine(models.Model):
             line.retainage_work = work
             line.retainage_stored = stored
             line.retainage = line.currency_id.round(work + stored)
+            if not line.application_id._has_certificate():
+                line.certified_retainage = 0.0
+                continue
             work, stored = line._retainage_of(
                 line.previous_completed + line.certified_work, line.certified_stored
             )
@@ -287,20 +324,44 @@ class Q2cPayApplicationLine(models.Model):
     # ------------------------------------------------------------------ edits by state
 
     def _check_editable(self, names):
-        """E and F change in a draft, the certified E and F in a submitted application;
-        nothing changes once certified (issue 15: editing a certified application)."""
+        """E and F change in a draft, the certified E and F in a submitted application and
+        by Finance only (docs/security.md: the form's read-only columns are not the
+        control); nothing changes once certified (issue 15: editing a certified
+        application)."""
         if self._q2c_released():
             return
+        if (
+            names & CERTIFIED_FIELDS
+            and not self.env.su
+            and not self.env.user.has_group("q2c_contract.group_q2c_finance")
+        ):
+            raise AccessError(
+                _(
+                    "Only Finance enters the amounts certified (from the owner's or the "
+                    "architect's certificate)."
+                )
+            )
         for line in self:
-            state = line.application_id.state
-            label = line.application_id._state_label()
+            app = line.application_id
+            state = app.state
+            label = app._state_label()
             if names & APPLIED_FIELDS and state != "draft":
+                if state == "submitted":
+                    what = _("Revise the application instead.")
+                elif state == "certified":
+                    what = _(
+                        "Enter the change in the next application, or have Finance void "
+                        "this one (it is not invoiced yet) and prepare it again."
+                    )
+                else:
+                    what = _("Enter the change in the next application.")
                 raise UserError(
                     _(
                         "%(app)s is %(state)s: the work and stored amounts applied for change "
-                        "only in a draft. Revise the application instead.",
-                        app=line.application_id.display_name,
+                        "only in a draft. %(what)s",
+                        app=app.display_name,
                         state=label,
+                        what=what,
                     )
                 )
             if names & CERTIFIED_FIELDS and state != "submitted":
@@ -308,7 +369,7 @@ class Q2cPayApplicationLine(models.Model):
                     _(
                         "%(app)s is %(state)s: certified amounts are entered only while it is "
                         "submitted for certification.",
-                        app=line.application_id.display_name,
+                        app=app.display_name,
                         state=label,
                     )
                 )
@@ -322,6 +383,12 @@ class Q2cPayApplicationLine(models.Model):
 
     def write(self, vals):
         self._check_editable(set(vals))
+        if "work_this_period" in vals and "work_percent" in vals:
+            # The percent is shown rounded to 2 decimals (billing-domain.md section 0: a
+            # displayed percent is never fed back): the form sends it back with E after an
+            # edit of E, and E is what the project manager typed (or what the percent's
+            # onchange set from a percent typed).
+            vals = {k: v for k, v in vals.items() if k != "work_percent"}
         return super().write(vals)
 
     @api.ondelete(at_uninstall=False)

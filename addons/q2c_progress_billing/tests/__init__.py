@@ -6,4 +6,5 @@ from . import (
     test_pay_application_retainage,
     test_pay_application_rules,
     test_pay_application_tour,
+    test_pay_application_trial,
 )

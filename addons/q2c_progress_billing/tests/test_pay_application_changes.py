@@ -160,6 +160,9 @@ class TestPayApplicationChanges(Q2cProgressCase):
         )
         self._certify(app1)
         self.assertAmount(app1.invoice_id.sudo().amount_total, 4950.00)
+        # The contract's Balance to Finish is line 9 (the directive included), not its
+        # current value less billed: 500,000.00 - 5,500.00 = 494,500.00.
+        self.assertAmount(contract.progress_balance_to_finish, 506050.00)
         self.assertAmount(line.billed_amount, 5500.00)
         # Billed under the directive: the change order is not voided any more.
         with self.assertRefused(UserError, "billed"):

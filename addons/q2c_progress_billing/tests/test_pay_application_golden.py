@@ -223,7 +223,8 @@ class TestPayApplicationGolden(Q2cProgressCase):
         self.assertAmount(self.k900._retainage_receivable_balance(), 51250.00)
         self.assertAmount(self.k900.progress_retainage_held, 51250.00)
         self.assertAmount(self.k900.progress_billed, 1025000.00)
-        self.assertAmount(self.k900.progress_balance_to_finish, 0.00)
+        # Line 9 of the certificate (2.3: L3 - L6), retainage included: 51,250.00.
+        self.assertAmount(self.k900.progress_balance_to_finish, 51250.00)
 
     def test_gc09_final_release_and_cross_application_identities(self):
         """GC-09: a release application with no new work: L5 = 0, L6 = 1,025,000.00,
@@ -259,6 +260,10 @@ class TestPayApplicationGolden(Q2cProgressCase):
         self.assertEqual(invoice.invoice_line_ids.account_id, self.retainage_account)
         self.assertAmount(invoice.amount_total, 51250.00)
         self.assertAmount(self.k900._retainage_receivable_balance(), 0.00)
+        self.k900.invalidate_recordset()
+        self.assertAmount(self.k900.progress_retainage_held, 0.00)
+        self.assertAmount(self.k900.q2c_retainage_held_amount, 0.00)
+        self.assertAmount(self.k900.progress_balance_to_finish, 0.00)
         apps = self.Application.search([("contract_id", "=", self.k900.id)], order="number")
         self.assertEqual(apps.mapped("number"), [1, 2, 3, 4])
         # Sum of L8 = L6 of the last application = L3 after the final release.

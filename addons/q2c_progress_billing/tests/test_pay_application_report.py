@@ -65,6 +65,17 @@ class TestPayApplicationReport(Q2cProgressCase, HttpCase):
         ):
             self.assertIn(figure, text)
 
+    def test_g703_table_keeps_its_own_lines(self):
+        """The company layout's table style (a bottom line under the whole header, running
+        past column I into the spacer column; no padding in the first and last columns) is
+        not applied to the continuation sheet, which draws its own borders."""
+        contract = self._k900()
+        app = self._prepare(contract, "2025-04-30", {"1": 1000.00})
+        html, _kind = self.env["ir.actions.report"]._render_qweb_html(
+            "q2c_progress_billing.action_report_g703", app.ids
+        )
+        self.assertRegex(html.decode(), r'class="[^"]*q2c-g703 o_ignore_layout_styling')
+
     def test_forms_attached_to_the_invoice(self):
         """The invoice of a certified application carries its G702 and G703 as PDFs."""
         contract = self._k900()

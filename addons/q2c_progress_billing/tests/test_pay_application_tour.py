@@ -76,3 +76,12 @@ class TestPayApplicationTour(HttpCase):
             currency.compare_amounts(self.app.invoice_id.amount_total, self.app.amount_certified)
         )
         self.assertIn("18,000.00", self.app.certification_note)
+
+    def test_amount_typed_is_kept(self):
+        """Sitework, C = 100,000.00: E typed 12,345.70 shows 12.35% (12.3457% rounded) and is
+        saved as 12,345.70, not round(100,000.00 x 12.35%) = 12,350.00 (billing-domain.md
+        section 0: a displayed percent is never fed back)."""
+        url = f"/odoo/action-q2c_progress_billing.action_q2c_pay_application/{self.app.id}"
+        self.start_tour(url, "q2c_progress_exact_amount", login=self.pm.login)
+        row = self.app.line_ids.filtered(lambda ln: ln.item_no == "1")
+        self.assertFalse(self.app.currency_id.compare_amounts(row.work_this_period, 12345.70))

@@ -72,3 +72,37 @@ registry.category("web_tour.tours").add("q2c_progress_certify", {
         },
     ],
 });
+
+// The project manager types an amount whose percent of the scheduled value is not round
+// (12,345.70 of 100,000.00 shows 12.35%) and saves: the amount is kept as typed.
+registry.category("web_tour.tours").add("q2c_progress_exact_amount", {
+    steps: () => [
+        {
+            content: "Work this period on the first line of the continuation sheet",
+            trigger: "div[name=line_ids] .o_data_row:first-child td[name=work_this_period]",
+            run: "click",
+        },
+        {
+            trigger: "div[name=line_ids] .o_data_row:first-child td[name=work_this_period] input",
+            run: "edit 12345.70",
+        },
+        {
+            content: "Leave the cell (its onchange recomputes the percent)",
+            trigger: "div[name=line_ids] .o_data_row:first-child td[name=stored_now]",
+            run: "click",
+        },
+        {
+            content: "The work percent follows, rounded",
+            trigger: "div[name=line_ids] .o_data_row:first-child td[name=work_percent] input:value(12.35)",
+        },
+        {
+            content: "Save",
+            trigger: ".o_form_button_save",
+            run: "click",
+        },
+        {
+            content: "Saved: the amount typed, not the rounded percent's 12,350.00",
+            trigger: ".o_form_saved div[name=line_ids] .o_data_row:first-child td[name=work_this_period]:contains('12,345.70')",
+        },
+    ],
+});
