@@ -287,6 +287,25 @@ class Q2cPayApplication(models.Model):
     def _state_label(self):
         return dict(self._fields["state"]._description_selection(self.env))[self.state].lower()
 
+    def _what_to_do_instead(self):
+        """What a person does to change an application that is no longer a draft: revise a
+        submitted one; a certified one is changed in the next application, or voided by
+        Finance while not invoiced and prepared again; an invoiced one, in the next; a
+        superseded one through its revision; a void one by a new application."""
+        self.ensure_one()
+        if self.state == "submitted":
+            return _("Revise the application instead.")
+        if self.state == "certified":
+            return _(
+                "Enter the change in the next application, or have Finance void this one (it "
+                "is not invoiced yet) and prepare it again."
+            )
+        if self.state == "superseded":
+            return _("Its revision replaces it: change the revision.")
+        if self.state == "void":
+            return _("Prepare a new application for the period.")
+        return _("Enter the change in the next application.")
+
     @api.depends(
         "kind",
         "line_ids.total_completed",
@@ -725,9 +744,10 @@ class Q2cPayApplication(models.Model):
         if frozen and content and not certifying and not released:
             raise UserError(
                 _(
-                    "%(app)s is %(state)s: it can no longer be edited.",
+                    "%(app)s is %(state)s: it can no longer be edited. %(what)s",
                     app=frozen[0].display_name,
                     state=frozen[0]._state_label(),
+                    what=frozen[0]._what_to_do_instead(),
                 )
             )
         if "certification_note" in vals and self.filtered(lambda a: a.state != "submitted"):

@@ -346,15 +346,7 @@ class Q2cPayApplicationLine(models.Model):
             state = app.state
             label = app._state_label()
             if names & APPLIED_FIELDS and state != "draft":
-                if state == "submitted":
-                    what = _("Revise the application instead.")
-                elif state == "certified":
-                    what = _(
-                        "Enter the change in the next application, or have Finance void "
-                        "this one (it is not invoiced yet) and prepare it again."
-                    )
-                else:
-                    what = _("Enter the change in the next application.")
+                what = app._what_to_do_instead()
                 raise UserError(
                     _(
                         "%(app)s is %(state)s: the work and stored amounts applied for change "

@@ -183,6 +183,9 @@ class TestPayApplicationTrial(Q2cProgressCase):
         self.assertNotIn("Revise", str(caught.exception))
         with self.assertRefused(UserError, "cannot be revised"):
             app.with_user(self.pm_user).action_revise()
+        # The application itself (its period, say): the same hint, not a bare refusal.
+        with self.assertRefused(UserError, "next application"):
+            app.with_user(self.finance_user).write({"period_end": "2025-05-31"})
 
     # ------------------------------------------------------------------ 9. amounts in messages
 
