@@ -121,13 +121,6 @@ class Q2cSystem(models.Model):
             return []
         return [{"external_id": data["id"], "event_type": data["event_type"], "payload": body}]
 
-    def _acknowledges_unhandled(self):
-        """Chargebee retries a refused delivery for days: a type q2c does not handle is
-        answered 200 and not stored."""
-        if self.system_type != "chargebee":
-            return super()._acknowledges_unhandled()
-        return True
-
     # --- outbound ------------------------------------------------------------------------
 
     def _auth_headers(self):

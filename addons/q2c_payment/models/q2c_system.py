@@ -101,6 +101,12 @@ class Q2cSystem(models.Model):
         overwrite of one field (a PATCH). Default: nothing to write.
         """
 
+    def _acknowledges_unhandled(self):
+        """A payment gateway (Stripe, Chargebee, PayPal) retries a refused delivery for days
+        and sends every type its endpoint subscribes to: a type q2c does not handle is
+        answered 200 and not stored."""
+        return self.supports_payments or super()._acknowledges_unhandled()
+
     def _integration_user_groups(self):
         """A gateway's integration user registers payments and credit notes (Accounting:
         Billing), sets the customer's standing (Contact Creation) and, for a gateway with

@@ -221,11 +221,6 @@ class Q2cSystem(models.Model):
             return []
         return [{"external_id": data["id"], "event_type": data["event_type"], "payload": body}]
 
-    def _acknowledges_unhandled(self):
-        if self.system_type != "paypal":
-            return super()._acknowledges_unhandled()
-        return True
-
     # --- outbound ------------------------------------------------------------------------
 
     def _paypal_url(self, path):

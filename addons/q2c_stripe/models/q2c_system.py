@@ -117,13 +117,6 @@ class Q2cSystem(models.Model):
             return []
         return [{"external_id": data["id"], "event_type": data["type"], "payload": body}]
 
-    def _acknowledges_unhandled(self):
-        """Stripe retries a refused delivery for three days: a type q2c does not handle is
-        answered 200 and not stored."""
-        if self.system_type != "stripe":
-            return super()._acknowledges_unhandled()
-        return True
-
     # --- outbound ------------------------------------------------------------------------
 
     def _auth_headers(self):
