@@ -2,7 +2,7 @@ from odoo import _, fields, models
 from odoo.addons.q2c_contract.money import line_amount
 
 from ..exceptions import BillingBlocked
-from .q2c_prebill_line import ADJUSTABLE_KINDS, REFRESH_KEY
+from .q2c_prebill_line import ADJUSTABLE_KINDS, COMPUTED_KINDS, REFRESH_KEY
 
 MESSAGES = {
     "waiting": "Waiting for its pre-bill review.",
@@ -10,6 +10,7 @@ MESSAGES = {
     "changed": "%(line)s changed since the pre-bill was built (an entry was edited, rejected "
     "or deleted at its source): cancel the run and prepare it again to review the current "
     "entries.",
+    "cap_truncated": "Not-to-exceed cap: held over the cap, and hours held earlier released",
 }
 
 
@@ -77,9 +78,9 @@ class Q2cBillingRunLine(models.Model):
                 for sequence, (kind, spec) in enumerate(proposal, start=1)
             ]
         )
-        if self.contract_id.billing_model == "retainer":
+        if self._has_computed_lines():
             # Blocked as the invoice would be (no advances account, ...).
-            self._prebill_retainer_lines(review, blocking=True)
+            self._prebill_computed_lines(review, blocking=True)
         self.write(
             {
                 "state": "review",
@@ -116,32 +117,42 @@ class Q2cBillingRunLine(models.Model):
             "billed_rate": spec["price_unit"],
         }
 
-    # ------------------------------------------------------------------ retainer lines
+    # ------------------------------------------------------------------ computed lines
 
-    def _prebill_retainer_lines(self, review, blocking=False):
-        """A retainer's lines on the proposal (billing-domain.md 1.4 and 1.6): the funds the
-        invoice bills (the period's retainer, the next one in advance, top-ups) and what
-        they pay of the time billed ("Retainer applied", "given back"), with the amounts
-        the invoice will carry, so that the proposal totals what the invoice will: read
-        only, recomputed whenever the reviewer changes a line. They are the invoice's plan
-        as approving `review` now would build it, computed in a savepoint rolled back
-        (funds it opens, a lock on the contract: nothing stays). `blocking`: a reason that
-        blocks the invoice blocks the proposal too; else the lines stay as they were and
-        the approval reports it."""
-        if self.contract_id.billing_model != "retainer":
+    def _has_computed_lines(self):
+        """Whether the contract's invoice has lines the proposal cannot show as they are
+        (a retainer's funds, a not-to-exceed cap's adjustments): then the proposal gets
+        them computed, read only (`_prebill_computed_lines`)."""
+        contract = self.contract_id
+        return contract.billing_model == "retainer" or contract._nte_capped()
+
+    def _prebill_computed_lines(self, review, blocking=False):
+        """The lines of the proposal computed from the invoice's plan (billing-domain.md
+        1.2, 1.4 and 1.6), so that the proposal totals what the invoice will: a retainer's
+        funds the invoice bills (the period's retainer, the next one in advance, top-ups)
+        and what they pay of the time billed ("Retainer applied", "given back"); a
+        not-to-exceed cap's lines (`adjustment` mode: the release and excess lines as the
+        invoice carries them; `truncate` mode: one line of what the cap takes from, or
+        gives back to, the time billed). Read only, recomputed whenever the reviewer
+        changes a line. They are the invoice's plan as approving `review` now would build
+        it, computed in a savepoint rolled back (funds it opens, a lock on the contract:
+        nothing stays). `blocking`: a reason that blocks the invoice blocks the proposal
+        too; else the lines stay as they were and the approval reports it."""
+        if not self._has_computed_lines():
             return
         try:
-            lines = self._prebill_retainer_dry_run(review)
+            lines = self._prebill_dry_run(review)
         except BillingBlocked:
             if blocking:
                 raise
             return
         Line = self.env["q2c.prebill.line"].sudo().with_context(**{REFRESH_KEY: True})
         review = review.sudo()
-        old = review.line_ids.filtered(lambda line: line.kind == "retainer")
+        old = review.line_ids.filtered(lambda line: line.kind in COMPUTED_KINDS)
         currency = self.contract_id.currency_id
         if len(old) == len(lines) and all(
-            line.name == values["name"]
+            line.kind == values["kind"]
+            and line.name == values["name"]
             and not currency.compare_amounts(line.billed_value, values["billed_rate"])
             for line, values in zip(
                 old.sorted(lambda line: (line.sequence, line.id)), lines, strict=True
@@ -151,32 +162,44 @@ class Q2cBillingRunLine(models.Model):
         old.with_context(**{REFRESH_KEY: True}).unlink()
         Line.create([{"review_id": review.id, **values} for values in lines])
 
-    def _prebill_retainer_dry_run(self, review):
-        """[values of a proposal line] of the retainer lines of the invoice approving
-        `review` would build now, in invoice order: the funds before the time lines, what
-        the funds pay after them."""
+    def _prebill_dry_run(self, review):
+        """[values of a proposal line] of the computed lines of the invoice approving
+        `review` would build now, in invoice order: a retainer's funds before the time
+        lines, what the funds pay and the cap's lines after them."""
         line = self.sudo().with_context(q2c_prebill_review_id=review.id)
+        contract = self.contract_id
+        currency = contract.currency_id
+        truncate = contract._nte_capped() and contract.nte_mode == "truncate"
         try:
             with self.env.cr.savepoint():
                 plan = line._invoice_plan()
                 specs = plan["specs"] if plan else []
-                lines, after_time = [], False
+                lines, after_time, billed = [], False, 0.0
                 for spec in specs:
-                    if not spec.get("retainer"):
-                        after_time = True
-                        continue
-                    lines.append(
-                        {
-                            "kind": "retainer",
-                            "name": spec["name"],
-                            "recorded_hours": spec["quantity"],
-                            "rate": spec["price_unit"],
-                            "standard_value": 0.0,
-                            "billed_hours": spec["quantity"],
-                            "billed_rate": spec["price_unit"],
-                            "after_time": after_time,
-                        }
+                    kind = (
+                        "retainer"
+                        if spec.get("retainer")
+                        else "cap"
+                        if spec.get("ledger") and not truncate
+                        else None
                     )
+                    if not kind:
+                        after_time = True
+                        billed += spec["amount"]
+                        continue
+                    lines.append(self._prebill_computed_values(kind, spec, after_time))
+                if truncate:
+                    shown = review.line_ids.filtered(
+                        lambda line: line.kind not in COMPUTED_KINDS
+                        and (line.kind == "amount" or line.disposition == "bill")
+                    )
+                    cut = currency.round(
+                        currency.round(billed) - sum(shown.mapped("billed_value"))
+                    )
+                    if not currency.is_zero(cut):
+                        name = _(MESSAGES["cap_truncated"])
+                        spec = {"name": name, "quantity": 1.0, "price_unit": cut}
+                        lines.append(self._prebill_computed_values("cap", spec, True))
                 raise _DryRun(lines)
         except _DryRun as dry:
             lines = dry.lines
@@ -185,6 +208,18 @@ class Q2cBillingRunLine(models.Model):
         for position, values in enumerate(lines, start=1):
             values["sequence"] = last + position if values.pop("after_time") else position
         return lines
+
+    def _prebill_computed_values(self, kind, spec, after_time):
+        return {
+            "kind": kind,
+            "name": spec["name"],
+            "recorded_hours": spec["quantity"],
+            "rate": spec["price_unit"],
+            "standard_value": 0.0,
+            "billed_hours": spec["quantity"],
+            "billed_rate": spec["price_unit"],
+            "after_time": after_time,
+        }
 
     # ------------------------------------------------------------------ approval hooks
 

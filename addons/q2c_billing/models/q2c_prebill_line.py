@@ -12,6 +12,7 @@ KINDS = [
     ("milestone", "Milestone"),
     ("amount", "Lump Sum"),
     ("retainer", "Retainer"),
+    ("cap", "Not-to-exceed Cap"),
 ]
 DISPOSITIONS = [
     ("bill", "Bill"),
@@ -21,6 +22,8 @@ DISPOSITIONS = [
 # Lines a reviewer may adjust (hours, rate, next period, write-off); corrections settle
 # what was billed and milestones bill their accepted share: they are billed as proposed.
 ADJUSTABLE_KINDS = ("time", "expense")
+# Lines computed from the invoice's plan (a retainer's funds, a cap's adjustments): read only.
+COMPUTED_KINDS = ("retainer", "cap")
 # In the context: the proposal's own refresh of its computed lines.
 REFRESH_KEY = "q2c_prebill_refresh"
 # What a reviewer changes on a line; each change records who and when.
@@ -37,6 +40,8 @@ MESSAGES = {
     "reason change; delete only amount adjustment lines.",
     "retainer": "%(line)s is computed from the retainer's funds and the time billed: it "
     "follows the other lines and cannot be changed by hand.",
+    "cap": "%(line)s is computed from the not-to-exceed cap and the other lines: it follows "
+    "them and cannot be changed by hand.",
     "logged": "%(line)s: %(change)s (reason: %(reason)s)",
 }
 
@@ -157,8 +162,9 @@ class Q2cPrebillLine(models.Model):
             currency = line.currency_id or line.env.company.currency_id
             if line.kind == "amount":
                 line.billed_value = currency.round(line.amount)
-            elif line.kind == "retainer":
-                # Funds, or what they pay: no standard value (not work), billed as shown.
+            elif line.kind in COMPUTED_KINDS:
+                # Funds, what they pay, the cap's adjustments: no standard value (not
+                # work), billed as shown.
                 line.billed_value = line_amount(currency, line.billed_hours, line.billed_rate)
             elif line.disposition != "bill":
                 line.billed_value = 0.0
@@ -239,9 +245,9 @@ class Q2cPrebillLine(models.Model):
         """Each adjustment states its reason (1.6); corrections and milestones are billed
         as proposed; a reason for write-downs does not explain a write-up (and back)."""
         for line in self:
-            if line.kind == "retainer":
+            if line.kind in COMPUTED_KINDS:
                 if line.disposition != "bill" or line.reason_id or line.amount:
-                    raise ValidationError(_(MESSAGES["retainer"], line=line.name))
+                    raise ValidationError(_(MESSAGES[line.kind], line=line.name))
                 continue
             if line.kind in ("correction", "milestone") and line._is_adjusted():
                 kind = dict(KINDS)[line.kind].lower()
@@ -318,9 +324,9 @@ class Q2cPrebillLine(models.Model):
         if not changes or self._q2c_released():
             return super().write(vals)
         self.review_id._check_open()
-        computed = self.filtered(lambda line: line.kind == "retainer")
+        computed = self.filtered(lambda line: line.kind in COMPUTED_KINDS)
         if computed:
-            raise UserError(_(MESSAGES["retainer"], line=computed[0].name))
+            raise UserError(_(MESSAGES[computed[0].kind], line=computed[0].name))
         if "name" in vals and self.filtered(lambda line: line.kind != "amount"):
             raise UserError(_(MESSAGES["proposed"], line=self[:1].name))
         before = {line: line._describe() for line in self}
@@ -340,7 +346,7 @@ class Q2cPrebillLine(models.Model):
     def _unlink_only_adjustments(self):
         refresh = self.env.context.get(REFRESH_KEY)
         for line in self:
-            if line.kind == "retainer" and refresh:
+            if line.kind in COMPUTED_KINDS and refresh:
                 continue
             if line.kind != "amount":
                 raise UserError(_(MESSAGES["proposed"], line=line.name))

@@ -5,6 +5,7 @@ from odoo.addons.q2c_contract.money import round_half_up
 from odoo.exceptions import AccessError, UserError
 
 from ..exceptions import BillingBlocked
+from .q2c_prebill_line import COMPUTED_KINDS
 
 STATES = [("to_review", "To Review"), ("approved", "Approved"), ("cancelled", "Cancelled")]
 FINANCE = "q2c_contract.group_q2c_finance"
@@ -89,9 +90,12 @@ class Q2cPrebillReview(models.Model):
         "Invoice Total",
         compute="_compute_values",
         store=True,
-        help="What the invoice will total: the billed value and, for a retainer, its funds "
-        "invoiced and what they pay (the retainer lines of the proposal).",
+        help="What the invoice will total before taxes: the billed value and the computed "
+        "lines: a retainer's funds invoiced and what they pay, a not-to-exceed cap's "
+        "adjustments.",
     )
+
+    has_computed_lines = fields.Boolean(compute="_compute_has_computed_lines")
 
     _sql_constraints = [
         ("run_line_uniq", "unique(run_line_id)", "A contract's result in a run has one review.")
@@ -115,8 +119,9 @@ class Q2cPrebillReview(models.Model):
     def _compute_values(self):
         """Standard = sum of the standard values of the lines billed or written off; billed
         = sum of their billed values plus the amount adjustments (1.6); realization =
-        billed / standard. A retainer's lines (its funds and what they pay, 1.4) are not
-        work: they count in the invoice total only."""
+        billed / standard. The computed lines (a retainer's funds and what they pay, 1.4; a
+        not-to-exceed cap's adjustments, 1.2: what it holds is deferred, not written down)
+        are not work: they count in the invoice total only."""
         for review in self:
             currency = review.currency_id or review.env.company.currency_id
             review.amount_total = round_half_up(
@@ -124,7 +129,7 @@ class Q2cPrebillReview(models.Model):
                 sum((Decimal(repr(line.billed_value)) for line in review.line_ids), Decimal(0)),
             )
             counted = review.line_ids.filtered(
-                lambda line: line.disposition != "next_period" and line.kind != "retainer"
+                lambda line: line.disposition != "next_period" and line.kind not in COMPUTED_KINDS
             )
             standard = round_half_up(
                 currency,
@@ -138,6 +143,13 @@ class Q2cPrebillReview(models.Model):
             review.billed_value = billed
             review.adjustment_value = currency.round(billed - standard)
             review.realization = review._ratio(billed, standard)
+
+    @api.depends("line_ids.kind")
+    def _compute_has_computed_lines(self):
+        for review in self:
+            review.has_computed_lines = any(
+                kind in COMPUTED_KINDS for kind in review.line_ids.mapped("kind")
+            )
 
     @api.model
     def _ratio(self, billed, standard):
@@ -171,11 +183,12 @@ class Q2cPrebillReview(models.Model):
     # ------------------------------------------------------------------ computed lines
 
     def _refresh_computed_lines(self):
-        """A retainer's lines of the proposal follow the reviewer's decisions: recomputed
-        as approving now would invoice them (`_prebill_retainer_lines`)."""
+        """The computed lines of the proposal (a retainer's, a cap's) follow the reviewer's
+        decisions: recomputed as approving now would invoice them
+        (`_prebill_computed_lines`)."""
         for review in self.sudo():
-            if review.state == "to_review" and review.contract_id.billing_model == "retainer":
-                review.run_line_id._prebill_retainer_lines(review)
+            if review.state == "to_review":
+                review.run_line_id._prebill_computed_lines(review)
 
     # ------------------------------------------------------------------ approve
 

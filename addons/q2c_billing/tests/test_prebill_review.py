@@ -223,8 +223,20 @@ class TestPrebillReview(Q2cBillingCase):
             }
         )
         self.assertAmount(review.billed_value, 1040.0)
+        # The proposal shows what the cap takes: -40.00 (Hal's 0.50 h x 80.00), read only,
+        # and totals the invoice's 1,000.00.
+        cap = review.line_ids.filtered(lambda line: line.kind == "cap")
+        self.assertEqual(len(cap), 1)
+        self.assertAmount(cap.billed_value, -40.0)
+        self.assertAmount(review.amount_total, 1000.0)
+        self.assertAmount(review.billed_value, 1040.0)
+        with self.assertRaisesRegex(UserError, "cannot be changed by hand"):
+            cap.write({"billed_rate": 0.0})
         review.action_approve()
         invoice = run.invoice_ids
+        self.assertEqual(
+            self.currency.compare_amounts(review.amount_total, invoice.amount_total), 0
+        )
         self.assertInvoiceLines(
             invoice,
             [
@@ -245,6 +257,65 @@ class TestPrebillReview(Q2cBillingCase):
         contract.invalidate_recordset()
         self.assertAmount(contract.nte_billed_amount, 1000.0)
         self.assertAmount(contract.nte_headroom, 0.0)
+
+    def test_adjustment_cap_shown_on_the_proposal(self):
+        """A not-to-exceed cap in adjustment mode (1.2, GC-02) on a pre-bill (1.6): the
+        proposal shows the cap's line the invoice will carry, recomputed as the reviewer
+        changes the others, so that its Invoice Total is the invoice's. Contract REV-ADJ,
+        cap 1,000.00 (adjustment): Gina 03-03 4.00 h + 03-04 3.50 h at 150.00 = 1,125.00,
+        Hal 03-05 2.00 h at 100.00 = 200.00; value 1,325.00, headroom 1,000.00: the cap
+        line is -325.00, Invoice Total 1,000.00 (billed value 1,325.00, realization 100 %:
+        what the cap holds is deferred, not written down). Hal written off (dispute): value
+        1,125.00, cap line -125.00, total 1,000.00. Approved: the invoice bills Gina
+        1,125.00 and the cap line -125.00 = 1,000.00, the proposal's total; 125.00 held."""
+        contract = self._contract(
+            "REV-ADJ",
+            self._project("P-REV-ADJ"),
+            cards=self.card,
+            prebill_review_required=True,
+            nte_original_amount=1000.0,
+            nte_mode="adjustment",
+        )
+        self._ingest_time(
+            "P-REV-ADJ",
+            [
+                ("a1", "Gina", "2025-03-03", 4.0, APPROVED),
+                ("a2", "Gina", "2025-03-04", 3.5, APPROVED),
+                ("a3", "Hal", "2025-03-05", 2.0, APPROVED),
+            ],
+        )
+        run = self._bill(*MARCH, contracts=contract)
+        review = self._review(run)
+        cap = review.line_ids.filtered(lambda line: line.kind == "cap")
+        self.assertEqual(len(cap), 1)
+        self.assertIn("Not-to-exceed limit adjustment", cap.name)
+        self.assertAmount(cap.billed_value, -325.0)
+        self.assertAmount(review.billed_value, 1325.0)
+        self.assertAmount(review.amount_total, 1000.0)
+        self.assertTrue(review.has_computed_lines)
+        self._line(review, "Hal").write({"disposition": "write_off", "reason_id": self.dispute.id})
+        cap = review.line_ids.filtered(lambda line: line.kind == "cap")
+        self.assertAmount(cap.billed_value, -125.0)
+        self.assertAmount(review.billed_value, 1125.0)
+        self.assertAmount(review.amount_total, 1000.0)
+        with self.assertRaisesRegex(UserError, "delete only amount adjustment lines"):
+            cap.unlink()
+        review.action_approve()
+        invoice = run.invoice_ids
+        self.assertInvoiceLines(
+            invoice,
+            [
+                ("Gina - Consultant, 2025-03-03..2025-03-04", 7.5, 150.0, 1125.0),
+                ("Not-to-exceed limit adjustment", 1.0, -125.0, -125.0),
+            ],
+        )
+        self.assertEqual(
+            self.currency.compare_amounts(review.amount_total, invoice.amount_total), 0
+        )
+        hold = self.env["q2c.cap.hold"].search(
+            [("contract_id", "=", contract.id), ("kind", "=", "hold")]
+        )
+        self.assertAmount(hold.amount, 125.0)
 
     def test_next_period_stays_to_bill(self):
         """Hal's 8.25 h moved to the next period stay to bill: March bills Gina 1,125.00
