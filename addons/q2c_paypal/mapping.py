@@ -20,7 +20,9 @@ DISPUTE_EVENTS = (
     "CUSTOMER.DISPUTE.UPDATED",
     "CUSTOMER.DISPUTE.RESOLVED",
 )
-HANDLED = PAYMENT_EVENTS + FAILURE_EVENTS + REFUND_EVENTS + DISPUTE_EVENTS
+# A PayPal invoice cancelled (by q2c, or by someone at PayPal): no money, its own handler.
+INVOICE_CANCELLED = "INVOICING.INVOICE.CANCELLED"
+HANDLED = PAYMENT_EVENTS + FAILURE_EVENTS + REFUND_EVENTS + DISPUTE_EVENTS + (INVOICE_CANCELLED,)
 # Dispute outcomes (Disputes v1 `dispute_outcome.outcome_code`) that cost the merchant.
 LOST_OUTCOMES = ("RESOLVED_BUYER_FAVOUR", "ACCEPTED")
 WON_OUTCOMES = ("RESOLVED_SELLER_FAVOUR", "CANCELED_BY_BUYER", "DENIED", "RESOLVED_WITH_PAYOUT")
@@ -240,6 +242,11 @@ def transactions(event):
     if kind in FAILURE_EVENTS:
         return [failure(event)]
     return []
+
+
+def cancelled_invoice_id(event):
+    """The id of the PayPal invoice an `INVOICING.INVOICE.CANCELLED` event is about."""
+    return _id(_resource(event))
 
 
 def invoice_id_of(answer):

@@ -1,7 +1,9 @@
 from . import (
     account_bank_statement_line,
     account_move,
+    account_move_published,
     account_move_subscription,
+    account_partial_reconcile,
     account_payment_register,
     q2c_contract,
     q2c_payment_mirror,

@@ -11,11 +11,16 @@ from odoo.tools import mute_logger
 _logger = logging.getLogger(__name__)
 
 DISPUTE_STATES = [("open", "Disputed"), ("won", "Dispute Won"), ("lost", "Dispute Lost")]
-# Empty: not published (no gateway publishes the invoice, or it was posted before).
+# Empty: not published (no gateway publishes the invoice, or it was posted before). After
+# Published, the gateway copy follows the Odoo invoice (account_move_published.py): Voided,
+# Paid Another Way, or Paid Online, Not Voided; Failed with a gateway id: that update failed.
 PUBLICATION_STATES = [
     ("queued", "Queued"),
     ("published", "Published"),
     ("failed", "Failed"),
+    ("voided", "Voided"),
+    ("paid_elsewhere", "Paid Another Way"),
+    ("not_voided", "Paid Online, Not Voided"),
 ]
 PUBLICATION_FIELDS = {
     "q2c_publication_state",
@@ -23,6 +28,7 @@ PUBLICATION_FIELDS = {
     "q2c_publication_external_id",
     "q2c_payment_url",
     "q2c_publication_error",
+    "q2c_paid_elsewhere_amount",
 }
 
 
@@ -226,7 +232,9 @@ class AccountMove(models.Model):
 
     @api.model
     def _cron_q2c_publish_failed(self, limit=200):
-        """The batch job: queue again the publications that failed, oldest first."""
+        """The batch job: queue again the publications that failed, oldest first, and the
+        updates of published invoices (void, paid another way) that failed."""
+        self._q2c_retry_failed_gateway_updates(limit)
         moves = self.search(
             [
                 ("q2c_publication_state", "=", "failed"),

@@ -1,4 +1,5 @@
 from odoo import _, fields, models
+from odoo.exceptions import UserError
 
 
 class Q2cSystem(models.Model):
@@ -152,6 +153,33 @@ class Q2cSystem(models.Model):
         raise NotImplementedError(
             _("%s cannot publish invoices.", self.display_name or self.system_type)
         )
+
+    def _q2c_void_published_invoice(self, move):
+        """Void the gateway copy of `move` (published by `_q2c_publish_invoice`, its id in
+        `move.q2c_publication_external_id`) so the customer can no longer pay it.
+
+        Called by the update job (`account.move._q2c_gateway_update_job`) as the system's
+        integration user, once the Odoo invoice is cancelled or fully reversed and q2c
+        booked no payment of it; it may be repeated after a failure, so a request that
+        changes the copy carries `_q2c_idempotency_key(move, step)`. Returns "voided"
+        (voided now, or already void at the gateway) or "paid" (the gateway says the copy
+        is paid, or being paid: nothing is voided and Finance is told). Raises
+        TransientError (retried), PermanentError or UserError (the invoice shows Failed
+        with the reason; the hourly batch job tries again)."""
+        raise UserError(_("%s cannot void published invoices.", self.display_name))
+
+    def _q2c_mark_published_invoice_paid(self, move, amount):
+        """Tell the gateway that `amount` (in the invoice's currency) of `move` was paid
+        another way (a bank transfer registered in Odoo), so its copy no longer asks the
+        customer for it. `move.amount_residual` zero: the invoice is now fully paid.
+
+        Called by the update job as the system's integration user, each time the amount
+        paid another way grows (`amount` is the growth, never what was told before); a
+        repeat after a failure must record nothing twice (idempotency keys). Returns
+        "paid" (the copy is closed), "partial" (a partial payment recorded) or "skipped"
+        (the gateway cannot take a partial payment: nothing sent, Finance is told). Raises
+        as `_q2c_void_published_invoice`."""
+        raise UserError(_("%s cannot mark published invoices paid.", self.display_name))
 
     def _q2c_idempotency_key(self, record, step):
         """The same key for the same step of the same record in this database, whatever the

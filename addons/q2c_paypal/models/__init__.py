@@ -1,1 +1,1 @@
-from . import q2c_event, q2c_system
+from . import q2c_event, q2c_system, q2c_system_published

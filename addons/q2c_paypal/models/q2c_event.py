@@ -10,6 +10,8 @@ class Q2cEvent(models.Model):
     _inherit = "q2c.event"
 
     def _get_handler(self):
+        if self.system_type == "paypal" and self.event_type == mapping.INVOICE_CANCELLED:
+            return self._handle_paypal_invoice_cancelled
         if self.system_type == "paypal" and self.event_type in mapping.HANDLED:
             return self._handle_paypal_money
         return super()._get_handler()
@@ -31,6 +33,16 @@ class Q2cEvent(models.Model):
                 tx["fee"] = system._paypal_capture_fee(tx["external_id"], tx["currency"], self)
             rows |= rows._apply(system, tx, self)
         return rows
+
+    def _handle_paypal_invoice_cancelled(self):
+        """A PayPal invoice q2c published was cancelled at PayPal: Online Payment reads
+        Voided and Finance is told; the Odoo invoice itself is never cancelled from here.
+        The echo of q2c's own cancel, or an invoice q2c did not publish, changes nothing."""
+        try:
+            invoice_id = mapping.cancelled_invoice_id(json.loads(self.sudo().payload))
+        except mapping.PayPalShapeError as error:
+            raise PermanentError(f"PayPal {self.event_type}: {error}") from error
+        return self.env["account.move"]._q2c_gateway_copy_voided(self.system_id, invoice_id)
 
     def _paypal_payment_row(self, capture_id):
         return self.env["q2c.payment.settlement"].search(

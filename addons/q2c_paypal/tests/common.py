@@ -124,13 +124,15 @@ class PayPalStandIn(FakeApi):
     """PayPal's REST API as far as q2c uses it, with its state on the class: the OAuth
     token (Basic client id and secret), the certificate downloads, the signature check of
     /v1/notifications/verify-webhook-signature (done with the test certificate on the raw
-    `webhook_event` text q2c spliced in), Invoicing v2 (PayPal-Request-Id honoured) and
+    `webhook_event` text q2c spliced in), Invoicing v2 (create, send, cancel, record an
+    external payment; PayPal-Request-Id honoured; the bearer token checked) and
     captures."""
 
     seen = []
     invoices = {}
     by_request_id = {}
     captures = {}
+    answers = {}
 
     def _body(self):
         length = int(self.headers.get("Content-Length") or 0)
@@ -172,10 +174,60 @@ class PayPalStandIn(FakeApi):
             return self._verify(body.decode())
         if self.path == "/v2/invoicing/invoices":
             return self._create_invoice(json.loads(body))
-        match = re.fullmatch(r"/v2/invoicing/invoices/([\w-]+)/send", self.path)
-        if match and match.group(1) in self.invoices:
-            return self._send_invoice(self.invoices[match.group(1)])
-        return self._send(404, {"name": "RESOURCE_NOT_FOUND"})
+        return self._invoice_action(body)
+
+    def _invoice_action(self, body):
+        """POST /v2/invoicing/invoices/{id}/send, /cancel or /payments."""
+        match = re.fullmatch(r"/v2/invoicing/invoices/([\w-]+)/(send|cancel|payments)", self.path)
+        if not (match and match.group(1) in self.invoices):
+            return self._send(404, {"name": "RESOURCE_NOT_FOUND"})
+        invoice, action = self.invoices[match.group(1)], match.group(2)
+        if action == "send":
+            return self._send_invoice(invoice)
+        return self._once(action, lambda: getattr(self, f"_{action}_invoice")(invoice, body))
+
+    def _once(self, action, answer):
+        """PayPal-Request-Id as PayPal keeps it: the same id gets the first answer back,
+        and changes nothing again."""
+        key = (action, self.headers.get("PayPal-Request-Id"))
+        if key[1] and key in self.answers:
+            return self._answer(*self.answers[key])
+        status, data = answer()
+        if key[1] and status < 400:
+            self.answers[key] = (status, data)
+        return self._answer(status, data)
+
+    def _answer(self, status, data):
+        if data is not None:
+            return self._send(status, data)
+        self.send_response(status)
+        self.end_headers()
+        return None
+
+    def _cancel_invoice(self, invoice, body):
+        """Cancel a sent, unpaid invoice (PayPal refuses to cancel one holding any
+        payment); 204 without a body."""
+        if invoice["status"] not in ("SENT", "UNPAID", "SCHEDULED"):
+            return 422, {"name": "UNPROCESSABLE_ENTITY", "details": [{"issue": "INVALID_STATE"}]}
+        invoice["status"] = "CANCELLED"
+        invoice["cancellation"] = json.loads(body)
+        return 204, None
+
+    def _payments_invoice(self, invoice, body):
+        """Record an external payment: at most the amount due; PARTIALLY_PAID, or
+        MARKED_AS_PAID once nothing is due."""
+        data = json.loads(body)
+        due = float(invoice["due_amount"]["value"])
+        value = float(data["amount"]["value"])
+        if invoice["status"] not in ("SENT", "UNPAID", "PARTIALLY_PAID") or value > due + 1e-9:
+            return 422, {"name": "UNPROCESSABLE_ENTITY", "details": [{"issue": "INVALID_AMOUNT"}]}
+        payment_id = f"EXTR-{len(self.seen):04d}"
+        payments = invoice.setdefault("payments", {"transactions": []})
+        payments["transactions"].append({"payment_id": payment_id, "type": "EXTERNAL", **data})
+        left = round(due - value, 2)
+        invoice["due_amount"] = {**invoice["due_amount"], "value": f"{left:.2f}"}
+        invoice["status"] = "MARKED_AS_PAID" if left <= 0 else "PARTIALLY_PAID"
+        return 200, {"payment_id": payment_id}
 
     def _send_pem(self, data):
         if data is None:
@@ -231,6 +283,12 @@ class PayPalStandIn(FakeApi):
         invoice_id = f"INV2-{uuid.uuid4().hex[:4].upper()}-{len(self.invoices) + 1:04d}"
         data["id"] = invoice_id
         data["status"] = "DRAFT"
+        total = sum(
+            float(item["unit_amount"]["value"]) * float(item["quantity"]) for item in data["items"]
+        )
+        code = data["detail"]["currency_code"]
+        data["amount"] = {"currency_code": code, "value": f"{total:.2f}"}
+        data["due_amount"] = dict(data["amount"])
         data["detail"]["metadata"] = {
             "recipient_view_url": f"https://www.sandbox.paypal.com/invoice/p/#{invoice_id}"
         }
@@ -265,7 +323,7 @@ class PayPalCase(Q2cBillingCase, HttpCase):
         cls.stand_in = type(
             "PayPal",
             (PayPalStandIn,),
-            {"seen": [], "invoices": {}, "by_request_id": {}, "captures": {}},
+            {"seen": [], "invoices": {}, "by_request_id": {}, "captures": {}, "answers": {}},
         )
         cls.api_url = stack.enter_context(serve_locally(cls.stand_in))
         # The test setting that lets the system download the stand-in's certificate and
@@ -309,7 +367,12 @@ class PayPalCase(Q2cBillingCase, HttpCase):
         super().setUp()
         paypal_system._CERTS.clear()
         paypal_system._TOKENS.clear()
-        for state in (self.stand_in.invoices, self.stand_in.by_request_id, self.stand_in.captures):
+        for state in (
+            self.stand_in.invoices,
+            self.stand_in.by_request_id,
+            self.stand_in.captures,
+            self.stand_in.answers,
+        ):
             state.clear()
         self.stand_in.seen.clear()
 

@@ -1,1 +1,1 @@
-from . import q2c_event, q2c_event_billing, q2c_system, q2c_system_billing
+from . import q2c_event, q2c_event_billing, q2c_system, q2c_system_billing, q2c_system_published

@@ -5,6 +5,7 @@ from . import (
     test_match_tour,
     test_payout,
     test_publication,
+    test_published_life,
     test_race,
     test_reread,
     test_settlement,

@@ -2,7 +2,11 @@
 and payout tests: form-encoded POSTs answered with Stripe's objects, idempotency as Stripe
 keeps it (the same Idempotency-Key with the same parameters replays the first answer; with
 other parameters, 400 `idempotency_error`; a POST without a key is refused here, since q2c
-must always send one), lists with `has_more` / `starting_after`, and scripted failures."""
+must always send one), lists with `has_more` / `starting_after`, scripted failures, and,
+when given `api_key`, the secret key checked on every request (401 otherwise). Invoices
+are finalized, voided (`/void`, open or uncollectible only) and paid out of band (`/pay`
+with `paid_out_of_band=true`, open only) as Stripe does; `pay_online(id)` plays a customer
+paying the hosted page."""
 
 import itertools
 import threading
@@ -25,6 +29,12 @@ class StripeState:
         self.failures = []
         self.balance_transactions = {}
         self.page_size = 100
+        self.api_key = None
+
+    def pay_online(self, invoice_id):
+        """The customer pays the hosted invoice page: the invoice is paid at Stripe."""
+        invoice = self.objects[invoice_id]
+        invoice.update(status="paid", amount_paid=invoice["total"], amount_remaining=0)
 
     def posts(self, prefix=""):
         return [r for r in self.requests if r["method"] == "POST" and r["path"].startswith(prefix)]
@@ -60,8 +70,18 @@ class StripeApi(FakeApi):
                 return failure
         return None
 
+    def _refused_key(self):
+        """401 as Stripe answers a missing or wrong secret key, when a key is checked."""
+        expected = self.state.api_key and f"Bearer {self.state.api_key}"
+        if not expected or self.headers.get("Authorization") == expected:
+            return False
+        self._send(401, {"error": {"type": "invalid_request_error", "code": "api_key_invalid"}})
+        return True
+
     def do_GET(self):
         request = self._record({})
+        if self._refused_key():
+            return None
         with self.state.lock:
             failure = self._scripted_failure(request["path"])
         if failure:
@@ -87,6 +107,8 @@ class StripeApi(FakeApi):
     def do_POST(self):
         form = self._form()
         request = self._record(form)
+        if self._refused_key():
+            return None
         key = self.headers.get("Idempotency-Key")
         if not key:
             return self._send(400, {"error": {"type": "invalid_request_error"}})
@@ -140,16 +162,38 @@ class StripeApi(FakeApi):
             invoice["number"] = f"STAND-{invoice['id']}"
             invoice["hosted_invoice_url"] = f"https://invoice.stripe.test/i/{invoice['id']}"
             return 200, dict(invoice)
+        elif path.startswith("/v1/invoices/") and path.endswith(("/void", "/pay")):
+            return self._close_invoice(path, form)
         else:
             return 404, {"error": {"type": "invalid_request_error"}}
         objects[obj["id"]] = obj
         return 200, dict(obj)
 
+    def _close_invoice(self, path, form):
+        """`/void` of an open or uncollectible invoice; `/pay` of an open invoice with
+        `paid_out_of_band=true` (no payment method here). Anything else: 400
+        `invoice_unexpected_state`, the refusal Stripe gives an invoice in another state."""
+        invoice = self.state.objects.get(path.split("/")[3])
+        if invoice is None:
+            return 404, {"error": {"type": "invalid_request_error", "code": "resource_missing"}}
+        refused = {"error": {"type": "invalid_request_error", "code": "invoice_unexpected_state"}}
+        if path.endswith("/void"):
+            if invoice["status"] not in ("open", "uncollectible"):
+                return 400, refused
+            invoice.update(status="void", amount_remaining=0)
+            return 200, dict(invoice)
+        if invoice["status"] != "open" or form.get("paid_out_of_band") != "true":
+            return 400, refused
+        invoice.update(status="paid", paid_out_of_band=True, amount_remaining=0)
+        return 200, dict(invoice)
+
 
 @contextmanager
-def stripe_stand_in(system):
-    """Serve a fresh stand-in and point `system` at it; yields its StripeState."""
+def stripe_stand_in(system, api_key=None):
+    """Serve a fresh stand-in and point `system` at it; yields its StripeState. With
+    `api_key`, every request must carry it (`Authorization: Bearer <key>`)."""
     state = StripeState()
+    state.api_key = api_key
     handler = type("StripeApiStandIn", (StripeApi,), {"state": state})
     with serve_locally(handler) as url:
         system.base_url = url
