@@ -21,7 +21,11 @@
         "views/menus.xml",
     ],
     "demo": ["demo/q2c_demo.xml"],
-    "assets": {"web.assets_tests": ["q2c_base/static/tests/tours/*.js"]},
+    "assets": {
+        "web.assets_backend": ["q2c_base/static/src/bus/*.js"],
+        "web.assets_frontend": ["q2c_base/static/src/bus/*.js"],
+        "web.assets_tests": ["q2c_base/static/tests/tours/*.js"],
+    },
     "development_status": "Alpha",
     "maintainers": ["q2c"],
     "external_dependencies": {"python": ["requests", "cryptography", "lxml"]},
