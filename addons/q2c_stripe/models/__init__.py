@@ -1,1 +1,7 @@
-from . import q2c_event, q2c_event_billing, q2c_system, q2c_system_billing
+from . import (
+    q2c_event,
+    q2c_event_billing,
+    q2c_subscription_load,
+    q2c_system,
+    q2c_system_billing,
+)
