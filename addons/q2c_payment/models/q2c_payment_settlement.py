@@ -105,6 +105,7 @@ class Q2cPaymentSettlement(models.Model):
         "payment_id",
         "Payments",
         readonly=True,
+        tracking=True,
         help="A payment applied to several invoices: one Odoo payment per invoice, of its share.",
     )
     credit_note_id = fields.Many2one("account.move", "Credit Note", readonly=True, tracking=True)
@@ -326,41 +327,52 @@ class Q2cPaymentSettlement(models.Model):
         self._register_payment(moves)
 
     def _split_shares(self):
-        """[(invoice, share)] of a payment the gateway applied to several invoices, or
-        (reason, words) when it cannot be booked by itself: a linked invoice not in Odoo
-        (`unmatched`), shares that do not add up to the amount paid (`applied`), or a share
-        one invoice cannot take (currency, already paid, more than due)."""
+        """(shares, reason, words) of a payment the gateway applied to several invoices:
+        shares [(invoice, amount)] when it can be booked, else no shares and why (a
+        REASONS key and a sentence naming the invoice or the sums): a linked invoice not in
+        Odoo (`unmatched`), shares that do not add up to the amount paid (`applied`), or a
+        share one invoice cannot take (currency, already paid, more than due)."""
         Ref = self.env["q2c.external.ref"]
         currency = self.currency_id
         shares = []
         for share in self.applied:
             move = Ref._find(self.system_id, "invoice", share["gateway_invoice_id"])
             if not move:
-                return "unmatched", _(
-                    "Invoice %s of the gateway is not in Odoo.", share["gateway_invoice_id"]
+                return (
+                    [],
+                    "unmatched",
+                    _("Invoice %s of the gateway is not in Odoo.", share["gateway_invoice_id"]),
                 )
             shares.append((move, share["amount"]))
         total = sum(amount for _move, amount in shares)
         if currency.compare_amounts(total, self.amount):
-            return "applied", _(
-                "The gateway applied %(applied)s of the %(paid)s paid (%(shares)s).",
-                applied=format_amount(self.env, total, currency),
-                paid=format_amount(self.env, self.amount, currency),
-                shares=self.applied_text,
+            return (
+                [],
+                "applied",
+                _(
+                    "The gateway applied %(applied)s of the %(paid)s paid (%(shares)s).",
+                    applied=format_amount(self.env, total, currency),
+                    paid=format_amount(self.env, self.amount, currency),
+                    shares=self.applied_text,
+                ),
             )
         for move, amount in shares:
             reason = self._payment_hold_reason(move, amount)
             if reason:
-                return reason, _(
-                    "%(invoice)s cannot take its share of %(amount)s (%(reason)s).",
-                    invoice=move.name,
-                    amount=format_amount(self.env, amount, currency),
-                    reason=dict(REASONS)[reason],
+                return (
+                    [],
+                    reason,
+                    _(
+                        "%(invoice)s cannot take its share of %(amount)s (%(reason)s).",
+                        invoice=move.name,
+                        amount=format_amount(self.env, amount, currency),
+                        reason=dict(REASONS)[reason],
+                    ),
                 )
-        return shares
+        return shares, None, None
 
     def _split_ready(self):
-        return not isinstance(self._split_shares()[0], str)
+        return bool(self._split_shares()[0])
 
     def _book_split_payment(self):
         """A payment the gateway applied to several of its invoices (Chargebee's
@@ -369,9 +381,8 @@ class Q2cPaymentSettlement(models.Model):
         reconciled for shares would need reconciliations made by hand). Booked once, all
         shares or none: held with the reason and the invoice it names otherwise. The fee,
         when reported, goes with the first share."""
-        shares = self._split_shares()
-        if isinstance(shares[0], str):
-            reason, words = shares
+        shares, reason, words = self._split_shares()
+        if not shares:
             moves = self.env["q2c.external.ref"]._find(
                 self.system_id, "invoice", self.applied[0]["gateway_invoice_id"]
             )
