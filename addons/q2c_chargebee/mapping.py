@@ -16,7 +16,11 @@ PAYMENT_EVENTS = ("payment_succeeded",)
 FAILURE_EVENTS = ("payment_failed",)
 REFUND_EVENTS = ("payment_refunded",)
 INVOICE_EVENTS = ("invoice_generated", "invoice_updated")
-CREDIT_NOTE_EVENTS = ("credit_note_created",)
+CREDIT_NOTE_EVENTS = ("credit_note_created", "credit_note_updated")
+# A document deleted at Chargebee (its content: the `invoice` or `credit_note` as it was).
+# Voiding one is reported as `invoice_updated` / `credit_note_updated` with status voided.
+DELETION_EVENTS = ("invoice_deleted", "credit_note_deleted")
+DOCUMENT_EVENTS = INVOICE_EVENTS + CREDIT_NOTE_EVENTS + DELETION_EVENTS
 # Chargebee's subscription lifecycle events; each carries the subscription's whole state.
 SUBSCRIPTION_EVENTS = (
     "subscription_created",
@@ -32,14 +36,7 @@ SUBSCRIPTION_EVENTS = (
     "subscription_resumed",
     "subscription_trial_end_reminder",
 )
-HANDLED = (
-    PAYMENT_EVENTS
-    + FAILURE_EVENTS
-    + REFUND_EVENTS
-    + INVOICE_EVENTS
-    + CREDIT_NOTE_EVENTS
-    + SUBSCRIPTION_EVENTS
-)
+HANDLED = PAYMENT_EVENTS + FAILURE_EVENTS + REFUND_EVENTS + DOCUMENT_EVENTS + SUBSCRIPTION_EVENTS
 STATUSES = ("future", "in_trial", "active", "non_renewing", "paused", "cancelled")
 # Invoices not final yet (a pending invoice still collects charges) or not owed.
 NOT_FINAL = ("pending", "voided")
@@ -196,6 +193,12 @@ def _document(obj, what):
     }
 
 
+def voided(obj):
+    """The id of a voided invoice or credit note, else None."""
+    obj = _obj(obj, "document")
+    return obj["id"] if obj.get("status") == "voided" else None
+
+
 def invoice(obj):
     """A final invoice, or None while it is not final (pending) or voided."""
     doc = _document(obj, "invoice")
@@ -219,8 +222,28 @@ def _linked_invoice(txn, data):
         return linked[0]
     if not linked and isinstance(data.get("invoice"), dict):
         return data["invoice"].get("id")
-    # Several invoices paid at once: a person splits it (Payments to Match).
+    # Several invoices paid at once: settled by their shares (`applied`).
     return None
+
+
+def applied(txn):
+    """The shares of a payment Chargebee applied to several invoices (`linked_invoices`,
+    each `applied_amount`): [{gateway_invoice_id, amount}], or None for one invoice or none."""
+    currency = txn.get("currency_code")
+    rows = [
+        row
+        for row in txn.get("linked_invoices") or []
+        if isinstance(row, dict) and row.get("invoice_id")
+    ]
+    if len(rows) < 2:
+        return None
+    return [
+        {
+            "gateway_invoice_id": row["invoice_id"],
+            "amount": major(row.get("applied_amount"), currency),
+        }
+        for row in rows
+    ]
 
 
 def _txn(data):
@@ -238,9 +261,11 @@ def payment(event):
         "external_id": txn["id"],
         "amount": major(txn.get("amount"), currency),
         "currency": currency,
+        # Chargebee's transaction reports no gateway fee (its API has no fee field).
         "fee": None,
         "date": date(txn.get("date")) or date(event.get("occurred_at")),
         "gateway_invoice_id": _linked_invoice(txn, data),
+        "applied": applied(txn),
         "customer_ref": txn.get("customer_id"),
     }
 

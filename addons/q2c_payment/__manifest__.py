@@ -21,6 +21,7 @@
         "views/account_move_views.xml",
         "views/q2c_contract_views.xml",
         "views/q2c_system_views.xml",
+        "views/q2c_subscription_load_views.xml",
         "views/payout_line_views.xml",
         "views/menus.xml",
         "views/portal_templates.xml",

@@ -54,11 +54,22 @@ class Q2cEvent(models.Model):
             return self._chargebee_subscription(
                 content.get("subscription"), data.get("occurred_at"), content.get("customer")
             )
-        if kind in mapping.INVOICE_EVENTS:
-            return self._chargebee_invoice(content.get("invoice")) if mirrors else touched
-        if kind in mapping.CREDIT_NOTE_EVENTS:
-            return self._chargebee_credit_note(content.get("credit_note")) if mirrors else touched
+        if kind in mapping.DOCUMENT_EVENTS:
+            return self._chargebee_document(kind, content) if mirrors else touched
         return self._chargebee_money(data, content, mirrors)
+
+    def _chargebee_document(self, kind, content):
+        """An invoice or credit note copied; deleted or voided: its copy reversed."""
+        is_invoice = kind in mapping.INVOICE_EVENTS or kind == "invoice_deleted"
+        object_type = "invoice" if is_invoice else "credit_note"
+        obj = content.get(object_type)
+        if kind in mapping.DELETION_EVENTS:
+            return self._chargebee_reverse(object_type, obj)
+        if mapping.voided(obj):
+            return self._chargebee_reverse(object_type, obj, "voided")
+        if is_invoice:
+            return self._chargebee_invoice(obj)
+        return self._chargebee_credit_note(obj)
 
     def _chargebee_money(self, data, content, mirrors):
         """A payment, failure or refund: the invoice (and the refund's credit note) it
@@ -71,6 +82,8 @@ class Q2cEvent(models.Model):
                 touched.append(self._chargebee_invoice(content["invoice"], customer))
             if kind in mapping.REFUND_EVENTS and isinstance(content.get("credit_note"), dict):
                 touched.append(self._chargebee_credit_note(content["credit_note"], customer))
+            if kind in mapping.PAYMENT_EVENTS:
+                touched.extend(self._chargebee_linked_invoices(content, customer))
         if kind in mapping.PAYMENT_EVENTS:
             tx = mapping.payment(data)
         elif kind in mapping.FAILURE_EVENTS:
@@ -80,6 +93,45 @@ class Q2cEvent(models.Model):
         if tx is not None:
             touched.append(self.env["q2c.payment.settlement"]._apply(self.system_id, tx, self))
         return [record for record in touched if record]
+
+    def _chargebee_linked_invoices(self, content, customer):
+        """A payment applied to several invoices: each linked invoice not copied yet read
+        from Chargebee (GET /api/v2/invoices/{id}) and copied, so its share settles it. One
+        Chargebee does not have (404) stays unknown: the payment is then held."""
+        txn = content.get("transaction") if isinstance(content.get("transaction"), dict) else {}
+        if not mapping.applied(txn):
+            return []
+        system = self.system_id
+        carried = (content.get("invoice") or {}).get("id")
+        touched = []
+        for share in mapping.applied(txn):
+            invoice_id = share["gateway_invoice_id"]
+            if invoice_id == carried or self.env["q2c.external.ref"]._find(
+                system, "invoice", invoice_id
+            ):
+                continue
+            try:
+                obj = system._chargebee_get(f"/invoices/{invoice_id}", event=self).get("invoice")
+            except PermanentError as error:
+                if error.status != 404:
+                    raise
+                continue
+            touched.append(self._chargebee_invoice(obj, customer))
+        return [record for record in touched if record]
+
+    def _chargebee_reverse(self, object_type, obj, what="deleted"):
+        """An invoice or credit note deleted or voided at Chargebee: its Odoo copy reversed
+        once by q2c_payment's mirror (held for a person when something is booked on it);
+        one never copied changes nothing."""
+        label = _("invoice") if object_type == "invoice" else _("credit note")
+        obj = mapping._obj(obj, label)
+        why = {
+            "deleted": _("Chargebee %(doc)s %(id)s deleted", doc=label, id=obj["id"]),
+            "voided": _("Chargebee %(doc)s %(id)s voided", doc=label, id=obj["id"]),
+        }[what]
+        return self.env["q2c.payment.mirror"]._reverse_mirrored(
+            self.system_id, object_type, obj["id"], why
+        )
 
     # --- the objects -------------------------------------------------------------------------
 
@@ -111,12 +163,24 @@ class Q2cEvent(models.Model):
         data = system._chargebee_get(f"/subscriptions/{subscription_id}", event=self)
         return self._chargebee_subscription(data.get("subscription"), None, data.get("customer"))
 
-    def _chargebee_subscription(self, obj, occurred_at, customer=None):
+    def _chargebee_subscription(self, obj, occurred_at, customer=None, loaded=False):
         sub = mapping.subscription(obj, occurred_at)
         partner = self._chargebee_partner(sub["customer_ref"], customer)
         return self.env["q2c.payment.mirror"]._mirror_subscription(
-            self.system_id, sub, partner, on_cancel=self._chargebee_open_invoices
+            self.system_id, sub, partner, on_cancel=self._chargebee_open_invoices, loaded=loaded
         )
+
+    def _q2c_apply_loaded_subscription(self, payload):
+        """A subscription of the initial load (GET /api/v2/subscriptions): the list's
+        subscription with its customer, mirrored as a subscription event's."""
+        if self.system_type != "chargebee":
+            return super()._q2c_apply_loaded_subscription(payload)
+        try:
+            return self._chargebee_subscription(
+                payload.get("subscription"), None, payload.get("customer"), loaded=True
+            )
+        except mapping.ChargebeeShapeError as error:
+            raise MappingError(f"Chargebee subscription: {error}") from error
 
     def _chargebee_open_invoices(self, subscription):
         """Before a cancellation is noted: the subscription's invoices still owed at

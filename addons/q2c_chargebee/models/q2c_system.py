@@ -61,7 +61,12 @@ class Q2cSystem(models.Model):
     def _compute_feature_support_fields(self):
         result = super()._compute_feature_support_fields()
         self.filtered(lambda s: s.system_type == "chargebee").update(
-            {"supports_webhook": True, "supports_test_connection": True, "supports_payments": True}
+            {
+                "supports_webhook": True,
+                "supports_test_connection": True,
+                "supports_payments": True,
+                "supports_subscription_load": True,
+            }
         )
         return result
 
@@ -182,6 +187,30 @@ class Q2cSystem(models.Model):
             if not offset:
                 return
         _logger.warning("q2c: Chargebee list %s stopped after %s pages", path, MAX_PAGES)
+
+    def _q2c_subscription_page(self, page_cursor):
+        """One page of the initial load: GET /api/v2/subscriptions (`limit` 100, `offset`
+        the previous page's `next_offset`); each row's subscription with its customer."""
+        if self.system_type != "chargebee":
+            return super()._q2c_subscription_page(page_cursor)
+        query = {"limit": PAGE_LIMIT}
+        if page_cursor:
+            query["offset"] = page_cursor
+        data = self._chargebee_get("/subscriptions", **query)
+        rows = data.get("list") if isinstance(data, dict) else None
+        if not isinstance(rows, list):
+            raise PermanentError(_("Chargebee answered /subscriptions without a list."))
+        payloads = [
+            {"subscription": row["subscription"], "customer": row.get("customer")}
+            for row in rows
+            if isinstance(row, dict) and isinstance(row.get("subscription"), dict)
+        ]
+        return payloads, data.get("next_offset") or None
+
+    def _q2c_loaded_subscription_id(self, payload):
+        if self.system_type != "chargebee":
+            return super()._q2c_loaded_subscription_id(payload)
+        return payload["subscription"].get("id")
 
     def _chargebee_event(self, event_id, event=None):
         """The event as Chargebee keeps it (GET /api/v2/events/{id})."""

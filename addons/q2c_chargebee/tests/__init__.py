@@ -1,1 +1,8 @@
-from . import test_mapping, test_mirror, test_subscription_tour, test_webhook
+from . import (
+    test_load,
+    test_mapping,
+    test_mirror,
+    test_split_void,
+    test_subscription_tour,
+    test_webhook,
+)

@@ -17,8 +17,8 @@ _ids = itertools.count(1)
 
 
 class FakeChargebee(FakeApi):
-    """A stand-in Chargebee site speaking API v2 (docs/saas-specs.md 4.1): events, customers
-    and subscriptions by id (`{"event": {...}}`), invoice lists paged by `limit` and
+    """A stand-in Chargebee site speaking API v2 (docs/saas-specs.md 4.1): events, customers,
+    subscriptions and invoices by id (`{"event": {...}}`), invoice lists paged by `limit` and
     `offset` (`next_offset`) answering 429 with Retry-After while `throttle` holds waits, 401
     for any other key than the test's."""
 
@@ -28,6 +28,9 @@ class FakeChargebee(FakeApi):
     invoices = []
     page_size = 100
     throttle = []
+    # Answers 429 with this Retry-After to the subscription list page at an offset ("" the
+    # first page), once per value popped.
+    list_throttle = {}
     seen = []
 
     def do_GET(self):
@@ -39,14 +42,19 @@ class FakeChargebee(FakeApi):
         if self.headers.get("Authorization") != expected:
             return self._send(401, {"api_error_code": "api_authentication_failed"})
         parts = url.path.split("/")[3:]  # after /api/v2
-        if parts == ["invoices"]:
-            if cls.throttle:
+        if parts in (["invoices"], ["subscriptions"]):
+            if parts == ["invoices"]:
+                waits, lister = cls.throttle, self._list_invoices
+            else:
+                waits = cls.list_throttle.get(query.get("offset") or "")
+                lister = self._list_subscriptions
+            if waits:
                 return self._send(
                     429,
                     {"api_error_code": "api_request_limit_exceeded", "message": "slow down"},
-                    {"Retry-After": str(cls.throttle.pop(0))},
+                    {"Retry-After": str(waits.pop(0))},
                 )
-            return self._list_invoices(query)
+            return lister(query)
         if parts == ["events"]:
             return self._send(200, {"list": []})
         if len(parts) == 2:
@@ -54,6 +62,7 @@ class FakeChargebee(FakeApi):
                 "events": (cls.events, "event"),
                 "customers": (cls.customers, "customer"),
                 "subscriptions": (cls.subscriptions, "subscription"),
+                "invoices": ({inv["id"]: inv for inv in cls.invoices}, "invoice"),
             }.get(parts[0], ({}, None))
             if parts[1] in store:
                 body = {key: store[parts[1]]}
@@ -62,6 +71,22 @@ class FakeChargebee(FakeApi):
                     body["customer"] = cls.customers.get(customer_id)
                 return self._send(200, body)
         return self._send(404, {"api_error_code": "resource_not_found", "message": "no"})
+
+    def _list_subscriptions(self, query):
+        """GET /api/v2/subscriptions: each row the subscription and its customer."""
+        cls = type(self)
+        rows = list(cls.subscriptions.values())
+        start = int(query.get("offset") or 0)
+        size = min(int(query.get("limit") or 100), cls.page_size)
+        body = {
+            "list": [
+                {"subscription": sub, "customer": cls.customers.get(sub.get("customer_id"))}
+                for sub in rows[start : start + size]
+            ]
+        }
+        if start + size < len(rows):
+            body["next_offset"] = str(start + size)
+        return self._send(200, body)
 
     def _list_invoices(self, query):
         cls = type(self)
@@ -130,6 +155,7 @@ class ChargebeeCase(Q2cBillingCase, HttpCase):
                 "subscriptions": {},
                 "invoices": [],
                 "throttle": [],
+                "list_throttle": {},
                 "seen": [],
             },
         )

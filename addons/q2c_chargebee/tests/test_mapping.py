@@ -120,10 +120,25 @@ class TestChargebeeMapping(BaseCase):
             (tx["external_id"], tx["amount"], tx["gateway_invoice_id"], tx["customer_ref"]),
             ("txn_AzZjQjUEnMCnd2Ag", 119.0, "1042", "AzZjQjUEnMCn82Aa"),
         )
-        # A payment of two invoices at once names none: a person splits it.
-        two = [{"invoice_id": "1"}, {"invoice_id": "2"}]
+        # Chargebee's transaction has no fee field: none is booked.
+        self.assertIsNone(tx["fee"])
+        self.assertIsNone(tx["applied"])
+        # A payment of two invoices at once names none: it settles each by its share,
+        # 119.00 = 70.00 + 49.00.
+        two = [
+            {"invoice_id": "1", "applied_amount": 7000},
+            {"invoice_id": "2", "applied_amount": 4900},
+        ]
         event["content"]["transaction"]["linked_invoices"] = two
-        self.assertIsNone(mapping.payment(event)["gateway_invoice_id"])
+        tx = mapping.payment(event)
+        self.assertIsNone(tx["gateway_invoice_id"])
+        self.assertEqual(
+            tx["applied"],
+            [
+                {"gateway_invoice_id": "1", "amount": 70.0},
+                {"gateway_invoice_id": "2", "amount": 49.0},
+            ],
+        )
 
     def test_refund_names_its_payment_and_credit_note(self):
         event = {

@@ -9,6 +9,7 @@ from . import (
     q2c_payment_mirror,
     q2c_payment_settlement,
     q2c_subscription,
+    q2c_subscription_load,
     q2c_system,
     q2c_system_billing,
     res_partner,

@@ -143,7 +143,7 @@ class Q2cPaymentMirror(models.AbstractModel):
     # --- subscriptions ---------------------------------------------------------------------
 
     @api.model
-    def _mirror_subscription(self, system, sub, partner, on_cancel=None):
+    def _mirror_subscription(self, system, sub, partner, on_cancel=None, loaded=False):
         """Create or update the subscription from the gateway's newest state.
 
         `sub`: external_id, plan, status (a q2c.subscription status), term_start, term_end
@@ -151,7 +151,10 @@ class Q2cPaymentMirror(models.AbstractModel):
         at the gateway: an older one than already mirrored changes nothing), cancelled_on.
         A subscription becoming cancelled closes nothing: its open invoices stay open and
         Finance gets an activity saying so; `on_cancel(subscription)`, when given, runs just
-        before (a connector mirrors the open invoices it has not seen yet). Returns the
+        before (a connector mirrors the open invoices it has not seen yet). `loaded`: read
+        by the initial load (`q2c_subscription_load`): a subscription first seen already
+        cancelled is recorded as it is, without reading its invoices or an activity (it
+        ended before q2c knew it, nothing of it is in Odoo's books). Returns the
         subscription."""
         Subscription = self.env["q2c.subscription"]
         row = Subscription.search(
@@ -184,7 +187,7 @@ class Q2cPaymentMirror(models.AbstractModel):
         else:
             was = row.status
             row._q2c_guarded_write(vals)
-        if was != "cancelled" and row.status == "cancelled":
+        if was != "cancelled" and row.status == "cancelled" and not (loaded and was is False):
             if on_cancel:
                 on_cancel(row)
             row._q2c_note_cancelled(system)
@@ -257,6 +260,68 @@ class Q2cPaymentMirror(models.AbstractModel):
         )
         if receivable:
             invoice.js_assign_outstanding_line(receivable.ids[0])
+
+    @api.model
+    def _reverse_mirrored(self, system, object_type, external_id, why):
+        """A gateway invoice or credit note deleted or voided at the gateway: its Odoo copy
+        reversed once (Odoo's own reversal, posted and reconciled with the copy; `why`, e.g.
+        "Chargebee invoice 1042 voided", is the reversal's reference), bound as
+        `<object_type>_reversal` so a resent event reverses nothing twice.
+
+        `object_type`: `invoice` or `credit_note`. A document never copied reverses nothing
+        (empty recordset). A copy on which something is already booked (a payment, a refund,
+        a credit note or an invoice reconciled with it) is not reversed: a PermanentError
+        holds the event for a person (an exception naming the copy and what is booked on
+        it); once they have settled it (e.g. removed the payment), the replayed event
+        reverses the copy. Returns the reversal."""
+        Ref = self.env["q2c.external.ref"]
+        move = Ref._find(system, object_type, external_id)
+        if not move:
+            return self.env["account.move"]
+        done = Ref._find(system, f"{object_type}_reversal", external_id)
+        if done:
+            return done
+        if move.state != "posted":
+            return self.env["account.move"]
+        booked = self._booked_on(move)
+        if booked:
+            raise PermanentError(
+                _(
+                    "%(why)s, but %(move)s has %(booked)s booked on it in Odoo: it was not "
+                    "reversed. Settle it (e.g. refund or remove the payment), then replay.",
+                    why=why,
+                    move=move.name,
+                    booked=booked,
+                ),
+                person_kind="other",
+                record=move,
+            )
+        return Ref._ensure(
+            system,
+            f"{object_type}_reversal",
+            external_id,
+            lambda: self._reverse_move(move, why),
+        )
+
+    def _booked_on(self, move):
+        """What is reconciled with a copy, in words (payments and documents), or ""."""
+        if move.currency_id.compare_amounts(move.amount_residual, move.amount_total) == 0:
+            return ""
+        partials = move.line_ids.matched_debit_ids | move.line_ids.matched_credit_ids
+        lines = (partials.debit_move_id | partials.credit_move_id) - move.line_ids
+        names = lines.move_id.mapped(lambda other: other.name or other.ref or "")
+        return ", ".join(sorted(filter(None, names))) or _("an amount")
+
+    def _reverse_move(self, move, why):
+        """Odoo's reversal of the whole copy (a full refund: posted, reconciled with it)."""
+        today = fields.Date.context_today(self)
+        reversal = move.with_context(q2c_mirrored=True)._reverse_moves(
+            [{"ref": why, "date": today, "invoice_date": today}], cancel=True
+        )
+        move.message_post(
+            body=_("%(why)s: reversed by %(reversal)s.", why=why, reversal=reversal.name)
+        )
+        return reversal
 
     def _create_move(self, system, doc, partner, subscription, move_type):
         currency = self._currency(doc.get("currency"))

@@ -35,6 +35,7 @@ REASONS = [
     ("overpayment", "More than the amount due"),
     ("paid", "Invoice already paid"),
     ("no_customer", "Unknown customer"),
+    ("applied", "Amounts applied do not add up"),
 ]
 MATCH_GROUP = "q2c_contract.group_q2c_finance"
 # A dispute only moves forward: a late "open" never reopens a closed one.
@@ -58,6 +59,12 @@ class Q2cPaymentSettlement(models.Model):
         "Gateway Payment", index=True, help="The payment a refund or chargeback belongs to."
     )
     gateway_invoice_id = fields.Char("Gateway Invoice")
+    applied = fields.Json(
+        "Applied to Invoices",
+        help="A payment the gateway applied to several of its invoices: [{gateway_invoice_id, "
+        "amount}], each share settling the copy of that invoice.",
+    )
+    applied_text = fields.Char("Applied by the Gateway", compute="_compute_applied_text")
     gateway_credit_note_id = fields.Char(
         "Gateway Credit Note",
         help="A refund of a gateway that invoices (set-up b): the gateway's credit note, "
@@ -91,6 +98,16 @@ class Q2cPaymentSettlement(models.Model):
     )
     partner_id = fields.Many2one("res.partner", "Customer", tracking=True)
     payment_id = fields.Many2one("account.payment", "Payment", readonly=True, tracking=True)
+    payment_ids = fields.Many2many(
+        "account.payment",
+        "q2c_payment_settlement_payment_rel",
+        "settlement_id",
+        "payment_id",
+        "Payments",
+        readonly=True,
+        tracking=True,
+        help="A payment applied to several invoices: one Odoo payment per invoice, of its share.",
+    )
     credit_note_id = fields.Many2one("account.move", "Credit Note", readonly=True, tracking=True)
     refund_payment_id = fields.Many2one(
         "account.payment", "Refund Payment", readonly=True, tracking=True
@@ -121,12 +138,22 @@ class Q2cPaymentSettlement(models.Model):
             "state",
             "reason",
             "payment_id",
+            "payment_ids",
             "credit_note_id",
             "refund_payment_id",
             "dispute_payment_id",
             "booked_amount",
             "dispute_status",
         }
+
+    @api.depends("applied", "currency_id")
+    def _compute_applied_text(self):
+        for row in self:
+            row.applied_text = ", ".join(
+                f"{share['gateway_invoice_id']}: "
+                f"{format_amount(self.env, share['amount'], row.currency_id)}"
+                for share in row.applied or []
+            )
 
     @api.depends("kind", "external_id")
     def _compute_name(self):
@@ -195,6 +222,7 @@ class Q2cPaymentSettlement(models.Model):
             "external_id": tx["external_id"],
             "payment_external_id": tx.get("payment_external_id") or tx["external_id"],
             "gateway_invoice_id": tx.get("gateway_invoice_id"),
+            "applied": tx.get("applied") or False,
             "gateway_credit_note_id": tx.get("gateway_credit_note_id"),
             "invoice_ref": tx.get("invoice_ref"),
             "invoice_number": tx.get("invoice_number"),
@@ -271,19 +299,23 @@ class Q2cPaymentSettlement(models.Model):
                 return found
         return Move
 
-    def _payment_hold_reason(self, move):
-        """Why a payment cannot settle `move` by itself, or None."""
+    def _payment_hold_reason(self, move, amount=None):
+        """Why a payment (or its share `amount`) cannot settle `move` by itself, or None."""
+        amount = self.amount if amount is None else amount
         if move.currency_id != self.currency_id:
             return "currency"
         if move.payment_state in ("paid", "in_payment", "reversed") or move.currency_id.is_zero(
             move.amount_residual
         ):
             return "paid"
-        if move.currency_id.compare_amounts(self.amount, move.amount_residual) > 0:
+        if move.currency_id.compare_amounts(amount, move.amount_residual) > 0:
             return "overpayment"
         return None
 
     def _book_payment(self):
+        if self.applied:
+            self._book_split_payment()
+            return
         moves = self._candidate_invoices()
         if len(moves) != 1:
             self._hold("ambiguous" if moves else "unmatched")
@@ -294,16 +326,101 @@ class Q2cPaymentSettlement(models.Model):
             return
         self._register_payment(moves)
 
+    def _split_shares(self):
+        """(shares, reason, words) of a payment the gateway applied to several invoices:
+        shares [(invoice, amount)] when it can be booked, else no shares and why (a
+        REASONS key and a sentence naming the invoice or the sums): a linked invoice not in
+        Odoo (`unmatched`), shares that do not add up to the amount paid (`applied`), or a
+        share one invoice cannot take (currency, already paid, more than due)."""
+        Ref = self.env["q2c.external.ref"]
+        currency = self.currency_id
+        shares = []
+        for share in self.applied:
+            move = Ref._find(self.system_id, "invoice", share["gateway_invoice_id"])
+            if not move:
+                return (
+                    [],
+                    "unmatched",
+                    _("Invoice %s of the gateway is not in Odoo.", share["gateway_invoice_id"]),
+                )
+            shares.append((move, share["amount"]))
+        total = sum(amount for _move, amount in shares)
+        if currency.compare_amounts(total, self.amount):
+            return (
+                [],
+                "applied",
+                _(
+                    "The gateway applied %(applied)s of the %(paid)s paid (%(shares)s).",
+                    applied=format_amount(self.env, total, currency),
+                    paid=format_amount(self.env, self.amount, currency),
+                    shares=self.applied_text,
+                ),
+            )
+        for move, amount in shares:
+            reason = self._payment_hold_reason(move, amount)
+            if reason:
+                return (
+                    [],
+                    reason,
+                    _(
+                        "%(invoice)s cannot take its share of %(amount)s (%(reason)s).",
+                        invoice=move.name,
+                        amount=format_amount(self.env, amount, currency),
+                        reason=dict(REASONS)[reason],
+                    ),
+                )
+        return shares, None, None
+
+    def _split_ready(self):
+        return bool(self._split_shares()[0])
+
+    def _book_split_payment(self):
+        """A payment the gateway applied to several of its invoices (Chargebee's
+        `linked_invoices`): one Odoo payment per invoice, of the share the gateway applied
+        to it (Odoo's Register Payment directs an amount to one invoice exactly; one payment
+        reconciled for shares would need reconciliations made by hand). Booked once, all
+        shares or none: held with the reason and the invoice it names otherwise. The fee,
+        when reported, goes with the first share."""
+        shares, reason, words = self._split_shares()
+        if not shares:
+            moves = self.env["q2c.external.ref"]._find(
+                self.system_id, "invoice", self.applied[0]["gateway_invoice_id"]
+            )
+            self._hold(reason, moves)
+            self.note = words
+            return
+        payments = self.env["account.payment"]
+        for index, (move, amount) in enumerate(shares):
+            payments |= self._create_payment(move, amount, self.fee if index == 0 else 0.0)
+        first = shares[0][0]
+        self.write({"move_id": first.id, "partner_id": first.partner_id.id, "note": False})
+        self._set_state(
+            "settled",
+            payment_id=payments[:1].id,
+            payment_ids=[Command.set(payments.ids)],
+            booked_amount=self.amount,
+        )
+        first.partner_id._q2c_payment_recovered()
+        self._book_waiting()
+
     def _register_payment(self, move):
         """Odoo's Register Payment on the invoice: gross amount against the receivable, the
         fee (when reported and a fee account is set) as a write-off line."""
+        payment = self._create_payment(move, self.amount, self.fee)
+        self.write({"move_id": move.id, "partner_id": move.partner_id.id})
+        self._set_state("settled", payment_id=payment.id, booked_amount=self.amount)
+        move.partner_id._q2c_payment_recovered()
+        self._book_waiting()
+
+    def _create_payment(self, move, amount, fee):
+        """One payment of `amount` (gross) registered on `move`, the fee on its own line."""
         journal = self.system_id.payment_journal_id
         if not journal:
             raise UserError(
                 _("Set the Payment Journal of %s before it settles payments.", self.system_id.name)
             )
         fee_account = self.system_id.payment_fee_account_id
-        fee = self.fee if fee_account and self.currency_id.compare_amounts(self.fee, 0) > 0 else 0
+        fee = fee if fee_account and self.currency_id.compare_amounts(fee, 0) > 0 else 0
         wizard = (
             self.env["account.payment.register"]
             .with_context(
@@ -317,7 +434,7 @@ class Q2cPaymentSettlement(models.Model):
             )
             .create(
                 {
-                    "amount": self.currency_id.round(self.amount - fee),
+                    "amount": self.currency_id.round(amount - fee),
                     "currency_id": self.currency_id.id,
                     "journal_id": journal.id,
                     "payment_date": self.date,
@@ -326,11 +443,7 @@ class Q2cPaymentSettlement(models.Model):
                 }
             )
         )
-        payment = wizard._create_payments()
-        self.write({"move_id": move.id, "partner_id": move.partner_id.id})
-        self._set_state("settled", payment_id=payment.id, booked_amount=self.amount)
-        move.partner_id._q2c_payment_recovered()
-        self._book_waiting()
+        return wizard._create_payments()
 
     def _book_waiting(self):
         """Refunds and chargebacks that arrived before this payment: book them now."""
@@ -659,7 +772,10 @@ class Q2cPaymentSettlement(models.Model):
             move = row.move_id
             if not move or move.move_type != "out_invoice" or move.state != "posted":
                 raise UserError(_("Choose the posted customer invoice %s pays.", row.name))
-            if row.kind == "payment":
+            if row.kind == "payment" and row.applied and row._split_ready():
+                # Every invoice the gateway applied it to is in Odoo now: its shares.
+                row._book_split_payment()
+            elif row.kind == "payment":
                 row._register_payment(move)
             elif row.kind == "failure":
                 row._fail_partner(move.partner_id, move)

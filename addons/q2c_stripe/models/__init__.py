@@ -1,1 +1,8 @@
-from . import q2c_event, q2c_event_billing, q2c_system, q2c_system_billing, q2c_system_published
+from . import (
+    q2c_event,
+    q2c_event_billing,
+    q2c_subscription_load,
+    q2c_system,
+    q2c_system_billing,
+    q2c_system_published,
+)

@@ -1,6 +1,7 @@
 from . import (
     test_billing,
     test_end_to_end,
+    test_load,
     test_mapping,
     test_match_tour,
     test_payout,

@@ -405,6 +405,8 @@ class TestAccessMatrix(test_actions_rpc.TestActionsOverRpc):
         ("q2c.event", "action_replay"): {"manager", "finance", "operator"},
         ("q2c.exception", "action_resolve"): {"manager", "finance", "operator"},
         ("q2c.duplicate.wizard", "action_confirm"): {"manager", "finance", "operator"},
+        # Load Existing Subscriptions: Finance (or an administrator), not the integrators.
+        ("q2c.system", "action_q2c_load_subscriptions"): {"finance"},
     }
 
     def _view_buttons(self):

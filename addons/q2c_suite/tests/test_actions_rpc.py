@@ -226,6 +226,15 @@ class TestActionsOverRpc(HttpCase):
             }
         )
         without_user = env["q2c.system"].create({"name": "RPC new", "system_type": "generic"})
+        chargebee = env["q2c.system"].create(
+            {
+                "name": "RPC Chargebee",
+                "system_type": "chargebee",
+                "chargebee_site": "rpc-test",
+                "payment_invoicing": "gateway",
+                "user_id": self.system.user_id.id,
+            }
+        )
         key_wizard = env["q2c.api.key.wizard"].create({"system_id": self.system.id})
         to_match = self._payment_to_match()
         subscription = self._subscription()
@@ -242,6 +251,7 @@ class TestActionsOverRpc(HttpCase):
             ("q2c.system", "action_test_connection", self.system, ()),
             ("q2c.system", "action_open_events", self.system, ()),
             ("q2c.system", "action_harvest_reread_expenses", self.harvest, ()),
+            ("q2c.system", "action_q2c_load_subscriptions", chargebee, ()),
             ("q2c.event", "action_replay", dead, ("Fixed the mapping",)),
             ("q2c.event", "action_ignore", received, ("Test event",)),
             ("q2c.event", "action_mark_done", failed, ("Done by hand",)),
