@@ -16,6 +16,8 @@ PUBLICATION_STATES = [
     ("queued", "Queued"),
     ("published", "Published"),
     ("failed", "Failed"),
+    # The gateway's invoice was voided there: the customer can no longer pay it online.
+    ("voided", "Voided at Gateway"),
 ]
 PUBLICATION_FIELDS = {
     "q2c_publication_state",

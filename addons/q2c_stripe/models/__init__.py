@@ -1,1 +1,1 @@
-from . import q2c_event, q2c_event_billing, q2c_system, q2c_system_billing
+from . import account_move, q2c_event, q2c_event_billing, q2c_system, q2c_system_billing
