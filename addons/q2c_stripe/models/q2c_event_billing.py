@@ -1,7 +1,7 @@
 import json
 
 from odoo import _, models
-from odoo.addons.q2c_base.exceptions import MappingError
+from odoo.addons.q2c_base.exceptions import MappingError, PermanentError
 from odoo.tools import format_amount
 
 from .. import billing, mapping
@@ -267,6 +267,8 @@ class Q2cEvent(models.Model):
                         invoice=doc["invoice_ref"],
                     )
                 )
+            if doc["refunds"]:
+                self._stripe_check_refund_not_booked(doc, invoice_obj)
             note = Mirror._mirror_credit_note(
                 system, doc, invoice.partner_id, invoice.q2c_subscription_id
             )
@@ -302,6 +304,45 @@ class Q2cEvent(models.Model):
             }
             rows.append(Settlement._apply(system, tx, self))
         return rows
+
+    def _stripe_check_refund_not_booked(self, doc, invoice_obj=None):
+        """A credit note carrying refunds, for a payment whose refunds q2c already booked
+        as credit notes of the copy (the refund was booked before Stripe's credit note was
+        known: `charge.refunded` waiting for its payment, which no credit note listed
+        then): copying it would refund twice. Held for a person, never guessed."""
+        booked = self.env["q2c.payment.settlement"].search(
+            [
+                ("system_id", "=", self.system_id.id),
+                ("kind", "=", "refund"),
+                (
+                    "payment_external_id",
+                    "=",
+                    self._stripe_invoice_payment(doc["invoice_ref"], invoice_obj),
+                ),
+                ("state", "=", "settled"),
+                ("gateway_credit_note_id", "=", False),
+                ("credit_note_id", "!=", False),
+            ]
+        )
+        if booked:
+            raise PermanentError(
+                _(
+                    "Stripe credit note %(note)s refunds %(amount)s of invoice %(invoice)s, "
+                    "whose refund is already booked as %(booked)s (the refund came first): "
+                    "nothing was booked, so nothing is refunded twice. Check the refunds in "
+                    "Stripe and close this event, or reverse %(booked)s and replay it.",
+                    note=doc["number"],
+                    amount=format_amount(
+                        self.env,
+                        sum(amount or 0.0 for _ref, amount in doc["refunds"]),
+                        booked.currency_id[:1],
+                    ),
+                    invoice=doc["invoice_ref"],
+                    booked=", ".join(booked.credit_note_id.mapped("name")),
+                ),
+                person_kind="other",
+                record=booked.credit_note_id[:1],
+            )
 
     def _stripe_invoice_payment(self, invoice_id, invoice_obj=None):
         """The payment key (`mapping.invoice_payment_key`) of a Stripe invoice: its

@@ -339,6 +339,28 @@ class TestStripeBillingDocuments(StripeCase):
         )
         self.assertEqual(self._books(), self.REFUNDED_BOOKS)
 
+    def test_refund_booked_before_its_credit_note_is_held(self):
+        """charge.refunded of 40.00 before its payment (it waits; no credit note known),
+        invoice.paid of 100.00 (the refund is then booked: a credit note of 40.00 of the
+        copy, paid), then credit_note.created refunding the same 40.00: not copied (it
+        would refund 80.00), held for a person naming the credit note booked; the books
+        keep one credit note and one refund of 40.00."""
+        stripe = self._stand_in()
+        credit_note, refunded, note = self._refund_events()
+        stripe.objects["in_bill_1"] = self._stripe_invoice("paid")
+        self._deliver(
+            self._event("invoice.finalized", self._stripe_invoice()),
+            refunded,
+            self._event("invoice.paid", self._stripe_invoice("paid")),
+        )
+        stripe.objects["cn_1"] = note
+        event = self._deliver(credit_note, expect="dead")
+        self.assertIn("already booked", event.error)
+        self.assertEqual(self.env["q2c.exception"].search_count([("event_id", "=", event.id)]), 1)
+        books = self._books()
+        self.assertEqual((books["credit_notes"], books["refunded"]), (1, 40.0))
+        self.assertFalse(self._ref("credit_note", "cn_1"))
+
     def test_refund_without_credit_note(self):
         """A refund made on the charge with no credit note in Stripe: the list is empty,
         the refund of 25.00 books a credit note of the copy and pays it, as in set-up a."""
