@@ -9,7 +9,7 @@
     "website": "https://github.com/q2c/q2c",
     "category": "Accounting/Payment Providers",
     "depends": ["q2c_payment"],
-    "data": ["views/q2c_system_views.xml"],
+    "data": ["views/q2c_system_views.xml", "views/account_move_views.xml"],
     "demo": ["demo/q2c_stripe_demo.xml"],
     "assets": {"web.assets_tests": ["q2c_stripe/static/tests/tours/*.js"]},
     "development_status": "Alpha",

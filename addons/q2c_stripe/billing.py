@@ -19,7 +19,12 @@ SUBSCRIPTION_EVENTS = (
 INVOICE_EVENTS = ("invoice.finalized",)
 # Money events of an invoice: the invoice is copied first when it is not yet.
 INVOICE_MONEY_EVENTS = ("invoice.paid", "invoice.payment_failed")
-BILLING_EVENTS = SUBSCRIPTION_EVENTS + INVOICE_EVENTS
+# Stripe's own credit notes (set-up b): copied once, reversed once when voided.
+CREDIT_NOTE_EVENTS = ("credit_note.created", "credit_note.updated", "credit_note.voided")
+# An invoice leaving the owed states: void (reversed in Odoo), uncollectible (stays owed,
+# flagged for Finance), deleted (a draft: nothing was copied).
+INVOICE_END_EVENTS = ("invoice.voided", "invoice.marked_uncollectible", "invoice.deleted")
+BILLING_EVENTS = SUBSCRIPTION_EVENTS + INVOICE_EVENTS + CREDIT_NOTE_EVENTS + INVOICE_END_EVENTS
 # Stripe's subscription statuses as q2c.subscription's.
 STATUSES = {
     "incomplete": "future",
@@ -113,19 +118,18 @@ def invoice_subscription(obj):
     return _id(details.get("subscription")) or _id(obj.get("subscription"))
 
 
-def invoice(obj):
-    """A final Stripe invoice as a document to copy, or None (draft, void). Its lines'
-    `amount` are before tax; the tax is what the total adds to them."""
+def _document(obj, what):
+    """The lines and totals of an invoice or credit note: each line's `amount` is before
+    tax (taxed when it lists `taxes`, or `tax_amounts` in older versions); the tax is what
+    the total adds to them."""
     currency = obj.get("currency")
-    if obj.get("status") not in FINAL:
-        return None
     lines = (obj.get("lines") or {}).get("data") or []
     if (obj.get("lines") or {}).get("has_more"):
-        raise StripeShapeError(f"invoice {obj['id']} has more lines than the event carries")
+        raise StripeShapeError(f"{what} {obj['id']} has more lines than the event carries")
     doc_lines = []
     for line in lines:
         if not isinstance(line, dict):
-            raise StripeShapeError("an invoice line is not an object")
+            raise StripeShapeError(f"a {what} line is not an object")
         doc_lines.append(
             {
                 "name": line.get("description") or line.get("id") or "/",
@@ -140,13 +144,56 @@ def invoice(obj):
         "external_id": obj["id"],
         "number": obj.get("number") or obj["id"],
         "customer_ref": _id(obj.get("customer")),
-        "subscription_ref": invoice_subscription(obj),
         "currency": currency,
         "date": _date(obj.get("effective_at") or obj.get("created")),
-        "due_date": _date(obj.get("due_date")),
         "total": total,
         "tax": round(total - untaxed, 3),
         "lines": doc_lines,
+    }
+
+
+def invoice(obj):
+    """A final Stripe invoice as a document to copy, or None (draft, void)."""
+    if obj.get("status") not in FINAL:
+        return None
+    return {
+        **_document(obj, "invoice"),
+        "subscription_ref": invoice_subscription(obj),
+        "due_date": _date(obj.get("due_date")),
+    }
+
+
+def credit_note(obj):
+    """A Stripe credit note as a document to copy: `status` issued or void, `kind`
+    pre_payment (it reduced what the invoice owed) or post_payment (given back after
+    payment: refunded, credited to the customer's balance, or outside Stripe), `invoice_ref`
+    the invoice it credits, and `refunds`: the Stripe refunds it gave back with their
+    amounts in major units (`refunds[].amount_refunded`), or, in versions before 2025-03-31,
+    the one `refund` id (its amount read from Stripe, None here)."""
+    status = obj.get("status")
+    if status not in ("issued", "void"):
+        raise StripeShapeError(f"credit note status {status!r} is not Stripe's")
+    invoice_ref = _id(obj.get("invoice"))
+    if not invoice_ref:
+        raise StripeShapeError(f"credit note {obj['id']} names no invoice")
+    currency = obj.get("currency")
+    refunds = []
+    for row in obj.get("refunds") or []:
+        if isinstance(row, dict) and _id(row.get("refund")):
+            refunds.append((_id(row["refund"]), major(row.get("amount_refunded"), currency)))
+    if not refunds and _id(obj.get("refund")):
+        refund = obj["refund"]
+        amount = refund.get("amount") if isinstance(refund, dict) else None
+        refunds.append((_id(refund), None if amount is None else major(amount, currency)))
+    return {
+        **_document(obj, "credit note"),
+        "status": status,
+        "kind": obj.get("type"),
+        # Given after payment: never reduces what the invoice owes in Odoo, even when the
+        # payment is not booked there yet (it waits as the customer's credit).
+        "applies_to_invoice": obj.get("type") != "post_payment",
+        "invoice_ref": invoice_ref,
+        "refunds": refunds,
     }
 
 

@@ -28,9 +28,10 @@ HANDLED = (
     PAYMENT_EVENTS + FAILURE_EVENTS + REFUND_EVENTS + DISPUTE_EVENTS + STATE_EVENTS + PAYOUT_EVENTS
 )
 # The objects whose newest state the API gives (GET path by object type), for the events
-# where order matters: invoice.*, charge.refunded, charge.dispute.*.
+# where order matters: invoice.*, credit_note.*, charge.refunded, charge.dispute.*.
 REREAD_PATHS = {
     "invoice": "/v1/invoices/{id}",
+    "credit_note": "/v1/credit_notes/{id}",
     "charge": "/v1/charges/{id}",
     "dispute": "/v1/disputes/{id}",
 }
@@ -226,9 +227,11 @@ def failure(event, final_only=True):
 
 def reread(event):
     """(object id, API path) of the object to re-read for this event when order matters
-    (invoice.*, charge.refunded, charge.dispute.*), else None."""
+    (invoice.*, credit_note.*, charge.refunded, charge.dispute.*), else None."""
     kind = event.get("type") or ""
-    if not (kind.startswith("invoice.") or kind in REFUND_EVENTS + DISPUTE_EVENTS):
+    if not (
+        kind.startswith(("invoice.", "credit_note.")) or kind in REFUND_EVENTS + DISPUTE_EVENTS
+    ):
         return None
     obj = _object(event)
     path = REREAD_PATHS.get(obj.get("object"))

@@ -18,7 +18,9 @@ PUBLICATION_STATES = [
     ("queued", "Queued"),
     ("published", "Published"),
     ("failed", "Failed"),
-    ("voided", "Voided"),
+    # The gateway's invoice was voided (by q2c on cancelling, or at the gateway): the
+    # customer can no longer pay it online.
+    ("voided", "Voided at Gateway"),
     ("paid_elsewhere", "Paid Another Way"),
     ("not_voided", "Paid Online, Not Voided"),
 ]

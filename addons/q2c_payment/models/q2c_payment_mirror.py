@@ -8,7 +8,8 @@ invoice by its external reference.
 
 Object types of the external references: `customer` (res.partner), `subscription`
 (q2c.subscription), `invoice` (account.move, customer invoice), `credit_note` (account.move,
-customer credit note)."""
+customer credit note), `invoice_void` and `credit_note_void` (account.move, the reversal of a
+mirrored invoice or credit note voided at the gateway)."""
 
 import logging
 
@@ -233,9 +234,11 @@ class Q2cPaymentMirror(models.AbstractModel):
     def _mirror_credit_note(self, system, doc, partner, subscription=None):
         """The posted Odoo credit note of a gateway credit note, created once (reference
         `credit_note`). `doc` as for `_mirror_invoice`, plus invoice_ref (the gateway
-        invoice it credits). When that invoice is mirrored and still open, the credit note
-        is reconciled with it (what the gateway does with an adjustment); otherwise it stays
-        open as the customer's credit until a refund pays it. Returns the credit note."""
+        invoice it credits), applies_to_invoice (default True; False for a credit note the
+        gateway gave after the invoice was paid, which never reduces what it owes). When
+        that invoice is mirrored and still open, the credit note is reconciled with it
+        (what the gateway does with an adjustment); otherwise it stays open as the
+        customer's credit until a refund pays it. Returns the credit note."""
         Ref = self.env["q2c.external.ref"]
         invoice = (
             doc.get("invoice_ref") and Ref._find(system, "invoice", doc["invoice_ref"])
@@ -247,10 +250,68 @@ class Q2cPaymentMirror(models.AbstractModel):
             )
             if invoice:
                 note.reversed_entry_id = invoice
-                self._apply_credit_note(note, invoice)
+                if doc.get("applies_to_invoice", True):
+                    self._apply_credit_note(note, invoice)
             return note
 
         return Ref._ensure(system, "credit_note", doc["external_id"], create)
+
+    @api.model
+    def _void_credit_note(self, system, external_id, reason):
+        """A mirrored credit note voided at the gateway, reversed once (reference
+        `credit_note_void`): Odoo's reversal cancelling it, so an invoice it reduced owes
+        that amount again. A credit note that money was paid out on (a refund) is held for
+        a person (PermanentError); one never mirrored changes nothing. Returns the
+        reversal, or an empty recordset."""
+        Ref = self.env["q2c.external.ref"]
+        note = Ref._find(system, "credit_note", external_id)
+        if not note:
+            return self.env["account.move"]
+        return Ref._ensure(
+            system,
+            "credit_note_void",
+            external_id,
+            lambda: self._reverse(note, reason, undo=note.reversed_entry_id),
+        )
+
+    @api.model
+    def _void_invoice(self, system, external_id, reason):
+        """A mirrored invoice voided at the gateway, reversed once by a credit note
+        (reference `invoice_void`) that closes it. An invoice with a payment or credit note
+        booked on it is held for a person with `reason` (PermanentError): the gateway no
+        longer asks for the money, what was received or credited must be decided by
+        Finance. One never mirrored changes nothing. Returns the credit note, or an empty
+        recordset."""
+        Ref = self.env["q2c.external.ref"]
+        invoice = Ref._find(system, "invoice", external_id)
+        if not invoice:
+            return self.env["account.move"]
+        return Ref._ensure(
+            system, "invoice_void", external_id, lambda: self._reverse(invoice, reason)
+        )
+
+    def _reverse(self, move, reason, undo=None):
+        """Odoo's reversal cancelling `move` (its reconciliations undone, the reversal
+        reconciled with it), posted, never published on a gateway (q2c_mirrored). Anything
+        reconciled with `move` other than `undo` (a payment) holds it for a person."""
+        paid = move._get_reconciled_amls().move_id - move - (undo or move.browse())
+        if paid:
+            raise PermanentError(
+                _(
+                    "%(reason)s, but %(docs)s is booked on %(move)s in Odoo: nothing was "
+                    "reversed; decide what happens to it.",
+                    reason=reason,
+                    docs=", ".join(paid.mapped("display_name")),
+                    move=move.display_name,
+                ),
+                person_kind="other",
+                record=move,
+            )
+        today = fields.Date.context_today(self)
+        values = {"ref": reason, "date": today}
+        if move.is_invoice():
+            values["invoice_date"] = today
+        return move.with_context(q2c_mirrored=True)._reverse_moves([values], cancel=True)
 
     def _apply_credit_note(self, note, invoice):
         if invoice.state != "posted" or invoice.currency_id.is_zero(invoice.amount_residual):

@@ -454,9 +454,10 @@ class Q2cPaymentSettlement(models.Model):
                 ("kind", "in", ("refund", "dispute")),
                 ("state", "=", "waiting"),
             ],
-            # The largest refunded total first: it is the newest state, and the totals
-            # before it are then already booked.
-            order="amount desc, id",
+            # Refunds paying a gateway's credit note first (set-up b: their own amounts),
+            # then the largest refunded total: it is the newest state, and the totals
+            # before it, and the credit notes' refunds, are then already booked.
+            order="gateway_credit_note_id, amount desc, id",
         )
         for row in waiting:
             row._book()

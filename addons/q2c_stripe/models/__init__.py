@@ -1,4 +1,5 @@
 from . import (
+    account_move,
     q2c_event,
     q2c_event_billing,
     q2c_subscription_load,

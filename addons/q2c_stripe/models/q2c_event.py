@@ -21,13 +21,15 @@ class Q2cEvent(models.Model):
             return self._handle_stripe_money
         return super()._get_handler()
 
-    def _handle_stripe_money(self):
+    def _handle_stripe_money(self, event=None):
         """Map the Stripe event to a neutral transaction and hand it to q2c_payment, which
         books it once per Stripe object; an event that changes nothing touches nothing.
-        Where order matters, the object's newest state is read first (`_stripe_newest`)."""
+        Where order matters, the object's newest state is read first (`_stripe_newest`),
+        unless the caller gives it (`event`)."""
         system = self.system_id
         try:
-            event = self._stripe_newest(json.loads(self.sudo().payload))
+            if event is None:
+                event = self._stripe_newest(json.loads(self.sudo().payload))
             tx = mapping.transaction(event, final_only=system.stripe_fail_on_last_attempt)
         except mapping.StripeShapeError as error:
             raise PermanentError(f"Stripe {self.event_type}: {error}") from error

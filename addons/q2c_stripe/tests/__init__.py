@@ -1,5 +1,6 @@
 from . import (
     test_billing,
+    test_billing_documents,
     test_end_to_end,
     test_load,
     test_mapping,

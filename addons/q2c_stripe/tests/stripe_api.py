@@ -89,6 +89,13 @@ class StripeApi(FakeApi):
         path, query = request["path"], request["query"]
         if path == "/v1/balance_transactions":
             return self._send(200, self._page(query))
+        if path == "/v1/credit_notes":
+            notes = [
+                o
+                for o in self.state.of_type("credit_note")
+                if o.get("invoice") == query.get("invoice", [None])[0]
+            ]
+            return self._send(200, {"object": "list", "data": notes, "has_more": False})
         obj = self.state.objects.get(path.rsplit("/", 1)[-1])
         if not obj:
             return self._send(404, {"error": {"type": "invalid_request_error"}})
