@@ -63,12 +63,6 @@ class Q2cSystem(models.Model):
         default="Q2C_Contract_Ref__c",
         help="Opportunity field (API name) receiving the Odoo contract reference.",
     )
-    salesforce_standing_field = fields.Char(
-        "Account Standing Field",
-        default="Q2C_Account_Standing__c",
-        help="Account field (API name) receiving the customer's account standing (good, "
-        "payment_failed, on_hold, suspended): a picklist with these API names.",
-    )
     salesforce_multi_currency = fields.Boolean(
         "Multi-Currency Org",
         default=True,
@@ -88,7 +82,6 @@ class Q2cSystem(models.Model):
                 "supports_webhook": True,
                 "supports_test_connection": True,
                 "supports_provisioning": True,
-                "supports_standing_write_back": True,
             }
         )
         return result
@@ -309,22 +302,6 @@ class Q2cSystem(models.Model):
             event,
             method="PATCH",
             json={self.salesforce_write_back_field: contract.code},
-        )
-
-    def _write_account_standing(self, account_id, standing):
-        """`PATCH /services/data/vXX.X/sobjects/Account/{id}` of the standing field: an
-        overwrite, so a repeat changes nothing (Salesforce answers 204)."""
-        if self.system_type != "salesforce":
-            return super()._write_account_standing(account_id, standing)
-        if not self.salesforce_standing_field:
-            raise PermanentError(_("Set the Account Standing Field of %s.", self.name))
-        if not mapping.is_salesforce_id(account_id):
-            raise PermanentError(_("Not a Salesforce id: %s", account_id))
-        version = self.salesforce_api_version or "v62.0"
-        self._salesforce_rest(
-            f"/services/data/{version}/sobjects/Account/{account_id}",
-            method="PATCH",
-            json={self.salesforce_standing_field: standing},
         )
 
     # --- test connection -----------------------------------------------------------------
