@@ -138,7 +138,10 @@ class Q2cSystem(models.Model):
 
     # --- REST client ---------------------------------------------------------------------
 
-    def _token_key(self):
+    def _salesforce_token_key(self):
+        """The key of the system's token in `_TOKENS`: a new API Base URL gets a new token.
+        Named after the connector: another connector's `_token_key` on q2c.system (PayPal's)
+        would otherwise replace it, depending on which addon loads last."""
         return (self.env.cr.dbname, self.id, self.base_url)
 
     def _auth_headers(self):
@@ -147,13 +150,13 @@ class Q2cSystem(models.Model):
             return super()._auth_headers()
         if self.env.context.get("q2c_salesforce_token_call"):
             return {}
-        token = _TOKENS.get(self._token_key())
+        token = _TOKENS.get(self._salesforce_token_key())
         return {"Authorization": f"Bearer {token[0]}"} if token else {}
 
     def _salesforce_token(self, event=None, refresh=False):
         """(access token, instance url), from the OAuth client-credentials flow of the
         connected app (API Username = consumer key, API Password = consumer secret)."""
-        key = self._token_key()
+        key = self._salesforce_token_key()
         if not refresh and key in _TOKENS:
             return _TOKENS[key]
         answer = (
