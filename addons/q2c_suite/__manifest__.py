@@ -30,6 +30,10 @@
         "q2c_stripe",
         "q2c_chargebee",
         "q2c_paypal",
+        # The bridges are auto_install; listed so that updating this addon installs them on a
+        # database that had the connectors and q2c_payment before the bridges existed.
+        "q2c_hubspot_payment",
+        "q2c_salesforce_payment",
         "q2c_progress_billing",
     ],
     "development_status": "Alpha",

@@ -4,11 +4,7 @@ import time
 
 from odoo import _, fields, models
 from odoo.addons.q2c_base import outbound
-from odoo.addons.q2c_base.exceptions import (
-    PermanentError,
-    RequestRejected,
-    VerificationFailed,
-)
+from odoo.addons.q2c_base.exceptions import RequestRejected, VerificationFailed
 
 from .. import hubspot, mapping
 
@@ -49,13 +45,6 @@ class Q2cSystem(models.Model):
         default="q2c_contract_ref",
         help="Deal property receiving the Odoo contract reference (create it in HubSpot).",
     )
-    hubspot_standing_property = fields.Char(
-        "Account Standing Property",
-        default="q2c_account_standing",
-        help="Company property receiving the customer's account standing (good, "
-        "payment_failed, on_hold, suspended): create it in HubSpot as a dropdown with these "
-        "internal values.",
-    )
 
     def _compute_feature_support_fields(self):
         result = super()._compute_feature_support_fields()
@@ -64,7 +53,6 @@ class Q2cSystem(models.Model):
                 "supports_webhook": True,
                 "supports_test_connection": True,
                 "supports_provisioning": True,
-                "supports_standing_write_back": True,
             }
         )
         return result
@@ -261,19 +249,6 @@ class Q2cSystem(models.Model):
             event=event,
             idempotency_key=f"q2c-deal-{deal['id']}-contract-{contract.id}",
             json={"properties": {self.hubspot_write_back_property: contract.code}},
-        )
-
-    def _write_account_standing(self, account_id, standing):
-        """`PATCH /crm/v3/objects/companies/{id}` of the standing property (scope
-        crm.objects.companies.write): an overwrite, so a repeat changes nothing."""
-        if self.system_type != "hubspot":
-            return super()._write_account_standing(account_id, standing)
-        if not self.hubspot_standing_property:
-            raise PermanentError(_("Set the Account Standing Property of %s.", self.name))
-        self._hubspot_api(
-            "PATCH",
-            f"/crm/v3/objects/companies/{account_id}",
-            json={"properties": {self.hubspot_standing_property: standing}},
         )
 
     # --- test connection -----------------------------------------------------------------

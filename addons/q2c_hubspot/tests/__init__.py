@@ -5,6 +5,5 @@ from . import (
     test_provisioning,
     test_public_url,
     test_signature,
-    test_standing,
     test_webhook,
 )

@@ -63,12 +63,6 @@ class Q2cSystem(models.Model):
         default="Q2C_Contract_Ref__c",
         help="Opportunity field (API name) receiving the Odoo contract reference.",
     )
-    salesforce_standing_field = fields.Char(
-        "Account Standing Field",
-        default="Q2C_Account_Standing__c",
-        help="Account field (API name) receiving the customer's account standing (good, "
-        "payment_failed, on_hold, suspended): a picklist with these API names.",
-    )
     salesforce_multi_currency = fields.Boolean(
         "Multi-Currency Org",
         default=True,
@@ -88,7 +82,6 @@ class Q2cSystem(models.Model):
                 "supports_webhook": True,
                 "supports_test_connection": True,
                 "supports_provisioning": True,
-                "supports_standing_write_back": True,
             }
         )
         return result
@@ -145,7 +138,10 @@ class Q2cSystem(models.Model):
 
     # --- REST client ---------------------------------------------------------------------
 
-    def _token_key(self):
+    def _salesforce_token_key(self):
+        """The key of the system's token in `_TOKENS`: a new API Base URL gets a new token.
+        Named after the connector: another connector's `_token_key` on q2c.system (PayPal's)
+        would otherwise replace it, depending on which addon loads last."""
         return (self.env.cr.dbname, self.id, self.base_url)
 
     def _auth_headers(self):
@@ -154,13 +150,13 @@ class Q2cSystem(models.Model):
             return super()._auth_headers()
         if self.env.context.get("q2c_salesforce_token_call"):
             return {}
-        token = _TOKENS.get(self._token_key())
+        token = _TOKENS.get(self._salesforce_token_key())
         return {"Authorization": f"Bearer {token[0]}"} if token else {}
 
     def _salesforce_token(self, event=None, refresh=False):
         """(access token, instance url), from the OAuth client-credentials flow of the
         connected app (API Username = consumer key, API Password = consumer secret)."""
-        key = self._token_key()
+        key = self._salesforce_token_key()
         if not refresh and key in _TOKENS:
             return _TOKENS[key]
         answer = (
@@ -309,22 +305,6 @@ class Q2cSystem(models.Model):
             event,
             method="PATCH",
             json={self.salesforce_write_back_field: contract.code},
-        )
-
-    def _write_account_standing(self, account_id, standing):
-        """`PATCH /services/data/vXX.X/sobjects/Account/{id}` of the standing field: an
-        overwrite, so a repeat changes nothing (Salesforce answers 204)."""
-        if self.system_type != "salesforce":
-            return super()._write_account_standing(account_id, standing)
-        if not self.salesforce_standing_field:
-            raise PermanentError(_("Set the Account Standing Field of %s.", self.name))
-        if not mapping.is_salesforce_id(account_id):
-            raise PermanentError(_("Not a Salesforce id: %s", account_id))
-        version = self.salesforce_api_version or "v62.0"
-        self._salesforce_rest(
-            f"/services/data/{version}/sobjects/Account/{account_id}",
-            method="PATCH",
-            json={self.salesforce_standing_field: standing},
         )
 
     # --- test connection -----------------------------------------------------------------

@@ -4,5 +4,4 @@ from . import (
     test_outbound_messaging,
     test_rest,
     test_soap,
-    test_standing,
 )

@@ -82,8 +82,7 @@ def opportunity(opp_id, name, account_id, account_name, amount, lines=()):
 
 
 class FakeSalesforce(FakeApi):
-    """OAuth token endpoint, the REST query resource and the PATCH of a record (an
-    Opportunity or an Account of `records`), in Salesforce's documented shapes
+    """OAuth token endpoint and the REST query resource, in Salesforce's documented shapes
     (docs/saas-specs.md 3.5). `before` holds forced answers given first."""
 
     records = {}
@@ -141,34 +140,34 @@ class FakeSalesforce(FakeApi):
             opp_id = soql.rpartition("WHERE Id='")[2].rstrip("'")
             found = [cls.records[opp_id]] if opp_id in cls.records else []
             return self._send(200, {"totalSize": len(found), "done": True, "records": found})
-        if "/sobjects/" in url.path and self.command == "PATCH":
-            record_id = url.path.rpartition("/")[2]
-            if record_id not in cls.records:
-                return self._send(
-                    404,
-                    [
-                        {
-                            "errorCode": "NOT_FOUND",
-                            "message": "The requested resource does not exist",
-                        }
-                    ],
-                )
-            cls.records[record_id].update(json.loads(raw))
-            self.send_response(204)
-            self.send_header("Content-Length", "0")
-            self.end_headers()
-            return None
+        if "/sobjects/Opportunity/" in url.path and self.command == "PATCH":
+            opp_id = url.path.rpartition("/")[2]
+            cls.records[opp_id].update(json.loads(raw))
+            return self._send_no_content()
         if url.path.endswith("/limits"):
             return self._send(200, {"DailyApiRequests": {"Max": 15000, "Remaining": 14982}})
+        return self._unrouted(url, raw)
+
+    def _unrouted(self, url, raw):
+        """A path none of the routes above serves (the session is valid): 404, as Salesforce
+        answers. A subclass serving more of the API (another addon's tests) answers its
+        routes here."""
         return self._send(404, [{"errorCode": "NOT_FOUND", "message": "unknown"}])
+
+    def _send_no_content(self):
+        """Salesforce's answer to a successful PATCH: 204 without a body."""
+        self.send_response(204)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
 
     do_GET = do_POST = do_PATCH = _answer
 
 
 @contextmanager
-def fake_salesforce(records, before=()):
+def fake_salesforce(records, before=(), api=FakeSalesforce):
+    """A local `api` (FakeSalesforce or a subclass) serving `records`: (base URL, handler)."""
     attributes = {"records": records, "before": list(before), "seen": [], "tokens": []}
-    handler = type("Fake", (FakeSalesforce,), attributes)
+    handler = type("Fake", (api,), attributes)
     with serve_locally(handler) as base_url:
         yield base_url, handler
 

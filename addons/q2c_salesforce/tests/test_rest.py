@@ -148,3 +148,20 @@ class TestSalesforceRest(SalesforceCase):
         self.assertIn("Consumer Key and Consumer Secret", str(caught.exception))
         self.assertEqual(caught.exception.__cause__.vendor_code, "invalid_client")
         self.assertEqual([r["path"] for r in fake.seen], ["/services/oauth2/token"])
+
+    def test_a_new_api_base_url_gets_its_own_token(self):
+        """The token (and its instance URL) is kept per API Base URL: after the URL changes,
+        the next call asks the new org for a token and calls it, not the old instance. With
+        q2c_paypal installed after this addon, PayPal's `_token_key` on q2c.system used to
+        replace Salesforce's, keying the token without the URL: the second call went to the
+        first org's instance (here a server already stopped)."""
+        limits = "/services/data/v62.0/limits"
+        with fake_salesforce({}) as (url, first):
+            self.salesforce.base_url = url
+            self.salesforce._salesforce_rest(limits)
+        with fake_salesforce({}) as (url, second):
+            self.salesforce.base_url = url
+            answer = self.salesforce._salesforce_rest(limits)
+        self.assertEqual(answer["DailyApiRequests"]["Remaining"], 14982)
+        self.assertEqual([r["path"] for r in first.seen], ["/services/oauth2/token", limits])
+        self.assertEqual([r["path"] for r in second.seen], ["/services/oauth2/token", limits])

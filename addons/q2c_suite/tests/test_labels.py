@@ -20,6 +20,8 @@ SWEPT_MODULES = {
     "q2c_harvest_expense",
     "q2c_tempo",
     "q2c_salesforce",
+    "q2c_hubspot_payment",
+    "q2c_salesforce_payment",
 }
 SWEPT_BASE_MODELS = {
     "q2c.job.tracked",

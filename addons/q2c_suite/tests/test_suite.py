@@ -22,3 +22,20 @@ class TestSuite(TransactionCase):
         modules = self.env["ir.module.module"].search([("name", "=like", "q2c\\_%")])
         self.assertTrue(modules)
         self.assertEqual(set(modules.mapped("state")), {"installed"})
+
+    def test_crm_connectors_need_no_payments(self):
+        """A firm syncing deals from its CRM without payments through q2c installs no
+        payments stack: the account-standing write-back is in the bridges
+        q2c_<crm>_payment (auto_install), not in the connectors."""
+        modules = self.env["ir.module.module"]
+        for name in ("q2c_hubspot", "q2c_salesforce"):
+            with self.subTest(addon=name):
+                connector = modules.search([("name", "=", name)])
+                upstream = connector.upstream_dependencies(exclude_states=("uninstallable",))
+                self.assertIn("q2c_crm", upstream.mapped("name"))
+                self.assertFalse(
+                    {"q2c_payment", "account_reconcile_oca"} & set(upstream.mapped("name"))
+                )
+                bridge = modules.search([("name", "=", f"{name}_payment")])
+                self.assertTrue(bridge.auto_install)
+                self.assertEqual(set(bridge.dependencies_id.mapped("name")), {name, "q2c_payment"})

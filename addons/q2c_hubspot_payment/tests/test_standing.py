@@ -1,7 +1,8 @@
 from odoo.addons.q2c_base.tests.common import Q2cCase
+from odoo.addons.q2c_hubspot.tests.common import HubSpotCase, crm_data
 from odoo.tests import tagged
 
-from .common import HubSpotCase, crm_data, fake_hubspot
+from .common import fake_hubspot_companies
 
 PROPERTY = "q2c_account_standing"
 
@@ -40,7 +41,7 @@ class TestHubSpotStanding(HubSpotCase):
 
     def test_payment_failure_reaches_hubspot_and_recovery_sets_it_back(self):
         data = crm_data()
-        with fake_hubspot(data) as (url, seen):
+        with fake_hubspot_companies(data) as (url, seen):
             self.hubspot.base_url = url
             self.customer._q2c_payment_failed("card declined", self.manager)
             job = self._jobs()
@@ -68,7 +69,7 @@ class TestHubSpotStanding(HubSpotCase):
         """On Hold, then Suspended at once: the jobs run in reverse order, and each sends
         the standing current when it runs, so HubSpot ends Suspended either way."""
         data = crm_data()
-        with fake_hubspot(data) as (url, seen):
+        with fake_hubspot_companies(data) as (url, seen):
             self.hubspot.base_url = url
             self.customer.q2c_standing = "on_hold"
             self.customer.q2c_standing = "suspended"
@@ -95,7 +96,7 @@ class TestHubSpotStanding(HubSpotCase):
                 "message": f'Property values were not valid: "{PROPERTY}" does not exist',
             },
         )
-        with fake_hubspot(crm_data(), before=[unavailable, invalid]) as (url, _seen):
+        with fake_hubspot_companies(crm_data(), before=[unavailable, invalid]) as (url, _seen):
             self.hubspot.base_url = url
             self.customer.q2c_standing = "on_hold"
             job = self._run(self._jobs())

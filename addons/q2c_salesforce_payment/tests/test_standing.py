@@ -1,9 +1,10 @@
 import json
 
 from odoo.addons.q2c_base.tests.common import Q2cCase
+from odoo.addons.q2c_salesforce.tests.common import SalesforceCase
 from odoo.tests import tagged
 
-from .common import SalesforceCase, fake_salesforce
+from .common import fake_salesforce_accounts
 
 ACCOUNT = "0015g00000AbCdEAAZ"
 FIELD = "Q2C_Account_Standing__c"
@@ -36,7 +37,7 @@ class TestSalesforceStanding(SalesforceCase):
 
     def test_payment_failure_reaches_salesforce_and_recovery_sets_it_back(self):
         records = {ACCOUNT: {"Name": "Globex"}}
-        with fake_salesforce(records) as (url, fake):
+        with fake_salesforce_accounts(records) as (url, fake):
             self.salesforce.base_url = url
             self.customer._q2c_payment_failed("card declined", self.manager)
             failed = self._run_new_job(self.env["queue.job"])
@@ -57,7 +58,7 @@ class TestSalesforceStanding(SalesforceCase):
     def test_unknown_account_is_visible(self):
         """The Account was deleted in Salesforce (404 NOT_FOUND): the job fails with the
         answer, the customer shows Update Failed with it."""
-        with fake_salesforce({}) as (url, _fake):
+        with fake_salesforce_accounts({}) as (url, _fake):
             self.salesforce.base_url = url
             self.customer.q2c_standing = "suspended"
             job = self._run_new_job(self.env["queue.job"])
