@@ -1,5 +1,6 @@
 from . import (
     test_chargeback,
+    test_outstanding_accounts,
     test_publication,
     test_published_life,
     test_reconcile_rights,
