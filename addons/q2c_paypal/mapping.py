@@ -39,6 +39,17 @@ def _resource(event):
     return resource
 
 
+def invoice_resource(event):
+    """The PayPal invoice an `INVOICING.INVOICE.*` event carries: directly in `resource`
+    (PayPal's current Invoicing v2 notifications), or nested under `resource.invoice`
+    (older, v1-era notifications); both shapes are accepted."""
+    resource = _resource(event)
+    nested = resource.get("invoice")
+    if "id" not in resource and isinstance(nested, dict):
+        return nested
+    return resource
+
+
 def _text(value):
     return value if isinstance(value, str) and value else None
 
@@ -121,7 +132,7 @@ def payments_from_invoice(event):
     """One payment per PayPal transaction of a paid PayPal invoice (keyed by its capture);
     payments the merchant recorded by hand (cash, check: `method` other than PAYPAL) are
     not PayPal's money and are left out."""
-    invoice = _resource(event)
+    invoice = invoice_resource(event)
     invoice_id = _id(invoice)
     detail = invoice.get("detail") if isinstance(invoice.get("detail"), dict) else {}
     payments = invoice.get("payments") if isinstance(invoice.get("payments"), dict) else {}
@@ -246,7 +257,7 @@ def transactions(event):
 
 def cancelled_invoice_id(event):
     """The id of the PayPal invoice an `INVOICING.INVOICE.CANCELLED` event is about."""
-    return _id(_resource(event))
+    return _id(invoice_resource(event))
 
 
 def invoice_id_of(answer):

@@ -5,7 +5,7 @@ import json
 from odoo.addons.q2c_base.tests.common import stand_in_server
 from odoo.addons.q2c_chargebee import auth
 from odoo.exceptions import UserError
-from odoo.tests import tagged
+from odoo.tests import Form, tagged
 
 from .common import PASSWORD, ChargebeeCase
 
@@ -95,6 +95,21 @@ class TestChargebeeWebhook(ChargebeeCase):
         self._run(self._cb_events())
         self.assertEqual(self._cb_events().state, "done", self._cb_events().error)
         self.assertEqual(len(self._settlements(kind="payment")), 1)
+
+    def test_api_base_url_on_the_form(self):
+        """The Chargebee system form shows *API Base URL* next to the Site
+        (docs/connectors/chargebee.md, Set-up in Odoo): written there, calls go to it
+        instead of the site; emptied, to the site again."""
+        with Form(self.cb_system) as form:
+            form.base_url = "https://chargebee-proxy.example.com"
+        self.assertEqual(self.cb_system._chargebee_url("/events/ev_1"), "/api/v2/events/ev_1")
+        with Form(self.cb_system) as form:
+            form.base_url = False
+            form.chargebee_site = "acme-test"
+        self.assertEqual(
+            self.cb_system._chargebee_url("/events/ev_1"),
+            "https://acme-test.chargebee.com/api/v2/events/ev_1",
+        )
 
     def test_test_connection(self):
         """GET /api/v2/events?limit=1 with the API key as Basic username; a refused key is

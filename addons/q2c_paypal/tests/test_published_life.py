@@ -40,10 +40,12 @@ class TestPayPalPublishedLife(PayPalCase):
     def _activities(self, invoice):
         return invoice.activity_ids.filtered(lambda a: a.user_id == self.finance_user)
 
-    def _cancelled_event(self, pp_invoice):
-        return self._event(
-            "INVOICING.INVOICE.CANCELLED", {**pp_invoice, "status": "CANCELLED"}, "invoices"
-        )
+    def _cancelled_event(self, pp_invoice, nested=False):
+        """INVOICING.INVOICE.CANCELLED: the invoice directly in `resource` (PayPal's current
+        shape) or nested under `resource.invoice` (`nested`, the older v1-era shape)."""
+        cancelled = {**pp_invoice, "status": "CANCELLED"}
+        resource = {"invoice": cancelled} if nested else cancelled
+        return self._event("INVOICING.INVOICE.CANCELLED", resource, "invoices")
 
     def test_cancel_cancels_once_and_the_echo_changes_nothing(self):
         """Finance cancels a published invoice: the job sends `POST
@@ -156,4 +158,16 @@ class TestPayPalPublishedLife(PayPalCase):
         self.assertEqual(len(self._activities(invoice)), 1)
         other = self._cancelled_event({**pp_invoice, "id": "INV2-NOT-OURS"})
         self.assertEqual(self._deliver(other).state, "done")
+        self.assertEqual(len(self._activities(invoice)), 1)
+
+    def test_cancelled_nested_under_resource_invoice_marks_voided(self):
+        """The older (v1-era) INVOICING.INVOICE.CANCELLED nests the invoice under
+        `resource.invoice`: delivered signed through the HTTP server and its job it marks
+        the published invoice Voided as the current shape does (119.00 still due), not a
+        dead event."""
+        invoice, pp_invoice = self._published()
+        stored = self._deliver(self._cancelled_event(pp_invoice, nested=True))
+        self.assertEqual(stored.state, "done")
+        self.assertEqual(invoice.q2c_publication_state, "voided")
+        self.assertAmount(invoice.amount_residual, 119.0)
         self.assertEqual(len(self._activities(invoice)), 1)

@@ -135,6 +135,29 @@ class TestPayPalSettlement(PayPalCase):
         self._deliver(self._capture_completed("CAPOK", 90.0, None, invoice.name))
         self.assertEqual(self.customer.q2c_standing, "good")
 
+    def _invoice_paid_event(self, pp_id, capture_id, amount, nested=False):
+        """INVOICING.INVOICE.PAID of PayPal invoice `pp_id` paid by one PayPal capture:
+        the invoice directly in `resource` (PayPal's current Invoicing notifications), or
+        nested under `resource.invoice` (`nested`, the older v1-era shape)."""
+        pp_invoice = {
+            "id": pp_id,
+            "status": "PAID",
+            "detail": {"invoice_number": f"PP-{pp_id}", "currency_code": self.currency.name},
+            "payments": {
+                "paid_amount": self._money(amount),
+                "transactions": [
+                    {
+                        "payment_id": capture_id,
+                        "method": "PAYPAL",
+                        "payment_date": "2026-12-01",
+                        "amount": self._money(amount),
+                    }
+                ],
+            },
+        }
+        resource = {"invoice": pp_invoice} if nested else pp_invoice
+        return self._event("INVOICING.INVOICE.PAID", resource, "invoices")
+
     def test_paid_paypal_invoice_reads_the_fee_once(self):
         """INVOICING.INVOICE.PAID of a published invoice (bound to the Odoo invoice; its
         number on PayPal differs here) carries no fee: the capture is read once from PayPal
@@ -142,31 +165,27 @@ class TestPayPalSettlement(PayPalCase):
         invoice = self._invoice(100.0)
         self.env["q2c.external.ref"]._bind(self.paypal, "invoice", "INV2-PAID-0001", invoice)
         self.stand_in.captures["CAPINV"] = self._capture("CAPINV", 100.0, 3.20)
-        paid = self._event(
-            "INVOICING.INVOICE.PAID",
-            {
-                "id": "INV2-PAID-0001",
-                "status": "PAID",
-                "detail": {"invoice_number": "PP-0001", "currency_code": self.currency.name},
-                "payments": {
-                    "paid_amount": self._money(100.0),
-                    "transactions": [
-                        {
-                            "payment_id": "CAPINV",
-                            "method": "PAYPAL",
-                            "payment_date": "2026-12-01",
-                            "amount": self._money(100.0),
-                        }
-                    ],
-                },
-            },
-            "invoices",
-        )
+        paid = self._invoice_paid_event("INV2-PAID-0001", "CAPINV", 100.0)
         self._deliver(paid, self._capture_completed("CAPINV", 100.0, 3.20, invoice.name))
         self.assertEqual(len(self._seen("GET", "/v2/payments/captures/CAPINV")), 1)
         row = self._settlements(kind="payment")
         self.assertEqual((len(row), row.state), (1, "settled"))
         self.assertAmount(row.payment_id.amount, 96.80)
+        self.assertTrue(self._paid(invoice))
+
+    def test_paid_paypal_invoice_nested_under_resource_invoice(self):
+        """The older (v1-era) INVOICING.INVOICE.PAID nests the invoice under
+        `resource.invoice`: delivered signed through the HTTP server and its job, it books
+        the same as the current shape (capture read for its fee 2.30 on 80.00: the payment
+        of 80.00 puts 77.70 in the bank, the invoice is paid), not a dead event."""
+        invoice = self._invoice(80.0)
+        self.env["q2c.external.ref"]._bind(self.paypal, "invoice", "INV2-NEST-0001", invoice)
+        self.stand_in.captures["CAPNEST"] = self._capture("CAPNEST", 80.0, 2.30)
+        stored = self._deliver(self._invoice_paid_event("INV2-NEST-0001", "CAPNEST", 80.0, True))
+        self.assertEqual(stored.state, "done")
+        row = self._settlements(kind="payment")
+        self.assertEqual((len(row), row.state, row.external_id), (1, "settled", "CAPNEST"))
+        self.assertAmount(row.payment_id.amount, 77.70)
         self.assertTrue(self._paid(invoice))
 
     def test_signed_event_with_a_bad_resource_is_dead(self):

@@ -3,7 +3,7 @@ from unittest.mock import patch
 
 from odoo.addons.q2c_paypal.models import q2c_system as paypal_system
 from odoo.exceptions import UserError
-from odoo.tests import tagged
+from odoo.tests import Form, tagged
 from odoo.tools import config
 
 from .common import ACCESS_TOKEN, PayPalCase, pki, transmission_time
@@ -154,6 +154,19 @@ class TestPayPalWebhook(PayPalCase):
         self.paypal.base_url = "http://127.0.0.1:9"
         self.assertEqual(self._post_paypal(self._event_body()).status_code, 401)
         self.assertFalse(self._paypal_events())
+
+    def test_api_base_url_on_the_form(self):
+        """The PayPal system form shows *API Base URL* (docs/connectors/paypal.md, Set-up
+        in Odoo): it can be written there, and calls then go to it, whatever the
+        environment."""
+        with Form(self.paypal) as form:
+            form.base_url = "https://paypal-proxy.example.com"
+        self.assertEqual(self.paypal.base_url, "https://paypal-proxy.example.com")
+        self.assertEqual(self.paypal._paypal_url("/v1/oauth2/token"), "/v1/oauth2/token")
+        form = Form(self.paypal)
+        form.base_url = False
+        form.save()
+        self.assertTrue(self.paypal._paypal_url("/v1/x").startswith("https://api-m.sandbox."))
 
     def test_test_connection(self):
         """An OAuth token with the Client ID and Secret; a refused secret is said in a
