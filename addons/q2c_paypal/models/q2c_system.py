@@ -226,7 +226,7 @@ class Q2cSystem(models.Model):
     def _paypal_url(self, path):
         return path if self.base_url else f"{API[self.paypal_environment or 'sandbox']}{path}"
 
-    def _token_key(self):
+    def _paypal_token_key(self):
         return (self.env.cr.dbname, self.id, self._paypal_url(""))
 
     def _auth_headers(self):
@@ -237,7 +237,7 @@ class Q2cSystem(models.Model):
         if self.env.context.get("q2c_paypal_no_auth"):
             return {}
         with _LOCK:
-            token = _TOKENS.get(self._token_key())
+            token = _TOKENS.get(self._paypal_token_key())
         return {"Authorization": f"Bearer {token[0]}"} if token else {}
 
     def _idempotency_header(self):
@@ -248,7 +248,7 @@ class Q2cSystem(models.Model):
     def _paypal_token(self, event=None, refresh=False):
         """An access token of the app (OAuth 2.0 client credentials: Client ID and Secret),
         kept in memory until a minute before it expires."""
-        key = self._token_key()
+        key = self._paypal_token_key()
         with _LOCK:
             held = _TOKENS.get(key)
         if held and not refresh and held[1] > time.monotonic():

@@ -70,7 +70,10 @@ class TestPayPalPublish(PayPalCase):
     def test_refused_token_is_fetched_again_once(self):
         """A token PayPal no longer accepts (401) is replaced by a new one, once, and the
         call goes on."""
-        paypal_system._TOKENS[self.paypal._token_key()] = ("expired-token", time.monotonic() + 600)
+        paypal_system._TOKENS[self.paypal._paypal_token_key()] = (
+            "expired-token",
+            time.monotonic() + 600,
+        )
         result = self.paypal._q2c_publish_invoice(self._invoice(20.0))
         self.assertTrue(result["url"])
         self.assertEqual(len(self._seen("POST", "/v1/oauth2/token")), 1)

@@ -140,7 +140,7 @@ class Q2cSystem(models.Model):
 
     def _salesforce_token_key(self):
         """The key of the system's token in `_TOKENS`: a new API Base URL gets a new token.
-        Named after the connector: another connector's `_token_key` on q2c.system (PayPal's)
+        Named after the connector: another connector's token key on q2c.system (PayPal's, once named `_token_key`)
         would otherwise replace it, depending on which addon loads last."""
         return (self.env.cr.dbname, self.id, self.base_url)
 
