@@ -140,8 +140,8 @@ class Q2cSystem(models.Model):
 
     def _salesforce_token_key(self):
         """The key of the system's token in `_TOKENS`: a new API Base URL gets a new token.
-        Named after the connector: another connector's token key on q2c.system (PayPal's, once named `_token_key`)
-        would otherwise replace it, depending on which addon loads last."""
+        Named after the connector: a generic name on the shared q2c.system (PayPal's was
+        `_token_key`) is replaced by whichever connector's addon loads last."""
         return (self.env.cr.dbname, self.id, self.base_url)
 
     def _auth_headers(self):
