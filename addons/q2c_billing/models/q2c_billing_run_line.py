@@ -411,14 +411,17 @@ class Q2cBillingRunLine(models.Model):
         unexpected failure leaves a sibling to its own job. Should the one create fail,
         each invoice is created alone, in its own savepoint (an unexpected failure of the
         job's own contract then fails the job, as when it is billed alone). The
-        contracts' own jobs then find their results done and do nothing. Returns the
-        siblings this job settled (done, blocked or error)."""
+        contracts' own jobs, still queued, are marked done (`_settle_jobs`); one a worker
+        has already taken finds its result done and does nothing. Returns the siblings this
+        job settled (done, blocked or error)."""
         own = [(self, own_plan)] if own_plan else []
         preparing = self.run_id.state == "preparing"
         siblings = self._take_siblings() if preparing else self.browse()
         plans = own + self._plan_siblings(siblings)
         if not plans:
-            return siblings.filtered(lambda line: line.state != "to_do")
+            settled = siblings.filtered(lambda line: line.state != "to_do")
+            settled._settle_jobs(self)
+            return settled
         try:
             with mute_logger("odoo.sql_db"), self.env.cr.savepoint():
                 invoices = self._create_moves([plan["invoice_values"] for _s, plan in plans])
@@ -442,7 +445,32 @@ class Q2cBillingRunLine(models.Model):
                 _logger.exception(
                     "q2c billing: contract %s left to its own job", line.contract_id.id
                 )
-        return siblings.filtered(lambda line: line.state != "to_do")
+        settled = siblings.filtered(lambda line: line.state != "to_do")
+        settled._settle_jobs(self)
+        return settled
+
+    def _settle_jobs(self, billed_by):
+        """The queued jobs of these results, which `billed_by`'s job settled with its own,
+        are marked done with what happened, in the same transaction (undone with it): the
+        runner never starts them. A job already handed to a worker (enqueued, started) or
+        locked by one is left alone: it runs, finds its result settled and does nothing."""
+        uuids = [line.job_uuid for line in self if line.job_uuid]
+        if not uuids:
+            return
+        self.env.cr.execute(
+            """SELECT id FROM queue_job WHERE uuid = ANY(%s) AND state = 'pending'
+                ORDER BY id FOR NO KEY UPDATE SKIP LOCKED""",
+            [uuids],
+        )
+        jobs = self.env["queue.job"].sudo().browse([row[0] for row in self.env.cr.fetchall()])
+        if jobs:
+            jobs._change_job_state(
+                "done",
+                result=_(
+                    "Nothing to do: the contract was billed by the job of %s.",
+                    billed_by.contract_id.display_name,
+                ),
+            )
 
     def _plan_siblings(self, siblings):
         """Each sibling's invoice plan, in its own savepoint: [(sibling, plan)] of the

@@ -265,3 +265,23 @@ class TestBillingVolume(Q2cBillingCase):
         self.assertAmount(lines["C-904"].invoice_id.amount_total, 160.00)
         self._assert_billed_once(lines)
         self.assertEqual(run.state, "invoiced")
+
+    def test_sibling_jobs_still_queued_are_marked_done_by_the_job_that_billed_them(self):
+        """C-900's job bills C-901, C-902 (done) and C-903 (blocked): their jobs, still
+        pending, are marked done in its transaction with what happened, so the runner
+        never starts them; C-902's job, already handed to a worker (enqueued), is left to
+        run and finds nothing to do."""
+        run, lines = self._prepared()
+        Queue = self.env["queue.job"]
+        enqueued = Queue.search([("uuid", "=", lines["C-902"].job_uuid)])
+        self.env.cr.execute("UPDATE queue_job SET state = 'enqueued' WHERE id = %s", [enqueued.id])
+        enqueued.invalidate_recordset()
+        self._perform(lines["C-900"].job_uuid)
+        self._assert_billed_once(lines)
+        jobs = {name: Queue.search([("uuid", "=", lines[name].job_uuid)]) for name in lines}
+        for name in ("C-901", "C-903"):
+            self.assertEqual(jobs[name].state, "done", name)
+            self.assertIn("billed by the job of", jobs[name].result, name)
+            self.assertIn("C-900", jobs[name].result, name)
+        self.assertEqual(jobs["C-902"].state, "enqueued")
+        self.assertIn("Nothing to do", self._perform(lines["C-902"].job_uuid).result)
