@@ -427,6 +427,7 @@ class Q2cPaymentSettlement(models.Model):
                 active_model="account.move",
                 active_ids=move.ids,
                 q2c_gateway_fee=fee,
+                q2c_gateway_system_id=self.system_id.id,
                 q2c_fee_account_id=fee_account.id,
                 q2c_fee_label=_(
                     "%(gateway)s fee %(ref)s", gateway=self.system_id.name, ref=self.external_id
