@@ -14,6 +14,8 @@ from odoo.addons.q2c_base.models.q2c_guarded_mixin import RELEASE_KEY, _Release
 from odoo.exceptions import AccessError, UserError
 from odoo.tools import format_amount, mute_logger
 
+from .mail_activity import close_q2c_activities
+
 _logger = logging.getLogger(__name__)
 
 KINDS = [
@@ -707,10 +709,19 @@ class Q2cPaymentSettlement(models.Model):
             "won": _("Chargeback won: nothing to book"),
             "lost": _("Chargeback lost: the amount is due again, collect it from the customer"),
         }
+        topic = f"dispute:{self.external_id}:"
+        if status in ("won", "lost"):
+            # Closed at the gateway: no evidence to send any more.
+            closed = {
+                "won": _("Closed by q2c: the chargeback was won, no evidence to send."),
+                "lost": _("Closed by q2c: the chargeback was lost, no evidence to send."),
+            }
+            close_q2c_activities(move, [f"{topic}open"], closed[status])
         move.activity_schedule(
             "mail.mail_activity_data_todo",
             summary=f"{summaries[status]} ({self.external_id})",
             user_id=self._finance_user(move).id,
+            q2c_topic=f"{topic}{status}",
         )
 
     def _book_failure(self):
