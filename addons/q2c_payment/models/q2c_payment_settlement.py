@@ -404,6 +404,7 @@ class Q2cPaymentSettlement(models.Model):
         )
         first.partner_id._q2c_payment_recovered()
         self._book_waiting()
+        self._reconcile_waiting_payout_lines()
 
     def _register_payment(self, move):
         """Odoo's Register Payment on the invoice: gross amount against the receivable, the
@@ -413,6 +414,25 @@ class Q2cPaymentSettlement(models.Model):
         self._set_state("settled", payment_id=payment.id, booked_amount=self.amount)
         move.partner_id._q2c_payment_recovered()
         self._book_waiting()
+        self._reconcile_waiting_payout_lines()
+
+    def _reconcile_waiting_payout_lines(self):
+        """A payout imported before this payment was booked (held in Payments to Match,
+        then matched by Finance) left its lines for it unreconciled: reconcile them now,
+        as the payout import does, as the system's integration user (who writes the
+        clearing journal's lines)."""
+        system = self.system_id
+        if not (system.payment_payout_journal_id and system.user_id):
+            return
+        Line = self.env["account.bank.statement.line"].with_user(system.user_id)
+        waiting = Line.search(
+            [
+                ("q2c_system_id", "=", system.id),
+                ("q2c_payment_external_id", "=", self.payment_external_id),
+                ("is_reconciled", "=", False),
+            ]
+        )
+        waiting._q2c_reconcile_payout(system)
 
     def _create_payment(self, move, amount, fee):
         """One payment of `amount` (gross) registered on `move`, the fee on its own line."""
