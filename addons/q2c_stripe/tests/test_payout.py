@@ -326,6 +326,25 @@ class TestStripePayoutAfterMatch(StripeCase):
         self.assertTrue(all(lines.mapped("is_reconciled")))
         self.assertTrue(row.payment_id.is_matched)
 
+    def test_matched_with_names_the_payment_or_the_account(self):
+        """Payout Lines' Matched With: the +300.00 line and its -8.70 fee both name the
+        payment they are reconciled with (not each other). The transfer (-291.30), once
+        an accountant writes it to the liquidity transfer account, names that account."""
+        invoice, row = self._held_payment()
+        self._match(row, invoice)
+        lines = self._payout()
+        payment = row.payment_id.move_id.display_name
+        self.assertEqual(set(lines.mapped("q2c_matched_with")), {payment})
+        transfer = self.env["account.bank.statement.line"].search(
+            [("q2c_payout_id", "=", "po_m"), ("q2c_payout_kind", "=", "payout")]
+        )
+        self.assertFalse(transfer.q2c_matched_with)
+        _liquidity, suspense, _other = transfer._seek_for_lines()
+        suspense.account_id = self.company.transfer_account_id
+        transfer.invalidate_recordset()
+        self.assertTrue(transfer.is_reconciled)
+        self.assertEqual(transfer.q2c_matched_with, self.company.transfer_account_id.display_name)
+
     def test_paid_out_then_matched(self):
         """The payout first: its lines wait. Finance matches the payment: Match books it
         and reconciles the waiting lines with it."""
