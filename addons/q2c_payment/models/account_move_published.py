@@ -112,7 +112,7 @@ class AccountMove(models.Model):
                 if dead
                 else _("Marking the invoice paid at %s failed", system.name)
             )
-            self._q2c_publication_failed(f"{what}: {error}")
+            self._q2c_publication_failed(self._q2c_problem_words(what, error))
             return f"failed: {error}"
         if self.q2c_publication_state == "failed":
             self._q2c_guarded_write(
