@@ -274,6 +274,13 @@ class Q2cPaymentSettlement(models.Model):
         self._set_state("to_match", reason)
         if move:
             self.write({"move_id": move.id, "partner_id": move.partner_id.id})
+        elif not self.partner_id and self.customer_ref:
+            # The gateway's customer is bound to a partner: Finance sees who paid.
+            customer = self.env["q2c.external.ref"]._find(
+                self.system_id, "customer", self.customer_ref
+            )
+            if customer and customer._name == "res.partner":
+                self.partner_id = customer
 
     def _candidate_invoices(self):
         """Posted customer invoices of the system's company that the gateway's references
@@ -782,9 +789,23 @@ class Q2cPaymentSettlement(models.Model):
     def _fail_partner(self, partner, move=None):
         self.write({"partner_id": partner.id, "move_id": move.id if move else False})
         partner._q2c_payment_failed(
-            self.note or self.external_id, self._finance_user(move or self.env["account.move"])
+            self._failure_words(move), self._finance_user(move or self.env["account.move"])
         )
         self._set_state("settled")
+
+    def _failure_words(self, move=None):
+        """A failure as Finance reads it: the Odoo invoice and its amount when known, the
+        gateway's own words (its invoice or capture id) in parentheses."""
+        gateway = self.note or self.external_id
+        if not move:
+            return gateway
+        amount = self.amount if not self.currency_id.is_zero(self.amount) else move.amount_total
+        return _(
+            "%(invoice)s, %(amount)s (%(gateway)s)",
+            invoice=move.name,
+            amount=format_amount(self.env, amount, move.currency_id),
+            gateway=gateway,
+        )
 
     def _finance_user(self, move):
         return self.system_id.payment_activity_user_id or move.invoice_user_id or self.env.user

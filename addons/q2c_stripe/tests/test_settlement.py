@@ -193,12 +193,24 @@ class TestStripeSettlement(StripeCase):
         self._deliver(self._intent_succeeded("pi_lost", 150.0, self._usd()))
         row = self._settlements(kind="payment")
         self.assertEqual((row.state, row.reason), ("to_match", "unmatched"))
+        # Stripe's customer cus_acme is not bound to a partner: no customer to show.
+        self.assertFalse(row.partner_id)
         self.assertEqual(invoice.payment_state, "not_paid")
         row = row.with_user(self.finance_user)
         row.move_id = invoice
         row.action_match()
         self.assertEqual(row.state, "settled")
         self.assertIn(invoice.payment_state, ("paid", "in_payment"))
+
+    def test_held_payment_names_the_bound_customer(self):
+        """Stripe's customer cus_acme is bound to the customer: a payment held for want of
+        an invoice shows that customer in Payments to Match."""
+        self.env["q2c.external.ref"]._bind(
+            self.stripe_system, "customer", "cus_acme", self.customer
+        )
+        self._deliver(self._intent_succeeded("pi_who", 150.0, self._usd()))
+        row = self._settlements(kind="payment", external_id="pi_who")
+        self.assertEqual((row.state, row.partner_id), ("to_match", self.customer))
 
     def test_held_for_a_reason_never_guessed(self):
         """Overpayment (200.00 on 120.00 due), another currency, an invoice number that
@@ -246,6 +258,10 @@ class TestStripeSettlement(StripeCase):
         )
         self._deliver(failed)
         self.assertEqual(self.customer.q2c_standing, "payment_failed")
+        # Named by the Odoo invoice and its amount, Stripe's words in parentheses.
+        (todo,) = self.customer.activity_ids
+        self.assertTrue(todo.summary.startswith(f"Payment failed: {invoice.name}, "), todo.summary)
+        self.assertIn("90.00", todo.summary)
         self.assertTrue(
             self.customer.activity_ids.filtered(lambda a: "Payment failed" in a.summary)
         )
