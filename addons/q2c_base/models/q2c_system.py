@@ -714,8 +714,12 @@ class Q2cSystem(models.Model):
     def _vendor_error_message(self, response):
         """The vendor's own sentence for an error answer (e.g. Stripe's `error.message`),
         or None. Called by `_refused`; it becomes the error's `vendor_message`, which a
-        screen shows a person instead of the raw answer. Default: none. Never raises."""
-        return None
+        screen shows a person instead of the raw answer. Default: the
+        `error_description` of an OAuth 2.0 error answer (RFC 6749 5.2). Never raises on a
+        body it cannot read."""
+        data = outbound.json_or_none(response)
+        text = data.get("error_description") if isinstance(data, dict) else None
+        return text if isinstance(text, str) and text else None
 
     def _respect_rate_limit(self):
         wait = outbound.rate_limit_wait(self.env.cr.dbname, self.id, self.rate_limit_per_minute)
