@@ -30,6 +30,7 @@ class AccountMove(models.Model):
         "Paid Another Way",
         copy=False,
         readonly=True,
+        tracking=True,
         help="What was paid on this invoice other than through its payment gateway (bank "
         "transfer, cash...) and reported to the gateway, so its online page no longer asks "
         "for it.",
