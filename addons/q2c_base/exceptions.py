@@ -57,6 +57,9 @@ class PermanentError(Q2cError):
     """
 
     retryable = False
+    # The other system's own words for its refusal (`q2c.system._vendor_error_message`),
+    # to show a person without the URL, status and body; None when it gave none.
+    vendor_message = None
 
     def __init__(
         self,

@@ -698,7 +698,7 @@ class Q2cSystem(models.Model):
         """The PermanentError for an answer that refuses a call: `what` (a translated
         phrase), the HTTP status and the start of the body, with `status` and the vendor's
         error code (`_vendor_error_code`). Returned for the caller to raise."""
-        return PermanentError(
+        error = PermanentError(
             _(
                 "%(what)s: HTTP %(status)s %(body)s",
                 what=what,
@@ -708,6 +708,18 @@ class Q2cSystem(models.Model):
             status=response.status_code,
             vendor_code=self._vendor_error_code(response),
         )
+        error.vendor_message = self._vendor_error_message(response)
+        return error
+
+    def _vendor_error_message(self, response):
+        """The vendor's own sentence for an error answer (e.g. Stripe's `error.message`),
+        or None. Called by `_refused`; it becomes the error's `vendor_message`, which a
+        screen shows a person instead of the raw answer. Default: the
+        `error_description` of an OAuth 2.0 error answer (RFC 6749 5.2). Never raises on a
+        body it cannot read."""
+        data = outbound.json_or_none(response)
+        text = data.get("error_description") if isinstance(data, dict) else None
+        return text if isinstance(text, str) and text else None
 
     def _respect_rate_limit(self):
         wait = outbound.rate_limit_wait(self.env.cr.dbname, self.id, self.rate_limit_per_minute)

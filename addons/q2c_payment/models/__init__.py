@@ -5,6 +5,7 @@ from . import (
     account_move_subscription,
     account_partial_reconcile,
     account_payment_register,
+    mail_activity,
     q2c_contract,
     q2c_payment_mirror,
     q2c_payment_settlement,

@@ -106,11 +106,36 @@ class AccountBankStatementLine(models.Model):
 
     @api.depends("is_reconciled")
     def _compute_q2c_matched_with(self):
+        """The entries (payments, journal entries) a line was reconciled with, not its
+        sibling statement lines: a fee and its payment line are reconciled together with
+        the payment, and Odoo may pair the fee with the payment line. A line reconciled
+        on an account without open items (a transfer written to the liquidity transfer
+        account) has no reconciled counterpart: the account it went to is named."""
         for line in self:
             own = line.move_id.line_ids
-            partials = own.matched_debit_ids | own.matched_credit_ids
-            counterpart = (partials.debit_move_id | partials.credit_move_id) - own
-            line.q2c_matched_with = ", ".join(counterpart.move_id.mapped("display_name")) or False
+            entries = line._q2c_reconciled_lines().move_id.filtered(
+                lambda m: not m.statement_line_id
+            )
+            names = entries.mapped("display_name")
+            if not names and line.is_reconciled:
+                liquidity, _suspense, other = line._seek_for_lines()
+                names = (own - liquidity).account_id.mapped("display_name") if other else []
+            line.q2c_matched_with = ", ".join(names) or False
+
+    def _q2c_reconciled_lines(self, depth=3):
+        """The journal items reconciled with this line's items, directly or through the
+        other statement lines reconciled in the same reconciliation (a few steps)."""
+        own = self.move_id.line_ids
+        seen, frontier = own, own
+        for _step in range(depth):
+            partials = frontier.matched_debit_ids | frontier.matched_credit_ids
+            found = (partials.debit_move_id | partials.credit_move_id) - seen
+            # Walk on only through statement lines (siblings), not through the payments.
+            seen |= found
+            frontier = found.filtered(lambda aml: aml.move_id.statement_line_id)
+            if not frontier:
+                break
+        return seen - own
 
     @api.model
     def _q2c_payout_vals(self, system, journal, row):

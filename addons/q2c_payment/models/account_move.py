@@ -189,7 +189,9 @@ class AccountMove(models.Model):
             AccessError,
             NotImplementedError,
         ) as error:
-            self._q2c_publication_failed(str(error))
+            what = _("Publishing the invoice at %s failed", system.name)
+            self._q2c_publication_failed(self._q2c_problem_words(what, error))
+            # The raw answer (URL, HTTP status, body) stays in the job's result.
             return f"failed: {error}"
         self._q2c_publication_done(system, result)
         return f"published as {result['external_id']}"
@@ -220,6 +222,34 @@ class AccountMove(models.Model):
         )
         # The gateway's payments of this invoice find it by this binding first.
         self.env["q2c.external.ref"]._bind(system, "invoice", result["external_id"], self)
+
+    @api.model
+    def _q2c_problem_words(self, what, error):
+        """Publication Problem in a person's words: what q2c was doing (`what`), then the
+        gateway's own sentence (`vendor_message` of the error, e.g. Stripe's
+        `error.message`), else that it refused (with its HTTP status), else the error's
+        own reason (a check of q2c's, a connection problem)."""
+        words = getattr(error, "vendor_message", None)
+        if not words and isinstance(error, PermanentError) and error.status:
+            words = _("the gateway refused it (HTTP %s)", error.status)
+        return f"{what}: {words or getattr(error, 'reason', None) or error}"
+
+    def action_q2c_publish_again(self):
+        """Publish Again (Finance), on an invoice whose online payment failed: queue its
+        job now rather than at the hourly retry: the publication when the gateway holds no
+        copy yet, else the update of its copy. The jobs decide from the invoice as it is
+        and send nothing twice."""
+        if not self.env.user.has_group("q2c_contract.group_q2c_finance"):
+            raise AccessError(_("Only Finance publishes invoices again."))
+        self.check_access("write")
+        for move in self:
+            if move.q2c_publication_state != "failed":
+                raise UserError(_("%s has no failed publication.", move.name))
+            if move.q2c_publication_external_id:
+                move._q2c_enqueue_gateway_update()
+            else:
+                move._q2c_enqueue_publication(move.sudo().q2c_publication_system_id)
+        return True
 
     def _q2c_publication_failed(self, reason):
         self._q2c_guarded_write(

@@ -113,7 +113,7 @@ class AccountMove(models.Model):
                 if dead
                 else _("Marking the invoice paid at %s failed", system.name)
             )
-            self._q2c_publication_failed(f"{what}: {error}")
+            self._q2c_publication_failed(self._q2c_problem_words(what, error))
             return f"failed: {error}"
         if self.q2c_publication_state == "failed":
             self._q2c_guarded_write(
@@ -192,15 +192,23 @@ class AccountMove(models.Model):
     # --- paid another way --------------------------------------------------------------------
 
     def _q2c_paid_elsewhere_partials(self):
-        """The reconciliations paying this invoice other than through a gateway: payments
-        and bank statement lines, not credit notes or reversals, not exchange differences,
-        not payments q2c booked from a gateway (q2c.payment.settlement)."""
-        gateway_payments = (
+        """The reconciliations paying this invoice other than through the gateway that
+        published it: payments and bank statement lines, not credit notes or reversals, not
+        exchange differences, not payments q2c booked from that gateway
+        (q2c.payment.settlement). A payment booked from another gateway (published on
+        Stripe, paid through PayPal) counts: the publishing gateway does not know it."""
+        booked = (
             self.env["q2c.payment.settlement"]
             .sudo()
-            .search([("move_id", "=", self.id), ("payment_id", "!=", False)])
-            .payment_id.move_id
+            .search(
+                [
+                    ("move_id", "=", self.id),
+                    ("payment_id", "!=", False),
+                    ("system_id", "=", self.sudo().q2c_publication_system_id.id),
+                ]
+            )
         )
+        gateway_payments = (booked.payment_id | booked.payment_ids).move_id
         partials = []
         for values in self._get_all_reconciled_invoice_partials() or []:
             counterpart = values["aml"].move_id

@@ -14,6 +14,8 @@ from odoo.addons.q2c_base.models.q2c_guarded_mixin import RELEASE_KEY, _Release
 from odoo.exceptions import AccessError, UserError
 from odoo.tools import format_amount, mute_logger
 
+from .mail_activity import close_q2c_activities
+
 _logger = logging.getLogger(__name__)
 
 KINDS = [
@@ -272,6 +274,13 @@ class Q2cPaymentSettlement(models.Model):
         self._set_state("to_match", reason)
         if move:
             self.write({"move_id": move.id, "partner_id": move.partner_id.id})
+        elif not self.partner_id and self.customer_ref:
+            # The gateway's customer is bound to a partner: Finance sees who paid.
+            customer = self.env["q2c.external.ref"]._find(
+                self.system_id, "customer", self.customer_ref
+            )
+            if customer and customer._name == "res.partner":
+                self.partner_id = customer
 
     def _candidate_invoices(self):
         """Posted customer invoices of the system's company that the gateway's references
@@ -402,6 +411,7 @@ class Q2cPaymentSettlement(models.Model):
         )
         first.partner_id._q2c_payment_recovered()
         self._book_waiting()
+        self._reconcile_waiting_payout_lines()
 
     def _register_payment(self, move):
         """Odoo's Register Payment on the invoice: gross amount against the receivable, the
@@ -411,6 +421,25 @@ class Q2cPaymentSettlement(models.Model):
         self._set_state("settled", payment_id=payment.id, booked_amount=self.amount)
         move.partner_id._q2c_payment_recovered()
         self._book_waiting()
+        self._reconcile_waiting_payout_lines()
+
+    def _reconcile_waiting_payout_lines(self):
+        """A payout imported before this payment was booked (held in Payments to Match,
+        then matched by Finance) left its lines for it unreconciled: reconcile them now,
+        as the payout import does, as the system's integration user (who writes the
+        clearing journal's lines)."""
+        system = self.system_id
+        if not (system.payment_payout_journal_id and system.user_id):
+            return
+        Line = self.env["account.bank.statement.line"].with_user(system.user_id)
+        waiting = Line.search(
+            [
+                ("q2c_system_id", "=", system.id),
+                ("q2c_payment_external_id", "=", self.payment_external_id),
+                ("is_reconciled", "=", False),
+            ]
+        )
+        waiting._q2c_reconcile_payout(system)
 
     def _create_payment(self, move, amount, fee):
         """One payment of `amount` (gross) registered on `move`, the fee on its own line."""
@@ -427,6 +456,7 @@ class Q2cPaymentSettlement(models.Model):
                 active_model="account.move",
                 active_ids=move.ids,
                 q2c_gateway_fee=fee,
+                q2c_gateway_system_id=self.system_id.id,
                 q2c_fee_account_id=fee_account.id,
                 q2c_fee_label=_(
                     "%(gateway)s fee %(ref)s", gateway=self.system_id.name, ref=self.external_id
@@ -706,10 +736,19 @@ class Q2cPaymentSettlement(models.Model):
             "won": _("Chargeback won: nothing to book"),
             "lost": _("Chargeback lost: the amount is due again, collect it from the customer"),
         }
+        topic = f"dispute:{self.external_id}:"
+        if status in ("won", "lost"):
+            # Closed at the gateway: no evidence to send any more.
+            closed = {
+                "won": _("Closed by q2c: the chargeback was won, no evidence to send."),
+                "lost": _("Closed by q2c: the chargeback was lost, no evidence to send."),
+            }
+            close_q2c_activities(move, [f"{topic}open"], closed[status])
         move.activity_schedule(
             "mail.mail_activity_data_todo",
             summary=f"{summaries[status]} ({self.external_id})",
             user_id=self._finance_user(move).id,
+            q2c_topic=f"{topic}{status}",
         )
 
     def _book_failure(self):
@@ -750,9 +789,23 @@ class Q2cPaymentSettlement(models.Model):
     def _fail_partner(self, partner, move=None):
         self.write({"partner_id": partner.id, "move_id": move.id if move else False})
         partner._q2c_payment_failed(
-            self.note or self.external_id, self._finance_user(move or self.env["account.move"])
+            self._failure_words(move), self._finance_user(move or self.env["account.move"])
         )
         self._set_state("settled")
+
+    def _failure_words(self, move=None):
+        """A failure as Finance reads it: the Odoo invoice and its amount when known, the
+        gateway's own words (its invoice or capture id) in parentheses."""
+        gateway = self.note or self.external_id
+        if not move:
+            return gateway
+        amount = self.amount if not self.currency_id.is_zero(self.amount) else move.amount_total
+        return _(
+            "%(invoice)s, %(amount)s (%(gateway)s)",
+            invoice=move.name,
+            amount=format_amount(self.env, amount, move.currency_id),
+            gateway=gateway,
+        )
 
     def _finance_user(self, move):
         return self.system_id.payment_activity_user_id or move.invoice_user_id or self.env.user

@@ -1,5 +1,5 @@
-from odoo import _, fields, models
-from odoo.exceptions import UserError
+from odoo import _, api, fields, models
+from odoo.exceptions import UserError, ValidationError
 
 
 class Q2cSystem(models.Model):
@@ -70,6 +70,52 @@ class Q2cSystem(models.Model):
         help="When a customer's account standing changes, write it onto the customer's "
         "account in this system (the field is named below), through a job per change.",
     )
+
+    @api.constrains(
+        "payment_publish_invoices", "payment_publish_currency_ids", "company_id", "active"
+    )
+    def _check_one_publisher_per_currency(self):
+        """At most one gateway system publishes a given currency in a company (docs/
+        payments.md, "Publishing invoices"): with two, an invoice would go to whichever
+        is found first, silently. No Published Currencies means every currency."""
+        for system in self.filtered(lambda s: s.active and s.payment_publish_invoices):
+            other = system._q2c_other_publisher()
+            if other:
+                raise ValidationError(
+                    _(
+                        "%(other)s already publishes the posted invoices of %(company)s in "
+                        "%(currencies)s: a currency is published by one gateway only. Untick "
+                        "Publish Posted Invoices on %(other)s, or give each system Published "
+                        "Currencies of its own.",
+                        other=other.name,
+                        company=system.company_id.name,
+                        currencies=system._q2c_shared_currencies(other),
+                    )
+                )
+
+    def _q2c_shared_currencies(self, other):
+        """The currencies both systems publish, in words."""
+        mine, theirs = self.payment_publish_currency_ids, other.payment_publish_currency_ids
+        shared = (mine & theirs) if mine and theirs else (mine or theirs)
+        return ", ".join(shared.mapped("name")) or _("every currency")
+
+    def _q2c_other_publisher(self):
+        """Another active system of the same company that publishes invoices in one of this
+        system's published currencies (none listed on either side: all), or nothing."""
+        self.ensure_one()
+        others = self.sudo().search(
+            [
+                ("id", "!=", self.id),
+                ("company_id", "=", self.company_id.id),
+                ("payment_publish_invoices", "=", True),
+            ]
+        )
+        mine = self.payment_publish_currency_ids
+        return others.filtered(
+            lambda o: not mine
+            or not o.payment_publish_currency_ids
+            or mine & o.payment_publish_currency_ids
+        )[:1]
 
     def _compute_feature_support_fields(self):
         result = super()._compute_feature_support_fields()

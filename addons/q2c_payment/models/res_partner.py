@@ -6,8 +6,12 @@ from odoo import _, fields, models
 from odoo.addons.q2c_base.exceptions import PermanentError, TransientError
 from odoo.addons.queue_job.exception import RetryableJobError
 
+from .mail_activity import close_q2c_activities
+
 _logger = logging.getLogger(__name__)
 
+# The topic of the to-do a failed payment gives Finance (mail.activity.q2c_topic).
+PAYMENT_FAILED_TOPIC = "payment_failed"
 STANDINGS = [
     ("good", "Good"),
     ("payment_failed", "Payment Failed"),
@@ -78,6 +82,7 @@ class ResPartner(models.Model):
             "mail.mail_activity_data_todo",
             summary=_("Payment failed: %s", summary),
             user_id=user.id,
+            q2c_topic=PAYMENT_FAILED_TOPIC,
         )
 
     def _q2c_payment_recovered(self):
@@ -87,6 +92,12 @@ class ResPartner(models.Model):
         if customer.q2c_standing == "payment_failed":
             customer.q2c_standing = "good"
             customer.message_post(body=_("A payment went through: standing back to Good."))
+            # The failures' to-dos are moot once the customer pays again.
+            close_q2c_activities(
+                customer,
+                [PAYMENT_FAILED_TOPIC],
+                _("Closed by q2c: a later payment went through, standing back to Good."),
+            )
 
     # --- write-back to the CRM ----------------------------------------------------------------
 

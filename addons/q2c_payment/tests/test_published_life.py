@@ -1,6 +1,8 @@
+import re
+
 from odoo.addons.q2c_base.tests.common import Q2cCase
 from odoo.addons.q2c_billing.tests.common import Q2cBillingCase
-from odoo.exceptions import AccessError
+from odoo.exceptions import AccessError, ValidationError
 from odoo.tests import tagged
 
 
@@ -51,3 +53,37 @@ class TestPublishedLifeFramework(Q2cBillingCase):
         invoice = self._published()
         with self.assertRaises(AccessError):
             invoice.with_user(self.finance_user).write({"q2c_paid_elsewhere_amount": 100.0})
+
+    def test_one_gateway_publishes_a_currency(self):
+        """Two gateway systems of one company may not both publish a currency: ticking
+        Publish Posted Invoices on a second one (no Published Currencies: every currency)
+        is refused with a message naming the first. With currencies of their own (USD
+        here, EUR there) both may publish; a second one then asking for USD too is
+        refused."""
+        usd = self.env.ref("base.USD")
+        eur = self.env.ref("base.EUR")
+        (usd | eur).active = True
+        self.system.payment_publish_invoices = True
+        other = self.system.create(
+            {
+                "name": "Gateway B (test)",
+                "system_type": "generic",
+                "user_id": self.system.user_id.id,
+                "company_id": self.system.company_id.id,
+            }
+        )
+        with (
+            self.assertRaisesRegex(
+                ValidationError, re.escape(f"{self.system.name} already publishes")
+            ),
+            self.env.cr.savepoint(),
+        ):
+            other.payment_publish_invoices = True
+            other.flush_recordset()
+        self.env.invalidate_all()
+        self.assertFalse(other.payment_publish_invoices)
+        self.system.payment_publish_currency_ids = usd
+        other.write({"payment_publish_invoices": True, "payment_publish_currency_ids": eur})
+        with self.assertRaisesRegex(ValidationError, "in USD"), self.env.cr.savepoint():
+            other.payment_publish_currency_ids = eur | usd
+            other.flush_recordset()

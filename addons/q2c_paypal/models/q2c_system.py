@@ -289,6 +289,22 @@ class Q2cSystem(models.Model):
             )
         return response
 
+    def _vendor_error_message(self, response):
+        """PayPal's errors: the `description` of each of `details[]`, else `message`."""
+        if self.system_type != "paypal":
+            return super()._vendor_error_message(response)
+        data = outbound.json_or_none(response)
+        if not isinstance(data, dict):
+            return None
+        details = data.get("details") if isinstance(data.get("details"), list) else []
+        words = [
+            d["description"]
+            for d in details
+            if isinstance(d, dict) and isinstance(d.get("description"), str)
+        ]
+        message = data.get("message")
+        return " ".join(words) or (message if isinstance(message, str) and message else None)
+
     def _vendor_error_code(self, response):
         """PayPal's errors: {"name", "details": [{"issue"}]}: the first issue, else the
         name; the token endpoint answers RFC 6749 errors (invalid_client)."""

@@ -1,6 +1,8 @@
 import json
 import time
 
+import requests
+
 from odoo.addons.q2c_base.tests.common import Q2cCase
 from odoo.addons.q2c_paypal.models import q2c_system as paypal_system
 from odoo.exceptions import UserError
@@ -102,3 +104,31 @@ class TestPayPalPublish(PayPalCase):
         self.env["account.move"]._cron_q2c_publish_failed()
         self.assertEqual(len(self.stand_in.invoices), 1)
         self.assertEqual(len(self._seen("POST", f"/v2/invoicing/invoices/{pp_id}/send")), 1)
+
+    def test_refusal_words_are_paypals_descriptions(self):
+        """PayPal's error answer {"name", "message", "details": [{"issue", "description"}]}:
+        the Publication Problem shows the details' descriptions, else the message, never
+        the JSON."""
+
+        def answer(data):
+            response = requests.models.Response()
+            response.status_code = 422
+            response._content = json.dumps(data).encode()
+            return response
+
+        details = {
+            "name": "UNPROCESSABLE_ENTITY",
+            "message": "The requested action could not be performed.",
+            "details": [
+                {"issue": "INVALID_EMAIL", "description": "The recipient's email is invalid."}
+            ],
+        }
+        self.assertEqual(
+            self.paypal._vendor_error_message(answer(details)),
+            "The recipient's email is invalid.",
+        )
+        self.assertEqual(
+            self.paypal._vendor_error_message(answer({**details, "details": []})),
+            "The requested action could not be performed.",
+        )
+        self.assertIsNone(self.paypal._vendor_error_message(answer({"name": "X"})))

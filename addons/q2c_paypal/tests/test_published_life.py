@@ -135,6 +135,39 @@ class TestPayPalPublishedLife(PayPalCase):
         self.assertAmount(invoice.q2c_paid_elsewhere_amount, 119.0)
         self.assertFalse(self._activities(invoice))
 
+    def test_paid_through_another_gateway_records_an_external_payment(self):
+        """An invoice of 119.00 published on PayPal is paid through another gateway
+        system of the company (a Stripe payment, say): that system books 119.00, which
+        PayPal does not know, so it is paid another way for PayPal: one job records an
+        external payment of 119.00, PayPal's invoice reads MARKED_AS_PAID and Online
+        Payment Paid Another Way, 119.00 (the customer is not asked to pay twice)."""
+        other = self.env["q2c.system"].create(
+            {
+                "name": "Gateway B (test)",
+                "system_type": "generic",
+                "user_id": self.paypal_user.id,
+                "company_id": self.company.id,
+                "payment_journal_id": self.bank_journal.id,
+            }
+        )
+        invoice, pp_invoice = self._published()
+        tx = {
+            "kind": "payment",
+            "external_id": "pi_other_gateway",
+            "amount": 119.0,
+            "currency": invoice.currency_id.name,
+            "invoice_ref": invoice.name,
+        }
+        self.env["q2c.payment.settlement"].with_user(self.paypal_user)._apply(other, tx)
+        self.env.invalidate_all()
+        self.assertIn(invoice.payment_state, ("paid", "in_payment"))
+        self._update(invoice)
+        (payment,) = self._seen("POST", f"/v2/invoicing/invoices/{pp_invoice['id']}/payments")
+        self.assertEqual(json.loads(payment["body"])["amount"]["value"], "119.00")
+        self.assertEqual(pp_invoice["status"], "MARKED_AS_PAID")
+        self.assertEqual(invoice.q2c_publication_state, "paid_elsewhere")
+        self.assertAmount(invoice.q2c_paid_elsewhere_amount, 119.0)
+
     def test_cancelled_at_paypal_marks_voided_and_tells_finance(self):
         """Someone cancels the published PayPal invoice at PayPal: its
         INVOICING.INVOICE.CANCELLED (signed, through the HTTP server and the event job)

@@ -139,6 +139,15 @@ class Q2cSystem(models.Model):
             return should == "true", wait
         return transient or response.status_code == 409, wait
 
+    def _vendor_error_message(self, response):
+        """Stripe's errors carry a sentence for people: `error.message`."""
+        if self.system_type != "stripe":
+            return super()._vendor_error_message(response)
+        data = outbound.json_or_none(response)
+        error = data.get("error") if isinstance(data, dict) else None
+        message = error.get("message") if isinstance(error, dict) else None
+        return message if isinstance(message, str) and message else None
+
     def _vendor_error_code(self, response):
         """Stripe's errors: {"error": {"type", "code", "message"}}; the code, else the type."""
         if self.system_type != "stripe":

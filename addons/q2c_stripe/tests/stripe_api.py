@@ -70,6 +70,12 @@ class StripeApi(FakeApi):
                 return failure
         return None
 
+    @staticmethod
+    def _failure_body(failure):
+        """A scripted failure's answer: its 4th item when given, else Stripe's bare
+        api_error."""
+        return failure[3] if len(failure) > 3 else {"error": {"type": "api_error"}}
+
     def _refused_key(self):
         """401 as Stripe answers a missing or wrong secret key, when a key is checked."""
         expected = self.state.api_key and f"Bearer {self.state.api_key}"
@@ -85,7 +91,7 @@ class StripeApi(FakeApi):
         with self.state.lock:
             failure = self._scripted_failure(request["path"])
         if failure:
-            return self._send(failure[1], {"error": {"type": "api_error"}}, failure[2])
+            return self._send(failure[1], self._failure_body(failure), failure[2])
         path, query = request["path"], request["query"]
         if path == "/v1/balance_transactions":
             return self._send(200, self._page(query))
@@ -122,7 +128,7 @@ class StripeApi(FakeApi):
         with self.state.lock:
             failure = self._scripted_failure(request["path"])
             if failure:
-                return self._send(failure[1], {"error": {"type": "api_error"}}, failure[2])
+                return self._send(failure[1], self._failure_body(failure), failure[2])
             if key in self.state.keys:
                 seen_path, seen_form, status, answer = self.state.keys[key]
                 if (seen_path, seen_form) != (request["path"], form):

@@ -249,3 +249,108 @@ class TestStripePayout(StripeCase):
         )
         self.assertEqual(left.mapped("q2c_external_id"), ["txn_po"])
         self.assertAmount(left.amount, -96.35)
+
+
+@tagged("post_install", "-at_install")
+class TestStripePayoutAfterMatch(StripeCase):
+    """A payment held in Payments to Match and matched by Finance (button Match) is
+    reconciled with its payout's lines like any other, whichever came first."""
+
+    def _held_payment(self):
+        """Invoice of 300.00; Stripe's payment of it (fee 8.70) names no invoice: held."""
+        self.stripe_system.payment_payout_journal_id = self.bank_journal
+        self.stripe_user.groups_id |= self.env.ref("account.group_account_basic")
+        invoice = self._invoice(300.0)
+        usd = self.currency.name.lower()
+        self._deliver(self._intent_succeeded("pi_m", 300.0, usd, fee=8.70))
+        row = self._settlements(kind="payment", external_id="pi_m")
+        self.assertEqual(row.state, "to_match")
+        return invoice, row
+
+    def _match(self, row, invoice):
+        row.with_user(self.finance_user).write({"move_id": invoice.id})
+        row.with_user(self.finance_user).action_match()
+        self.assertEqual(row.state, "settled")
+
+    def _payout(self):
+        """Payout of 300.00 - 8.70 = 291.30: lines +300.00, -8.70 and the transfer."""
+        usd = self.currency.name.lower()
+        charge = {"object": "charge", "payment_intent": "pi_m", "id": "ch_m"}
+        txn = {"object": "balance_transaction", "currency": usd, "created": 1764979200}
+        transactions = [
+            {
+                **txn,
+                "id": "txn_m",
+                "type": "charge",
+                "amount": 30000,
+                "fee": 870,
+                "net": 29130,
+                "source": charge,
+            },
+            {
+                **txn,
+                "id": "txn_mpo",
+                "type": "payout",
+                "amount": -29130,
+                "fee": 0,
+                "net": -29130,
+                "source": "po_m",
+            },
+        ]
+        payout = self._event(
+            "payout.paid",
+            {
+                "id": "po_m",
+                "object": "payout",
+                "amount": 29130,
+                "currency": usd,
+                "status": "paid",
+                "arrival_date": 1765065600,
+                "balance_transaction": "txn_mpo",
+            },
+        )
+        with stripe_stand_in(self.stripe_system) as stripe:
+            stripe.balance_transactions["po_m"] = transactions
+            self._deliver(payout)
+        return self.env["account.bank.statement.line"].search(
+            [("q2c_payout_id", "=", "po_m"), ("q2c_payout_kind", "!=", "payout")]
+        )
+
+    def test_matched_then_paid_out(self):
+        """Matched first, then the payout: its +300.00 and -8.70 lines reconcile with the
+        payment Match booked (291.30 to the clearing account)."""
+        invoice, row = self._held_payment()
+        self._match(row, invoice)
+        lines = self._payout()
+        self.assertEqual(len(lines), 2)
+        self.assertTrue(all(lines.mapped("is_reconciled")))
+        self.assertTrue(row.payment_id.is_matched)
+
+    def test_matched_with_names_the_payment_or_the_account(self):
+        """Payout Lines' Matched With: the +300.00 line and its -8.70 fee both name the
+        payment they are reconciled with (not each other). The transfer (-291.30), once
+        an accountant writes it to the liquidity transfer account, names that account."""
+        invoice, row = self._held_payment()
+        self._match(row, invoice)
+        lines = self._payout()
+        payment = row.payment_id.move_id.display_name
+        self.assertEqual(set(lines.mapped("q2c_matched_with")), {payment})
+        transfer = self.env["account.bank.statement.line"].search(
+            [("q2c_payout_id", "=", "po_m"), ("q2c_payout_kind", "=", "payout")]
+        )
+        self.assertFalse(transfer.q2c_matched_with)
+        _liquidity, suspense, _other = transfer._seek_for_lines()
+        suspense.account_id = self.company.transfer_account_id
+        transfer.invalidate_recordset()
+        self.assertTrue(transfer.is_reconciled)
+        self.assertEqual(transfer.q2c_matched_with, self.company.transfer_account_id.display_name)
+
+    def test_paid_out_then_matched(self):
+        """The payout first: its lines wait. Finance matches the payment: Match books it
+        and reconciles the waiting lines with it."""
+        invoice, row = self._held_payment()
+        lines = self._payout()
+        self.assertFalse(any(lines.mapped("is_reconciled")))
+        self._match(row, invoice)
+        self.assertTrue(all(lines.mapped("is_reconciled")))
+        self.assertTrue(row.payment_id.is_matched)

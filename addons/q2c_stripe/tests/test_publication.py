@@ -1,4 +1,5 @@
 from odoo.addons.q2c_base.tests.common import Q2cCase
+from odoo.exceptions import UserError
 from odoo.tests import tagged
 
 from .common import StripeCase
@@ -212,3 +213,37 @@ class TestStripePublication(StripeCase):
             self._publish(paid)
             self.assertFalse(paid.q2c_publication_state, "stays Queued")
             self.assertFalse(stripe.posts(), "something was published on Stripe")
+
+    def test_refusal_reads_as_a_sentence_and_publish_again_queues_it(self):
+        """Stripe refuses the invoice (HTTP 400, `error.message` "The customer's email is
+        invalid."): Publication Problem reads "Publishing the invoice at Stripe (test)
+        failed: The customer's email is invalid." (no URL, status or JSON; the raw answer
+        stays in the job's result). Finance clicks Publish Again: the job is queued now
+        and publishes it; a second click, nothing failed any more, is refused."""
+        refusal = {
+            "error": {
+                "type": "invalid_request_error",
+                "message": "The customer's email is invalid.",
+            }
+        }
+        with stripe_stand_in(self.stripe_system) as stripe:
+            stripe.failures.append(("/v1/invoices", 400, {}, refusal))
+            invoice = self._invoice(80.0)
+            self._publish(invoice)
+            self.assertEqual(invoice.q2c_publication_state, "failed")
+            self.assertEqual(
+                invoice.q2c_publication_error,
+                f"Publishing the invoice at {self.stripe_system.name} failed: "
+                "The customer's email is invalid.",
+            )
+            job = self.env["queue.job"].search([("uuid", "=", invoice.q2c_publication_job_uuid)])
+            self.assertIn("HTTP 400", job.result)
+            first = invoice.q2c_publication_job_uuid
+            invoice.with_user(self.finance_user).action_q2c_publish_again()
+            self.assertEqual(invoice.q2c_publication_state, "queued")
+            self.assertNotEqual(invoice.q2c_publication_job_uuid, first)
+            self._publish(invoice)
+            self.assertEqual(invoice.q2c_publication_state, "published")
+            self.assertEqual(len(stripe.of_type("invoice")), 1)
+            with self.assertRaises(UserError):
+                invoice.with_user(self.finance_user).action_q2c_publish_again()

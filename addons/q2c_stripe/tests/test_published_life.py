@@ -209,3 +209,36 @@ class TestStripePublishedLife(StripeCase):
             self._update(invoice)
             self.assertEqual(invoice.q2c_publication_state, "failed")
             self.assertEqual(stripe_invoice["status"], "open")
+
+    def test_paid_through_another_gateway_is_paid_out_of_band(self):
+        """An invoice of 100.00 published on Stripe A is paid through another gateway
+        system B of the company (a second account, publishing nothing): B books its
+        payment of 100.00, which Stripe A does not know, so it is paid another way for A:
+        one update job marks the Stripe invoice paid out of band and Online Payment reads
+        Paid Another Way, 100.00 (the customer is not asked to pay twice)."""
+        other = self.env["q2c.system"].create(
+            {
+                "name": "Gateway B (test)",
+                "system_type": "generic",
+                "user_id": self.stripe_user.id,
+                "company_id": self.company.id,
+                "payment_journal_id": self.bank_journal.id,
+            }
+        )
+        with stripe_stand_in(self.stripe_system, api_key=KEY) as stripe:
+            invoice, stripe_invoice = self._published(stripe)
+            tx = {
+                "kind": "payment",
+                "external_id": "pi_other_gateway",
+                "amount": 100.0,
+                "currency": invoice.currency_id.name,
+                "invoice_ref": invoice.name,
+            }
+            self.env["q2c.payment.settlement"].with_user(self.stripe_user)._apply(other, tx)
+            self.env.invalidate_all()
+            self.assertIn(invoice.payment_state, ("paid", "in_payment"))
+            self._update(invoice)
+            (pay,) = stripe.posts(f"/v1/invoices/{stripe_invoice['id']}/pay")
+            self.assertEqual(pay["form"], {"paid_out_of_band": "true"})
+            self.assertEqual(invoice.q2c_publication_state, "paid_elsewhere")
+            self.assertAmount(invoice.q2c_paid_elsewhere_amount, 100.0)

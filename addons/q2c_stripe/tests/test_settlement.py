@@ -110,9 +110,12 @@ class TestStripeSettlement(StripeCase):
             {row.external_id: row.state for row in refunds},
             {"pi_rev:refunded:50000": "settled", "pi_rev:refunded:30000": "superseded"},
         )
-        # Finance has a to-do on the invoice for each step of the chargeback.
+        # Finance had a to-do for each step of the chargeback; the lost one closed "send
+        # evidence", so "collect it" is left.
         summaries = forward.activity_ids.mapped("summary")
-        self.assertEqual(len([s for s in summaries if "Chargeback" in s]), 2, summaries)
+        self.assertEqual([s for s in summaries if "Chargeback" in s], summaries)
+        self.assertEqual(len(summaries), 1, summaries)
+        self.assertIn("Chargeback lost", summaries[0])
         self.assertEqual(forward.activity_ids.user_id, self.finance_user)
 
     def test_dispute_flags_the_invoice(self):
@@ -127,6 +130,28 @@ class TestStripeSettlement(StripeCase):
         self.assertIn("Chargeback opened", invoice.activity_ids.summary)
         self._deliver(self._dispute("charge.dispute.closed", "pi_disp", "won", 250.0, self._usd()))
         self.assertEqual(invoice.q2c_dispute_state, "won")
+        # Closed at Stripe: "send evidence" is moot (marked done, saying why).
+        self.assertFalse(invoice.activity_ids.filtered(lambda a: "Chargeback opened" in a.summary))
+        self.assertIn("Chargeback won", invoice.activity_ids.summary)
+        done = invoice.message_ids.filtered(lambda m: "Chargeback opened" in (m.body or ""))
+        self.assertIn("no evidence to send", done[:1].body)
+
+    def test_lost_dispute_closes_the_evidence_to_do(self):
+        """Disputed, then lost: the "send evidence" to-do is marked done (no evidence to
+        send); one to-do remains, "collect it from the customer"."""
+        invoice = self._invoice(250.0)
+        self._deliver(
+            self._stripe_invoice_paid(invoice, 250.0, "pi_lost"),
+            self._dispute(
+                "charge.dispute.created", "pi_lost", "warning_needs_response", 250.0, self._usd()
+            ),
+        )
+        self._deliver(
+            self._dispute("charge.dispute.closed", "pi_lost", "lost", 250.0, self._usd())
+        )
+        self.assertEqual(invoice.q2c_dispute_state, "lost")
+        (todo,) = invoice.activity_ids
+        self.assertIn("Chargeback lost", todo.summary)
 
     def test_lost_dispute_is_booked_once(self):
         """Invoice 600.00 paid by a PaymentIntent with a fee of 17.70 (clearing 582.30).
@@ -168,12 +193,24 @@ class TestStripeSettlement(StripeCase):
         self._deliver(self._intent_succeeded("pi_lost", 150.0, self._usd()))
         row = self._settlements(kind="payment")
         self.assertEqual((row.state, row.reason), ("to_match", "unmatched"))
+        # Stripe's customer cus_acme is not bound to a partner: no customer to show.
+        self.assertFalse(row.partner_id)
         self.assertEqual(invoice.payment_state, "not_paid")
         row = row.with_user(self.finance_user)
         row.move_id = invoice
         row.action_match()
         self.assertEqual(row.state, "settled")
         self.assertIn(invoice.payment_state, ("paid", "in_payment"))
+
+    def test_held_payment_names_the_bound_customer(self):
+        """Stripe's customer cus_acme is bound to the customer: a payment held for want of
+        an invoice shows that customer in Payments to Match."""
+        self.env["q2c.external.ref"]._bind(
+            self.stripe_system, "customer", "cus_acme", self.customer
+        )
+        self._deliver(self._intent_succeeded("pi_who", 150.0, self._usd()))
+        row = self._settlements(kind="payment", external_id="pi_who")
+        self.assertEqual((row.state, row.partner_id), ("to_match", self.customer))
 
     def test_held_for_a_reason_never_guessed(self):
         """Overpayment (200.00 on 120.00 due), another currency, an invoice number that
@@ -221,6 +258,10 @@ class TestStripeSettlement(StripeCase):
         )
         self._deliver(failed)
         self.assertEqual(self.customer.q2c_standing, "payment_failed")
+        # Named by the Odoo invoice and its amount, Stripe's words in parentheses.
+        (todo,) = self.customer.activity_ids
+        self.assertTrue(todo.summary.startswith(f"Payment failed: {invoice.name}, "), todo.summary)
+        self.assertIn("90.00", todo.summary)
         self.assertTrue(
             self.customer.activity_ids.filtered(lambda a: "Payment failed" in a.summary)
         )
@@ -233,6 +274,12 @@ class TestStripeSettlement(StripeCase):
         self.assertEqual(len(self._settlements(kind="failure")), 1)
         self._deliver(self._stripe_invoice_paid(invoice, 90.0, "pi_recover"))
         self.assertEqual(self.customer.q2c_standing, "good")
+        # The failure's to-do is moot now: marked done, with the reason in its feedback.
+        self.assertFalse(
+            self.customer.activity_ids.filtered(lambda a: "Payment failed" in a.summary)
+        )
+        done = self.customer.message_ids.filtered(lambda m: "Payment failed" in (m.body or ""))
+        self.assertIn("standing back to Good", done[:1].body)
 
     def test_signed_event_with_a_bad_object_is_dead_and_books_nothing(self):
         """Signed, so stored; but `amount_paid` is not Stripe's integer: the event is dead

@@ -397,6 +397,8 @@ class TestAccessMatrix(test_actions_rpc.TestActionsOverRpc):
         "hr.expense": set(),
         # Time entered in Odoo: the contract's or project's manager, or Finance, approves.
         "account.analytic.line": {"finance"},
+        # Publish Again on an invoice whose online payment failed.
+        "account.move": {"finance"},
     }
 
     # Methods open to more roles than the rest of their model's actions: an operator (and

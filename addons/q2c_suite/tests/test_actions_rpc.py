@@ -309,6 +309,7 @@ class TestActionsOverRpc(HttpCase):
             ("q2c.pay.application", "action_void", voided_app, ("Wrong period",)),
             ("hr.expense", "action_q2c_reprice", expense, ()),
             ("q2c.payment.settlement", "action_match", to_match, ()),
+            ("account.move", "action_q2c_publish_again", self._failed_publication(), ()),
             ("q2c.subscription", "action_view_invoices", subscription, ()),
             ("res.partner", "action_view_q2c_subscriptions", self.customer, ()),
             ("q2c.wip.wizard", "action_open_report", wip_wizard, ()),
@@ -316,6 +317,25 @@ class TestActionsOverRpc(HttpCase):
             ("account.analytic.line", "action_q2c_reprice", entered, ()),
             ("account.analytic.line", "action_q2c_approve", entered, ()),
         ]
+
+    def _failed_publication(self):
+        """A posted invoice whose publication failed: Publish Again queues it again."""
+        invoice = self.env["account.move"].create(
+            {
+                "move_type": "out_invoice",
+                "partner_id": self.customer.id,
+                "invoice_line_ids": [Command.create({"name": "RPC", "price_unit": 10.0})],
+            }
+        )
+        invoice.action_post()
+        invoice._q2c_guarded_write(
+            {
+                "q2c_publication_state": "failed",
+                "q2c_publication_system_id": self.system.id,
+                "q2c_publication_error": "Publishing the invoice failed: refused.",
+            }
+        )
+        return invoice
 
     def _payment_to_match(self):
         """A failed payment held for an unknown customer, the invoice chosen: Match sets
