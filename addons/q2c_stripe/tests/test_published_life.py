@@ -1,5 +1,5 @@
 from odoo.addons.q2c_base.tests.common import Q2cCase
-from odoo.tests import tagged
+from odoo.tests import Form, tagged
 
 from .common import StripeCase
 from .stripe_api import stripe_stand_in
@@ -77,14 +77,18 @@ class TestStripePublishedLife(StripeCase):
     def test_full_credit_note_voids(self):
         """The invoice of 250.00 fully reversed by a credit note (Odoo's reversal with
         reconciliation: payment state Reversed) voids the Stripe invoice; a partial credit
-        note of 100.00 on another invoice changes nothing at Stripe."""
+        note of 100.00 on another invoice changes nothing at Stripe. The invoice form shows
+        the Payment Link while the Stripe invoice can be paid, not once it is voided."""
         with stripe_stand_in(self.stripe_system, api_key=KEY) as stripe:
             invoice, stripe_invoice = self._published(stripe, 250.0)
+            self.assertFalse(Form(invoice)._get_modifier("q2c_payment_url", "invisible"))
             invoice._reverse_moves(cancel=True)
             self.assertEqual(invoice.payment_state, "reversed")
             self._update(invoice)
             self.assertEqual(stripe_invoice["status"], "void")
             self.assertEqual(invoice.q2c_publication_state, "voided")
+            self.assertTrue(invoice.q2c_payment_url)
+            self.assertTrue(Form(invoice)._get_modifier("q2c_payment_url", "invisible"))
 
             other, other_stripe = self._published(stripe, 250.0)
             credit_note = self.init_invoice(
