@@ -194,9 +194,10 @@ class AccountMove(models.Model):
     def _q2c_paid_elsewhere_partials(self):
         """The reconciliations paying this invoice other than through the gateway that
         published it: payments and bank statement lines, not credit notes or reversals, not
-        exchange differences, not payments q2c booked from that gateway
+        exchange differences, not payments q2c booked from that gateway by its reference
         (q2c.payment.settlement). A payment booked from another gateway (published on
-        Stripe, paid through PayPal) counts: the publishing gateway does not know it."""
+        Stripe, paid through PayPal), or one of the same gateway that a person matched to
+        the invoice (it did not pay the gateway's copy), counts: the copy still asks for it."""
         booked = (
             self.env["q2c.payment.settlement"]
             .sudo()
@@ -205,6 +206,7 @@ class AccountMove(models.Model):
                     ("move_id", "=", self.id),
                     ("payment_id", "!=", False),
                     ("system_id", "=", self.sudo().q2c_publication_system_id.id),
+                    ("matched_by_hand", "=", False),
                 ]
             )
         )

@@ -11,8 +11,8 @@ class AccountPartialReconcile(models.Model):
         update (account_move_published.py); the job decides. Not for an invoice published
         on the gateway that booked the payment itself (`q2c.payment.settlement.
         _create_payment` passes `q2c_gateway_system_id`): that gateway knows it. A payment
-        booked by another gateway (published on Stripe, paid through PayPal) is paid
-        another way for the publishing one."""
+        booked by another gateway (published on Stripe, paid through PayPal), or matched to
+        the invoice by a person, is paid another way for the publishing one."""
         partials = super().create(vals_list)
         moves = partials.debit_move_id.move_id | partials.credit_move_id.move_id
         booked_by = self.env.context.get("q2c_gateway_system_id")

@@ -125,6 +125,14 @@ class Q2cPaymentSettlement(models.Model):
     )
     state = fields.Selection(STATES, required=True, default="to_match", tracking=True)
     reason = fields.Selection(REASONS, tracking=True)
+    matched_by_hand = fields.Boolean(
+        readonly=True,
+        copy=False,
+        tracking=True,
+        help="Booked by a person's Match, not by the gateway's reference: for an invoice "
+        "the gateway published, such a payment did not pay the gateway's own copy (its page "
+        "still asks for it), so it is told the invoice was paid another way.",
+    )
     note = fields.Char()
 
     _sql_constraints = [
@@ -139,6 +147,7 @@ class Q2cPaymentSettlement(models.Model):
         return super()._q2c_guarded_fields() | {
             "state",
             "reason",
+            "matched_by_hand",
             "payment_id",
             "payment_ids",
             "credit_note_id",
@@ -456,7 +465,9 @@ class Q2cPaymentSettlement(models.Model):
                 active_model="account.move",
                 active_ids=move.ids,
                 q2c_gateway_fee=fee,
-                q2c_gateway_system_id=self.system_id.id,
+                # The gateway knows what it paid through its own copy of an invoice it
+                # published; a payment a person matched to it did not pay that copy.
+                q2c_gateway_system_id=not self.matched_by_hand and self.system_id.id,
                 q2c_fee_account_id=fee_account.id,
                 q2c_fee_label=_(
                     "%(gateway)s fee %(ref)s", gateway=self.system_id.name, ref=self.external_id
@@ -830,6 +841,7 @@ class Q2cPaymentSettlement(models.Model):
                 # Every invoice the gateway applied it to is in Odoo now: its shares.
                 row._book_split_payment()
             elif row.kind == "payment":
+                row._q2c_guarded_write({"matched_by_hand": True})
                 row._register_payment(move)
             elif row.kind == "failure":
                 row._fail_partner(move.partner_id, move)

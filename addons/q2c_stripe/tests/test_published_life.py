@@ -246,3 +246,35 @@ class TestStripePublishedLife(StripeCase):
             self.assertEqual(pay["form"], {"paid_out_of_band": "true"})
             self.assertEqual(invoice.q2c_publication_state, "paid_elsewhere")
             self.assertAmount(invoice.q2c_paid_elsewhere_amount, 100.0)
+
+    def test_payment_matched_by_hand_is_paid_out_of_band(self):
+        """An invoice of 100.00 published on Stripe; the customer pays 100.00 through
+        another Stripe payment carrying no reference (held in Payments to Match: No
+        invoice found), which Finance matches to the invoice. That payment did not pay
+        Stripe's copy of the invoice, whose page still asks for 100.00: one update job marks
+        it paid out of band, Online Payment reads Paid Another Way, 100.00. A payment Stripe
+        booked by its reference is not (test_payment_booked_by_q2c_is_not_voided)."""
+        with stripe_stand_in(self.stripe_system, api_key=KEY) as stripe:
+            invoice, stripe_invoice = self._published(stripe)
+            tx = {
+                "kind": "payment",
+                "external_id": "pi_no_reference",
+                "amount": 100.0,
+                "currency": invoice.currency_id.name,
+            }
+            Settlement = self.env["q2c.payment.settlement"]
+            Settlement.with_user(self.stripe_user)._apply(self.stripe_system, tx)
+            held = Settlement.search([("external_id", "=", "pi_no_reference")])
+            self.assertEqual((held.state, held.reason), ("to_match", "unmatched"))
+            self.assertFalse(invoice.q2c_update_job_uuid)
+            held = held.with_user(self.finance_user)
+            held.move_id = invoice
+            held.action_match()
+            self.env.invalidate_all()
+            self.assertTrue(held.matched_by_hand)
+            self.assertIn(invoice.payment_state, ("paid", "in_payment"))
+            self._update(invoice)
+            (pay,) = stripe.posts(f"/v1/invoices/{stripe_invoice['id']}/pay")
+            self.assertEqual(pay["form"], {"paid_out_of_band": "true"})
+            self.assertEqual(invoice.q2c_publication_state, "paid_elsewhere")
+            self.assertAmount(invoice.q2c_paid_elsewhere_amount, 100.0)
