@@ -16,6 +16,8 @@ import time
 from contextlib import closing
 from pathlib import Path
 
+import psycopg2
+
 from odoo.sql_db import db_connect
 from odoo.tools import SQL, config
 from tests.odoo_server import free_port
@@ -26,12 +28,24 @@ REPORT = re.compile(r"(\d+) failed, (\d+) error\(s\) of (\d+) tests when loading
 STARTED = re.compile(r"odoo\.addons\.q2c_skeleton_webhook\.tests\.\S+: Starting (\S+) \.\.\.")
 
 
-def drop_database(db):
-    # Not odoo.service.db.exp_drop: with a database named in the configuration (pytest-odoo's),
-    # Odoo lists that one only and refuses to drop any other.
-    with closing(db_connect("postgres").cursor()) as cr:
-        cr._cnx.autocommit = True
-        cr.execute(SQL("DROP DATABASE IF EXISTS %s WITH (FORCE)", SQL.identifier(db)))
+def drop_database(db, attempts=10):
+    """Drop the test database once its Odoo process has ended. Not odoo.service.db.exp_drop:
+    with a database named in the configuration (pytest-odoo's), Odoo lists that one only and
+    refuses to drop any other. Not WITH (FORCE) either: PostgreSQL then refuses when an
+    autovacuum worker is on the database (it belongs to no role q2c may signal), where a
+    plain DROP DATABASE makes the worker exit; retried while a connection is still closing."""
+    for attempt in range(1, attempts + 1):
+        try:
+            with closing(db_connect("postgres").cursor()) as cr:
+                cr._cnx.autocommit = True
+                cr.execute(
+                    SQL("DROP DATABASE IF EXISTS %s", SQL.identifier(db)), log_exceptions=False
+                )
+            break
+        except psycopg2.errors.ObjectInUse:
+            if attempt == attempts:
+                raise
+            time.sleep(1)
     shutil.rmtree(config.filestore(db), ignore_errors=True)
 
 

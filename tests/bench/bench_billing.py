@@ -389,12 +389,13 @@ def perform_jobs(registry, uuids, on_half=None):
     for number, uuid in enumerate(uuids, start=1):
         started = time.perf_counter()
         with registry.cursor() as cr:
-            env = api.Environment(cr, SUPERUSER_ID, {})
-            job = Job.load(env, uuid)
-            if job.state != PENDING:
+            cr.execute("SELECT state FROM queue_job WHERE uuid = %s", [uuid])
+            if cr.fetchone()[0] != PENDING:
                 if on_half and number == len(uuids) // 2:
                     on_half()
                 continue
+            env = api.Environment(cr, SUPERUSER_ID, {})
+            job = Job.load(env, uuid)
             job.set_started()
             job.store()
             cr.commit()

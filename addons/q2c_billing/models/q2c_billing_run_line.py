@@ -1,4 +1,6 @@
 import logging
+from collections import defaultdict
+from contextlib import contextmanager
 from decimal import ROUND_FLOOR, Decimal
 
 import psycopg2
@@ -11,6 +13,9 @@ from odoo.tools import SQL, float_compare, mute_logger
 from ..exceptions import BillingBlocked
 
 _logger = logging.getLogger(__name__)
+
+# Key of the batch reads in the cursor's transaction cache (`_batch_reads`).
+BATCH_READS = "q2c_billing_batch_reads"
 
 STATES = [
     ("to_do", "To Do"),
@@ -463,14 +468,26 @@ class Q2cBillingRunLine(models.Model):
             [uuids],
         )
         jobs = self.env["queue.job"].sudo().browse([row[0] for row in self.env.cr.fetchall()])
-        if jobs:
-            jobs._change_job_state(
-                "done",
-                result=_(
-                    "Nothing to do: the contract was billed by the job of %s.",
-                    billed_by.contract_id.display_name,
-                ),
-            )
+        if not jobs:
+            return
+        result = _(
+            "Nothing to do: the contract was billed by the job of %s.",
+            billed_by.contract_id.display_name,
+        )
+        # What queue_job's `_change_job_state("done")` writes on each job (Job.set_done),
+        # in one write; a job that others wait for goes through it, which also enqueues
+        # them (billing runs enqueue none).
+        waited_for = jobs.filtered(lambda job: (job.dependencies or {}).get("reverse_depends_on"))
+        (jobs - waited_for).write(
+            {
+                "state": "done",
+                "date_done": fields.Datetime.now(),
+                "result": result,
+                "exc_name": False,
+                "exc_info": False,
+            }
+        )
+        waited_for._change_job_state("done", result=result)
 
     def _plan_siblings(self, siblings):
         """Each sibling's invoice plan, in its own savepoint: [(sibling, plan)] of the
@@ -478,27 +495,130 @@ class Q2cBillingRunLine(models.Model):
         one that needs a credit note is billed alone here; an unexpected failure leaves the
         sibling to its own job."""
         plans = []
-        for sibling in siblings:
-            try:
-                with self.env.cr.savepoint():
-                    plan = sibling._invoice_plan()
-                    if plan and (plan["credit_specs"] or not plan["invoice_values"]):
-                        sibling._finish_invoice(plan, sibling._create_single(plan))
-                        plan = None
-            except BillingBlocked as error:
-                sibling.write({"state": "blocked", "reason": str(error)})
-                continue
-            except (UserError, ValidationError) as error:
-                sibling.write({"state": "error", "reason": str(error)})
-                continue
-            except Exception:  # pylint: disable=broad-except
-                _logger.exception(
-                    "q2c billing: contract %s left to its own job", sibling.contract_id.id
-                )
-                continue
-            if plan:
-                plans.append((sibling, plan))
+        with siblings._batch_reads():
+            for sibling in siblings:
+                plan = self._plan_sibling(sibling)
+                if plan:
+                    plans.append((sibling, plan))
         return plans
+
+    def _plan_sibling(self, sibling):
+        """One sibling's plan (see `_plan_siblings`), or None when it is settled or left to
+        its own job."""
+        try:
+            with self.env.cr.savepoint():
+                plan = sibling._invoice_plan()
+                if plan and (plan["credit_specs"] or not plan["invoice_values"]):
+                    sibling._finish_invoice(plan, sibling._create_single(plan))
+                    plan = None
+                return plan
+        except BillingBlocked as error:
+            sibling.write({"state": "blocked", "reason": str(error)})
+        except (UserError, ValidationError) as error:
+            sibling.write({"state": "error", "reason": str(error)})
+        except Exception:  # pylint: disable=broad-except
+            _logger.exception(
+                "q2c billing: contract %s left to its own job", sibling.contract_id.id
+            )
+        return None
+
+    @contextmanager
+    def _batch_reads(self):
+        """Volume (docs/billing.md): while these results of one run are planned together,
+        what planning reads per contract the same way for each (the entries to bill, the
+        rate checks, whether a day rate is possible) is read once for all of them
+        (`_read_batch`) and kept in the transaction's cache (`cr.cache`) until the block
+        ends. The answers are those of the per-contract reads in the same transaction
+        snapshot; a contract with an entry the checks stop is left to its own reads, which
+        raise with the details."""
+        memo = self.env.cr.cache.setdefault(BATCH_READS, {})
+        memo.update(self._read_batch() if self else {})
+        try:
+            yield
+        finally:
+            for line_id in self.ids:
+                memo.pop(line_id, None)
+
+    def _batch_read(self):
+        """This result's batch reads ({"time", "expenses", "day_rates"}) while its batch is
+        planned, else None."""
+        return self.env.cr.cache.get(BATCH_READS, {}).get(self.id)
+
+    def _read_batch(self):
+        """{result id: {"time": entries, "expenses": expenses, "day_rates": bool}} for
+        results of one run, from set-based reads: the `_entries_to_bill` and
+        `_day_rates_possible` of each, as superuser for the entries (see
+        `_entries_to_bill`). The time entries of the batch share one prefetch set: the
+        ORM reads their other fields a thousand at a time, not per contract."""
+        run = self.run_id
+        run.ensure_one()
+        contracts = self.contract_id
+        reach = [("date", "<=", run.date_to)]
+        Time = self.env["account.analytic.line"].sudo()
+        Expense = self.env["hr.expense"].sudo()
+        timed = self.filtered(lambda line: line._bills_time()).contract_id
+        held = [("q2c_approved_at", "<=", run.cutoff), *reach]
+        stopped = {
+            contract.id
+            for [contract] in Time._read_group(
+                [("q2c_contract_id", "in", timed.ids), *held, *self._no_rate_domain()],
+                ["q2c_contract_id"],
+            )
+        } | {
+            contract.id
+            for [contract] in Expense._read_group(
+                [
+                    ("q2c_contract_id", "in", contracts.ids),
+                    *held,
+                    ("q2c_billing_status", "=", "no_rate"),
+                ],
+                ["q2c_contract_id"],
+            )
+        }
+        time = Time.search_fetch(
+            [*Time._q2c_billable_domain(timed, run.cutoff), *reach],
+            ["q2c_contract_id", "q2c_correction_kind"],
+            order="date, id",
+        )
+        expenses = Expense.search(
+            [*Expense._q2c_billable_domain(contracts, run.cutoff), *reach], order="date, id"
+        )
+        time_of, expenses_of = defaultdict(list), defaultdict(list)
+        for entry in time:
+            time_of[entry.q2c_contract_id.id].append(entry.id)
+        for expense in expenses:
+            expenses_of[expense.q2c_contract_id.id].append(expense.id)
+        day_rates = self._read_day_rates()
+        prefetch = time._prefetch_ids
+        return {
+            line.id: {
+                "time": time.browse(time_of[line.contract_id.id]).with_prefetch(prefetch),
+                "expenses": expenses.browse(expenses_of[line.contract_id.id]),
+                "day_rates": day_rates[line.id],
+            }
+            for line in self
+            if line.contract_id.id not in stopped
+        }
+
+    def _read_day_rates(self):
+        """{result id: `_day_rates_possible`} from one read of the rate cards with a day
+        line and one of the contracts' day overrides; each contract's cards are looked at
+        only when some card has a day line."""
+        day = [("unit", "=", "day")]
+        day_cards = {
+            card.id for [card] in self.env["q2c.rate.card.line"]._read_group(day, ["card_id"])
+        }
+        overridden = {
+            contract.id
+            for [contract] in self.env["q2c.rate.override"]._read_group(
+                [("contract_id", "in", self.contract_id.ids), *day], ["contract_id"]
+            )
+        }
+        return {
+            line.id: line.contract_id.id in overridden
+            or bool(day_cards and day_cards.intersection(line._rate_cards().ids))
+            for line in self
+        }
 
     def _create_single(self, plan):
         if not plan["invoice_values"]:
@@ -610,6 +730,9 @@ class Q2cBillingRunLine(models.Model):
         Read as superuser: Finance bills the time and expenses of every employee, which
         timesheet and expense record rules do not show it; the run's transition checks made
         sure the user is Finance."""
+        read = self._batch_read()
+        if read:
+            return read["time"], read["expenses"]
         contract, run = self.contract_id, self.run_id
         reach = [("date", "<=", run.date_to)]
         Time = self.env["account.analytic.line"].sudo()
@@ -630,17 +753,7 @@ class Q2cBillingRunLine(models.Model):
         held = [("q2c_contract_id", "=", contract.id), ("q2c_approved_at", "<=", cutoff), *reach]
         no_rate = Time.browse()
         if self._bills_time():
-            no_rate = Time.search(
-                [
-                    *held,
-                    "|",
-                    ("q2c_billing_status", "=", "no_rate"),
-                    "&",
-                    ("q2c_billing_status", "=", "to_bill"),
-                    ("q2c_rate", "=", 0.0),
-                ],
-                order="date, id",
-            )
+            no_rate = Time.search([*held, *self._no_rate_domain()], order="date, id")
         if no_rate:
             raise BillingBlocked(
                 _(
@@ -662,6 +775,17 @@ class Q2cBillingRunLine(models.Model):
                     entries="; ".join(no_fx[:10].mapped("q2c_hold_reason")),
                 )
             )
+
+    @api.model
+    def _no_rate_domain(self):
+        """Time entries that stop their contract's invoice: no rate, or a zero rate."""
+        return [
+            "|",
+            ("q2c_billing_status", "=", "no_rate"),
+            "&",
+            ("q2c_billing_status", "=", "to_bill"),
+            ("q2c_rate", "=", 0.0),
+        ]
 
     def _bills_time(self):
         """Whether this contract bills its time: time logged on a fixed-fee contract is
@@ -705,7 +829,8 @@ class Q2cBillingRunLine(models.Model):
         day_rates = bool(groups) and self._day_rates_possible()
         specs = []
         for group in groups.values():
-            group["entries"] = time.browse(group.pop("ids"))
+            # The group shares the entries' prefetch set (the batch's, `_read_batch`).
+            group["entries"] = time.browse(group.pop("ids")).with_prefetch(time._prefetch_ids)
             quantity = self._billed_quantity(group) if day_rates else float(group["hours"])
             name = self._time_name(group["employee"], group["role"], group["first"], group["last"])
             if group["last"] < self.run_id.date_from:
@@ -750,20 +875,28 @@ class Q2cBillingRunLine(models.Model):
         contract, a line of its cards, of the customer's or the company default card). When
         none is, every group is billed in hours and no group needs its rate resolved again
         (`_billed_quantity`): two counts per contract instead of a resolution per group."""
+        read = self._batch_read()
+        if read:
+            return read["day_rates"]
         contract = self.contract_id
-        cards = (
-            contract.rate_card_ids
-            | contract._customer_rate_card()
-            | contract._company_default_rate_card()
-        )
         day = [("unit", "=", "day")]
         return bool(
             self.env["q2c.rate.card.line"].search_count(
-                [("card_id", "in", cards.ids), *day], limit=1
+                [("card_id", "in", self._rate_cards().ids), *day], limit=1
             )
             or self.env["q2c.rate.override"].search_count(
                 [("contract_id", "=", contract.id), *day], limit=1
             )
+        )
+
+    def _rate_cards(self):
+        """The cards the contract's rates can come from: its own, the customer's, the
+        company default."""
+        contract = self.contract_id
+        return (
+            contract.rate_card_ids
+            | contract._customer_rate_card()
+            | contract._company_default_rate_card()
         )
 
     def _billed_quantity(self, group):

@@ -1,6 +1,7 @@
 from unittest.mock import patch
 
 from odoo import Command
+from odoo.addons.q2c_expense.tests.common import GC05_POLICY, create_gc05_products
 from odoo.tests import tagged
 from odoo.tools import mute_logger
 
@@ -25,7 +26,7 @@ class TestBillingVolume(Q2cBillingCase):
     def setUpClass(cls):
         super().setUpClass()
         consultant = cls._role("Consultant")
-        cls._employee("Gina", consultant)
+        cls.gina = cls._employee("Gina", consultant)
         cls._employee("Carol", cls._role("Partner"))
         card = cls._card("C-900 card", [(consultant, 160.0, "2025-01-01", None)])
         cls.contracts = cls.env["q2c.contract"]
@@ -285,3 +286,78 @@ class TestBillingVolume(Q2cBillingCase):
             self.assertIn("C-900", jobs[name].result, name)
         self.assertEqual(jobs["C-902"].state, "enqueued")
         self.assertIn("Nothing to do", self._perform(lines["C-902"].job_uuid).result)
+
+    def test_batch_reads_answer_as_each_contract_reads(self):
+        """While a batch is planned, each contract's entries and its day-rate answer come
+        from the batch's set-based reads (`_read_batch`), and they are what its own reads
+        give: C-901 has a day override (its hours at 160.00 still bill in hours: the day
+        rate is not the entry's stored rate), C-902 a day card, C-905 an approved hotel
+        expense of 489.25 + 10% = 538.18 beside Gina's 1.00 h -> 160.00 (698.18).
+        C-903 (Carol without a rate) is left to its own reads, which block it with the
+        details."""
+        categories, _products = create_gc05_products(self.env, self.system, "volume test")
+        card = self.contracts[0].rate_card_ids
+        with_expense = self._contract(
+            "C-905",
+            self._project("P-905"),
+            cards=card,
+            expense_policy_ids=[
+                Command.create({"product_categ_id": categories[name].id, **vals})
+                for name, vals in GC05_POLICY.items()
+            ],
+        )
+        self._ingest_time("P-905", [("v6", "Gina", "2025-03-17", 1.0, APPROVED)])
+        results = (
+            self.env["hr.expense"]
+            .sudo()
+            ._q2c_ingest(
+                self.system,
+                [
+                    {
+                        "external_id": "x1",
+                        "employee": "u-Gina",
+                        "project": "P-905",
+                        "category": "hotel",
+                        "date": "2025-03-07",
+                        "amount": 489.25,
+                        "approved_at": APPROVED,
+                    }
+                ],
+            )
+        )
+        self.assertEqual(results[0]["status"], "created", results)
+        self.contracts[1].rate_override_ids = [
+            Command.create(
+                {
+                    "employee_id": self.gina.id,
+                    "rate": 1000.0,
+                    "unit": "day",
+                    "hours_per_day": 8.0,
+                    "date_from": "2025-01-01",
+                }
+            )
+        ]
+        day_card = self._card("Day card", [(self._role("Partner"), 1500.0, "2025-01-01", None)])
+        day_card.line_ids.write({"unit": "day", "hours_per_day": 8.0})
+        self.contracts[2].rate_card_ids |= day_card
+        run, lines = self._prepared(self.contracts | with_expense)
+        results = run.line_ids.with_user(self.finance_user)
+        reads = results._read_batch()
+        self.assertNotIn(lines["C-903"].id, reads, "left to its own reads")
+        for result in results - lines["C-903"]:
+            name = result.contract_id.name
+            time, expenses = result._entries_to_bill()
+            self.assertEqual(reads[result.id]["time"], time, name)
+            self.assertTrue(time, name)
+            self.assertEqual(reads[result.id]["expenses"], expenses, name)
+            self.assertEqual(reads[result.id]["day_rates"], result._day_rates_possible(), name)
+        self.assertEqual(
+            {name: reads[lines[name].id]["day_rates"] for name in ("C-900", "C-901", "C-902")},
+            {"C-900": False, "C-901": True, "C-902": True},
+        )
+        self.assertTrue(reads[lines["C-905"].id]["expenses"])
+        self._perform(lines["C-900"].job_uuid)
+        self._assert_billed_once(lines)
+        self.assertEqual(lines["C-905"].state, "done", lines["C-905"].reason)
+        self.assertEqual(lines["C-905"].expense_count, 1)
+        self.assertAmount(lines["C-905"].invoice_id.amount_total, 698.18)

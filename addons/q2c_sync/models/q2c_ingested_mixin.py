@@ -510,11 +510,12 @@ class Q2cIngestedMixin(models.AbstractModel):
 
     @api.model
     def _q2c_billable_domain(self, contract, cutoff):
-        """Records a billing run of `contract` with cut-off `cutoff` takes: approved before
-        the cut-off, billable, not billed. An approval after the cut-off waits for the next
-        run and keeps the price of its work date (GC-12)."""
+        """Records a billing run of `contract` (one contract, or several read together)
+        with cut-off `cutoff` takes: approved before the cut-off, billable, not billed. An
+        approval after the cut-off waits for the next run and keeps the price of its work
+        date (GC-12)."""
         return [
-            ("q2c_contract_id", "=", contract.id),
+            ("q2c_contract_id", "in", contract.ids),
             ("q2c_billing_status", "=", "to_bill"),
             ("q2c_approved_at", "<=", cutoff),
         ]

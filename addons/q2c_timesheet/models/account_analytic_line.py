@@ -194,7 +194,9 @@ class AccountAnalyticLine(models.Model):
             )
             for line in billed:
                 line._q2c_correct_entered(vals)
-        rest = self - billed
+        # Without a billed line, the lines written keep their prefetch set (a difference
+        # would start a new one: a billing run writes its entries group by group).
+        rest = self - billed if billed else self
         if billed and not rest:
             return True
         result = super(AccountAnalyticLine, rest).write(vals)
