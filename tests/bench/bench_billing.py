@@ -59,6 +59,8 @@ HOURS = (0.25, 0.5, 1.0, 1.5, 2.0, 2.75, 4.0, 8.0)
 PERIOD = (date(2025, 3, 1), date(2025, 3, 31))
 APPROVED_AT = "2025-04-01T08:00:00Z"
 INGEST_CHUNK, CREATE_CHUNK = 2000, 2000
+# Job workers of the parallel measure: the job runner's capacity `make run` configures.
+WORKERS = 2
 
 
 def installed(db, module):
@@ -475,16 +477,144 @@ def worker_q2c(registry, ids):
     }
 
 
+def perform_pending(registry, first_job):
+    """One of the job runner's workers: take the oldest pending job created since
+    `first_job` (the run's, and the questions "is the run done?" its jobs leave), locked so
+    that two workers never take the same, marked started and committed (the runner hands it
+    out), and perform it with `_try_perform_job`, until none is pending. A job that fails to
+    serialize (its contract billed meanwhile by the other worker's job) is rolled back and
+    set pending again, as queue_job postpones it (here at once)."""
+    from psycopg2 import OperationalError
+
+    from odoo import SUPERUSER_ID, api
+    from odoo.addons.queue_job.controllers.main import RunJobController
+    from odoo.addons.queue_job.job import Job
+    from odoo.service.model import PG_CONCURRENCY_ERRORS_TO_RETRY
+
+    performed = retries = failed = 0
+    while True:
+        with registry.cursor() as cr:
+            cr.execute(
+                """SELECT uuid FROM queue_job WHERE id >= %s AND state = 'pending'
+                    ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED""",
+                [first_job],
+            )
+            row = cr.fetchone()
+            if not row:
+                return {"performed": performed, "retries": retries, "failed": failed}
+            env = api.Environment(cr, SUPERUSER_ID, {})
+            job = Job.load(env, row[0])
+            job.set_started()
+            job.store()
+            cr.commit()
+            try:
+                RunJobController._try_perform_job(env, job)
+                performed += 1
+            except OperationalError as error:
+                cr.rollback()
+                if error.pgcode not in PG_CONCURRENCY_ERRORS_TO_RETRY:
+                    failed += 1
+                    continue
+                retries += 1
+                job = Job.load(env, row[0])
+                job.set_pending(reset_retry=False)
+                job.store()
+                cr.commit()
+            except Exception:  # pylint: disable=broad-except
+                cr.rollback()
+                failed += 1
+
+
+def worker_perform(registry):
+    """`perform` mode: load the registry, say "ready", wait for "go <first job id>" on
+    stdin, then work as one runner worker (`perform_pending`)."""
+    print("ready", flush=True)
+    first_job = int(sys.stdin.readline().split()[1])
+    return perform_pending(registry, first_job)
+
+
+def run_q2c_workers(registry, ids, workers):
+    """A manual run of the contracts prepared as Finance, its jobs performed by `workers`
+    processes at once (the job runner's workers: `make run` configures `root:2`), started
+    and their registries loaded beforehand, as a running Odoo's are. Returns (seconds from
+    the prepare to the last job, run id, jobs performed, retried, failed)."""
+    from odoo import Command, api
+
+    procs = [
+        subprocess.Popen(
+            [sys.executable, __file__, "perform", *sys.argv[2:4], "{}"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        for _n in range(workers)
+    ]
+    for proc in procs:
+        if proc.stdout.readline().strip() != "ready":
+            raise RuntimeError("billing bench: a perform worker did not start")
+    with registry.cursor() as cr:
+        env = api.Environment(cr, ids["finance"], {"tracking_disable": True})
+        started = time.perf_counter()
+        run = env["q2c.billing.run"].create(
+            {
+                "company_id": ids["company"],
+                "date_from": PERIOD[0],
+                "date_to": PERIOD[1],
+                "invoice_date": PERIOD[1] + timedelta(days=1),
+                "selection": "manual",
+                "contract_ids": [Command.set(ids["contracts"])],
+            }
+        )
+        run.action_prepare()
+        uuids = run.line_ids.filtered("job_uuid").mapped("job_uuid")
+        cr.execute("SELECT min(id) FROM queue_job WHERE uuid = ANY(%s)", [uuids])
+        first_job = cr.fetchone()[0]
+        cr.commit()
+        run_id = run.id
+    for proc in procs:
+        proc.stdin.write(f"go {first_job}\n")
+        proc.stdin.flush()
+    results = [json.loads(proc.communicate()[0].strip().splitlines()[-1]) for proc in procs]
+    seconds = time.perf_counter() - started
+    return {
+        "seconds": seconds,
+        "run": run_id,
+        "performed": sum(result["performed"] for result in results),
+        "retries": sum(result["retries"] for result in results),
+        "failed": sum(result["failed"] for result in results),
+    }
+
+
 def worker_main():
-    """`python bench_billing.py <native|q2c> <conf> <db> <ids json>`: one measure in a fresh
-    process; prints its result as JSON on the last line."""
+    """`python bench_billing.py <native|q2c|q2c2|perform> <conf> <db> <ids json>`: one
+    measure in a fresh process; prints its result as JSON on the last line."""
     mode, conf, db, ids = sys.argv[1], sys.argv[2], sys.argv[3], json.loads(sys.argv[4])
     import odoo
 
     odoo.tools.config.parse_config(["-c", conf, "-d", db, "--log-level=warn"])
     registry = odoo.modules.registry.Registry(db)
-    result = worker_native(registry, ids) if mode == "native" else worker_q2c(registry, ids)
+    if mode == "native":
+        result = worker_native(registry, ids)
+    elif mode == "q2c":
+        result = worker_q2c(registry, ids)
+    elif mode == "q2c2":
+        result = run_q2c_workers(registry, ids, WORKERS)
+    else:
+        result = worker_perform(registry)
     print(json.dumps(result))
+
+
+def cancel_q2c_runs(registry, ids):
+    """Cancel the q2c runs of the contracts (their drafts deleted, their entries to bill
+    again), as Finance: the same month billed again by the next measure."""
+    from odoo import api
+
+    with registry.cursor() as cr:
+        env = api.Environment(cr, ids["finance"], {})
+        runs = env["q2c.billing.run"].search(
+            [("contract_ids", "in", ids["contracts"]), ("state", "!=", "cancelled")]
+        )
+        runs.action_cancel()
 
 
 def in_worker(context, mode, ids):
@@ -558,6 +688,10 @@ def run(context):
     native = in_worker(context, "native", ids)
     q2c = in_worker(context, "q2c", ids)
     sums = totals(registry, ids, q2c["run"], native["invoices"])
+    cancel_q2c_runs(registry, ids)
+    parallel = in_worker(context, "q2c2", ids)
+    parallel_sums = totals(registry, ids, parallel["run"], native["invoices"])
+    parallel_speed = native["seconds"] / parallel["seconds"]
     q2c_rate = TOTAL / q2c["seconds"]
     native_rate = TOTAL / native["seconds"]
     speed = q2c_rate / native_rate
@@ -584,6 +718,24 @@ def run(context):
             "-",
             "-",
             True,
+        ),
+        (
+            name,
+            f"(context) entries/s: q2c run, {WORKERS} job workers at once, vs _create_invoices",
+            f"{TOTAL / parallel['seconds']:.0f}",
+            f"{native_rate:.0f}",
+            f"{parallel_speed:.2f}",
+            "-",
+            True,
+        ),
+        (
+            name,
+            f"{WORKERS} job workers: jobs performed, retried; totals, contracts differing",
+            f"{parallel['performed']}, {parallel['retries']}; {parallel_sums['q2c_untaxed']:.2f}",
+            f"{parallel_sums['native_untaxed']:.2f}",
+            f"{parallel_sums['differ']}",
+            "0 failed, identical",
+            not parallel["failed"] and parallel_sums["same"],
         ),
         (
             name,

@@ -259,27 +259,45 @@ class Q2cBillingRun(models.Model):
             order="code, id",
         )
 
-    def _finish_if_complete(self):
+    def _finish_if_complete(self, from_job=False):
         """When no contract is left to do, the run moves on: to review when a contract waits
         for its pre-bill review (q2c.prebill.review), else to invoiced (and posted, when the
         company posts automatically).
 
-        Every job ends here and first updates the run's row: of two jobs finishing at the same
-        time, the second waits for the first and is then retried by queue_job (a
-        serialization failure), so the last one always sees every result."""
+        Jobs of one run may run at the same time (queue_job's workers, `root.billing`), each
+        in its own REPEATABLE READ transaction, which sees neither the others' uncommitted
+        results nor those committed after it began. So only a transaction that sees no
+        contract left to do changes the run's row, to move it on; a job (`from_job`) that
+        still sees some leaves the row alone and enqueues `_job_finish_if_complete`, which
+        asks again in a transaction of its own, begun after this job committed. The last
+        job to commit either sees every result or leaves that question behind, and then it
+        sees them all. (Every job used to write the run's row: two jobs of one run ending
+        at the same time made the second fail to serialize, and queue_job retried it after
+        undoing its whole batch.)"""
         self.ensure_one()
         if self.state != "preparing":
             return
-        self.write({"last_job_at": fields.Datetime.now()})
-        self.flush_recordset(["last_job_at"])
         self.invalidate_recordset(["line_ids"])
         self.line_ids.invalidate_recordset(["state"])
         if self.line_ids.filtered(lambda line: line.state == "to_do"):
+            if from_job:
+                self.with_delay(
+                    description=_("Billing run %s: move on once every contract is done", self.name)
+                )._job_finish_if_complete()
             return
+        self.write({"last_job_at": fields.Datetime.now()})
         review = self.line_ids.filtered(lambda line: line.state == "review")
         self._transition("to_review" if review else "to_invoiced")
         if self.state == "invoiced" and self.company_id.q2c_billing_auto_post:
             self._auto_post()
+
+    def _job_finish_if_complete(self):
+        """Job: `_finish_if_complete` after the job that enqueued it committed (see there).
+        Two of them moving the run on at the same time: the second fails to serialize and
+        queue_job retries it; it then finds the run moved on."""
+        self.ensure_one()
+        self._finish_if_complete()
+        return _("Run %(run)s: %(state)s.", run=self.name, state=self.state)
 
     def _auto_post(self):
         """Post per the company setting. A refusal leaves the run invoiced, with Odoo's

@@ -4,6 +4,7 @@ from contextlib import contextmanager
 from decimal import ROUND_FLOOR, Decimal
 
 import psycopg2
+import psycopg2.errors
 
 from odoo import Command, _, api, fields, models
 from odoo.addons.q2c_contract.money import line_amount, nte_adjustment, round_half_up
@@ -234,7 +235,7 @@ class Q2cBillingRunLine(models.Model):
             except (UserError, ValidationError) as error:
                 self.write({"state": "error", "reason": str(error)})
             siblings = self._bill_siblings()
-        self.run_id._finish_if_complete()
+        self.run_id._finish_if_complete(from_job=True)
         result = self.reason or ", ".join(
             (self.invoice_id | self.credit_note_id).mapped("display_name")
         )
@@ -251,8 +252,11 @@ class Q2cBillingRunLine(models.Model):
         commits, the row changed under this transaction's snapshot and PostgreSQL refuses
         it (a serialization failure), so queue_job retries this job, which then finds the
         result done."""
+        # Not logged when refused: queue_job retries the job (an expected outcome).
         self.env.cr.execute(
-            "SELECT id FROM q2c_billing_run_line WHERE id = %s FOR UPDATE", [self.id]
+            "SELECT id FROM q2c_billing_run_line WHERE id = %s FOR UPDATE",
+            [self.id],
+            log_exceptions=False,
         )
         self.invalidate_recordset(["state"])
         return self.state == "to_do" and self.run_id.state == "preparing"
@@ -381,11 +385,11 @@ class Q2cBillingRunLine(models.Model):
         self.env.flush_all()
         self.env.cr.execute(
             """SELECT id FROM q2c_billing_run_line
-                WHERE run_id = %s AND state = 'to_do' AND id != %s
-                ORDER BY id LIMIT %s FOR UPDATE SKIP LOCKED""",
-            [self.run_id.id, self.id, size],
+                WHERE run_id = %s AND state = 'to_do' AND id != %s ORDER BY id""",
+            [self.run_id.id, self.id],
         )
-        siblings = self.browse([row[0] for row in self.env.cr.fetchall()])
+        candidates = [row[0] for row in self.env.cr.fetchall()]
+        siblings = self.browse(self._lock_skipping("q2c_billing_run_line", candidates, size))
         siblings.invalidate_recordset(["state"])
         return siblings.filtered(lambda line: line.state == "to_do" and line._batchable())
 
@@ -454,6 +458,49 @@ class Q2cBillingRunLine(models.Model):
         settled._settle_jobs(self)
         return settled
 
+    @api.model
+    def _lock_skipping(self, table, ids, limit=None, lock="FOR UPDATE"):
+        """Lock up to `limit` rows of `table` among `ids` (in that order), skipping the rows
+        another transaction holds (SKIP LOCKED) and those another one changed since this
+        transaction began: under REPEATABLE READ PostgreSQL refuses to lock those (a
+        serialization failure), so when the one statement for all of them fails, each row
+        is tried in its own savepoint. Returns the ids locked. (Jobs of one run run at the
+        same time: another worker may have billed a sibling, or the job runner handed its
+        job out, since this job began.)"""
+        if not ids:
+            return []
+        query = SQL(
+            "SELECT id FROM %s WHERE id = ANY(%s) ORDER BY id %s %s SKIP LOCKED",
+            SQL.identifier(table),
+            ids,
+            SQL("LIMIT %s", limit) if limit is not None else SQL(),
+            SQL(lock),
+        )
+        cr = self.env.cr
+        try:
+            with cr.savepoint(flush=False):
+                cr.execute(query, log_exceptions=False)
+                return [row[0] for row in cr.fetchall()]
+        except psycopg2.errors.SerializationFailure:
+            pass
+        locked = []
+        for row_id in ids:
+            if limit is not None and len(locked) >= limit:
+                break
+            row_query = SQL(
+                "SELECT id FROM %s WHERE id = %s %s SKIP LOCKED",
+                SQL.identifier(table),
+                row_id,
+                SQL(lock),
+            )
+            try:
+                with cr.savepoint(flush=False):
+                    cr.execute(row_query, log_exceptions=False)
+                    locked += [row[0] for row in cr.fetchall()]
+            except psycopg2.errors.SerializationFailure:
+                continue
+        return locked
+
     def _settle_jobs(self, billed_by):
         """The queued jobs of these results, which `billed_by`'s job settled with its own,
         are marked done with what happened, in the same transaction (undone with it): the
@@ -463,11 +510,12 @@ class Q2cBillingRunLine(models.Model):
         if not uuids:
             return
         self.env.cr.execute(
-            """SELECT id FROM queue_job WHERE uuid = ANY(%s) AND state = 'pending'
-                ORDER BY id FOR NO KEY UPDATE SKIP LOCKED""",
+            "SELECT id FROM queue_job WHERE uuid = ANY(%s) AND state = 'pending' ORDER BY id",
             [uuids],
         )
-        jobs = self.env["queue.job"].sudo().browse([row[0] for row in self.env.cr.fetchall()])
+        pending = [row[0] for row in self.env.cr.fetchall()]
+        locked = self._lock_skipping("queue_job", pending, lock="FOR NO KEY UPDATE")
+        jobs = self.env["queue.job"].sudo().browse(locked)
         if not jobs:
             return
         result = _(

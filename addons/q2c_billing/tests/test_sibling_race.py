@@ -26,8 +26,10 @@ class TestSiblingRace(TransactionCase):
     (`q2c_billing.job_batch` = 3): each job bills its own contract, then locks up to three
     other results still to do with FOR UPDATE SKIP LOCKED, skipping those the other worker
     holds. Worker A performs the jobs of contracts 1, 3, 5 and 7, worker B those of 2, 4, 6
-    and 8, both starting at the same moment; a job that fails to serialize (two jobs end by
-    writing the run's row) is rolled back and retried, as queue_job does.
+    and 8, both starting at the same moment; a job that fails to serialize (its own result,
+    waited for, was billed by the other worker's job) is rolled back and retried, as
+    queue_job does. The jobs' ends take turns on the run's row without changing it: the
+    last one moves the run on (`_finish_if_complete`).
 
     Contract n (1..8), T&M, Gina (Consultant) at 100.00 an hour on its card, works n.00 h
     on 2032-03-10 and 0.50 h on 2032-03-11: its invoice is (n + 0.50) x 100.00, from 150.00
@@ -146,9 +148,8 @@ class TestSiblingRace(TransactionCase):
             params.set_param("q2c_billing.job_batch", created.get("batch") or False)
             contracts = env["q2c.contract"].browse(created.get("contracts", []))
             env["account.move"].search([("q2c_contract_id", "in", contracts.ids)]).unlink()
-            cr.execute(
-                "DELETE FROM queue_job WHERE uuid IN %s", [tuple(created.get("jobs") or ("",))]
-            )
+            uuids = (created.get("jobs") or []) + (created.get("finishing") or [])
+            cr.execute("DELETE FROM queue_job WHERE uuid IN %s", [tuple(uuids or ("",))])
             cr.execute("DELETE FROM q2c_billing_run WHERE id = %s", [created.get("run", 0)])
             system = created.get("system", 0)
             cr.execute("DELETE FROM account_analytic_line WHERE q2c_system_id = %s", [system])
@@ -173,16 +174,15 @@ class TestSiblingRace(TransactionCase):
             for uuid in uuids:
                 for _attempt in range(10):
                     try:
-                        with mute_logger("odoo.sql_db"):
-                            job = Job.load(env, uuid)
-                            if job.state == DONE:
-                                break
-                            job.set_started()
-                            job.store()
-                            result = job.perform()
-                            job.set_done(result=result)
-                            job.store()
-                            env.cr.commit()
+                        job = Job.load(env, uuid)
+                        if job.state == DONE:
+                            break
+                        job.set_started()
+                        job.store()
+                        result = job.perform()
+                        job.set_done(result=result)
+                        job.store()
+                        env.cr.commit()
                         outcome["results"].append(result)
                         break
                     except psycopg2.errors.SerializationFailure:
@@ -218,11 +218,15 @@ class TestSiblingRace(TransactionCase):
                 )
                 for name, uuids in (("A", jobs[0::2]), ("B", jobs[1::2]))
             ]
-            for thread in threads:
-                thread.start()
-            for thread in threads:
-                thread.join(120)
+            # Muted here, around both threads: mute_logger swaps the logger's handlers, so
+            # two threads muting and unmuting it in turn would undo each other.
+            with mute_logger("odoo.sql_db"):
+                for thread in threads:
+                    thread.start()
+                for thread in threads:
+                    thread.join(120)
             _logger.info("sibling race outcomes: %s", outcomes)
+            self._perform_finishing(created)
             for name, outcome in outcomes.items():
                 with self.subTest(worker=name):
                     self.assertFalse(outcome["errors"])
@@ -243,6 +247,28 @@ class TestSiblingRace(TransactionCase):
                 if not env.cr.closed:
                     env.cr.close()
             self._tear_down(created)
+
+    def _perform_finishing(self, created):
+        """The run's question "is every contract done?" a job left behind when it still saw
+        contracts to do (`_job_finish_if_complete`), performed as the runner would, once
+        both workers are done. Each is a pending job of its own."""
+        with self._cursor() as cr:
+            env = api.Environment(cr, SUPERUSER_ID, {})
+            jobs = env["queue.job"].search(
+                [
+                    ("model_name", "=", "q2c.billing.run"),
+                    ("method_name", "=", "_job_finish_if_complete"),
+                ]
+            )
+            jobs = jobs.filtered(lambda job: job.records.ids == [created["run"]])
+            created["finishing"] = jobs.mapped("uuid")
+            for job in jobs.filtered(lambda job: job.state != DONE):
+                finishing = Job.load(env, job.uuid)
+                finishing.set_started()
+                finishing.store()
+                finishing.set_done(result=finishing.perform())
+                finishing.store()
+                cr.commit()
 
     def _assert_billed_once(self, created):
         with self._cursor() as cr:
