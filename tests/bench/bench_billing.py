@@ -478,16 +478,19 @@ def worker_q2c(registry, ids):
 
 
 def perform_pending(registry, first_job):
-    """One of the job runner's workers: take the oldest pending job created since
-    `first_job` (the run's, and the questions "is the run done?" its jobs leave), locked so
-    that two workers never take the same, marked started and committed (the runner hands it
-    out), and perform it with `_try_perform_job`, until none is pending. A job that fails to
-    serialize (its contract billed meanwhile by the other worker's job) is rolled back and
-    set pending again, as queue_job postpones it (here at once)."""
+    """One of the job runner's workers: take the oldest job created since `first_job` (the
+    run's, and the questions "is the run done?" its jobs leave) that is pending and due
+    (its eta passed), locked so that two workers never take the same, marked started and
+    committed (the runner hands it out), and perform it with `_try_perform_job`, until none
+    is pending. A job put back in the queue (RetryableJobError: its contract held by the
+    other worker's job) or that fails to serialize (its contract billed meanwhile) is
+    rolled back and postponed, as queue_job's controller does; while only jobs not yet due
+    are left, the worker waits a moment."""
     from psycopg2 import OperationalError
 
     from odoo import SUPERUSER_ID, api
     from odoo.addons.queue_job.controllers.main import RunJobController
+    from odoo.addons.queue_job.exception import RetryableJobError
     from odoo.addons.queue_job.job import Job
     from odoo.service.model import PG_CONCURRENCY_ERRORS_TO_RETRY
 
@@ -495,34 +498,57 @@ def perform_pending(registry, first_job):
     while True:
         with registry.cursor() as cr:
             cr.execute(
-                """SELECT uuid FROM queue_job WHERE id >= %s AND state = 'pending'
+                """SELECT uuid FROM queue_job
+                    WHERE id >= %s AND state = 'pending'
+                      AND (eta IS NULL OR eta <= now() at time zone 'utc')
                     ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED""",
                 [first_job],
             )
             row = cr.fetchone()
             if not row:
-                return {"performed": performed, "retries": retries, "failed": failed}
+                # Jobs not yet due, or being performed by the other worker (which may put
+                # one back or leave a question behind): wait; none at all: done.
+                cr.execute(
+                    """SELECT count(*) FROM queue_job
+                        WHERE id >= %s AND state IN ('pending', 'enqueued', 'started')""",
+                    [first_job],
+                )
+                left = cr.fetchone()[0]
+                cr.rollback()
+                if not left:
+                    return {"performed": performed, "retries": retries, "failed": failed}
+                time.sleep(0.1)
+                continue
+            uuid = row[0]
             env = api.Environment(cr, SUPERUSER_ID, {})
-            job = Job.load(env, row[0])
+            job = Job.load(env, uuid)
             job.set_started()
             job.store()
             cr.commit()
+            postpone = None
             try:
                 RunJobController._try_perform_job(env, job)
                 performed += 1
+            except RetryableJobError as error:
+                postpone = (str(error), error.seconds)
             except OperationalError as error:
-                cr.rollback()
                 if error.pgcode not in PG_CONCURRENCY_ERRORS_TO_RETRY:
+                    cr.rollback()
                     failed += 1
                     continue
-                retries += 1
-                job = Job.load(env, row[0])
-                job.set_pending(reset_retry=False)
-                job.store()
-                cr.commit()
+                postpone = (str(error), 5)
             except Exception:  # pylint: disable=broad-except
                 cr.rollback()
                 failed += 1
+                continue
+            if postpone:
+                cr.rollback()
+                retries += 1
+                job = Job.load(env, uuid)
+                job.postpone(result=postpone[0], seconds=postpone[1])
+                job.set_pending(reset_retry=False)
+                job.store()
+                cr.commit()
 
 
 def worker_perform(registry):

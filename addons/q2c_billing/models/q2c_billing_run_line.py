@@ -8,6 +8,7 @@ import psycopg2.errors
 
 from odoo import Command, _, api, fields, models
 from odoo.addons.q2c_contract.money import line_amount, nte_adjustment, round_half_up
+from odoo.addons.queue_job.exception import RetryableJobError
 from odoo.exceptions import UserError, ValidationError
 from odoo.tools import SQL, float_compare, mute_logger
 
@@ -15,6 +16,8 @@ from ..exceptions import BillingBlocked
 
 _logger = logging.getLogger(__name__)
 
+# Seconds a job whose result another job holds waits in the queue (`_lock_result`).
+LOCKED_RESULT_RETRY = 5
 # Key of the batch reads in the cursor's transaction cache (`_batch_reads`).
 BATCH_READS = "q2c_billing_batch_reads"
 
@@ -248,16 +251,26 @@ class Q2cBillingRunLine(models.Model):
 
     def _lock_result(self):
         """Lock this result's row and tell whether it is still to do in a run preparing.
-        The lock waits for a job that took this contract as a sibling: once that job
-        commits, the row changed under this transaction's snapshot and PostgreSQL refuses
-        it (a serialization failure), so queue_job retries this job, which then finds the
-        result done."""
+        A result another job holds (it took this contract as a sibling) is not waited for:
+        the job is put back in the queue for a few seconds (RetryableJobError, not counted
+        as a retry), so the worker takes other work meanwhile; asked again, the result is
+        done, or to do again if that job failed. A result changed by a job that committed
+        after this one began is refused by PostgreSQL (a serialization failure), which
+        queue_job retries the same way."""
         # Not logged when refused: queue_job retries the job (an expected outcome).
-        self.env.cr.execute(
-            "SELECT id FROM q2c_billing_run_line WHERE id = %s FOR UPDATE",
-            [self.id],
-            log_exceptions=False,
-        )
+        try:
+            with self.env.cr.savepoint(flush=False):
+                self.env.cr.execute(
+                    "SELECT id FROM q2c_billing_run_line WHERE id = %s FOR UPDATE NOWAIT",
+                    [self.id],
+                    log_exceptions=False,
+                )
+        except psycopg2.errors.LockNotAvailable as error:
+            raise RetryableJobError(
+                _("Another job is billing this contract with its own: asked again shortly."),
+                seconds=LOCKED_RESULT_RETRY,
+                ignore_retry=True,
+            ) from error
         self.invalidate_recordset(["state"])
         return self.state == "to_do" and self.run_id.state == "preparing"
 

@@ -2,11 +2,13 @@ import logging
 import re
 import secrets
 import threading
+import time
 from collections import defaultdict
 
 import psycopg2
 
 from odoo import SUPERUSER_ID, Command, api, sql_db
+from odoo.addons.queue_job.exception import RetryableJobError
 from odoo.addons.queue_job.job import DONE, Job
 from odoo.tests import TransactionCase, tagged
 from odoo.tools import mute_logger
@@ -26,10 +28,12 @@ class TestSiblingRace(TransactionCase):
     (`q2c_billing.job_batch` = 3): each job bills its own contract, then locks up to three
     other results still to do with FOR UPDATE SKIP LOCKED, skipping those the other worker
     holds. Worker A performs the jobs of contracts 1, 3, 5 and 7, worker B those of 2, 4, 6
-    and 8, both starting at the same moment; a job that fails to serialize (its own result,
-    waited for, was billed by the other worker's job) is rolled back and retried, as
-    queue_job does. The jobs' ends take turns on the run's row without changing it: the
-    last one moves the run on (`_finish_if_complete`).
+    and 8, both starting at the same moment. A job whose own result the other worker's job
+    holds is put back in the queue (RetryableJobError), one whose result that job billed
+    and committed after it began fails to serialize: both are rolled back and asked again,
+    as queue_job does. Only a job that sees no contract left to do moves the run on; one
+    that still sees some leaves that question to a job of its own, performed once both
+    workers are done (`_perform_finishing`).
 
     Contract n (1..8), T&M, Gina (Consultant) at 100.00 an hour on its card, works n.00 h
     on 2032-03-10 and 0.50 h on 2032-03-11: its invoice is (n + 0.50) x 100.00, from 150.00
@@ -172,7 +176,7 @@ class TestSiblingRace(TransactionCase):
         try:
             start.wait(10)
             for uuid in uuids:
-                for _attempt in range(10):
+                for _attempt in range(100):
                     try:
                         job = Job.load(env, uuid)
                         if job.state == DONE:
@@ -185,9 +189,12 @@ class TestSiblingRace(TransactionCase):
                         env.cr.commit()
                         outcome["results"].append(result)
                         break
-                    except psycopg2.errors.SerializationFailure:
+                    except (psycopg2.errors.SerializationFailure, RetryableJobError):
+                        # Its result held or billed by the other worker's job: queue_job
+                        # puts it back in the queue; asked again a moment later.
                         env.cr.rollback()
                         outcome["retries"] += 1
+                        time.sleep(0.2)
                     except psycopg2.errors.DeadlockDetected as error:
                         env.cr.rollback()
                         outcome["deadlocks"].append(str(error))
@@ -305,3 +312,41 @@ class TestSiblingRace(TransactionCase):
                 jobs.filtered(lambda job: "deadlock" in (job.exc_info or "").lower()),
                 "no deadlock error left in the jobs",
             )
+
+    def test_locking_skips_rows_held_or_changed_since_the_job_began(self):
+        """A job takes siblings with `_lock_skipping`: of the run's results 1 to 8, result 2
+        was changed by another transaction, committed after this one began (PostgreSQL
+        refuses to lock it under REPEATABLE READ: a serialization failure), and result 3 is
+        held by a transaction still open. Up to four are asked for: results 1, 4, 5 and 6
+        are locked, without an error and without waiting."""
+        with self._cursor() as cr:
+            created = self._set_up(api.Environment(cr, SUPERUSER_ID, {}))
+        mine, other, holder = self._cursor(), self._cursor(), self._cursor()
+        try:
+            env = api.Environment(mine, SUPERUSER_ID, {})
+            # The first query of `mine` begins its snapshot.
+            lines = env["q2c.billing.run"].browse(created["run"]).line_ids.sorted("id")
+            ids = lines.ids
+            self.assertEqual(len(ids), CONTRACTS)
+            other.execute(
+                "UPDATE q2c_billing_run_line SET reason = 'changed' WHERE id = %s", [ids[1]]
+            )
+            other.commit()
+            holder.execute(
+                "SELECT id FROM q2c_billing_run_line WHERE id = %s FOR UPDATE", [ids[2]]
+            )
+            # Were result 3 waited for, the test would fail instead of hanging.
+            mine.execute("SET LOCAL lock_timeout = '5s'")
+            locked = lines._lock_skipping("q2c_billing_run_line", ids, limit=4)
+            self.assertEqual(locked, [ids[0], ids[3], ids[4], ids[5]])
+            # Result 3's own job does not wait for the transaction holding it: it is put
+            # back in the queue, without counting as a retry.
+            with self.assertRaises(RetryableJobError) as raised:
+                lines[2]._lock_result()
+            self.assertTrue(raised.exception.ignore_retry)
+            self.assertTrue(lines[3]._lock_result(), "result 4 is to do, this job's now")
+        finally:
+            for cr in (mine, other, holder):
+                cr.rollback()
+                cr.close()
+            self._tear_down(created)
