@@ -24,7 +24,12 @@ Measured, each in a fresh subprocess (so that its peak memory is its own):
   done); peak resident memory (VmHWM) after half the
   jobs (N/2 entries billed) and after all (N);
 - re-run: a second run over the same period and contracts, prepared and its jobs (if any)
-  performed: it must invoice nothing.
+  performed: it must invoice nothing;
+- then, the q2c runs cancelled (their drafts deleted, the entries to bill again), the same
+  month billed by a run whose jobs two worker processes perform at once, as the job
+  runner's two workers `make run` configures (`root:2`) would: started beforehand, each
+  takes the oldest pending job that is due, puts back the ones queue_job puts back
+  (context: its rate against Odoo's; its totals must be the same).
 
 Entries per second = entries / seconds of the billing step (q2c: prepare + jobs). The invoice
 totals must be identical: same hours x same rate per employee, no caps, same taxes.

@@ -391,14 +391,16 @@ class Q2cBillingRunLine(models.Model):
 
     def _take_siblings(self):
         """Lock up to a batch of this run's other results still to do, skipping those
-        another job holds (FOR UPDATE SKIP LOCKED): each is billed by one job only."""
+        another job holds (FOR UPDATE SKIP LOCKED): each is billed by one job only. Taken
+        from the run's last results: the job runner hands out jobs from the first, so a
+        worker that starts the next job finds its contract free rather than in this batch."""
         size = self._sibling_batch_size()
         if not size:
             return self.browse()
         self.env.flush_all()
         self.env.cr.execute(
             """SELECT id FROM q2c_billing_run_line
-                WHERE run_id = %s AND state = 'to_do' AND id != %s ORDER BY id""",
+                WHERE run_id = %s AND state = 'to_do' AND id != %s ORDER BY id DESC""",
             [self.run_id.id, self.id],
         )
         candidates = [row[0] for row in self.env.cr.fetchall()]
@@ -483,8 +485,10 @@ class Q2cBillingRunLine(models.Model):
         if not ids:
             return []
         query = SQL(
-            "SELECT id FROM %s WHERE id = ANY(%s) ORDER BY id %s %s SKIP LOCKED",
+            "SELECT id FROM %s WHERE id = ANY(%s) ORDER BY array_position(%s, id) %s %s"
+            " SKIP LOCKED",
             SQL.identifier(table),
+            ids,
             ids,
             SQL("LIMIT %s", limit) if limit is not None else SQL(),
             SQL(lock),
