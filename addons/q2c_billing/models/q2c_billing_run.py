@@ -297,7 +297,8 @@ class Q2cBillingRun(models.Model):
         queue_job retries it; it then finds the run moved on."""
         self.ensure_one()
         self._finish_if_complete()
-        return _("Run %(run)s: %(state)s.", run=self.name, state=self.state)
+        states = dict(self._fields["state"]._description_selection(self.env))
+        return _("Run %(run)s: %(state)s.", run=self.name, state=states[self.state])
 
     def _auto_post(self):
         """Post per the company setting. A refusal leaves the run invoiced, with Odoo's

@@ -361,3 +361,47 @@ class TestBillingVolume(Q2cBillingCase):
         self.assertEqual(lines["C-905"].state, "done", lines["C-905"].reason)
         self.assertEqual(lines["C-905"].expense_count, 1)
         self.assertAmount(lines["C-905"].invoice_id.amount_total, 698.18)
+
+    def test_a_job_that_still_sees_contracts_to_do_leaves_the_question_to_a_job(self):
+        """One contract per job (batch 0): C-900's job sees C-901 to C-903 still to do, so
+        it leaves the run's row alone and enqueues "move on once every contract is done";
+        asked now, that job finds contracts to do and leaves the run preparing. Jobs of one
+        run that end at the same time each see the other's contract to do: here C-901 and
+        C-902 are billed, then C-903 is settled by a transaction this test stands in for
+        (blocked, without its job's end). The question left behind then finds no contract to
+        do and moves the run on; asked again, it changes nothing."""
+        self.env["ir.config_parameter"].sudo().set_param("q2c_billing.job_batch", "0")
+        run, lines = self._prepared()
+        self._perform(lines["C-900"].job_uuid)
+        finishing = self._finishing(run)
+        self.assertEqual(len(finishing), 1)
+        self.assertIn("Billing run", finishing.name)
+        self.assertEqual(run.last_job_at, False, "the run's row is left alone")
+        self.assertIn("preparing", self._perform(finishing.uuid).result.lower())
+        self.assertEqual(run.state, "preparing")
+        for name in ("C-901", "C-902"):
+            self._perform(lines[name].job_uuid)
+        self.assertEqual(run.state, "preparing")
+        lines["C-903"].write({"state": "blocked", "reason": "settled elsewhere"})
+        later = self._finishing(run).filtered(lambda job: job.state == "pending")
+        self.assertTrue(later)
+        self._perform(later[0].uuid)
+        self.assertEqual(run.state, "invoiced")
+        self.assertTrue(run.last_job_at)
+        for job in later[1:]:
+            self._perform(job.uuid)
+        self.assertEqual(run.state, "invoiced")
+
+    def _finishing(self, run):
+        """The run's "move on once every contract is done" jobs, oldest first."""
+        return (
+            self.env["queue.job"]
+            .search(
+                [
+                    ("model_name", "=", "q2c.billing.run"),
+                    ("method_name", "=", "_job_finish_if_complete"),
+                ],
+                order="id",
+            )
+            .filtered(lambda job: job.records == run)
+        )
