@@ -568,19 +568,10 @@ class Q2cBillingRunLine(models.Model):
         return plans
 
     def _plan_sibling(self, sibling):
-        """One sibling's plan (see `_plan_siblings`), or None when it is settled or left to
-        its own job."""
+        """One sibling's plan, as `_plan_own` makes it; an unexpected failure (its writes
+        undone) leaves the sibling to its own job."""
         try:
-            with self.env.cr.savepoint():
-                plan = sibling._invoice_plan()
-                if plan and (plan["credit_specs"] or not plan["invoice_values"]):
-                    sibling._finish_invoice(plan, sibling._create_single(plan))
-                    plan = None
-                return plan
-        except BillingBlocked as error:
-            sibling.write({"state": "blocked", "reason": str(error)})
-        except (UserError, ValidationError) as error:
-            sibling.write({"state": "error", "reason": str(error)})
+            return sibling._plan_own()
         except Exception:  # pylint: disable=broad-except
             _logger.exception(
                 "q2c billing: contract %s left to its own job", sibling.contract_id.id
