@@ -1,6 +1,7 @@
 import logging
 from datetime import timedelta
 
+import psycopg2.errors
 from dateutil.relativedelta import relativedelta
 
 from odoo import Command, _, api, fields, models
@@ -285,16 +286,33 @@ class Q2cBillingRun(models.Model):
                     description=_("Billing run %s: move on once every contract is done", self.name)
                 )._job_finish_if_complete()
             return
+        if not self._lock_to_move_on():
+            return
         self.write({"last_job_at": fields.Datetime.now()})
         review = self.line_ids.filtered(lambda line: line.state == "review")
         self._transition("to_review" if review else "to_invoiced")
         if self.state == "invoiced" and self.company_id.q2c_billing_auto_post:
             self._auto_post()
 
+    def _lock_to_move_on(self):
+        """Lock the run's row to move it on, without waiting: False when another transaction
+        holds it (it is moving the run on) or changed it since this one began (it moved the
+        run on); several jobs may find every contract done at the same time."""
+        try:
+            with self.env.cr.savepoint(flush=False):
+                self.env.cr.execute(
+                    "SELECT id FROM q2c_billing_run WHERE id = %s FOR NO KEY UPDATE NOWAIT",
+                    [self.id],
+                    log_exceptions=False,
+                )
+        except (psycopg2.errors.LockNotAvailable, psycopg2.errors.SerializationFailure):
+            return False
+        return True
+
     def _job_finish_if_complete(self):
         """Job: `_finish_if_complete` after the job that enqueued it committed (see there).
-        Two of them moving the run on at the same time: the second fails to serialize and
-        queue_job retries it; it then finds the run moved on."""
+        Of several finding every contract done at the same time, one moves the run on; the
+        others leave it to that one (`_lock_to_move_on`)."""
         self.ensure_one()
         self._finish_if_complete()
         states = dict(self._fields["state"]._description_selection(self.env))

@@ -702,7 +702,13 @@ class Q2cBillingRunLine(models.Model):
         contract, company = self.contract_id, self.company_id
         if contract.state != "active":
             raise BillingBlocked(
-                _(MESSAGES["not_active"], contract=contract.display_name, state=contract.state)
+                _(
+                    MESSAGES["not_active"],
+                    contract=contract.display_name,
+                    state=dict(contract._fields["state"]._description_selection(self.env))[
+                        contract.state
+                    ],
+                )
             )
         if contract.billing_model not in self.env["q2c.billing.run"]._billed_models():
             model = dict(contract._fields["billing_model"]._description_selection(self.env))

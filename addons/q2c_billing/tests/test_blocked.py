@@ -83,6 +83,18 @@ class TestBlockedContracts(Q2cBillingCase):
         self.assertEqual(run.line_ids.state, "blocked")
         self.assertIn("Progress billing", run.line_ids.reason)
 
+    def test_contract_on_hold_is_blocked_with_its_state_in_words(self):
+        """A contract put on hold is not billed; the reason names its state as the contract
+        form shows it ("On Hold"), not the stored value."""
+        contract = self._contract("C-809", self._project("P-809"), cards=self.card)
+        self._ingest_time("P-809", [("h1", "Gina", "2025-03-10", 1.0, APPROVED)])
+        contract._q2c_guarded_write({"state": "on_hold"})
+        run = self._bill(
+            "2025-03-01", "2025-03-31", "2025-04-03 10:00:00", "2025-04-03", contracts=contract
+        )
+        self.assertEqual(run.line_ids.state, "blocked")
+        self.assertIn("is On Hold: only active contracts are billed", run.line_ids.reason)
+
     def test_nothing_to_bill_is_done_without_invoice(self):
         contract = self._contract("C-804", self._project("P-804"), cards=self.card)
         run = self._bill(

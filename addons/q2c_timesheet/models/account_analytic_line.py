@@ -318,7 +318,7 @@ class AccountAnalyticLine(models.Model):
                     rate, source = resolution.rate, resolution.source
                     cache[key] = (contract.id, "to_bill", rate, source, False)
                 except UserError as error:
-                    cache[key] = (contract.id, "no_rate", 0.0, False, str(error)[:250])
+                    cache[key] = (contract.id, "no_rate", 0.0, False, str(error))
             return cache[key]
 
         return price

@@ -137,6 +137,10 @@ class TestEnteredTime(Q2cTimeCase):
         self.assertEqual(held.q2c_billing_status, "no_rate")
         self.assertEqual(held.q2c_contract_id, self.contract)
         self.assertIn("No rate for Ivy", held.q2c_hold_reason)
+        self.assertTrue(
+            held.q2c_hold_reason.endswith("the entry is not billed until then."),
+            "the whole reason, not cut",
+        )
         self.assertEqual(held.q2c_rate, 0.0)
         # The rate added, the contract's manager re-prices the held line (an employee may
         # not); 2.00 h x 210.00 = 420.00.
