@@ -318,7 +318,8 @@ class TestSiblingRace(TransactionCase):
         was changed by another transaction, committed after this one began (PostgreSQL
         refuses to lock it under REPEATABLE READ: a serialization failure), and result 3 is
         held by a transaction still open. Up to four are asked for: results 1, 4, 5 and 6
-        are locked, without an error and without waiting."""
+        are locked, without an error and without waiting. Result 3's job and a job moving
+        the run on do not wait either."""
         with self._cursor() as cr:
             created = self._set_up(api.Environment(cr, SUPERUSER_ID, {}))
         mine, other, holder = self._cursor(), self._cursor(), self._cursor()
@@ -345,6 +346,15 @@ class TestSiblingRace(TransactionCase):
                 lines[2]._lock_result()
             self.assertTrue(raised.exception.ignore_retry)
             self.assertTrue(lines[3]._lock_result(), "result 4 is to do, this job's now")
+            # Moving the run on does not wait either: not while another transaction holds
+            # the run's row (it is moving the run on), nor once one changed it.
+            run = lines.run_id
+            holder.execute("SELECT id FROM q2c_billing_run WHERE id = %s FOR UPDATE", [run.id])
+            self.assertFalse(run._lock_to_move_on())
+            holder.rollback()
+            other.execute("UPDATE q2c_billing_run SET last_job_at = now() WHERE id = %s", [run.id])
+            other.commit()
+            self.assertFalse(run._lock_to_move_on())
         finally:
             for cr in (mine, other, holder):
                 cr.rollback()
