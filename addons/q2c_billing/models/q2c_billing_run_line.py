@@ -499,7 +499,13 @@ class Q2cBillingRunLine(models.Model):
                 cr.execute(query, log_exceptions=False)
                 return [row[0] for row in cr.fetchall()]
         except psycopg2.errors.SerializationFailure:
-            pass
+            return self._lock_one_by_one(table, ids, limit, lock)
+
+    @api.model
+    def _lock_one_by_one(self, table, ids, limit, lock):
+        """`_lock_skipping` row by row, each in its own savepoint: a row PostgreSQL
+        refuses to lock (changed since this transaction began) is passed over."""
+        cr = self.env.cr
         locked = []
         for row_id in ids:
             if limit is not None and len(locked) >= limit:

@@ -269,13 +269,15 @@ class TestSiblingRace(TransactionCase):
             )
             jobs = jobs.filtered(lambda job: job.records.ids == [created["run"]])
             created["finishing"] = jobs.mapped("uuid")
-            for job in jobs.filtered(lambda job: job.state != DONE):
-                finishing = Job.load(env, job.uuid)
+            waiting = jobs.filtered(lambda job: job.state != DONE).mapped("uuid")
+        for uuid in waiting:
+            # Each in its own transaction, committed when the block ends.
+            with self._cursor() as cr:
+                finishing = Job.load(api.Environment(cr, SUPERUSER_ID, {}), uuid)
                 finishing.set_started()
                 finishing.store()
                 finishing.set_done(result=finishing.perform())
                 finishing.store()
-                cr.commit()
 
     def _assert_billed_once(self, created):
         with self._cursor() as cr:
